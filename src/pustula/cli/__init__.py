@@ -1,0 +1,34 @@
+"""The ``pustula`` command line: thin Typer commands over the packages below it.
+
+Every command turns a :class:`~pustula.errors.PustulaError` into one line on standard error
+and exit status 1, so scripts can rely on the status and people can read the reason.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pustula.cli import score as score_commands
+from pustula.cli._common import fail_on_pustula_error
+from pustula.errors import PustulaError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="pustula",
+    help="Pustula: run and analyse treatment studies in palmoplantar pustulosis (PPP).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+score_commands.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``pustula`` script."""
+    try:
+        app()
+    except PustulaError as exc:  # pragma: no cover - each command handles its own
+        sys.exit(fail_on_pustula_error(exc))
