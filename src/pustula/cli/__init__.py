@@ -7,10 +7,13 @@ and exit status 1, so scripts can rely on the status and people can read the rea
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from pustula.cli import data as data_commands
 from pustula.cli import score as score_commands
+from pustula.cli import study as study_commands
 from pustula.cli._common import fail_on_pustula_error
 from pustula.errors import PustulaError
 
@@ -23,7 +26,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    database: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default: PUSTULA_DATABASE_URL or ./pustula.sqlite3)."),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Who to record in the audit trail (default: login name).")
+    ] = None,
+) -> None:
+    ctx.obj = {"database": database, "user": user}
+
+
 score_commands.register(app)
+data_commands.register(app)
+study_commands.register(app)
 
 
 def main() -> None:

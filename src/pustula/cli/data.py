@@ -1,0 +1,107 @@
+"""Commands that manage the database as a whole: init, demo, export, import, backup, audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from pustula.cli._common import cli_user, echo_json, handles_errors, open_store
+from pustula.errors import AuditError, DataValidationError
+from pustula.store import audit_history, backup, export_bundle, import_bundle, verify_audit
+
+__all__ = ["register"]
+
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+
+@handles_errors
+def init(ctx: typer.Context) -> None:
+    """Create the database, or migrate it to the newest schema."""
+    store = open_store(ctx, migrate=True)
+    typer.echo(f"database ready: {store.url}")
+
+
+@handles_errors
+def demo(ctx: typer.Context) -> None:
+    """Create the demo study: six SYNTHETIC subjects matching the published aggregates."""
+    from pustula.demo import DEMO_NOTICE, create_demo_study
+
+    store = open_store(ctx, migrate=True)
+    study = create_demo_study(store, user=cli_user(ctx))
+    typer.echo(f"demo study {study.code} created in {store.url}")
+    typer.echo(DEMO_NOTICE)
+
+
+@handles_errors
+def export(
+    ctx: typer.Context,
+    directory: Path,
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
+    ] = "csv",
+) -> None:
+    """Write every table to DIRECTORY as CSV or Parquet, with a manifest."""
+    kind = fmt.lower()
+    if kind not in ("csv", "parquet"):
+        raise DataValidationError(f"--format must be csv or parquet; got `{fmt}`", field="format")
+    chosen: Literal["csv", "parquet"] = "csv" if kind == "csv" else "parquet"
+    summary = export_bundle(open_store(ctx), directory, fmt=chosen)
+    typer.echo(
+        f"exported {sum(summary.rows.values())} rows in {len(summary.rows)} tables to {directory}"
+    )
+    if summary.synthetic:
+        typer.echo("note: the bundle holds SYNTHETIC demo data, not patient data")
+
+
+@handles_errors
+def import_(
+    ctx: typer.Context,
+    directory: Path,
+    reason: Annotated[str, typer.Option(help="Why the data are imported (audited).")] = "import",
+) -> None:
+    """Import a bundle into an empty database, all or nothing."""
+    rows = import_bundle(
+        open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason
+    )
+    typer.echo(f"imported {sum(rows.values())} rows from {directory}")
+
+
+@handles_errors
+def backup_(ctx: typer.Context, target: Path) -> None:
+    """Back up the database while it is in use (SQLite backup API, or pg_dump)."""
+    out = backup(open_store(ctx), target)
+    typer.echo(f"backup written to {out}")
+
+
+@audit_app.command("verify")
+@handles_errors
+def audit_verify(ctx: typer.Context) -> None:
+    """Recompute the audit hash chain; exit 1 if any row was altered or removed."""
+    with open_store(ctx).engine.connect() as connection:
+        report = verify_audit(connection)
+    if not report.ok:
+        raise AuditError(f"the audit trail does not verify: {report.problem}")
+    typer.echo(f"audit trail verified: {report.entries} entries, last hash {report.last_hash[:16]}")
+
+
+@audit_app.command("log")
+@handles_errors
+def audit_log(
+    ctx: typer.Context,
+    table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
+    record: Annotated[int | None, typer.Option(help="Only this record id.")] = None,
+) -> None:
+    """Show who changed what, when, from what to what, and why."""
+    with open_store(ctx).engine.connect() as connection:
+        echo_json(audit_history(connection, table=table, record=record))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("demo")(demo)
+    app.command("export")(export)
+    app.command("import")(import_)
+    app.command("backup")(backup_)
+    app.add_typer(audit_app, name="audit")

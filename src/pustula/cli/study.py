@@ -1,0 +1,186 @@
+"""Commands to set up a study and record its data: one unit of work per command."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pustula.cli._common import cli_user, echo_json, handles_errors, open_store, read_data
+from pustula.errors import DataValidationError
+from pustula.protocol import load_protocol
+from pustula.store import (
+    add_adverse_event,
+    add_con_med,
+    add_exposure,
+    add_lab,
+    add_study,
+    enrol_subject,
+    get_study,
+    get_subject,
+    record_visit,
+)
+
+__all__ = ["register"]
+
+StudyOpt = Annotated[str | None, typer.Option("--study", help="Study id (default: the only one).")]
+SubjectOpt = Annotated[str, typer.Option("--subject", help="Subject code.")]
+DataOpt = Annotated[str, typer.Option("--data", help="JSON text, or a JSON/YAML file.")]
+
+protocol_app = typer.Typer(help="Validate protocol files.", no_args_is_help=True)
+study_app = typer.Typer(help="Studies.", no_args_is_help=True)
+subject_app = typer.Typer(help="Subjects: screening and enrolment.", no_args_is_help=True)
+visit_app = typer.Typer(help="Visits and their assessments.", no_args_is_help=True)
+ae_app = typer.Typer(help="Adverse events.", no_args_is_help=True)
+lab_app = typer.Typer(help="Safety labs.", no_args_is_help=True)
+exposure_app = typer.Typer(help="Study drug exposure.", no_args_is_help=True)
+conmed_app = typer.Typer(help="Concomitant medications.", no_args_is_help=True)
+
+
+@protocol_app.command("check")
+@handles_errors
+def protocol_check(file: Path) -> None:
+    """Validate a protocol file and print its summary."""
+    echo_json({"valid": True, **load_protocol(file).summary()})
+
+
+@study_app.command("add")
+@handles_errors
+def study_add(
+    ctx: typer.Context,
+    protocol: Path,
+    site: Annotated[list[str], typer.Option(help="Site as CODE=Name; repeat for more.")],
+) -> None:
+    """Create a study from a protocol file, with its sites."""
+    sites = []
+    for item in site:
+        code, sep, name = item.partition("=")
+        if not sep or not code.strip() or not name.strip():
+            raise DataValidationError(
+                f"--site must look like CODE=Name; got `{item}`", field="site"
+            )
+        sites.append((code.strip(), name.strip()))
+    store = open_store(ctx)
+    with store.transaction(user=cli_user(ctx)) as tx:
+        study = add_study(tx, load_protocol(protocol), sites=sites)
+    typer.echo(f"study {study.code} created with {len(sites)} site(s)")
+
+
+@subject_app.command("enrol")
+@handles_errors
+def subject_enrol(
+    ctx: typer.Context,
+    code: str,
+    site: Annotated[str, typer.Option(help="Site code.")],
+    data: DataOpt,
+    screened_on: Annotated[str, typer.Option(help="Screening date, YYYY-MM-DD.")],
+    study: StudyOpt = None,
+) -> None:
+    """Screen a subject against the eligibility criteria; enrol if all pass.
+
+    --data holds ``baseline``, ``prior_therapies`` and ``screening_labs``.
+    """
+    screened = _date(screened_on, "screened-on")
+    payload = _mapping(read_data(data))
+    unknown = set(payload) - {"baseline", "prior_therapies", "screening_labs"}
+    if unknown:
+        raise DataValidationError(f"--data: unknown key `{sorted(unknown)[0]}`")
+    store = open_store(ctx)
+    with store.transaction(user=cli_user(ctx)) as tx:
+        found = get_study(tx.session, study)
+        result = enrol_subject(
+            tx, found, code=code, site=site, screened_on=screened,
+            baseline=payload.get("baseline", {}),
+            prior_therapies=payload.get("prior_therapies", []),
+            screening_labs=payload.get("screening_labs", {}),
+        )  # fmt: skip
+        status = result.subject.status
+    typer.echo(f"subject {code}: {status.replace('_', ' ')}")
+    for criterion in result.eligibility.failures:
+        typer.echo(f"  {criterion.reason}")
+
+
+@visit_app.command("record")
+@handles_errors
+def visit_record(
+    ctx: typer.Context,
+    subject: SubjectOpt,
+    visit: Annotated[str, typer.Option(help="Visit code from the protocol, e.g. W4.")],
+    on: Annotated[str | None, typer.Option("--date", help="Visit date, YYYY-MM-DD.")] = None,
+    assessment: Annotated[
+        list[str] | None, typer.Option(help="INSTRUMENT=JSON-or-file; repeat for more.")
+    ] = None,
+    missed: Annotated[bool, typer.Option(help="Record the visit as missed.")] = False,
+    study: StudyOpt = None,
+) -> None:
+    """Record a visit with its assessments, scored on save, in one transaction."""
+    visit_date = None if on is None else _date(on, "date")
+    assessments: dict[str, Any] = {}
+    for item in assessment or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise DataValidationError(f"--assessment must look like pppasi=FILE; got `{item}`")
+        assessments[name.strip()] = _mapping(read_data(value))
+    store = open_store(ctx)
+    with store.transaction(user=cli_user(ctx)) as tx:
+        found = get_study(tx.session, study)
+        row = record_visit(
+            tx, found, get_subject(tx.session, found, subject), visit_code=visit,
+            visit_date=visit_date,
+            status="missed" if missed else "done", assessments=assessments,
+        )  # fmt: skip
+        summary = {"visit": row.visit_code, "study_day": row.study_day, "window": row.window_status}
+    echo_json(summary)
+
+
+def _simple_add(kind: str, adder: Any, needs_study: bool = False) -> Any:
+    @handles_errors
+    def command(
+        ctx: typer.Context, subject: SubjectOpt, data: DataOpt, study: StudyOpt = None
+    ) -> None:
+        payload = _mapping(read_data(data))
+        store = open_store(ctx)
+        with store.transaction(user=cli_user(ctx)) as tx:
+            found = get_study(tx.session, study)
+            who = get_subject(tx.session, found, subject)
+            args = (tx, found, who) if needs_study else (tx, who)
+            row = adder(*args, payload)
+            extra = {"alerts": row.alerts, "ctcae_grade": row.ctcae_grade} if kind == "lab" else {}
+            if kind == "adverse event":
+                extra = {"treatment_emergent": row.treatment_emergent}
+            echo_json({"saved": kind, "id": row.id, **extra})
+
+    command.__doc__ = f"Add {'an' if kind[0] in 'ae' else 'a'} {kind} for a subject."
+    return command
+
+
+ae_app.command("add")(_simple_add("adverse event", add_adverse_event))
+lab_app.command("add")(_simple_add("lab", add_lab, needs_study=True))
+exposure_app.command("add")(_simple_add("exposure", add_exposure))
+conmed_app.command("add")(_simple_add("concomitant medication", add_con_med))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DataValidationError("--data must be a JSON object / YAML mapping")
+    return value
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise DataValidationError(f"--{option} must be a date YYYY-MM-DD; got `{text}`") from exc
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(protocol_app, name="protocol")
+    app.add_typer(study_app, name="study")
+    app.add_typer(subject_app, name="subject")
+    app.add_typer(visit_app, name="visit")
+    app.add_typer(ae_app, name="ae")
+    app.add_typer(lab_app, name="lab")
+    app.add_typer(exposure_app, name="exposure")
+    app.add_typer(conmed_app, name="conmed")

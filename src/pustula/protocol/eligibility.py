@@ -1,0 +1,141 @@
+"""Evaluate a protocol's eligibility criteria on one subject's data.
+
+A criterion whose data are not recorded is neither met nor failed: it is *not evaluable*
+and the subject cannot be enrolled until it is, because eligibility must be shown, not
+assumed.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pustula.errors import EligibilityError
+from pustula.protocol.model import AllOf, Condition, Criterion, Not, Protocol, Rule
+
+__all__ = ["CriterionResult", "EligibilityResult", "evaluate_eligibility"]
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b,
+    "contains": lambda a, b: b in a,
+}
+
+
+class _NotRecordedError(Exception):
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """One criterion's outcome. ``met`` is None when the data needed are not recorded."""
+
+    id: str
+    kind: Literal["inclusion", "exclusion"]
+    text: str
+    met: bool | None
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    eligible: bool
+    criteria: tuple[CriterionResult, ...]
+
+    @property
+    def failures(self) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if not c.passed)
+
+
+def evaluate_eligibility(protocol: Protocol, data: Mapping[str, Any]) -> EligibilityResult:
+    """Check every inclusion and exclusion criterion of ``protocol`` against ``data``.
+
+    An inclusion criterion passes when its rule holds; an exclusion criterion passes when
+    its rule does not hold. Each result carries a plain-words reason.
+
+    Raises
+    ------
+    EligibilityError
+        A rule compares values that cannot be compared (for example text with a number).
+
+    Examples
+    --------
+    >>> from pustula.protocol.load import parse_protocol
+    >>> p = parse_protocol({"id": "S", "title": "t", "arms": [{"code": "A", "label": "a"}],
+    ...     "visits": [{"code": "W0", "label": "Week 0", "day": 0, "baseline": True}],
+    ...     "eligibility": {"inclusion": [{"id": "I1", "text": "Adult",
+    ...         "rule": {"field": "age", "op": ">=", "value": 18}}]}})
+    >>> evaluate_eligibility(p, {"age": 17}).failures[0].reason
+    'inclusion I1 not met: age is 17, needs >= 18'
+    """
+    results = [_check(c, "inclusion", data) for c in protocol.eligibility.inclusion]
+    results += [_check(c, "exclusion", data) for c in protocol.eligibility.exclusion]
+    return EligibilityResult(eligible=all(r.passed for r in results), criteria=tuple(results))
+
+
+def _check(
+    criterion: Criterion, kind: Literal["inclusion", "exclusion"], data: Mapping[str, Any]
+) -> CriterionResult:
+    try:
+        met, why = _evaluate(criterion.rule, data)
+    except _NotRecordedError as missing:
+        reason = f"{kind} {criterion.id} not evaluable: `{missing.field}` is not recorded"
+        return CriterionResult(criterion.id, kind, criterion.text, None, False, reason)
+    passed = met if kind == "inclusion" else not met
+    if kind == "inclusion":
+        reason = f"inclusion {criterion.id} {'met' if met else 'not met'}: {why}"
+    else:
+        reason = f"exclusion {criterion.id} {'applies' if met else 'does not apply'}: {why}"
+    return CriterionResult(criterion.id, kind, criterion.text, met, passed, reason)
+
+
+def _evaluate(rule: Rule, data: Mapping[str, Any]) -> tuple[bool, str]:
+    if isinstance(rule, Condition):
+        return _condition(rule, data)
+    if isinstance(rule, Not):
+        met, why = _evaluate(rule.not_, data)
+        return not met, f"not ({why})"
+    if isinstance(rule, AllOf):
+        parts = [_evaluate(r, data) for r in rule.all]
+        return all(m for m, _ in parts), " and ".join(why for _, why in parts)
+    parts = [_evaluate(r, data) for r in rule.any]
+    return any(m for m, _ in parts), " or ".join(why for _, why in parts)
+
+
+def _condition(rule: Condition, data: Mapping[str, Any]) -> tuple[bool, str]:
+    actual = _lookup(data, rule.field)
+    expected = list(rule.value) if isinstance(rule.value, tuple) else rule.value
+    try:
+        met = bool(_COMPARE[rule.op](actual, expected))
+    except TypeError as exc:
+        raise EligibilityError(
+            f"cannot compare `{rule.field}` ({actual!r}) with {expected!r} using {rule.op}"
+        ) from exc
+    return met, f"{rule.field} is {_show(actual)}, needs {rule.op} {_show(expected)}"
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or value.get(part) is None:
+            raise _NotRecordedError(dotted)
+        value = value[part]
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)

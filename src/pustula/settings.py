@@ -1,0 +1,47 @@
+"""Settings read from the environment (prefix ``PUSTULA_``) by :func:`get_settings`.
+
+Settings are read when asked for, never at import time, so tests and tools can set the
+environment first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_FILE", "Settings", "get_settings"]
+
+DEFAULT_DATABASE_FILE = "pustula.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Pustula's settings.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL of the study store. Default: a SQLite file ``pustula.sqlite3`` in
+        the working directory. PostgreSQL: ``postgresql+psycopg://user:pw@host/db``.
+    user
+        Who the CLI records in the audit trail when ``--user`` is not given.
+    secret_key
+        Signs web sessions; required outside demo mode.
+    secure_cookies
+        Send session cookies only over HTTPS.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PUSTULA_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}"
+    )
+    user: str | None = None
+    secret_key: str | None = None
+    secure_cookies: bool = False
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment now."""
+    return Settings()

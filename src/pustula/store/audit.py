@@ -1,0 +1,230 @@
+"""The audit trail: one row per inserted record and per changed field, in a hash chain.
+
+Audit rows are written inside the same flush, on the same connection, as the change they
+describe, so both commit together or not at all. Each row's hash covers its content and
+the previous row's hash; the single ``audit_head`` row is locked while appending, which
+gives the chain one order even with concurrent writers on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, inspect, select, update
+from sqlalchemy.orm import Session, UOWTransaction
+
+from pustula.errors import ReasonRequiredError, StoreError
+from pustula.store.models import AuditHead, AuditLog, Record
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditReport",
+    "append_audit",
+    "audit_history",
+    "audit_value",
+    "now_iso",
+    "verify_audit",
+]
+
+GENESIS_HASH = "0" * 64
+_BOOKKEEPING = frozenset({"version", "created_at", "created_by", "updated_at", "updated_by"})
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def audit_value(value: Any) -> str | None:
+    """A value as the audit trail stores it: JSON text, dates in ISO 8601."""
+    if value is None:
+        return None
+    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot audit a value of type {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    table_name: str
+    record_id: int | None
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+
+
+def _digest(row: Sequence[Any]) -> str:
+    canonical = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _chain_row(entry_id: int, at: str, user: str, reason: str | None, e: AuditEntry) -> list[Any]:
+    return [
+        entry_id, at, user, e.action, e.table_name, e.record_id,
+        e.field, e.old_value, e.new_value, reason,
+    ]  # fmt: skip
+
+
+def append_audit(
+    connection: Connection, entries: Iterable[AuditEntry], *, user: str, at: str, reason: str | None
+) -> int:
+    """Append entries to the chain on ``connection`` (inside the caller's transaction)."""
+    entries = list(entries)
+    if not entries:
+        return 0
+    head = connection.execute(
+        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+    ).one()
+    last_id, prev = head.last_id, head.last_hash
+    rows = []
+    for entry in entries:
+        last_id += 1
+        content = _chain_row(last_id, at, user, reason, entry)
+        digest = _digest([*content, prev])
+        rows.append(
+            {
+                "id": last_id, "at": at, "user": user, "action": entry.action,
+                "table_name": entry.table_name, "record_id": entry.record_id,
+                "field": entry.field, "old_value": entry.old_value,
+                "new_value": entry.new_value, "reason": reason,
+                "prev_hash": prev, "hash": digest,
+            }
+        )  # fmt: skip
+        prev = digest
+    connection.execute(insert(AuditLog), rows)
+    connection.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=prev)
+    )
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Result of checking the chain. ``problem`` is None when it verifies."""
+
+    entries: int
+    last_hash: str
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_audit(connection: Connection) -> AuditReport:
+    """Recompute the chain from the first row; report the first row that does not fit."""
+    prev, expected_id, count = GENESIS_HASH, 1, 0
+    result = connection.execute(select(AuditLog).order_by(AuditLog.id)).yield_per(5000)
+    for row in result:
+        if row.id != expected_id:
+            return AuditReport(count, prev, f"audit row {expected_id} is missing (found {row.id})")
+        if row.prev_hash != prev:
+            return AuditReport(count, prev, f"audit row {row.id}: link to the previous row broken")
+        content = _chain_row(row.id, row.at, row.user, row.reason, _entry_of(row))
+        if _digest([*content, prev]) != row.hash:
+            return AuditReport(count, prev, f"audit row {row.id} was altered after it was written")
+        prev, expected_id, count = row.hash, expected_id + 1, count + 1
+    head = connection.execute(select(AuditHead).where(AuditHead.id == 1)).one_or_none()
+    if head is None or head.last_id != count or head.last_hash != prev:
+        return AuditReport(count, prev, "audit rows after the last one verified were removed")
+    return AuditReport(count, prev, None)
+
+
+def _entry_of(row: Any) -> AuditEntry:
+    return AuditEntry(
+        row.action, row.table_name, row.record_id, row.field, row.old_value, row.new_value
+    )
+
+
+# --- session events ----------------------------------------------------------------------
+
+
+def before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    """Stamp who and when; refuse hard deletes and unexplained changes."""
+    info = session.info
+    if "user" not in info:
+        raise StoreError("this session is read-only; save through Store.transaction()")
+    for obj in session.deleted:
+        if isinstance(obj, Record):
+            raise StoreError(f"{obj.label}: records are never deleted; remove them with a reason")
+    for obj in session.new:
+        if isinstance(obj, Record):
+            obj.created_at, obj.created_by = info["at"], info["user"]
+    for obj in session.dirty:
+        if isinstance(obj, Record) and session.is_modified(obj, include_collections=False):
+            if not (info.get("reason") or "").strip():
+                raise ReasonRequiredError(
+                    f"changing or removing saved data ({obj.label}) needs a reason"
+                )
+            obj.updated_at, obj.updated_by = info["at"], info["user"]
+
+
+def after_flush(session: Session, _context: UOWTransaction) -> None:
+    """Write the audit rows for what this flush changed, on the same connection."""
+    entries = [*_inserts(session.new), *_updates(session.dirty)]
+    info = session.info
+    append_audit(
+        session.connection(), entries, user=info["user"], at=info["at"], reason=info.get("reason")
+    )
+
+
+def _audited_keys(obj: Record) -> list[str]:
+    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in _BOOKKEEPING]
+
+
+def _inserts(objects: Iterable[object]) -> Iterable[AuditEntry]:
+    for obj in objects:
+        if isinstance(obj, Record):
+            values = {
+                k: ("<redacted>" if k in obj.audit_redacted else getattr(obj, k))
+                for k in _audited_keys(obj)
+            }
+            yield AuditEntry("insert", obj.__tablename__, obj.id, None, None, audit_value(values))
+
+
+def _updates(objects: Iterable[object]) -> Iterable[AuditEntry]:
+    for obj in objects:
+        if not isinstance(obj, Record):
+            continue
+        state = inspect(obj)
+        for key in _audited_keys(obj):
+            history = state.attrs[key].history
+            if not history.has_changes():
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old == new:
+                continue
+            if key in obj.audit_redacted:
+                old, new = "<redacted>", "<changed>"
+            action = "remove" if key == "deleted_at" and new is not None else "update"
+            yield AuditEntry(
+                action, obj.__tablename__, obj.id, key, audit_value(old), audit_value(new)
+            )
+
+
+def audit_history(
+    connection: Connection, *, table: str | None = None, record: int | None = None
+) -> list[dict[str, Any]]:
+    """Who changed what, when, from what to what, and why; oldest first."""
+    query = select(AuditLog).order_by(AuditLog.id)
+    if table is not None:
+        query = query.where(AuditLog.table_name == table)
+    if record is not None:
+        query = query.where(AuditLog.record_id == record)
+    return [
+        {"id": r.id, "at": r.at, "user": r.user, "action": r.action, "table": r.table_name,
+         "record": r.record_id, "field": r.field, "old": r.old_value, "new": r.new_value,
+         "reason": r.reason}
+        for r in connection.execute(query)
+    ]  # fmt: skip

@@ -1,0 +1,366 @@
+"""Export every table to a CSV or Parquet bundle, and import such a bundle back.
+
+A bundle is a folder: one file per table and ``manifest.json`` with the schema revision,
+row counts and a SHA-256 per file. Import is all-or-nothing and only into an empty
+store: every row is converted and cross-checked (keys, references, uniqueness, scores
+re-computed, audit chain re-verified) before the first row is written, and the first
+bad row is named by file, row and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Date,
+    Float,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    text,
+)
+
+from pustula import __version__
+from pustula.errors import ImportBundleError
+from pustula.store.audit import AuditEntry, append_audit, now_iso
+from pustula.store.database import WRITE
+from pustula.store.migrate import head_revision
+from pustula.store.models import Base, Study
+from pustula.store.uow import Store
+
+__all__ = ["BundleFormat", "ExportSummary", "export_bundle", "import_bundle"]
+
+BundleFormat = Literal["csv", "parquet"]
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    directory: Path
+    format: BundleFormat
+    rows: Mapping[str, int]
+    synthetic: bool
+
+
+def _tables() -> list[Table]:
+    return list(Base.metadata.sorted_tables)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cell(value: Any, column_type: Any) -> Any:
+    if value is not None and isinstance(column_type, JSON):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def export_bundle(
+    store: Store, directory: str | Path, *, fmt: BundleFormat = "csv"
+) -> ExportSummary:
+    """Write every table of ``store`` (removed records included) to ``directory``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    files: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as connection:
+        synthetic = bool(connection.scalar(select(func.count()).where(Study.synthetic.is_(True))))
+        for table in _tables():
+            rows = [
+                [_cell(v, c.type) for v, c in zip(row, table.columns, strict=True)]
+                for row in connection.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            path = out / f"{table.name}.{fmt}"
+            _write(path, [c.name for c in table.columns], rows, fmt)
+            counts[table.name] = len(rows)
+            files[table.name] = {"file": path.name, "rows": len(rows), "sha256": _sha256(path)}
+    manifest = {
+        "pustula_version": __version__,
+        "schema_revision": head_revision(),
+        "format": fmt,
+        "synthetic": synthetic,
+        "note": "SYNTHETIC illustrative data, not patient data" if synthetic else "",
+        "tables": files,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return ExportSummary(out, fmt, counts, synthetic)
+
+
+def _write(path: Path, header: list[str], rows: list[list[Any]], fmt: BundleFormat) -> None:
+    if fmt == "csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows([["" if v is None else _csv_text(v) for v in row] for row in rows])
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
+    pq.write_table(pa.table(columns), path)
+
+
+def _csv_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+def _read(path: Path, fmt: BundleFormat) -> Iterator[dict[str, Any]]:
+    if fmt == "csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            yield from csv.DictReader(handle)
+        return
+    import pyarrow.parquet as pq
+
+    yield from pq.read_table(path).to_pylist()
+
+
+def _convert(raw: Any, column: Any) -> Any:
+    kind = column.type
+    if (
+        raw is None
+        or (raw == "" and not isinstance(kind, String | JSON))
+        or (raw == "" and column.nullable and not isinstance(kind, JSON))
+    ):
+        raw = None
+    if raw is None:
+        if not column.nullable and not column.primary_key:
+            raise ValueError("a value is required")
+        return None
+    if isinstance(kind, Boolean):
+        return _boolean(raw)
+    if isinstance(kind, Integer):
+        if isinstance(raw, float | str) and float(raw) != int(float(raw)):
+            raise ValueError(f"must be a whole number; got {raw!r}")
+        return int(float(raw)) if isinstance(raw, str) else int(raw)
+    if isinstance(kind, Float):
+        return float(raw)
+    if isinstance(kind, Date):
+        return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+    if isinstance(kind, JSON):
+        return json.loads(raw)
+    value = str(raw)
+    if isinstance(kind, String) and kind.length is not None and len(value) > kind.length:
+        raise ValueError(f"is longer than {kind.length} characters")
+    return value
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    lowered = str(raw).strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ValueError(f"must be true or false; got {raw!r}")
+
+
+def _load_table(
+    directory: Path, table: Table, entry: Mapping[str, Any], fmt: BundleFormat
+) -> list[dict[str, Any]]:
+    name = str(entry.get("file", f"{table.name}.{fmt}"))
+    path = directory / name
+    if not path.is_file():
+        raise ImportBundleError(f"{name}: the file is missing from the bundle", file=name)
+    if _sha256(path) != entry.get("sha256"):
+        raise ImportBundleError(
+            f"{name}: the file does not match the manifest's checksum (changed or damaged)",
+            file=name,
+        )
+    rows: list[dict[str, Any]] = []
+    for number, raw in enumerate(_read(path, fmt), start=1):
+        unknown = set(raw) - set(table.columns.keys())
+        if unknown:
+            col = sorted(unknown)[0]
+            raise ImportBundleError(
+                f"{name} row {number}: unknown column `{col}`", file=name, row=number
+            )
+        row: dict[str, Any] = {}
+        for column in table.columns:
+            try:
+                row[column.name] = _convert(raw.get(column.name), column)
+            except (ValueError, TypeError) as exc:
+                raise ImportBundleError(
+                    f"{name} row {number}: column `{column.name}` {exc}", file=name, row=number
+                ) from exc
+        rows.append(row)
+    return rows
+
+
+def _check_keys(
+    table: Table, rows: list[dict[str, Any]], ids: dict[str, set[Any]], name: str
+) -> None:
+    uniques = [tuple(c.name for c in table.primary_key.columns)]
+    uniques += [
+        tuple(c.name for c in con.columns)
+        for con in table.constraints
+        if isinstance(con, UniqueConstraint)
+    ]
+    for key in uniques:
+        seen: set[tuple[Any, ...]] = set()
+        for number, row in enumerate(rows, start=1):
+            value = tuple(row[k] for k in key)
+            if value in seen:
+                raise ImportBundleError(
+                    f"{name} row {number}: duplicate {', '.join(key)} {value}",
+                    file=name,
+                    row=number,
+                )
+            seen.add(value)
+    for fk in table.foreign_keys:
+        parent = ids.get(fk.column.table.name, set())
+        for number, row in enumerate(rows, start=1):
+            value = row[fk.parent.name]
+            if value is not None and value not in parent:
+                raise ImportBundleError(
+                    f"{name} row {number}: `{fk.parent.name}` {value} refers to a "
+                    f"{fk.column.table.name} that is not in the bundle",
+                    file=name,
+                    row=number,
+                )
+    ids[table.name] = {row["id"] for row in rows if "id" in row}
+
+
+def _check_scores(rows: list[dict[str, Any]], name: str) -> None:
+    from pustula.errors import ScoringInputError
+    from pustula.scoring import get_instrument
+
+    for number, row in enumerate(rows, start=1):
+        try:
+            result = get_instrument(row["instrument"]).score(row["items"])
+        except ScoringInputError as exc:
+            raise ImportBundleError(f"{name} row {number}: {exc}", file=name, row=number) from exc
+        same = (result.total is None and row["total"] is None) or (
+            result.total is not None
+            and row["total"] is not None
+            and abs(result.total - row["total"]) < 1e-9
+        )
+        if not same:
+            raise ImportBundleError(
+                f"{name} row {number}: stored total {row['total']} does not match the items "
+                f"(they score {result.total})",
+                file=name,
+                row=number,
+            )
+
+
+def _check_audit(log: list[dict[str, Any]], head: list[dict[str, Any]], name: str) -> None:
+    from pustula.store.audit import GENESIS_HASH, _chain_row, _digest
+
+    prev = GENESIS_HASH
+    for number, row in enumerate(log, start=1):
+        entry = AuditEntry(
+            row["action"], row["table_name"], row["record_id"], row["field"],
+            row["old_value"], row["new_value"],
+        )  # fmt: skip
+        content = _chain_row(row["id"], row["at"], row["user"], row["reason"], entry)
+        if (
+            row["id"] != number
+            or row["prev_hash"] != prev
+            or _digest([*content, prev]) != row["hash"]
+        ):
+            raise ImportBundleError(
+                f"{name} row {number}: the audit chain does not verify here", file=name, row=number
+            )
+        prev = row["hash"]
+    if len(head) != 1 or head[0]["last_id"] != len(log) or head[0]["last_hash"] != prev:
+        raise ImportBundleError("audit_head: does not match the last audit row", file="audit_head")
+
+
+def import_bundle(store: Store, directory: str | Path, *, user: str, reason: str) -> dict[str, int]:
+    """Import a bundle written by :func:`export_bundle` into an empty store.
+
+    Raises
+    ------
+    ImportBundleError
+        The bundle is incomplete, from another schema revision, the store is not empty,
+        or a row is bad: nothing is written, and the message names file, row and reason.
+    """
+    source = Path(directory)
+    try:
+        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImportBundleError(f"{MANIFEST}: cannot be read ({exc})", file=MANIFEST) from exc
+    if manifest.get("schema_revision") != head_revision():
+        raise ImportBundleError(
+            f"{MANIFEST}: the bundle has schema {manifest.get('schema_revision')}, this Pustula "
+            f"uses {head_revision()}; import it with the matching version",
+            file=MANIFEST,
+        )
+    fmt: BundleFormat = manifest.get("format", "csv")
+    data: dict[str, list[dict[str, Any]]] = {}
+    ids: dict[str, set[Any]] = {}
+    for table in _tables():
+        entry = manifest.get("tables", {}).get(table.name)
+        if entry is None:
+            raise ImportBundleError(f"{MANIFEST}: table {table.name} is missing", file=MANIFEST)
+        rows = _load_table(source, table, entry, fmt)
+        _check_keys(table, rows, ids, entry["file"])
+        data[table.name] = rows
+    _check_scores(data["assessment"], manifest["tables"]["assessment"]["file"])
+    _check_audit(data["audit_log"], data["audit_head"], manifest["tables"]["audit_log"]["file"])
+    with (
+        store.engine.connect().execution_options(**{WRITE: True}) as connection,
+        connection.begin(),
+    ):
+        _require_empty(connection)
+        connection.execute(text("DELETE FROM audit_head"))
+        for table in _tables():
+            if data[table.name]:
+                connection.execute(insert(table), data[table.name])
+        _reset_sequences(connection)
+        summary = {name: len(rows) for name, rows in data.items()}
+        entry = AuditEntry(
+            "import", "*", None, None, None, json.dumps({"bundle": source.name, "rows": summary})
+        )
+        append_audit(connection, [entry], user=user, at=now_iso(), reason=reason)
+    return summary
+
+
+def _require_empty(connection: Connection) -> None:
+    from pustula.store.models import AuditLog
+
+    studies = connection.scalar(select(func.count()).select_from(Study))
+    entries = connection.scalar(select(func.count()).select_from(AuditLog))
+    if studies or entries:
+        raise ImportBundleError(
+            "the target database is not empty; import into a new database (pustula init)",
+            file=MANIFEST,
+        )
+
+
+def _reset_sequences(connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    for table in _tables():
+        column = table.columns.get("id")
+        if column is None or column.autoincrement is False:
+            continue
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )

@@ -1,0 +1,266 @@
+"""The study store's tables, one model per clinical concept.
+
+Every clinical record has a ``version`` (optimistic locking: SQLAlchemy adds
+``WHERE version = :loaded`` to each UPDATE) and a soft-delete mark; rows are never
+physically removed. Subjects are identified by study code only: no names, no initials,
+no dates of birth.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+__all__ = [
+    "AdverseEvent",
+    "Assessment",
+    "AuditHead",
+    "AuditLog",
+    "Base",
+    "Baseline",
+    "ConMed",
+    "EligibilityResult",
+    "Exposure",
+    "ExposureInterruption",
+    "Lab",
+    "PriorTherapy",
+    "Record",
+    "Site",
+    "Study",
+    "Subject",
+    "Visit",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Record(Base):
+    """Columns every audited record has."""
+
+    __abstract__ = True
+    #: Columns whose values never go into the audit trail (secrets).
+    audit_redacted: ClassVar[frozenset[str]] = frozenset()
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[str | None] = mapped_column(String(40))
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    deleted_at: Mapped[str | None] = mapped_column(String(40))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (declared_attr takes the class)
+        return {"version_id_col": cls.version}
+
+    @property
+    def label(self) -> str:
+        return f"{self.__tablename__} {self.id}"
+
+
+class Study(Record):
+    __tablename__ = "study"
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    protocol_version: Mapped[str] = mapped_column(String(40))
+    protocol_yaml: Mapped[str] = mapped_column(Text)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Site(Record):
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Subject(Record):
+    __tablename__ = "subject"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(
+        String(20)
+    )  # enrolled, screen_failure, withdrawn, completed
+    arm: Mapped[str | None] = mapped_column(String(40))
+    screened_on: Mapped[date] = mapped_column(Date)
+    enrolled_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def label(self) -> str:
+        return f"subject {self.code}"
+
+
+class EligibilityResult(Record):
+    __tablename__ = "eligibility_result"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    met: Mapped[bool | None] = mapped_column(Boolean)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Baseline(Record):
+    __tablename__ = "baseline"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), unique=True)
+    age: Mapped[int] = mapped_column(Integer)
+    sex: Mapped[str] = mapped_column(String(10))
+    disease_duration_months: Mapped[float] = mapped_column(Float)
+    eraspen_ppp: Mapped[bool] = mapped_column(Boolean)
+    smoking: Mapped[str] = mapped_column(String(10))  # never, current, former, unknown
+    pack_years: Mapped[float | None] = mapped_column(Float)
+    triggers: Mapped[list[Any]] = mapped_column(default=list)
+    comorbidities: Mapped[list[Any]] = mapped_column(default=list)
+    screening: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PriorTherapy(Record):
+    __tablename__ = "prior_therapy"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))  # topical, phototherapy, systemic, biologic
+    drug: Mapped[str] = mapped_column(String(100))
+    response: Mapped[str] = mapped_column(String(20))  # none, partial, intolerant, good, unknown
+
+
+class Exposure(Record):
+    __tablename__ = "exposure"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    drug: Mapped[str] = mapped_column(String(100))
+    dose: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    frequency: Mapped[str] = mapped_column(String(40))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ExposureInterruption(Record):
+    __tablename__ = "exposure_interruption"
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposure.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    cause: Mapped[str] = mapped_column(Text)
+
+
+class Visit(Record):
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("subject_id", "visit_code"),)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    visit_code: Mapped[str] = mapped_column(String(40))
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    study_day: Mapped[int | None] = mapped_column(Integer)
+    window_status: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # done, missed
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Assessment(Record):
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("visit_id", "instrument"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(40))
+    instrument_version: Mapped[str] = mapped_column(String(80))
+    items: Mapped[dict[str, Any]] = mapped_column()
+    total: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(40))
+    subscores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class AdverseEvent(Record):
+    __tablename__ = "adverse_event"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    term: Mapped[str] = mapped_column(String(200))
+    meddra_pt_code: Mapped[str | None] = mapped_column(String(20))
+    meddra_pt: Mapped[str | None] = mapped_column(String(200))
+    meddra_soc_code: Mapped[str | None] = mapped_column(String(20))
+    meddra_soc: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    grade: Mapped[int] = mapped_column(Integer)
+    serious: Mapped[bool] = mapped_column(Boolean)
+    serious_criteria: Mapped[list[Any]] = mapped_column(default=list)
+    relatedness: Mapped[str] = mapped_column(String(20))
+    action_taken: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(30))
+    worsened_on_treatment: Mapped[bool] = mapped_column(Boolean, default=False)
+    treatment_emergent: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Lab(Record):
+    __tablename__ = "lab"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    test: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    lower_limit: Mapped[float | None] = mapped_column(Float)
+    upper_limit: Mapped[float | None] = mapped_column(Float)
+    sample_date: Mapped[date] = mapped_column(Date)
+    on_treatment: Mapped[bool] = mapped_column(Boolean)
+    alerts: Mapped[list[Any]] = mapped_column(default=list)
+    ctcae_grade: Mapped[int | None] = mapped_column(Integer)
+
+
+class ConMed(Record):
+    __tablename__ = "con_med"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    drug: Mapped[str] = mapped_column(String(100))
+    indication: Mapped[str] = mapped_column(String(200))
+    dose: Mapped[str] = mapped_column(String(100), default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class AuditLog(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    user: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(10))  # insert, update, remove, import
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last audit entry. Writers lock it, which orders the chain."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,163 @@
+"""Safety data: exposure, adverse events, labs with alerts and CTCAE grades, medications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pustula.checks import (
+    check_adverse_event,
+    convert_unit,
+    ctcae_grade,
+    evaluate_lab_alerts,
+    is_treatment_emergent,
+)
+from pustula.store.models import (
+    AdverseEvent,
+    ConMed,
+    Exposure,
+    ExposureInterruption,
+    Lab,
+    Study,
+    Subject,
+)
+from pustula.store.schemas import AdverseEventIn, ConMedIn, ExposureIn, LabIn, parse_input
+from pustula.store.study import protocol_of
+from pustula.store.uow import Transaction, update_record
+from pustula.store.visits import first_dose_date
+
+__all__ = [
+    "add_adverse_event",
+    "add_con_med",
+    "add_exposure",
+    "add_interruption",
+    "add_lab",
+    "update_adverse_event",
+]
+
+
+def add_exposure(
+    tx: Transaction, subject: Subject, data: Mapping[str, Any] | ExposureIn
+) -> Exposure:
+    exposure = Exposure(subject_id=subject.id, **parse_input(ExposureIn, data).model_dump())
+    tx.session.add(exposure)
+    tx.session.flush()
+    return exposure
+
+
+def add_interruption(
+    tx: Transaction, exposure: Exposure, *, start_date: date, end_date: date | None, cause: str
+) -> ExposureInterruption:
+    row = ExposureInterruption(
+        exposure_id=exposure.id, start_date=start_date, end_date=end_date, cause=cause
+    )
+    tx.session.add(row)
+    tx.session.flush()
+    return row
+
+
+def _ae_fields(session: Session, subject: Subject, ae: AdverseEventIn) -> dict[str, Any]:
+    check_adverse_event(
+        term=ae.term, start=ae.start_date, end=ae.end_date, grade=ae.grade, serious=ae.serious,
+        serious_criteria=tuple(ae.serious_criteria), relatedness=ae.relatedness,
+        action=ae.action_taken, outcome=ae.outcome,
+    )  # fmt: skip
+    emergent = is_treatment_emergent(
+        ae.start_date,
+        first_dose=first_dose_date(session, subject),
+        worsened_on_treatment=ae.worsened_on_treatment,
+    )
+    return {**ae.model_dump(), "treatment_emergent": emergent}
+
+
+def add_adverse_event(
+    tx: Transaction, subject: Subject, data: Mapping[str, Any] | AdverseEventIn
+) -> AdverseEvent:
+    """Check and save an AE; treatment-emergence is derived from the first dose."""
+    fields = _ae_fields(tx.session, subject, parse_input(AdverseEventIn, data))
+    event = AdverseEvent(subject_id=subject.id, **fields)
+    tx.session.add(event)
+    tx.session.flush()
+    return event
+
+
+def update_adverse_event(
+    tx: Transaction, event: AdverseEvent, changes: Mapping[str, Any], *, expected_version: int
+) -> AdverseEvent:
+    current = AdverseEventIn.model_fields.keys()
+    merged = {k: getattr(event, k) for k in current} | dict(changes)
+    subject = tx.session.get_one(Subject, event.subject_id)
+    fields = _ae_fields(tx.session, subject, parse_input(AdverseEventIn, merged))
+    return update_record(tx, event, fields, expected_version=expected_version)
+
+
+def _lab_baseline(
+    session: Session, subject: Subject, test: str, first_dose: date | None
+) -> Lab | None:
+    if first_dose is None:
+        return None
+    return session.scalar(
+        select(Lab)
+        .where(
+            Lab.subject_id == subject.id,
+            Lab.test == test,
+            Lab.sample_date <= first_dose,
+            Lab.deleted_at.is_(None),
+        )
+        .order_by(Lab.sample_date.desc(), Lab.id.desc())
+        .limit(1)
+    )
+
+
+def add_lab(
+    tx: Transaction, study: Study, subject: Subject, data: Mapping[str, Any] | LabIn
+) -> Lab:
+    """Save a lab value with the protocol's alerts and, where defined, its CTCAE grade.
+
+    A sample taken after the first dose day is on treatment; the baseline for drop rules
+    is the last value of the same test on or before the first dose.
+    """
+    lab = parse_input(LabIn, data)
+    first = first_dose_date(tx.session, subject)
+    on_treatment = first is not None and lab.sample_date > first
+    base = _lab_baseline(tx.session, subject, lab.test, first) if on_treatment else None
+    alerts = evaluate_lab_alerts(
+        protocol_of(study).lab_rules,
+        test=lab.test,
+        value=lab.value,
+        unit=lab.unit,
+        on_treatment=on_treatment,
+        baseline=None if base is None else (base.value, base.unit),
+    )
+    grade = _ctcae_grade(lab)
+    row = Lab(
+        subject_id=subject.id, **lab.model_dump(), on_treatment=on_treatment, ctcae_grade=grade,
+        alerts=[{"rule": a.rule_id, "action": a.action, "text": a.text,
+                 "confirm": a.needs_confirmation} for a in alerts],
+    )  # fmt: skip
+    tx.session.add(row)
+    tx.session.flush()
+    return row
+
+
+def _ctcae_grade(lab: LabIn) -> int | None:
+    """Neutrophil grades are defined per mm³, so counts in 10^9/L are converted first."""
+
+    def graded(value: float) -> float:
+        if lab.test != "neutrophils":
+            return value
+        return convert_unit(lab.test, value, lab.unit, to="/mm3")
+
+    lower = None if lab.lower_limit is None else graded(lab.lower_limit)
+    return ctcae_grade(lab.test, graded(lab.value), lower_limit=lower, upper_limit=lab.upper_limit)
+
+
+def add_con_med(tx: Transaction, subject: Subject, data: Mapping[str, Any] | ConMedIn) -> ConMed:
+    med = ConMed(subject_id=subject.id, **parse_input(ConMedIn, data).model_dump())
+    tx.session.add(med)
+    tx.session.flush()
+    return med

@@ -1,0 +1,206 @@
+"""Studies, sites and enrolment with the protocol's eligibility check."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pustula.errors import DataValidationError, RecordNotFoundError
+from pustula.protocol import EligibilityResult, Protocol, evaluate_eligibility, parse_protocol
+from pustula.store.models import (
+    Baseline,
+    PriorTherapy,
+    Site,
+    Study,
+    Subject,
+)
+from pustula.store.models import (
+    EligibilityResult as EligibilityRow,
+)
+from pustula.store.schemas import BaselineIn, PriorTherapyIn, parse_input
+from pustula.store.uow import Transaction
+
+__all__ = [
+    "Enrolment",
+    "add_site",
+    "add_study",
+    "eligibility_data",
+    "enrol_subject",
+    "get_study",
+    "get_subject",
+    "protocol_of",
+]
+
+_SUBJECT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+
+
+def add_study(
+    tx: Transaction,
+    protocol: Protocol,
+    *,
+    sites: Iterable[tuple[str, str]],
+    synthetic: bool = False,
+) -> Study:
+    """Create a study from a validated protocol, with its sites as ``(code, name)`` pairs."""
+    session = tx.session
+    if session.scalar(select(Study).where(Study.code == protocol.id)) is not None:
+        raise DataValidationError(f"study {protocol.id} already exists", field="code")
+    text = yaml.safe_dump(protocol.model_dump(mode="json", by_alias=True), sort_keys=False)
+    study = Study(
+        code=protocol.id,
+        title=protocol.title,
+        protocol_version=protocol.version,
+        protocol_yaml=text,
+        synthetic=synthetic,
+    )
+    session.add(study)
+    session.flush()
+    for code, name in sites:
+        add_site(tx, study, code=code, name=name)
+    return study
+
+
+def add_site(tx: Transaction, study: Study, *, code: str, name: str) -> Site:
+    site = Site(study_id=study.id, code=code, name=name)
+    tx.session.add(site)
+    tx.session.flush()
+    return site
+
+
+def get_study(session: Session, code: str | None = None) -> Study:
+    """The study with ``code``, or the only study when ``code`` is None."""
+    query = select(Study).where(Study.deleted_at.is_(None))
+    if code is not None:
+        study = session.scalar(query.where(Study.code == code))
+        if study is None:
+            raise RecordNotFoundError(f"study {code} does not exist")
+        return study
+    studies = list(session.scalars(query.limit(2)))
+    if len(studies) != 1:
+        raise RecordNotFoundError(
+            "no study in the database" if not studies else "several studies: name one with --study"
+        )
+    return studies[0]
+
+
+def protocol_of(study: Study) -> Protocol:
+    """The protocol stored with ``study`` (parsed once per distinct text)."""
+    return _parse_stored(study.protocol_yaml, study.code)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_stored(text: str, code: str) -> Protocol:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_protocol(yaml.load(text, Loader=loader), source=f"study {code}")
+
+
+def get_subject(session: Session, study: Study, code: str) -> Subject:
+    subject = session.scalar(
+        select(Subject).where(
+            Subject.study_id == study.id, Subject.code == code, Subject.deleted_at.is_(None)
+        )
+    )
+    if subject is None:
+        raise RecordNotFoundError(f"subject {code} is not in study {study.code}")
+    return subject
+
+
+def eligibility_data(
+    baseline: BaselineIn, prior_therapies: Sequence[PriorTherapyIn], labs: Mapping[str, float]
+) -> dict[str, Any]:
+    """The facts eligibility rules are written over (see the shipped protocol)."""
+    failed = [p for p in prior_therapies if p.response in ("none", "partial", "intolerant")]
+    return {
+        **baseline.model_dump(),
+        "prior": {
+            "topical_failed": sum(p.category == "topical" for p in failed),
+            "systemic_failed": sum(p.category in ("systemic", "biologic") for p in failed),
+            "biologic_failed": sum(p.category == "biologic" for p in failed),
+        },
+        "labs": dict(labs),
+    }
+
+
+class Enrolment:
+    """Outcome of :func:`enrol_subject`: the subject and the eligibility evaluation."""
+
+    def __init__(self, subject: Subject, eligibility: EligibilityResult) -> None:
+        self.subject = subject
+        self.eligibility = eligibility
+
+    @property
+    def enrolled(self) -> bool:
+        return self.subject.status == "enrolled"
+
+
+def enrol_subject(
+    tx: Transaction,
+    study: Study,
+    *,
+    code: str,
+    site: str,
+    screened_on: date,
+    baseline: Mapping[str, Any] | BaselineIn,
+    prior_therapies: Sequence[Mapping[str, Any] | PriorTherapyIn] = (),
+    screening_labs: Mapping[str, float] | None = None,
+) -> Enrolment:
+    """Screen a subject against the protocol and enrol them if eligible.
+
+    A subject who fails is stored with status ``screen_failure`` and a reason per
+    criterion; one who passes is ``enrolled``. Either way baseline data and prior therapies
+    are kept, so a screen failure is documented, not lost.
+    """
+    if not re.match(_SUBJECT_CODE, code):
+        raise DataValidationError(
+            f"code: a subject code is 1-40 letters, digits, - or _; got `{code}`", field="code"
+        )
+    session = tx.session
+    site_row = session.scalar(select(Site).where(Site.study_id == study.id, Site.code == site))
+    if site_row is None:
+        raise RecordNotFoundError(f"site {site} is not a site of study {study.code}")
+    base = parse_input(BaselineIn, baseline)
+    priors = [parse_input(PriorTherapyIn, p) for p in prior_therapies]
+    if session.scalar(select(Subject.id).where(Subject.study_id == study.id, Subject.code == code)):
+        raise DataValidationError(
+            f"subject {code} already exists in study {study.code}", field="code"
+        )
+    protocol = protocol_of(study)
+    result = evaluate_eligibility(protocol, eligibility_data(base, priors, screening_labs or {}))
+    subject = Subject(
+        study_id=study.id,
+        site_id=site_row.id,
+        code=code,
+        status="enrolled" if result.eligible else "screen_failure",
+        arm=protocol.arms[0].code if result.eligible and len(protocol.arms) == 1 else None,
+        screened_on=screened_on,
+        enrolled_on=screened_on if result.eligible else None,
+    )
+    session.add(subject)
+    session.flush()
+    session.add(Baseline(subject_id=subject.id, **base.model_dump()))
+    session.add_all(PriorTherapy(subject_id=subject.id, **p.model_dump()) for p in priors)
+    session.add_all(
+        EligibilityRow(
+            subject_id=subject.id, criterion_id=c.id, kind=c.kind, text=c.text,
+            met=c.met, passed=c.passed, reason=c.reason,
+        )
+        for c in result.criteria
+    )  # fmt: skip
+    session.flush()
+    return Enrolment(subject, result)
+
+
+def count_subjects(session: Session, study: Study) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(Subject).where(Subject.study_id == study.id)
+        )
+        or 0
+    )

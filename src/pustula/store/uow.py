@@ -1,0 +1,164 @@
+"""The one place where commits happen: ``Store.transaction()``, a unit of work per save."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from pustula.errors import ConflictError, DataValidationError, RecordNotFoundError, StoreError
+from pustula.settings import get_settings
+from pustula.store import audit
+from pustula.store.database import WRITE, make_engine
+from pustula.store.models import Record
+
+__all__ = ["AuditedSession", "Store", "Transaction", "get_record", "remove", "update_record"]
+
+R = TypeVar("R", bound=Record)
+
+
+class AuditedSession(Session):
+    """A session whose flushes write audit rows; see :mod:`pustula.store.audit`."""
+
+
+event.listen(AuditedSession, "before_flush", audit.before_flush)
+event.listen(AuditedSession, "after_flush", audit.after_flush)
+
+
+@dataclass
+class Transaction:
+    """One unit of work: what it saves, with its audit rows, commits together or not at all."""
+
+    session: Session
+    user: str
+    reason: str | None
+    editing: str | None = None
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class Store:
+    """A study store on one database.
+
+    Examples
+    --------
+    >>> store = Store.open("sqlite://")
+    >>> store.create_schema()
+    >>> with store.transaction(user="demo") as tx:
+    ...     pass
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, class_=AuditedSession, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        return cls(make_engine(url or get_settings().database_url))
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def create_schema(self) -> None:
+        """Create or migrate the schema to the newest revision (Alembic)."""
+        from pustula.store.migrate import upgrade
+
+        upgrade(self.engine)
+
+    @contextmanager
+    def transaction(self, *, user: str, reason: str | None = None) -> Iterator[Transaction]:
+        """Open a unit of work as ``user``; ``reason`` is required to change saved data.
+
+        Raises
+        ------
+        ConflictError
+            Another writer saved the same record first (optimistic lock).
+        DataValidationError
+            The database refused the data (a constraint).
+        """
+        if not user.strip():
+            raise StoreError("every save needs a user to record in the audit trail")
+        info = {"user": user, "reason": reason, "at": audit.now_iso()}
+        session = self._sessions(info=info)
+        tx = Transaction(session, user, reason)
+        try:
+            with session.begin():
+                session.connection(execution_options={WRITE: True})
+                yield tx
+        except StaleDataError as exc:
+            what = tx.editing or "a record"
+            raise ConflictError(
+                f"{what} was changed by someone else while you edited it; reload and save again"
+            ) from exc
+        except IntegrityError as exc:
+            raise DataValidationError(f"the database refused the save: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise StoreError(f"the database could not complete the save: {exc.orig}") from exc
+        finally:
+            session.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session (a flush raises)."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction without expiring what was read, so the
+            # records stay readable (detached) after the block.
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def get_record(session: Session, model: type[R], record_id: int) -> R:
+    """Load one record that has not been removed, or raise :class:`RecordNotFoundError`."""
+    obj = session.get(model, record_id)
+    if obj is None or obj.deleted_at is not None:
+        raise RecordNotFoundError(f"{model.__tablename__} {record_id} does not exist")
+    return obj
+
+
+def active(model: type[R]) -> Any:
+    return select(model).where(model.deleted_at.is_(None))
+
+
+def update_record(
+    tx: Transaction, record: R, changes: Mapping[str, Any], *, expected_version: int
+) -> R:
+    """Apply ``changes`` to ``record`` if nobody saved it since ``expected_version``.
+
+    The check here gives a clear message; the ``WHERE version = ...`` of the UPDATE
+    closes the race between this check and the write.
+    """
+    tx.editing = record.label
+    if record.version != expected_version:
+        raise ConflictError(
+            f"{record.label} was changed by someone else (now version {record.version}, "
+            f"you edited version {expected_version}); reload it and apply your change again"
+        )
+    columns = set(record.__mapper__.column_attrs.keys())
+    for key, value in changes.items():
+        if key not in columns or key in ("id", "version", "created_at", "created_by"):
+            raise DataValidationError(f"{key}: not a field of {record.__tablename__}", field=key)
+        setattr(record, key, value)
+    tx.flush()
+    return record
+
+
+def remove(tx: Transaction, record: Record, *, expected_version: int) -> None:
+    """Soft-delete ``record``: it stays in the database, marked removed, with the reason."""
+    if record.deleted_at is not None:
+        raise RecordNotFoundError(f"{record.label} is already removed")
+    update_record(
+        tx, record, {"deleted_at": tx.session.info["at"]}, expected_version=expected_version
+    )

@@ -1,0 +1,166 @@
+"""Visits and their assessments, scored by :mod:`pustula.scoring` as they are saved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pustula.errors import DataValidationError
+from pustula.protocol import study_day, window_status
+from pustula.scoring import ScoreResult, get_instrument
+from pustula.store.models import Assessment, Exposure, Study, Subject, Visit
+from pustula.store.study import protocol_of
+from pustula.store.uow import Transaction, update_record
+
+__all__ = [
+    "first_dose_date",
+    "record_visit",
+    "save_assessment",
+    "update_assessment",
+    "update_visit",
+]
+
+
+def first_dose_date(session: Session, subject: Subject) -> date | None:
+    return session.scalar(
+        select(func.min(Exposure.start_date)).where(
+            Exposure.subject_id == subject.id, Exposure.deleted_at.is_(None)
+        )
+    )
+
+
+def _day_zero(session: Session, subject: Subject, baseline_code: str) -> date | None:
+    """Day 0 is the first dose; before any dose is recorded, the baseline visit's date."""
+    first = first_dose_date(session, subject)
+    if first is not None:
+        return first
+    return session.scalar(
+        select(Visit.visit_date).where(
+            Visit.subject_id == subject.id,
+            Visit.visit_code == baseline_code,
+            Visit.deleted_at.is_(None),
+        )
+    )
+
+
+def _timing(
+    session: Session, study: Study, subject: Subject, code: str, when: date | None
+) -> dict[str, Any]:
+    protocol = protocol_of(study)
+    planned = protocol.visit(code)
+    if when is None:
+        return {"study_day": None, "window_status": None}
+    anchor = when if planned.baseline else _day_zero(session, subject, protocol.baseline_visit.code)
+    if anchor is None:
+        return {"study_day": None, "window_status": None}
+    day = study_day(when, first_dose=anchor)
+    return {"study_day": day, "window_status": window_status(planned, day)}
+
+
+def record_visit(
+    tx: Transaction,
+    study: Study,
+    subject: Subject,
+    *,
+    visit_code: str,
+    visit_date: date | None,
+    status: str = "done",
+    notes: str = "",
+    assessments: Mapping[str, Mapping[str, object]] | None = None,
+) -> Visit:
+    """Save a visit and its assessments in one unit of work.
+
+    ``assessments`` maps an instrument name to its flat item values. Each is scored on
+    save; a bad item value raises :class:`~pustula.errors.ScoringInputError` and, because
+    the whole visit is one transaction, nothing of the visit is saved.
+    """
+    session = tx.session
+    if subject.status != "enrolled":
+        raise DataValidationError(
+            f"subject {subject.code} is not enrolled ({subject.status}); visits cannot be recorded",
+            field="subject",
+        )
+    try:
+        protocol_of(study).visit(visit_code)
+    except KeyError as exc:
+        raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
+    if status not in ("done", "missed"):
+        raise DataValidationError(f"status: must be done or missed; got `{status}`", field="status")
+    if status == "done" and visit_date is None:
+        raise DataValidationError(
+            "visit_date: a visit that took place needs its date", field="visit_date"
+        )
+    exists = select(Visit.id).where(Visit.subject_id == subject.id, Visit.visit_code == visit_code)
+    if session.scalar(exists) is not None:
+        raise DataValidationError(
+            f"visit {visit_code} of subject {subject.code} is already recorded; edit it instead",
+            field="visit_code",
+        )
+    visit = Visit(
+        subject_id=subject.id, visit_code=visit_code, visit_date=visit_date, status=status,
+        notes=notes, **_timing(session, study, subject, visit_code, visit_date),
+    )  # fmt: skip
+    session.add(visit)
+    session.flush()
+    for instrument, items in (assessments or {}).items():
+        save_assessment(tx, visit, instrument=instrument, items=items)
+    return visit
+
+
+def _score_columns(result: ScoreResult) -> dict[str, Any]:
+    return {
+        "instrument_version": result.version,
+        "total": result.total,
+        "band": result.band,
+        "subscores": dict(result.subscores),
+        "warnings": list(result.warnings),
+    }
+
+
+def save_assessment(
+    tx: Transaction, visit: Visit, *, instrument: str, items: Mapping[str, object]
+) -> Assessment:
+    """Score ``items`` with ``instrument`` and save items, score and version together."""
+    if visit.status != "done":
+        raise DataValidationError(f"visit {visit.visit_code} was missed; it has no assessments")
+    result = get_instrument(instrument).score(items)
+    assessment = Assessment(
+        visit_id=visit.id, instrument=result.instrument, items=dict(items), **_score_columns(result)
+    )
+    tx.session.add(assessment)
+    tx.session.flush()
+    return assessment
+
+
+def update_assessment(
+    tx: Transaction, assessment: Assessment, *, items: Mapping[str, object], expected_version: int
+) -> Assessment:
+    """Replace the item values and re-score; the old values stay in the audit trail."""
+    result = get_instrument(assessment.instrument).score(items)
+    changes = {"items": dict(items), **_score_columns(result)}
+    return update_record(tx, assessment, changes, expected_version=expected_version)
+
+
+def update_visit(
+    tx: Transaction,
+    study: Study,
+    visit: Visit,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int,
+) -> Visit:
+    """Change a visit's date, status or notes; timing is re-derived from the new date."""
+    allowed = {"visit_date", "status", "notes"}
+    unknown = set(changes) - allowed
+    if unknown:
+        field = sorted(unknown)[0]
+        raise DataValidationError(f"{field}: a visit's {field} cannot be edited", field=field)
+    merged = dict(changes)
+    if "visit_date" in changes:
+        subject = tx.session.get_one(Subject, visit.subject_id)
+        merged |= _timing(tx.session, study, subject, visit.visit_code, changes["visit_date"])
+    return update_record(tx, visit, merged, expected_version=expected_version)

@@ -1,0 +1,142 @@
+"""The store commands as a user runs them: init, study, enrol, visit, AE, lab, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pustula.cli import app
+from tests.store.helpers import BASELINE, LABS, PRIOR, PROTOCOL, pppasi
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> list[str]:
+    return ["--database", f"sqlite:///{tmp_path / 'cli.sqlite3'}", "--user", "cli-tester"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_a_study_from_init_to_export(db: list[str], tmp_path: Path) -> None:
+    assert run(*db, "init")[0] == 0
+    assert run(*db, "study", "add", str(PROTOCOL), "--site", "A=Site A") == (
+        0,
+        "study TOFA-PPP created with 1 site(s)\n",
+    )
+    enrolment = json.dumps({"baseline": BASELINE, "prior_therapies": PRIOR, "screening_labs": LABS})
+    assert run(*db, "subject", "enrol", "S01", "--site", "A", "--screened-on", "2024-02-26", "--data", enrolment) == (
+        0, "subject S01: enrolled\n",
+    )  # fmt: skip
+    dose = json.dumps(
+        {
+            "drug": "tofacitinib",
+            "dose": 5,
+            "unit": "mg",
+            "frequency": "twice daily",
+            "start_date": "2024-03-04",
+        }
+    )
+    assert run(*db, "exposure", "add", "--subject", "S01", "--data", dose)[0] == 0
+    items = tmp_path / "w4.json"
+    items.write_text(json.dumps(pppasi(e=1, p=1, d=1, area=5)))
+    code, out = run(*db, "visit", "record", "--subject", "S01", "--visit", "W4", "--date", "2024-04-02",
+                    "--assessment", f"pppasi={items}", "--assessment", 'pga={"pga": 1}')  # fmt: skip
+    assert code == 0, out
+    assert json.loads(out) == {"visit": "W4", "study_day": 29, "window": "in_window"}
+    lab = json.dumps(
+        {"test": "neutrophils", "value": 0.8, "unit": "10^9/L", "sample_date": "2024-04-02"}
+    )
+    code, out = run(*db, "lab", "add", "--subject", "S01", "--data", lab)
+    assert json.loads(out)["alerts"][0]["rule"] == "L_ANC_LOW"
+    ae = json.dumps(
+        {
+            "term": "Acne",
+            "start_date": "2024-03-20",
+            "grade": 1,
+            "relatedness": "probable",
+            "outcome": "recovering",
+        }
+    )
+    code, out = run(*db, "ae", "add", "--subject", "S01", "--data", ae)
+    assert json.loads(out)["treatment_emergent"] is True
+    assert run(*db, "audit", "verify")[1].startswith("audit trail verified: ")
+    code, out = run(*db, "export", str(tmp_path / "bundle"))
+    assert code == 0 and (tmp_path / "bundle" / "assessment.csv").is_file()
+    history = json.loads(run(*db, "audit", "log", "--table", "assessment")[1])
+    assert {h["user"] for h in history} == {"cli-tester"}
+
+
+def test_a_screen_failure_prints_its_reasons(db: list[str]) -> None:
+    run(*db, "init")
+    run(*db, "study", "add", str(PROTOCOL), "--site", "A=Site A")
+    data = json.dumps(
+        {"baseline": BASELINE | {"age": 16}, "prior_therapies": PRIOR, "screening_labs": LABS}
+    )
+    code, out = run(
+        *db, "subject", "enrol", "S02", "--site", "A", "--screened-on", "2024-02-26", "--data", data
+    )
+    assert (code, out) == (
+        0,
+        "subject S02: screen failure\n  inclusion I1 not met: age is 16, needs >= 18\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["visit", "record", "--subject", "S99", "--visit", "W4", "--date", "2024-04-02"],
+            "error [record_not_found]: subject S99 is not in study TOFA-PPP",
+        ),
+        (
+            ["visit", "record", "--subject", "S01", "--visit", "W4", "--date", "2 April"],
+            "error [data_invalid]: --date must be a date YYYY-MM-DD; got `2 April`",
+        ),
+        (
+            ["lab", "add", "--subject", "S01", "--data", "{bad"],
+            "error [data_invalid]: --data is not valid JSON",
+        ),
+        (
+            ["study", "add", "nowhere.yaml", "--site", "A=x"],
+            "error [protocol_invalid]: nowhere.yaml: cannot read the protocol file",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(db: list[str], args: list[str], message: str) -> None:
+    run(*db, "init")
+    run(*db, "study", "add", str(PROTOCOL), "--site", "A=Site A")
+    code, out = run(*db, *args)
+    assert code == 1
+    assert out.startswith(message)
+    assert out.count("\n") == 1
+
+
+def test_commands_refuse_an_uninitialised_database(db: list[str]) -> None:
+    code, out = run(*db, "audit", "verify")
+    assert code == 1 and "is not initialised; run `pustula init` first" in out
+
+
+def test_demo_then_import_into_a_new_database(db: list[str], tmp_path: Path) -> None:
+    code, out = run(*db, "demo")
+    assert code == 0 and "SYNTHETIC DEMO DATA" in out
+    run(*db, "export", str(tmp_path / "b"), "--format", "parquet")
+    other = ["--database", f"sqlite:///{tmp_path / 'other.sqlite3'}"]
+    assert run(*other, "import", str(tmp_path / "b"), "--reason", "move to new server")[0] == 0
+    assert run(*other, "audit", "verify")[0] == 0
+    assert run(*other, "backup", str(tmp_path / "copy.sqlite3"))[0] == 0
+
+
+def test_protocol_check(tmp_path: Path) -> None:
+    code, out = run("protocol", "check", str(PROTOCOL))
+    assert code == 0 and json.loads(out)["visits"] == ["W0", "W2", "W4", "W12"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: X\ntitle: t\n")
+    code, out = run("protocol", "check", str(bad))
+    assert code == 1 and out.startswith(f"error [protocol_invalid]: {bad}: arms: Field required")

@@ -1,0 +1,68 @@
+"""Fixtures shared by the store, analysis, CLI and web tests.
+
+``store`` runs each test on SQLite and on PostgreSQL. PostgreSQL comes from
+``PUSTULA_TEST_POSTGRES_URL`` (``scripts/test`` starts a throwaway server and sets it).
+Without it the PostgreSQL cases are skipped, unless ``PUSTULA_TEST_REQUIRE_POSTGRES=1``
+(set by ``scripts/test`` and so by CI), where a missing server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from pustula.store import Store
+
+POSTGRES_URL = os.environ.get("PUSTULA_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("PUSTULA_TEST_REQUIRE_POSTGRES") == "1"
+
+
+def postgres_url() -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if REQUIRE_POSTGRES:
+        pytest.fail("PUSTULA_TEST_REQUIRE_POSTGRES=1 but PUSTULA_TEST_POSTGRES_URL is not set")
+    pytest.skip("PostgreSQL not configured (PUSTULA_TEST_POSTGRES_URL)")
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def database_url(kind: str, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    url = postgres_url()
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no schema) on each backend."""
+    return database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated, empty store on each backend."""
+    s = Store.open(db_url)
+    s.create_schema()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    s.create_schema()
+    yield s
+    s.dispose()

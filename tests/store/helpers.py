@@ -1,0 +1,63 @@
+"""Small builders for store tests: a study from the shipped protocol, a subject, a visit."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from pustula.protocol import load_protocol
+from pustula.store import Store, Study, Subject, add_exposure, add_study, enrol_subject
+from pustula.store.models import AuditLog
+
+PROTOCOL = Path(__file__).parents[2] / "protocols" / "tofacitinib-ppp-case-series.yaml"
+FIRST_DOSE = date(2024, 3, 4)
+
+BASELINE: dict[str, Any] = {
+    "age": 50, "sex": "female", "disease_duration_months": 24, "eraspen_ppp": True,
+    "smoking": "current", "pack_years": 10, "triggers": ["smoking"], "comorbidities": [],
+    "screening": {"tuberculosis": "negative", "hepatitis": "negative"},
+}  # fmt: skip
+PRIOR = [
+    {"category": "topical", "drug": "clobetasol", "response": "partial"},
+    {"category": "systemic", "drug": "acitretin", "response": "none"},
+]
+LABS = {"lymphocytes": 1800, "neutrophils": 4000, "haemoglobin": 13.5}
+
+
+def pppasi(e: int = 2, p: int = 2, d: int = 2, area: int = 30) -> dict[str, int]:
+    """Flat PPPASI items with the same values in all four regions."""
+    items: dict[str, int] = {}
+    for region in ("right_palm", "left_palm", "right_sole", "left_sole"):
+        items |= {f"{region}_erythema": e, f"{region}_pustules": p,
+                  f"{region}_desquamation": d, f"{region}_area_pct": area}  # fmt: skip
+    return items
+
+
+def make_study(store: Store) -> Study:
+    with store.transaction(user="tester") as tx:
+        return add_study(tx, load_protocol(PROTOCOL), sites=[("A", "Site A"), ("B", "Site B")])
+
+
+def enrol(store: Store, study: Study, code: str = "S01", *, dosed: bool = True) -> Subject:
+    with store.transaction(user="tester") as tx:
+        subject = enrol_subject(
+            tx, study, code=code, site="A", screened_on=date(2024, 2, 26),
+            baseline=BASELINE, prior_therapies=PRIOR, screening_labs=LABS,
+        ).subject  # fmt: skip
+        if dosed:
+            add_exposure(tx, subject, {"drug": "tofacitinib", "dose": 5, "unit": "mg",
+                                       "frequency": "twice daily", "start_date": FIRST_DOSE})  # fmt: skip
+    return subject
+
+
+def audit_count(store: Store) -> int:
+    with store.reader() as session:
+        return session.scalar(select(func.count()).select_from(AuditLog)) or 0
+
+
+def count(store: Store, model: Any) -> int:
+    with store.reader() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0

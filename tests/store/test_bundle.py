@@ -1,0 +1,150 @@
+"""Export then import gives the same data; one bad row imports nothing and is named."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pustula.demo import create_demo_study
+from pustula.errors import ImportBundleError
+from pustula.store import Store, export_bundle, import_bundle, verify_audit
+from pustula.store.models import Base
+from tests.store.helpers import audit_count
+
+
+def _dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    with store.engine.connect() as connection:
+        return {
+            t.name: [
+                tuple(r) for r in connection.execute(select(t).order_by(*t.primary_key.columns))
+            ]
+            for t in Base.metadata.sorted_tables
+            if t.name not in ("audit_log", "audit_head")
+        }
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_round_trip_keeps_every_row_and_the_audit_chain(
+    store: Store, tmp_path: Path, fmt: str
+) -> None:
+    source = Store.open(f"sqlite:///{tmp_path / 'source.sqlite3'}")
+    source.create_schema()
+    create_demo_study(source)
+    summary = export_bundle(source, tmp_path / "bundle", fmt=fmt)  # type: ignore[arg-type]
+    assert summary.synthetic
+    rows = import_bundle(store, tmp_path / "bundle", user="restorer", reason="round trip")
+    assert rows["assessment"] == 48
+    assert _dump(store) == _dump(source)
+    with store.engine.connect() as connection:
+        report = verify_audit(connection)
+    assert report.ok, report.problem
+    assert report.entries == audit_count(source) + 1  # plus the import itself
+
+
+def _bundle(tmp_path: Path) -> Path:
+    source = Store.open(f"sqlite:///{tmp_path / 'source.sqlite3'}")
+    source.create_schema()
+    create_demo_study(source)
+    export_bundle(source, tmp_path / "bundle")
+    return tmp_path / "bundle"
+
+
+def _edit_cell(bundle: Path, table: str, row: int, column: str, value: str) -> None:
+    """Change one cell and re-sign the manifest, as someone preparing a bundle would."""
+    path = bundle / f"{table}.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[row - 1][column] = value
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["tables"][table]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "message"),
+    [
+        (
+            "lab",
+            7,
+            "value",
+            "high",
+            "lab.csv row 7: column `value` could not convert string to float: 'high'",
+        ),
+        (
+            "visit",
+            3,
+            "visit_date",
+            "2024-02-30",
+            "visit.csv row 3: column `visit_date` day is out of range for month",
+        ),
+        (
+            "subject",
+            2,
+            "site_id",
+            "99",
+            "subject.csv row 2: `site_id` 99 refers to a site that is not in the bundle",
+        ),
+        ("visit", 5, "id", "4", "visit.csv row 5: duplicate id (4,)"),
+        (
+            "adverse_event",
+            1,
+            "serious",
+            "maybe",
+            "adverse_event.csv row 1: column `serious` must be true or false",
+        ),
+        (
+            "assessment",
+            4,
+            "total",
+            "30.5",
+            "assessment.csv row 4: stored total 30.5 does not match the items",
+        ),
+        (
+            "audit_log",
+            10,
+            "user",
+            "mallory",
+            "audit_log.csv row 10: the audit chain does not verify here",
+        ),
+        ("baseline", 1, "age", "", "baseline.csv row 1: column `age` a value is required"),
+    ],
+)
+def test_one_bad_row_imports_nothing(
+    store: Store, tmp_path: Path, table: str, row: int, column: str, value: str, message: str
+) -> None:
+    bundle = _bundle(tmp_path)
+    _edit_cell(bundle, table, row, column, value)
+    with pytest.raises(ImportBundleError) as caught:
+        import_bundle(store, bundle, user="u", reason="r")
+    assert str(caught.value).startswith(message)
+    assert caught.value.file == f"{table}.csv" and caught.value.row == row
+    assert audit_count(store) == 0
+    assert all(rows == [] for rows in _dump(store).values())
+
+
+def test_a_changed_file_without_a_new_checksum_is_refused(store: Store, tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    path = bundle / "lab.csv"
+    path.write_text(path.read_text().replace("13.8", "3.8", 1))
+    with pytest.raises(
+        ImportBundleError, match=r"lab\.csv: the file does not match the manifest's checksum"
+    ):
+        import_bundle(store, bundle, user="u", reason="r")
+
+
+def test_import_only_into_an_empty_store(store: Store, tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    create_demo_study(store)
+    before = audit_count(store)
+    with pytest.raises(ImportBundleError, match="the target database is not empty"):
+        import_bundle(store, bundle, user="u", reason="r")
+    assert audit_count(store) == before

@@ -1,0 +1,92 @@
+"""Studies from protocols; enrolment with the eligibility check; screen failures kept."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from pustula.errors import DataValidationError, RecordNotFoundError
+from pustula.store import EligibilityResult, Store, enrol_subject, get_study, protocol_of
+from tests.store.helpers import BASELINE, LABS, PRIOR, enrol, make_study
+
+
+def test_the_study_keeps_its_protocol(store: Store) -> None:
+    make_study(store)
+    with store.reader() as session:
+        study = get_study(session)
+        assert protocol_of(study).visit("W12").day == 84
+
+
+def test_an_eligible_subject_is_enrolled_with_every_criterion_recorded(store: Store) -> None:
+    study = make_study(store)
+    subject = enrol(store, study)
+    assert (subject.status, subject.arm) == ("enrolled", "TOFA")
+    with store.reader() as session:
+        rows = list(
+            session.scalars(
+                select(EligibilityResult).where(EligibilityResult.subject_id == subject.id)
+            )
+        )
+    assert len(rows) == 8
+    assert all(r.passed for r in rows)
+
+
+def test_a_failing_subject_is_a_screen_failure_with_reasons(store: Store) -> None:
+    study = make_study(store)
+    with store.transaction(user="tester") as tx:
+        result = enrol_subject(
+            tx, study, code="S09", site="A", screened_on=date(2024, 2, 1),
+            baseline=BASELINE | {"age": 17}, prior_therapies=PRIOR[:1],
+            screening_labs=LABS | {"neutrophils": 900},
+        )  # fmt: skip
+    assert result.subject.status == "screen_failure"
+    assert result.subject.enrolled_on is None
+    reasons = [c.reason for c in result.eligibility.failures]
+    assert reasons == [
+        "inclusion I1 not met: age is 17, needs >= 18",
+        "inclusion I4 not met: prior.systemic_failed is 0, needs >= 1",
+        "exclusion E2 applies: labs.neutrophils is 900, needs < 1000",
+    ]
+
+
+def test_missing_screening_data_make_a_criterion_not_evaluable(store: Store) -> None:
+    study = make_study(store)
+    with store.transaction(user="tester") as tx:
+        result = enrol_subject(tx, study, code="S10", site="A", screened_on=date(2024, 2, 1),
+                               baseline=BASELINE, prior_therapies=PRIOR, screening_labs={})  # fmt: skip
+    assert result.subject.status == "screen_failure"
+    assert result.eligibility.failures[0].reason == (
+        "exclusion E1 not evaluable: `labs.lymphocytes` is not recorded"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"code": "S01"}, "subject S01 already exists in study TOFA-PPP"),
+        ({"code": "Jane Doe"}, "a subject code is 1-40 letters, digits, - or _; got `Jane Doe`"),
+        ({"site": "Z"}, "site Z is not a site of study TOFA-PPP"),
+        (
+            {"baseline": BASELINE | {"sex": "f"}},
+            "sex: Input should be 'female', 'male', 'other' or 'unknown'",
+        ),
+        (
+            {"baseline": BASELINE | {"smoking": "never"}},
+            "pack_years are given for a subject who never smoked",
+        ),
+    ],
+)
+def test_bad_enrolment_input_is_refused(
+    store: Store, change: dict[str, object], message: str
+) -> None:
+    study = make_study(store)
+    enrol(store, study)
+    args: dict[str, object] = {"code": "S02", "site": "A", "baseline": BASELINE} | change
+    with pytest.raises(
+        (DataValidationError, RecordNotFoundError), match=message.replace("(", r"\(")
+    ):
+        with store.transaction(user="tester") as tx:
+            enrol_subject(tx, study, screened_on=date(2024, 2, 1), prior_therapies=PRIOR,
+                          screening_labs=LABS, **args)  # type: ignore[arg-type]  # fmt: skip
