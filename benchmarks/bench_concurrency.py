@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pustula.store import Store, Visit, get_record, record_visit  # noqa: E402
-from tests.conftest import reset_postgres  # noqa: E402
-from tests.store.concurrent_editor import edit_notes  # noqa: E402
-from tests.store.helpers import enrol, make_study  # noqa: E402
+from tests.conftest import reset_postgres
+from tests.store.concurrent_editor import edit_notes
+from tests.store.helpers import enrol, make_study
+
+from pustula.store import Store, Visit, get_record, record_visit
 
 
 def run(url: str, writers: int, saves: int) -> None:
@@ -36,7 +37,9 @@ def run(url: str, writers: int, saves: int) -> None:
     full_url = store.engine.url.render_as_string(hide_password=False)
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(writers) as pool:
-        results = pool.starmap(edit_notes, [(full_url, visit_id, w, saves, w) for w in range(writers)])
+        results = pool.starmap(
+            edit_notes, [(full_url, visit_id, w, saves, w) for w in range(writers)]
+        )
     elapsed = time.perf_counter() - started
     with store.reader() as session:
         notes = get_record(session, Visit, visit_id).notes

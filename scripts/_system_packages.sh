@@ -1,10 +1,10 @@
 # Sourced by the scripts: install the Debian packages Pustula needs when they are missing.
 #   postgresql            the PostgreSQL half of the store tests (pg_virtualenv, pg_dump)
-#   libpango-1.0-0 ...    WeasyPrint's text layout, for PDF reports
+#   libpango, harfbuzz-subset, DejaVu fonts: WeasyPrint's text layout for PDF reports
 # Needs root (or sudo) only when something is missing.
 need=()
 command -v pg_virtualenv >/dev/null 2>&1 || need+=(postgresql postgresql-common)
-for lib in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
 done
 for pkg in "${PUSTULA_EXTRA_DEBIAN_PACKAGES[@]:-}"; do

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pustula.cli import data as data_commands
+from pustula.cli import report as report_commands
 from pustula.cli import score as score_commands
 from pustula.cli import study as study_commands
 from pustula.cli._common import fail_on_pustula_error
@@ -45,6 +46,7 @@ def _global_options(
 score_commands.register(app)
 data_commands.register(app)
 study_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,198 @@
+"""Pure derivations on BDS-like data (ADaM names): inputs are never changed.
+
+Each ``derive_*`` takes a dataset first and keyword-only options, and returns a new
+DataFrame with the added columns or rows (pharmaverse admiral's grammar).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CUTOFFS",
+    "Imputation",
+    "Operator",
+    "derive_param_imputed",
+    "derive_time_to_response",
+    "derive_var_base",
+    "derive_var_chg",
+    "derive_var_pga_response",
+    "derive_var_responders",
+]
+
+CUTOFFS: tuple[int, ...] = (50, 75, 80, 90, 100)
+Operator = Literal[">=", ">"]
+Imputation = Literal["OC", "LOCF", "NRI"]
+KEYS = ["USUBJID", "PARAMCD"]
+
+
+def _where(condition: Any, yes: Any, no: Any) -> Any:
+    """``np.where`` over Series or arrays, element by element (None stays None)."""
+    return np.where(np.asarray(condition, dtype=bool), yes, no)
+
+
+def derive_var_base(bds: pd.DataFrame) -> pd.DataFrame:
+    """BASE and ABLFL: the last non-missing value on or before the first dose (TRTSDT).
+
+    Ties on the same date are broken by the later visit (AVISITN). Subjects without a
+    first dose have no baseline.
+    """
+    out = bds.copy()
+    observed = out["DTYPE"].isna() if "DTYPE" in out else pd.Series(True, index=out.index)
+    candidates = out[(out["ADT"] <= out["TRTSDT"]) & out["AVAL"].notna() & observed]
+    chosen = candidates.sort_values([*KEYS, "ADT", "AVISITN"]).groupby(KEYS, sort=False).tail(1)
+    out["ABLFL"] = _where(out.index.isin(chosen.index), "Y", None)
+    base = chosen.set_index(KEYS)["AVAL"].rename("BASE")
+    out = out.drop(columns=["BASE"], errors="ignore").join(base, on=KEYS)
+    return out
+
+
+def derive_var_chg(bds: pd.DataFrame) -> pd.DataFrame:
+    """CHG = AVAL - BASE and PCHG = 100 * CHG / BASE (missing when BASE is 0)."""
+    out = bds.copy()
+    out["CHG"] = out["AVAL"] - out["BASE"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["PCHG"] = _where(out["BASE"] != 0, 100 * out["CHG"] / out["BASE"], np.nan)
+    return out
+
+
+def _post_baseline(bds: pd.DataFrame) -> pd.Series:
+    return (
+        (bds["ABLFL"] != "Y")
+        & (bds["ADT"].isna() | (bds["ADT"] > bds["TRTSDT"]))
+        & bds["BASE"].notna()
+    )
+
+
+def derive_var_responders(
+    bds: pd.DataFrame,
+    *,
+    paramcd: str = "PPPASI",
+    cutoffs: Sequence[int] = CUTOFFS,
+    operator: Operator = ">=",
+    decimals: int = 1,
+) -> pd.DataFrame:
+    """CRITy / CRITyFL for a reduction of at least (or more than) each cut-off.
+
+    The comparison is exact: totals are compared as whole multiples of
+    ``10 ** -decimals`` (PPPASI: tenths), so no floating-point rounding moves a subject
+    across a cut-off. Records of other parameters, baseline records and records without a
+    baseline get no flag; rows imputed as non-responders (DTYPE "NRI") are "N".
+    """
+    out = bds.copy()
+    scale = 10**decimals
+    mask = (out["PARAMCD"] == paramcd) & _post_baseline(out)
+    base = np.rint(out["BASE"].to_numpy(dtype=float) * scale)
+    aval = np.rint(out["AVAL"].to_numpy(dtype=float) * scale)
+    nri = out["DTYPE"].eq("NRI").to_numpy() if "DTYPE" in out else np.zeros(len(out), bool)
+    sign = "<=" if operator == ">=" else "<"
+    for y, cut in enumerate(cutoffs, start=1):
+        with np.errstate(invalid="ignore"):
+            lhs, rhs = (base - aval) * 100, cut * base
+            met = lhs >= rhs if operator == ">=" else lhs > rhs
+        flag = _where(nri, "N", _where(np.isnan(aval), None, _where(met, "Y", "N")))
+        out[f"CRIT{y}"] = _where(mask, f"PCHG {sign} -{cut}", None)
+        out[f"CRIT{y}FL"] = _where(mask, flag, None)
+    return out
+
+
+def derive_var_pga_response(
+    bds: pd.DataFrame,
+    *,
+    paramcd: str = "PGA",
+    baseline_min: int | None = None,
+    min_improvement: int | None = None,
+    crit: int = 1,
+) -> pd.DataFrame:
+    """PGA 0/1 (clear or almost clear) as CRITy / CRITyFL on the PGA records.
+
+    ``baseline_min`` restricts the analysis to subjects with baseline PGA at least that
+    (others get no flag, so they leave the denominator); ``min_improvement`` also asks
+    for at least that many grades of improvement from baseline.
+    """
+    out = bds.copy()
+    mask = (out["PARAMCD"] == paramcd) & _post_baseline(out)
+    if baseline_min is not None:
+        mask &= out["BASE"] >= baseline_min
+    met = out["AVAL"] <= 1
+    text = "AVAL <= 1"
+    if min_improvement is not None:
+        met &= (out["BASE"] - out["AVAL"]) >= min_improvement
+        text += f" and BASE - AVAL >= {min_improvement}"
+    if baseline_min is not None:
+        text += f" (BASE >= {baseline_min})"
+    nri = out["DTYPE"].eq("NRI") if "DTYPE" in out else pd.Series(False, index=out.index)
+    flag = _where(nri, "N", _where(out["AVAL"].isna(), None, _where(met, "Y", "N")))
+    out[f"CRIT{crit}"] = _where(mask, text, None)
+    out[f"CRIT{crit}FL"] = _where(mask, flag, None)
+    return out
+
+
+def derive_param_imputed(
+    bds: pd.DataFrame, *, visits: Sequence[tuple[str, float]], method: Imputation
+) -> pd.DataFrame:
+    """Add a row for each planned post-baseline visit a subject with a baseline missed.
+
+    ``visits`` are the planned (AVISIT, AVISITN) pairs after baseline. ``OC`` adds
+    nothing. ``LOCF`` carries the last observed value forward (DTYPE "LOCF"); ``NRI``
+    adds an empty row with DTYPE "NRI" that responder derivations count as a
+    non-responder. Apply before :func:`derive_var_chg` and the responder derivations.
+    """
+    out = bds.copy()
+    if "DTYPE" not in out:
+        out["DTYPE"] = None
+    if method == "OC":
+        return out
+    have = out[out["BASE"].notna()]
+    template = have.drop_duplicates(KEYS).drop(columns=["AVISIT", "AVISITN"])
+    planned = pd.DataFrame(list(visits), columns=["AVISIT", "AVISITN"])
+    grid = template.merge(planned, how="cross")
+    seen = have[[*KEYS, "AVISIT"]].drop_duplicates()
+    grid = grid.merge(seen, on=[*KEYS, "AVISIT"], how="left", indicator=True)
+    missing = grid[grid["_merge"] == "left_only"].drop(columns="_merge")
+    if missing.empty:
+        return out
+    missing = missing.assign(
+        ADT=pd.Series(pd.NaT, index=missing.index),
+        ADY=np.nan,
+        ABLFL=None,
+        DTYPE=method,
+        AVAL=np.nan,
+    )
+    if method == "LOCF":
+        observed = have[have["AVAL"].notna()][[*KEYS, "AVISITN", "AVAL"]].sort_values("AVISITN")
+        carried = pd.merge_asof(
+            missing.drop(columns="AVAL").sort_values("AVISITN"),
+            observed.rename(columns={"AVISITN": "FROMN"}),
+            left_on="AVISITN",
+            right_on="FROMN",
+            by=KEYS,
+            allow_exact_matches=False,
+        ).drop(columns="FROMN")
+        missing = carried
+    return pd.concat([out, missing[out.columns]], ignore_index=True)
+
+
+def derive_time_to_response(
+    bds: pd.DataFrame, *, cutoff: int = 50, operator: Operator = ">=", paramcd: str = "PPPASI"
+) -> pd.DataFrame:
+    """One row per subject: study day of the first response, or censoring at the last visit.
+
+    Returns USUBJID, AVAL (days), CNSR (0 = response, 1 = censored) and the cut-off.
+    """
+    flagged = derive_var_responders(bds, paramcd=paramcd, cutoffs=(cutoff,), operator=operator)
+    obs = flagged[
+        (flagged["PARAMCD"] == paramcd) & flagged["CRIT1FL"].notna() & flagged["ADY"].notna()
+    ]
+    obs = obs.sort_values(["USUBJID", "ADY"])
+    first = obs[obs["CRIT1FL"] == "Y"].groupby("USUBJID")["ADY"].first()
+    last = obs.groupby("USUBJID")["ADY"].max()
+    result = pd.DataFrame({"USUBJID": last.index})
+    result["AVAL"] = result["USUBJID"].map(first).fillna(result["USUBJID"].map(last))
+    result["CNSR"] = _where(result["USUBJID"].isin(first.index), 0, 1)
+    result["PARAMCD"] = f"TTR{cutoff}"
+    return result.reset_index(drop=True)

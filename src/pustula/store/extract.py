@@ -1,0 +1,224 @@
+"""A study's data as plain DataFrames, for analysis: removed records are left out.
+
+This is the analysis layer's only door into the database, so ``pustula.analysis`` never
+imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+
+from pustula.protocol import Protocol
+from pustula.store.models import (
+    AdverseEvent,
+    Assessment,
+    Baseline,
+    Exposure,
+    ExposureInterruption,
+    Lab,
+    PriorTherapy,
+    Site,
+    Subject,
+    Visit,
+)
+from pustula.store.study import get_study, protocol_of
+from pustula.store.uow import Store
+
+__all__ = ["StudyData", "read_study"]
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """Everything the analysis needs about one study, keyed by subject code."""
+
+    code: str
+    title: str
+    synthetic: bool
+    protocol: Protocol
+    subjects: pd.DataFrame
+    prior_therapies: pd.DataFrame
+    exposure: pd.DataFrame
+    interruptions: pd.DataFrame
+    assessments: pd.DataFrame
+    adverse_events: pd.DataFrame
+    labs: pd.DataFrame
+
+    def snapshot_hash(self) -> str:
+        """SHA-256 over every frame's content: the same data always give the same hash."""
+        digest = hashlib.sha256()
+        for name in (
+            "subjects",
+            "prior_therapies",
+            "exposure",
+            "interruptions",
+            "assessments",
+            "adverse_events",
+            "labs",
+        ):
+            frame: pd.DataFrame = getattr(self, name)
+            digest.update(name.encode())
+            digest.update(frame.to_csv(index=False).encode())
+        return digest.hexdigest()
+
+
+def _frame(connection: Any, query: Select[Any]) -> pd.DataFrame:
+    return pd.read_sql(query, connection)
+
+
+def read_study(store: Store, code: str | None = None) -> StudyData:
+    """Read one study (the only one when ``code`` is None) into DataFrames."""
+    with store.reader() as session:
+        study = get_study(session, code)
+        protocol = protocol_of(study)
+        sid = study.id
+        connection = session.connection()
+        live = Subject.deleted_at.is_(None)
+        first_dose = (
+            select(
+                Exposure.subject_id,
+                func.min(Exposure.start_date).label("first_dose"),
+                func.max(func.coalesce(Exposure.end_date, Exposure.start_date)).label("last_dose"),
+            )
+            .where(Exposure.deleted_at.is_(None))
+            .group_by(Exposure.subject_id)
+            .subquery()
+        )
+        subjects = _frame(
+            connection,
+            (
+                select(
+                    Subject.id.label("subject_id"),
+                    Subject.code.label("subject"),
+                    Site.code.label("site"),
+                    Subject.status,
+                    Subject.arm,
+                    Subject.screened_on,
+                    Subject.enrolled_on,
+                    Baseline.age,
+                    Baseline.sex,
+                    Baseline.disease_duration_months,
+                    Baseline.smoking,
+                    Baseline.pack_years,
+                    Baseline.triggers,
+                    Baseline.comorbidities,
+                    first_dose.c.first_dose,
+                    first_dose.c.last_dose,
+                )
+                .join(Site, Site.id == Subject.site_id)
+                .outerjoin(Baseline, Baseline.subject_id == Subject.id)
+                .outerjoin(first_dose, first_dose.c.subject_id == Subject.id)
+                .where(Subject.study_id == sid, live)
+                .order_by(Subject.code)
+            ),
+        )
+        by_subject = select(Subject.code.label("subject")).where(Subject.study_id == sid, live)
+        prior = _frame(
+            connection,
+            by_subject.add_columns(
+                PriorTherapy.category,
+                PriorTherapy.drug,
+                PriorTherapy.response,
+            )
+            .join(PriorTherapy, PriorTherapy.subject_id == Subject.id)
+            .where(PriorTherapy.deleted_at.is_(None)),
+        )
+        exposure = _frame(
+            connection,
+            by_subject.add_columns(
+                Exposure.id.label("exposure_id"),
+                Exposure.drug,
+                Exposure.dose,
+                Exposure.unit,
+                Exposure.frequency,
+                Exposure.start_date,
+                Exposure.end_date,
+            )
+            .join(Exposure, Exposure.subject_id == Subject.id)
+            .where(Exposure.deleted_at.is_(None)),
+        )
+        interruptions = _frame(
+            connection,
+            by_subject.add_columns(
+                ExposureInterruption.start_date,
+                ExposureInterruption.end_date,
+                ExposureInterruption.cause,
+            )
+            .join(Exposure, Exposure.subject_id == Subject.id)
+            .join(ExposureInterruption, ExposureInterruption.exposure_id == Exposure.id)
+            .where(ExposureInterruption.deleted_at.is_(None), Exposure.deleted_at.is_(None)),
+        )
+        assessments = _frame(
+            connection,
+            by_subject.add_columns(
+                Visit.visit_code,
+                Visit.visit_date,
+                Visit.study_day,
+                Visit.window_status,
+                Visit.status.label("visit_status"),
+                Assessment.instrument,
+                Assessment.instrument_version,
+                Assessment.total,
+                Assessment.band,
+            )
+            .join(Visit, Visit.subject_id == Subject.id)
+            .outerjoin(
+                Assessment, (Assessment.visit_id == Visit.id) & Assessment.deleted_at.is_(None)
+            )
+            .where(Visit.deleted_at.is_(None)),
+        )
+        aes = _frame(
+            connection,
+            by_subject.add_columns(
+                AdverseEvent.term,
+                AdverseEvent.meddra_pt,
+                AdverseEvent.meddra_soc,
+                AdverseEvent.start_date,
+                AdverseEvent.end_date,
+                AdverseEvent.grade,
+                AdverseEvent.serious,
+                AdverseEvent.relatedness,
+                AdverseEvent.action_taken,
+                AdverseEvent.outcome,
+                AdverseEvent.treatment_emergent,
+            )
+            .join(AdverseEvent, AdverseEvent.subject_id == Subject.id)
+            .where(AdverseEvent.deleted_at.is_(None)),
+        )
+        labs = _frame(
+            connection,
+            by_subject.add_columns(
+                Lab.test,
+                Lab.value,
+                Lab.unit,
+                Lab.sample_date,
+                Lab.on_treatment,
+                Lab.alerts,
+                Lab.ctcae_grade,
+            )
+            .join(Lab, Lab.subject_id == Subject.id)
+            .where(Lab.deleted_at.is_(None)),
+        )
+        return StudyData(
+            code=study.code,
+            title=study.title,
+            synthetic=study.synthetic,
+            protocol=protocol,
+            subjects=_dates(subjects, "screened_on", "enrolled_on", "first_dose", "last_dose"),
+            prior_therapies=prior,
+            exposure=_dates(exposure, "start_date", "end_date"),
+            interruptions=_dates(interruptions, "start_date", "end_date"),
+            assessments=_dates(assessments, "visit_date"),
+            adverse_events=_dates(aes, "start_date", "end_date"),
+            labs=_dates(labs, "sample_date"),
+        )
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
