@@ -23,7 +23,14 @@ from pustula.scoring import get_instrument
 from pustula.store import Store
 from pustula.store.extract import StudyData, read_study
 
-__all__ = ["Report", "build_report", "render_html", "render_pdf", "write_report"]
+__all__ = [
+    "Report",
+    "build_report",
+    "render_html",
+    "render_pdf",
+    "report_from_analysis",
+    "write_report",
+]
 
 SYNTHETIC_NOTICE = (
     "The data in this report are SYNTHETIC. They were chosen to reproduce the published "
@@ -128,9 +135,16 @@ def _reproducibility(analysis: AnalysisData) -> dict[str, str]:
     }
 
 
-def build_report(data: StudyData, settings: AnalysisSettings | None = None) -> Report:
-    """Compute everything the report shows."""
-    analysis = build_analysis(data, settings)
+def build_report(
+    data: StudyData, settings: AnalysisSettings | None = None, *, figures: bool = True
+) -> Report:
+    """Compute everything the report shows (``figures=False`` leaves the figures out)."""
+    return report_from_analysis(build_analysis(data, settings), figures=figures)
+
+
+def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Report:
+    """The report of an analysis already built (see :func:`build_report`)."""
+    data = analysis.study
     ard = build_ard(analysis)
     labels = [label for _, label, _ in analysis.visits]
     n = int((analysis.adsl["SAFFL"] == "Y").sum())
@@ -150,7 +164,7 @@ def build_report(data: StudyData, settings: AnalysisSettings | None = None) -> R
         ard=ard,
         endpoints=compute_endpoints(analysis),
         tables=report_tables,
-        figures=all_figures(analysis),
+        figures=all_figures(analysis) if figures else [],
         disposition=disposition,
         screen_failures=failures,
         methods=_methods(analysis),
