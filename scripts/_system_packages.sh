@@ -1,15 +1,16 @@
 # Sourced by the scripts: install the Debian packages Pustula needs when they are missing.
-#   postgresql            the PostgreSQL half of the store tests (pg_virtualenv, pg_dump)
-#   libpango, harfbuzz-subset, DejaVu fonts: WeasyPrint's text layout for PDF reports
+#   postgresql                                   PostgreSQL half of the store tests (pg_virtualenv, pg_dump)
+#   libpango, harfbuzz-subset, DejaVu fonts      WeasyPrint's text layout for PDF reports
+#   chromium (tests only: PUSTULA_NEED_BROWSER=1) browser tests, driven by Playwright
 # Needs root (or sudo) only when something is missing.
 need=()
 command -v pg_virtualenv >/dev/null 2>&1 || need+=(postgresql postgresql-common)
-for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
-  dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
-for pkg in "${PUSTULA_EXTRA_DEBIAN_PACKAGES[@]:-}"; do
-  [ -n "$pkg" ] && { dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); }
-done
+if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
+  need+=(chromium)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   sudo_cmd=""

@@ -29,7 +29,16 @@ from pustula.store import (
     record_visit,
 )
 
-__all__ = ["DEMO_NOTICE", "DEMO_PROTOCOL", "SUBJECTS", "create_demo_study", "pppasi_items"]
+__all__ = [
+    "DEMO_NOTICE",
+    "DEMO_PASSWORD",
+    "DEMO_PROTOCOL",
+    "DEMO_USERS",
+    "SUBJECTS",
+    "create_demo_study",
+    "create_demo_users",
+    "pppasi_items",
+]
 
 DEMO_NOTICE = (
     "SYNTHETIC DEMO DATA: illustrative values chosen to match the published aggregates of "
@@ -194,3 +203,31 @@ def _create_subject(tx: Any, study: Study, s: dict[str, Any], *, site: str) -> N
             "end_date": None if lasts is None else start + timedelta(days=lasts),
             "grade": grade, "serious": False, "relatedness": related, "action_taken": "none",
             "outcome": "recovering" if lasts is None else "recovered"})  # fmt: skip
+
+
+#: Demo mode only: every demo account uses this password, printed when the demo starts.
+DEMO_PASSWORD = "pustula-demo"
+DEMO_USERS = (
+    ("investigator", "investigator", ("SITE1", "SITE2")),
+    ("monitor", "monitor", ("*",)),
+    ("statistician", "statistician", ("*",)),
+    ("site-b", "data_entry", ("SITE2",)),
+    ("admin", "admin", ("*",)),
+)
+
+
+def create_demo_users(
+    store: Store, *, user: str = "demo"
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Create the demo accounts that do not exist yet; return every demo account."""
+    from pustula.errors import DataValidationError
+    from pustula.store.users import add_user
+
+    for username, role, sites in DEMO_USERS:
+        try:
+            with store.transaction(user=user) as tx:
+                add_user(tx, username=username, password=DEMO_PASSWORD, role=role, sites=sites)
+        except DataValidationError as exc:
+            if "already exists" not in exc.message:
+                raise
+    return list(DEMO_USERS)

@@ -14,6 +14,7 @@ import typer
 from pustula.cli import data as data_commands
 from pustula.cli import report as report_commands
 from pustula.cli import score as score_commands
+from pustula.cli import serve as serve_commands
 from pustula.cli import study as study_commands
 from pustula.cli._common import fail_on_pustula_error
 from pustula.errors import PustulaError
@@ -47,6 +48,7 @@ score_commands.register(app)
 data_commands.register(app)
 study_commands.register(app)
 report_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:

@@ -56,8 +56,12 @@ class ExportSummary:
     synthetic: bool
 
 
+#: Not study data: user accounts (with password hashes) never leave the server in a bundle.
+NOT_EXPORTED = frozenset({"app_user"})
+
+
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_EXPORTED]
 
 
 def _sha256(path: Path) -> str:

@@ -6,6 +6,7 @@ imports SQLAlchemy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ from pustula.store.models import (
 from pustula.store.study import get_study, protocol_of
 from pustula.store.uow import Store
 
-__all__ = ["StudyData", "read_study"]
+__all__ = ["StudyData", "read_study", "restrict"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,25 @@ class StudyData:
             digest.update(name.encode())
             digest.update(frame.to_csv(index=False).encode())
         return digest.hexdigest()
+
+
+def restrict(data: StudyData, subjects: set[str]) -> StudyData:
+    """The same study with only the given subject codes (for site-scoped users)."""
+    frames = {
+        name: getattr(data, name)[getattr(data, name)["subject"].isin(subjects)].reset_index(
+            drop=True
+        )
+        for name in (
+            "subjects",
+            "prior_therapies",
+            "exposure",
+            "interruptions",
+            "assessments",
+            "adverse_events",
+            "labs",
+        )
+    }
+    return dataclasses.replace(data, **frames)
 
 
 def _frame(connection: Any, query: Select[Any]) -> pd.DataFrame:

@@ -42,6 +42,7 @@ __all__ = [
     "Site",
     "Study",
     "Subject",
+    "User",
     "Visit",
 ]
 
@@ -264,3 +265,16 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class User(Record):
+    """A person who signs in. Passwords and API tokens are stored only as hashes."""
+
+    __tablename__ = "app_user"
+    audit_redacted: ClassVar[frozenset[str]] = frozenset({"password_hash", "token_hash"})
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    sites: Mapped[list[Any]] = mapped_column(default=list)  # site codes; ["*"] means every site
+    password_hash: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,100 @@
+"""``pustula serve`` and ``pustula user``: the web app and its accounts."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Annotated
+
+import typer
+
+from pustula.cli._common import cli_user, handles_errors, open_store
+from pustula.errors import DataValidationError, RecordNotFoundError
+
+__all__ = ["register"]
+
+user_app = typer.Typer(help="User accounts of the web app.", no_args_is_help=True)
+
+
+@handles_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the SYNTHETIC demo study and demo accounts first.")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Serve the web app (uvicorn)."""
+    import uvicorn
+
+    from pustula.demo import DEMO_NOTICE, DEMO_PASSWORD, create_demo_study, create_demo_users
+    from pustula.errors import PustulaError
+    from pustula.settings import get_settings
+    from pustula.store import get_study
+    from pustula.web import create_app
+
+    store = open_store(ctx, migrate=True)
+    if demo:
+        try:
+            with store.reader() as session:
+                get_study(session)
+        except PustulaError:
+            create_demo_study(store, user=cli_user(ctx))
+        accounts = create_demo_users(store, user=cli_user(ctx))
+    settings = get_settings()
+    if (ctx.obj or {}).get("database"):
+        settings = settings.model_copy(update={"database_url": ctx.obj["database"]})
+    if workers > 1 and store.engine.dialect.name == "sqlite":
+        raise DataValidationError("--workers > 1 needs PostgreSQL; SQLite serves one process")
+    app = create_app(settings, store=store, demo=demo)
+    typer.echo(f"Pustula is running at http://{host}:{port}/")
+    if demo:
+        typer.echo(DEMO_NOTICE)
+        typer.echo(f"Demo sign-in (password for every account: {DEMO_PASSWORD}):")
+        for username, role, sites in accounts:
+            typer.echo(f"  {username:13s} {role:13s} sites: {', '.join(sites)}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@user_app.command("add")
+@handles_errors
+def user_add(
+    ctx: typer.Context,
+    username: str,
+    role: Annotated[
+        str, typer.Option(help="admin, investigator, data_entry, monitor or statistician.")
+    ],
+    site: Annotated[list[str], typer.Option(help="Site code the user may see; repeat; * for all.")],
+) -> None:
+    """Create a user. The password is read from PUSTULA_NEW_PASSWORD or asked for (twice)."""
+    from pustula.store.users import add_user
+
+    password = os.environ.get("PUSTULA_NEW_PASSWORD") or getpass.getpass("Password: ")
+    if "PUSTULA_NEW_PASSWORD" not in os.environ and getpass.getpass("Again: ") != password:
+        raise DataValidationError("the two passwords differ", field="password")
+    store = open_store(ctx)
+    with store.transaction(user=cli_user(ctx)) as tx:
+        add_user(tx, username=username, password=password, role=role, sites=site)
+    typer.echo(f"user {username} created ({role}; sites {', '.join(site)})")
+
+
+@user_app.command("token")
+@handles_errors
+def user_token(ctx: typer.Context, username: str) -> None:
+    """Issue a new API token for a user (replaces the old one); it is shown only once."""
+    from pustula.store.users import issue_api_token
+
+    store = open_store(ctx)
+    try:
+        with store.transaction(user=cli_user(ctx), reason="API token issued") as tx:
+            token = issue_api_token(tx, username)
+    except RecordNotFoundError:
+        raise
+    typer.echo(token)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,81 @@
+"""Who may do what, in one place: roles, permissions per route, and site scoping.
+
+Every page and API route is named, and :data:`ROUTE_PERMISSIONS` gives the permission each
+name needs. The single dependency :func:`authorize` (see :mod:`pustula.web.deps`) applies
+it; a route missing from the table is refused, so a new route cannot be open by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["PERMISSIONS", "ROUTE_PERMISSIONS", "Principal"]
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"read", "enter", "edit", "audit", "report", "export", "admin"}),
+    "investigator": frozenset({"read", "enter", "edit", "report"}),
+    "data_entry": frozenset({"read", "enter", "edit"}),
+    "monitor": frozenset({"read", "audit"}),
+    "statistician": frozenset({"read", "report", "export"}),
+}
+
+ROUTE_PERMISSIONS: dict[str, str] = {
+    # pages
+    "dashboard": "read",
+    "subject_list": "read",
+    "subject_timeline": "read",
+    "enrol_form": "enter",
+    "enrol_save": "enter",
+    "visit_form": "enter",
+    "visit_save": "enter",
+    "assessment_edit_form": "edit",
+    "assessment_edit_save": "edit",
+    "ae_form": "enter",
+    "ae_save": "enter",
+    "lab_form": "enter",
+    "lab_save": "enter",
+    "conmed_form": "enter",
+    "conmed_save": "enter",
+    "record_history": "read",
+    "audit_trail": "audit",
+    "report_page": "report",
+    "report_pdf": "report",
+    # API
+    "api_me": "read",
+    "api_subjects": "read",
+    "api_subject": "read",
+    "api_visit_create": "enter",
+    "api_assessment_update": "edit",
+    "api_adverse_events": "read",
+    "api_adverse_event_create": "enter",
+    "api_labs": "read",
+    "api_lab_create": "enter",
+    "api_endpoints": "report",
+    "api_export": "export",
+    "api_score": "read",
+    "api_history": "read",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the web layer sees them."""
+
+    id: int
+    username: str
+    role: str
+    sites: tuple[str, ...]
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return PERMISSIONS.get(self.role, frozenset())
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def sees_site(self, site: str) -> bool:
+        return "*" in self.sites or site in self.sites
+
+    def visible(self, sites: Sequence[str]) -> list[str]:
+        return [s for s in sites if self.sees_site(s)]

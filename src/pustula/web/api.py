@@ -1,0 +1,397 @@
+"""REST API under ``/api/v1``: the same store calls and the same access rules as the pages.
+
+Authenticate with ``Authorization: Bearer <token>`` (``pustula user token NAME``) or with
+a browser session plus the ``X-CSRF-Token`` header on writes.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from pustula.scoring import get_instrument
+from pustula.store import (
+    AdverseEvent,
+    Assessment,
+    Lab,
+    add_adverse_event,
+    add_lab,
+    audit_history,
+    export_bundle,
+    get_record,
+    get_study,
+    get_subject,
+    record_visit,
+    update_assessment,
+)
+from pustula.store.queries import list_subjects, site_of_record, subject_timeline
+from pustula.store.schemas import AdverseEventIn, LabIn
+from pustula.web.access import Principal
+from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
+from pustula.web.views import report_for
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])
+
+InstrumentName = Literal["pppasi", "pga", "pga_composite", "dlqi", "pain_nrs", "itch_nrs"]
+Items = dict[str, int | float | str | None]
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    sites: list[str]
+    permissions: list[str]
+
+
+class SubjectOut(BaseModel):
+    code: str
+    site: str
+    status: str
+    screened_on: date
+    enrolled_on: date | None
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    instrument: str
+    instrument_version: str
+    items: dict[str, Any]
+    total: float | None
+    band: str | None
+    warnings: list[str]
+    version: int
+
+
+class VisitOut(BaseModel):
+    id: int
+    visit_code: str
+    visit_date: date | None
+    study_day: int | None
+    window_status: str | None
+    status: str
+    assessments: list[AssessmentOut]
+
+
+class SubjectDetail(SubjectOut):
+    visits: list[VisitOut]
+
+
+class VisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    visit_code: str = Field(min_length=1, max_length=40)
+    visit_date: date
+    assessments: dict[InstrumentName, Items] = {}
+
+
+class AssessmentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: Items
+    expected_version: int = Field(ge=1)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AdverseEventOut(BaseModel):
+    id: int
+    term: str
+    meddra_pt: str | None
+    meddra_soc: str | None
+    start_date: date
+    end_date: date | None
+    grade: int
+    serious: bool
+    relatedness: str
+    outcome: str
+    treatment_emergent: bool | None
+    version: int
+
+
+class LabOut(BaseModel):
+    id: int
+    test: str
+    value: float
+    unit: str
+    sample_date: date
+    on_treatment: bool
+    alerts: list[dict[str, Any]]
+    ctcae_grade: int | None
+    version: int
+
+
+class ScoreOut(BaseModel):
+    instrument: str
+    version: str
+    total: float | None
+    display_total: str
+    band: str | None
+    subscores: dict[str, float]
+    details: dict[str, Any]
+    warnings: list[str]
+
+
+class EndpointOut(BaseModel):
+    endpoint: str
+    label: str
+    visit: str
+    definition: str
+    responders: int
+    n: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str
+    alpha: float
+    imputation: str
+
+
+class HistoryOut(BaseModel):
+    id: int
+    at: str
+    user: str
+    action: str
+    table: str
+    record: int | None
+    field: str | None
+    old: str | None
+    new: str | None
+    reason: str | None
+
+
+def _sites(principal: Principal) -> list[str] | None:
+    return None if "*" in principal.sites else list(principal.sites)
+
+
+@router.get("/me", name="api_me")
+def me(request: Request) -> Me:
+    p = principal_of(request)
+    return Me(
+        username=p.username, role=p.role, sites=list(p.sites), permissions=sorted(p.permissions)
+    )
+
+
+@router.get("/subjects", name="api_subjects")
+def subjects(request: Request) -> list[SubjectOut]:
+    store = get_store(request)
+    with store.reader() as session:
+        rows = list_subjects(session, get_study(session), sites=_sites(principal_of(request)))
+    return [
+        SubjectOut(
+            code=r.code,
+            site=r.site,
+            status=r.status,
+            screened_on=r.screened_on,
+            enrolled_on=r.enrolled_on,
+        )
+        for r in rows
+    ]
+
+
+def _detail(request: Request) -> SubjectDetail:
+    with get_store(request).reader() as session:
+        t = subject_timeline(session, scoped_subject(request))
+    visits = [
+        VisitOut(
+            id=v.id,
+            visit_code=v.visit_code,
+            visit_date=v.visit_date,
+            study_day=v.study_day,
+            window_status=v.window_status,
+            status=v.status,
+            assessments=[
+                AssessmentOut(
+                    id=a.id,
+                    instrument=a.instrument,
+                    instrument_version=a.instrument_version,
+                    items=a.items,
+                    total=a.total,
+                    band=a.band,
+                    warnings=a.warnings,
+                    version=a.version,
+                )
+                for a in t.assessments[v.id]
+            ],
+        )
+        for v in t.visits
+    ]
+    s = t.subject
+    return SubjectDetail(
+        code=s.code,
+        site=t.site,
+        status=s.status,
+        screened_on=s.screened_on,
+        enrolled_on=s.enrolled_on,
+        visits=visits,
+    )
+
+
+@router.get("/subjects/{code}", name="api_subject")
+def subject(request: Request, code: str) -> SubjectDetail:
+    return _detail(request)
+
+
+@router.post("/subjects/{code}/visits", name="api_visit_create", status_code=201)
+def visit_create(request: Request, code: str, body: VisitIn) -> SubjectDetail:
+    store, principal = get_store(request), principal_of(request)
+    with store.transaction(user=principal.username) as tx:
+        study = get_study(tx.session)
+        record_visit(
+            tx,
+            study,
+            get_subject(tx.session, study, code),
+            visit_code=body.visit_code,
+            visit_date=body.visit_date,
+            assessments={str(k): v for k, v in body.assessments.items()},
+        )
+    return _detail(request)
+
+
+@router.put("/subjects/{code}/assessments/{assessment_id}", name="api_assessment_update")
+def assessment_update(
+    request: Request, code: str, assessment_id: int, body: AssessmentUpdate
+) -> AssessmentOut:
+    store, principal = get_store(request), principal_of(request)
+    with store.transaction(user=principal.username, reason=body.reason) as tx:
+        row = get_record(tx.session, Assessment, assessment_id)
+        if not any(
+            v.id == row.visit_id
+            for v in subject_timeline(tx.session, scoped_subject(request)).visits
+        ):
+            from pustula.errors import RecordNotFoundError
+
+            raise RecordNotFoundError(
+                f"assessment {assessment_id} is not a record of subject {code}"
+            )
+        update_assessment(tx, row, items=body.items, expected_version=body.expected_version)
+        return AssessmentOut(
+            id=row.id,
+            instrument=row.instrument,
+            instrument_version=row.instrument_version,
+            items=row.items,
+            total=row.total,
+            band=row.band,
+            warnings=row.warnings,
+            version=row.version,
+        )
+
+
+def _ae_out(e: AdverseEvent) -> AdverseEventOut:
+    return AdverseEventOut(
+        id=e.id,
+        term=e.term,
+        meddra_pt=e.meddra_pt,
+        meddra_soc=e.meddra_soc,
+        start_date=e.start_date,
+        end_date=e.end_date,
+        grade=e.grade,
+        serious=e.serious,
+        relatedness=e.relatedness,
+        outcome=e.outcome,
+        treatment_emergent=e.treatment_emergent,
+        version=e.version,
+    )
+
+
+def _lab_out(x: Lab) -> LabOut:
+    return LabOut(
+        id=x.id,
+        test=x.test,
+        value=x.value,
+        unit=x.unit,
+        sample_date=x.sample_date,
+        on_treatment=x.on_treatment,
+        alerts=x.alerts,
+        ctcae_grade=x.ctcae_grade,
+        version=x.version,
+    )
+
+
+@router.get("/subjects/{code}/adverse-events", name="api_adverse_events")
+def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
+    with get_store(request).reader() as session:
+        return [
+            _ae_out(e) for e in subject_timeline(session, scoped_subject(request)).adverse_events
+        ]
+
+
+@router.post("/subjects/{code}/adverse-events", name="api_adverse_event_create", status_code=201)
+def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> AdverseEventOut:
+    store, principal = get_store(request), principal_of(request)
+    with store.transaction(user=principal.username) as tx:
+        study = get_study(tx.session)
+        return _ae_out(add_adverse_event(tx, get_subject(tx.session, study, code), body))
+
+
+@router.get("/subjects/{code}/labs", name="api_labs")
+def labs(request: Request, code: str) -> list[LabOut]:
+    with get_store(request).reader() as session:
+        return [_lab_out(x) for x in subject_timeline(session, scoped_subject(request)).labs]
+
+
+@router.post("/subjects/{code}/labs", name="api_lab_create", status_code=201)
+def lab_create(request: Request, code: str, body: LabIn) -> LabOut:
+    store, principal = get_store(request), principal_of(request)
+    with store.transaction(user=principal.username) as tx:
+        study = get_study(tx.session)
+        return _lab_out(add_lab(tx, study, get_subject(tx.session, study, code), body))
+
+
+@router.get("/history/{table}/{record_id}", name="api_history")
+def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
+    from fastapi import HTTPException
+
+    store = get_store(request)
+    with store.reader() as session:
+        site, _ = site_of_record(session, table, record_id)
+    if not principal_of(request).sees_site(site):
+        raise HTTPException(status_code=404, detail="No such record.")
+    with store.engine.connect() as connection:
+        return [
+            HistoryOut(**row) for row in audit_history(connection, table=table, record=record_id)
+        ]
+
+
+@router.get("/endpoints", name="api_endpoints")
+def endpoints(request: Request) -> list[EndpointOut]:
+    report = report_for(get_store(request), principal_of(request))
+    return [EndpointOut(**e.to_dict()) for e in report.endpoints]
+
+
+@router.get(
+    "/export.zip",
+    name="api_export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export(request: Request) -> Response:
+    def build() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            export_bundle(get_store(request), tmp)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(Path(tmp).iterdir()):
+                    archive.write(path, path.name)
+            return buffer.getvalue()
+
+    if "*" not in principal_of(request).sites:
+        from fastapi import HTTPException
+
+        raise HTTPException(status_code=403, detail="A full export needs access to every site.")
+    return Response(
+        await run_in_threadpool(build),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="pustula-export.zip"'},
+    )
+
+
+@router.post("/score/{instrument}", name="api_score")
+def score(instrument: InstrumentName, items: Items) -> ScoreOut:
+    """Score item values without saving anything (the same code that scores saved visits)."""
+    return ScoreOut(**get_instrument(instrument).score(items).to_dict())

@@ -1,0 +1,140 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app on a store."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from pustula import __version__
+from pustula.errors import (
+    ConfigurationError,
+    ConflictError,
+    PustulaError,
+    RecordNotFoundError,
+)
+from pustula.settings import Settings, get_settings
+from pustula.store import Store, get_study
+from pustula.web import api, auth, pages
+from pustula.web.deps import AuthRequired
+from pustula.web.render import render
+from pustula.web.security import LoginLimiter
+
+__all__ = ["create_app"]
+
+SESSION_HOURS = 8
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'"
+)
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, demo: bool = False
+) -> FastAPI:
+    """Build the app. Outside demo mode a secret key setting (PUSTULA_SECRET_KEY) is required."""
+    settings = settings or get_settings()
+    if store is None:
+        store = Store.open(settings.database_url)
+        store.create_schema()
+    secret = settings.secret_key
+    if not secret:
+        if not demo:
+            raise ConfigurationError(
+                "set PUSTULA_SECRET_KEY (a long random string) to sign sessions"
+            )
+        secret = secrets.token_urlsafe(32)
+    app = FastAPI(
+        title="Pustula API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        description="Palmoplantar pustulosis studies: subjects, visits, assessments, AEs, labs, "
+        "endpoints and exports. Bearer token or session + X-CSRF-Token.",
+    )
+    app.state.store = store
+    app.state.limiter = LoginLimiter()
+    app.state.demo = demo
+    app.state.synthetic = _synthetic(store)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="pustula_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="strict",
+        https_only=settings.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _handlers(app)
+    return app
+
+
+def _synthetic(store: Store) -> bool:
+    try:
+        with store.reader() as session:
+            return bool(get_study(session).synthetic)
+    except PustulaError:
+        return False
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(AuthRequired)
+    async def auth_required(request: Request, _exc: AuthRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": "unauthenticated", "detail": "Sign in or send a bearer token."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(PustulaError)
+    async def pustula_error(request: Request, exc: PustulaError) -> Response:
+        status = (
+            404
+            if isinstance(exc, RecordNotFoundError)
+            else 409
+            if isinstance(exc, ConflictError)
+            else 422
+        )
+        if _is_api(request):
+            body = {"error": exc.code, "detail": exc.message, "field": getattr(exc, "field", None)}
+            return JSONResponse(body, status_code=status)
+        return render(request, "error.html", status_code=status, message=exc.message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": "http", "detail": exc.detail}, status_code=exc.status_code
+            )
+        return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"error": "request_invalid", "detail": problems}, status_code=422)

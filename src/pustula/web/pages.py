@@ -1,0 +1,406 @@
+"""Server-rendered pages. Routes parse input and call scoring, checks and the store."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from pustula.errors import ConflictError, PustulaError
+from pustula.store import (
+    Assessment,
+    Store,
+    add_adverse_event,
+    add_con_med,
+    add_lab,
+    audit_history,
+    enrol_subject,
+    get_record,
+    get_study,
+    get_subject,
+    protocol_of,
+    record_visit,
+    update_assessment,
+)
+from pustula.store.queries import (
+    list_sites,
+    list_subjects,
+    site_of_record,
+    subject_timeline,
+    visit_schedule,
+)
+from pustula.web.access import Principal
+from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
+from pustula.web.forms import (
+    PPPASI_FIELDS,
+    REGIONS,
+    SIGNS,
+    assessment_items,
+    error_field,
+    field_errors,
+)
+from pustula.web.record_forms import RECORD_FORMS, parse_record
+from pustula.web.render import render
+from pustula.web.views import dashboard_view, enrolment_payload, report_for
+
+router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
+
+
+def _sites(principal: Principal) -> list[str] | None:
+    return None if "*" in principal.sites else list(principal.sites)
+
+
+@router.get("/", name="dashboard", response_class=HTMLResponse)
+def dashboard(request: Request) -> Response:
+    store, principal = get_store(request), principal_of(request)
+    return render(request, "dashboard.html", **dashboard_view(store, principal, today=date.today()))
+
+
+@router.get("/subjects", name="subject_list", response_class=HTMLResponse)
+def subject_list(request: Request) -> Response:
+    store, principal = get_store(request), principal_of(request)
+    with store.reader() as session:
+        study = get_study(session)
+        rows = list_subjects(session, study, sites=_sites(principal))
+        schedule = visit_schedule(session, study, sites=_sites(principal), today=date.today())
+    return render(request, "subjects.html", study=study, rows=rows, schedule=schedule)
+
+
+@router.get("/subjects/new", name="enrol_form", response_class=HTMLResponse)
+def enrol_form(request: Request) -> Response:
+    return _enrol_page(request, values={}, errors={})
+
+
+def _enrol_page(
+    request: Request, *, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
+    store, principal = get_store(request), principal_of(request)
+    with store.reader() as session:
+        study = get_study(session)
+        protocol = protocol_of(study)
+        sites = list_sites(session, study)
+    return render(
+        request,
+        "enrol.html",
+        status_code=status,
+        protocol=protocol,
+        sites=principal.visible(sites),
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("/subjects", name="enrol_save", response_class=HTMLResponse)
+async def enrol_save(request: Request) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    principal = principal_of(request)
+    if not principal.sees_site(form.get("site", "")):
+        return _enrol_page(
+            request, values=form, errors={"site": "choose one of your sites"}, status=400
+        )
+    try:
+        payload = enrolment_payload(form)
+        result = await run_in_threadpool(_enrol, get_store(request), principal, payload)
+    except PustulaError as exc:
+        return _enrol_page(request, values=form, errors={error_field(exc): exc.message}, status=400)
+    return render(request, "enrol_result.html", result=result, code=form.get("code", ""))
+
+
+def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
+    with store.transaction(user=principal.username) as tx:
+        return enrol_subject(tx, get_study(tx.session), **payload)
+
+
+@router.get("/subjects/{code}", name="subject_timeline", response_class=HTMLResponse)
+def timeline(request: Request, code: str) -> Response:
+    store = get_store(request)
+    with store.reader() as session:
+        study = get_study(session)
+        data = subject_timeline(session, get_subject(session, study, code))
+        protocol = protocol_of(study)
+    trend = [
+        (v.visit_code, a.total)
+        for v in data.visits
+        for a in data.assessments[v.id]
+        if a.instrument == "pppasi" and a.total is not None
+    ]
+    return render(request, "timeline.html", t=data, protocol=protocol, trend=trend)
+
+
+def _visit_page(
+    request: Request,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    edit: Assessment | None = None,
+) -> Response:
+    store = get_store(request)
+    subject = scoped_subject(request)
+    with store.reader() as session:
+        protocol = protocol_of(get_study(session))
+        done = {v.visit_code for v in subject_timeline(session, subject).visits}
+    return render(
+        request,
+        "visit.html",
+        status_code=status,
+        subject=subject,
+        protocol=protocol,
+        done=done,
+        values=values,
+        errors=errors,
+        regions=REGIONS,
+        signs=SIGNS,
+        edit=edit,
+    )
+
+
+@router.get("/subjects/{code}/visits/new", name="visit_form", response_class=HTMLResponse)
+def visit_form(request: Request, code: str, visit: str = "") -> Response:
+    return _visit_page(
+        request, values={"visit_code": visit, "visit_date": date.today().isoformat()}, errors={}
+    )
+
+
+@router.post("/subjects/{code}/visits", name="visit_save", response_class=HTMLResponse)
+async def visit_save(request: Request, code: str) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+    items = assessment_items(form)
+    errors = field_errors(items)
+    try:
+        when = date.fromisoformat(form.get("visit_date", ""))
+    except ValueError:
+        errors["visit_date"] = "enter the visit date as YYYY-MM-DD"
+    if errors:
+        return _visit_page(request, values=form, errors=errors, status=400)
+    try:
+        await run_in_threadpool(_save_visit, request, form["visit_code"], when, items)
+    except PustulaError as exc:
+        return _visit_page(request, values=form, errors={error_field(exc): exc.message}, status=400)
+    return RedirectResponse(f"/subjects/{code}?saved={form['visit_code']}", status_code=303)
+
+
+def _save_visit(request: Request, visit_code: str, when: date, items: dict[str, Any]) -> None:
+    store, principal, subject = get_store(request), principal_of(request), scoped_subject(request)
+    with store.transaction(user=principal.username) as tx:
+        study = get_study(tx.session)
+        record_visit(
+            tx,
+            study,
+            get_subject(tx.session, study, subject.code),
+            visit_code=visit_code,
+            visit_date=when,
+            assessments=items,
+        )
+
+
+def _assessment_of(request: Request, assessment_id: int) -> Assessment:
+    from pustula.store import Visit
+
+    with get_store(request).reader() as session:
+        assessment = get_record(session, Assessment, assessment_id)
+        visit = get_record(session, Visit, assessment.visit_id)
+        if visit.subject_id != scoped_subject(request).id:
+            from fastapi import HTTPException
+
+            raise HTTPException(status_code=404, detail="No such assessment for this subject.")
+        return assessment
+
+
+@router.get(
+    "/subjects/{code}/assessments/{assessment_id}/edit",
+    name="assessment_edit_form",
+    response_class=HTMLResponse,
+)
+def assessment_edit_form(request: Request, code: str, assessment_id: int) -> Response:
+    assessment = _assessment_of(request, assessment_id)
+    values = {k: str(v) for k, v in assessment.items.items() if v is not None}
+    values["version"] = str(assessment.version)
+    return render(
+        request,
+        "edit_assessment.html",
+        assessment=assessment,
+        values=values,
+        errors={},
+        subject=scoped_subject(request),
+        regions=REGIONS,
+        signs=SIGNS,
+    )
+
+
+@router.post(
+    "/subjects/{code}/assessments/{assessment_id}/edit",
+    name="assessment_edit_save",
+    response_class=HTMLResponse,
+)
+async def assessment_edit_save(request: Request, code: str, assessment_id: int) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+    assessment = _assessment_of(request, assessment_id)
+    names = PPPASI_FIELDS if assessment.instrument == "pppasi" else tuple(assessment.items)
+    from pustula.web.forms import number
+
+    items = {n: number(form.get(n, "")) for n in names}
+    errors = field_errors({assessment.instrument: items})
+    reason = form.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "say why the saved value is changed (it goes into the audit trail)"
+    if not errors:
+        try:
+            await run_in_threadpool(
+                _update, request, assessment_id, items, int(form.get("version", "0")), reason
+            )
+            return RedirectResponse(f"/subjects/{code}?edited={assessment_id}", status_code=303)
+        except ConflictError as exc:
+            errors["_form"] = exc.message
+        except PustulaError as exc:
+            errors[error_field(exc)] = exc.message
+    return render(
+        request,
+        "edit_assessment.html",
+        status_code=400 if errors else 200,
+        assessment=assessment,
+        values=form,
+        errors=errors,
+        subject=scoped_subject(request),
+        regions=REGIONS,
+        signs=SIGNS,
+    )
+
+
+def _update(
+    request: Request, assessment_id: int, items: dict[str, Any], version: int, reason: str
+) -> None:
+    store, principal = get_store(request), principal_of(request)
+    with store.transaction(user=principal.username, reason=reason) as tx:
+        row = get_record(tx.session, Assessment, assessment_id)
+        update_assessment(tx, row, items=items, expected_version=version)
+
+
+def _record_page(
+    request: Request,
+    kind: str,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "record_form.html",
+        status_code=status,
+        kind=kind,
+        spec=RECORD_FORMS[kind],
+        subject=scoped_subject(request),
+        values=values,
+        errors=errors,
+    )
+
+
+def _record_routes(kind: str, path: str) -> None:
+    def form_page(request: Request, code: str) -> Response:
+        return _record_page(request, kind, values={}, errors={})
+
+    async def save(request: Request, code: str) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+        try:
+            data = parse_record(kind, form)
+            await run_in_threadpool(_add_record, request, kind, data)
+        except PustulaError as exc:
+            return _record_page(
+                request, kind, values=form, errors={error_field(exc): exc.message}, status=400
+            )
+        return RedirectResponse(f"/subjects/{code}?saved={kind}", status_code=303)
+
+    router.add_api_route(
+        f"/subjects/{{code}}/{path}/new",
+        form_page,
+        methods=["GET"],
+        name=f"{kind}_form",
+        response_class=HTMLResponse,
+    )
+    router.add_api_route(
+        f"/subjects/{{code}}/{path}",
+        save,
+        methods=["POST"],
+        name=f"{kind}_save",
+        response_class=HTMLResponse,
+    )
+
+
+def _add_record(request: Request, kind: str, data: dict[str, Any]) -> None:
+    store, principal, subject = get_store(request), principal_of(request), scoped_subject(request)
+    with store.transaction(user=principal.username) as tx:
+        study = get_study(tx.session)
+        row = get_subject(tx.session, study, subject.code)
+        if kind == "lab":
+            add_lab(tx, study, row, data)
+        elif kind == "ae":
+            add_adverse_event(tx, row, data)
+        else:
+            add_con_med(tx, row, data)
+
+
+_record_routes("ae", "ae")
+_record_routes("lab", "labs")
+_record_routes("conmed", "conmeds")
+
+
+@router.get("/history/{table}/{record_id}", name="record_history", response_class=HTMLResponse)
+def record_history(request: Request, table: str, record_id: int) -> Response:
+    store, principal = get_store(request), principal_of(request)
+    from fastapi import HTTPException
+
+    with store.reader() as session:
+        try:
+            site, subject = site_of_record(session, table, record_id)
+        except PustulaError:
+            raise HTTPException(status_code=404, detail="No such record.") from None
+    if not principal.sees_site(site):
+        raise HTTPException(status_code=404, detail="No such record.")
+    with store.engine.connect() as connection:
+        rows = audit_history(connection, table=table, record=record_id)
+    return render(
+        request, "history.html", rows=rows, table=table, record_id=record_id, subject=subject
+    )
+
+
+@router.get("/audit", name="audit_trail", response_class=HTMLResponse)
+def audit_trail(request: Request, table: str | None = None) -> Response:
+    store = get_store(request)
+    with store.engine.connect() as connection:
+        rows = audit_history(connection, table=table or None)[-500:]
+        from pustula.store import verify_audit
+
+        report = verify_audit(connection)
+    return render(
+        request,
+        "history.html",
+        rows=list(reversed(rows)),
+        table=table or "all tables",
+        record_id=None,
+        subject=None,
+        chain=report,
+    )
+
+
+@router.get("/report", name="report_page", response_class=HTMLResponse)
+def report_page(request: Request) -> Response:
+    from pustula.report import render_html
+
+    report = report_for(get_store(request), principal_of(request))
+    return HTMLResponse(render_html(report))
+
+
+@router.get("/report.pdf", name="report_pdf")
+def report_pdf(request: Request) -> Response:
+    from pustula.report import render_pdf
+
+    report = report_for(get_store(request), principal_of(request))
+    return Response(
+        render_pdf(report),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{report.study.code}-report.pdf"'},
+    )

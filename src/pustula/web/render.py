@@ -1,0 +1,37 @@
+"""Template rendering with what every page needs (user, CSRF token, demo notice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from pustula.web.bodymap import body_map
+from pustula.web.security import csrf_token
+
+__all__ = ["render"]
+
+ENV = Environment(
+    loader=PackageLoader("pustula.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+BODY_MAPS = {r: body_map(r) for r in ("right_palm", "left_palm", "right_sole", "left_sole")}
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    html = ENV.get_template(template).render(
+        request=request,
+        user=principal,
+        csrf=csrf_token(request.session),
+        synthetic=request.app.state.synthetic,
+        bodymaps=BODY_MAPS,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,59 @@
+"""``pustula user add`` and ``pustula user token``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pustula.cli import app
+from pustula.store import Store
+from pustula.store.users import authenticate, user_by_token
+
+runner = CliRunner()
+
+
+def test_add_a_user_and_issue_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    db = ["--database", url, "--user", "admin-cli"]
+    runner.invoke(app, [*db, "init"])
+    monkeypatch.setenv("PUSTULA_NEW_PASSWORD", "a long enough secret")
+    result = runner.invoke(
+        app, [*db, "user", "add", "dr.k", "--role", "investigator", "--site", "SITE1"]
+    )
+    assert result.output == "user dr.k created (investigator; sites SITE1)\n"
+    token = runner.invoke(app, [*db, "user", "token", "dr.k"]).output.strip()
+    store = Store.open(url)
+    with store.reader() as session:
+        assert authenticate(session, "dr.k", "a long enough secret") is not None
+        found = user_by_token(session, token)
+        assert found is not None
+        assert found.username == "dr.k"
+    store.dispose()
+
+
+def test_weak_passwords_and_unknown_roles_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = ["--database", f"sqlite:///{tmp_path / 'u.sqlite3'}"]
+    runner.invoke(app, [*db, "init"])
+    monkeypatch.setenv("PUSTULA_NEW_PASSWORD", "short")
+    result = runner.invoke(app, [*db, "user", "add", "x1", "--role", "investigator", "--site", "A"])
+    assert result.output == "error [data_invalid]: password: at least 10 characters\n"
+    monkeypatch.setenv("PUSTULA_NEW_PASSWORD", "a long enough secret")
+    result = runner.invoke(app, [*db, "user", "add", "x1", "--role", "boss", "--site", "A"])
+    assert result.output.startswith(
+        "error [data_invalid]: role: must be one of admin, investigator"
+    )
+
+
+def test_the_app_needs_a_secret_key_outside_demo_mode() -> None:
+    from pustula.errors import ConfigurationError
+    from pustula.settings import Settings
+    from pustula.web import create_app
+
+    store = Store.open("sqlite://")
+    store.create_schema()
+    with pytest.raises(ConfigurationError, match="PUSTULA_SECRET_KEY"):
+        create_app(Settings(secret_key=None), store=store)

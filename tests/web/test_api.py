@@ -1,0 +1,68 @@
+"""The REST API with per-user tokens."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from pustula.store import Store
+from pustula.store.users import issue_api_token
+from tests.store.helpers import pppasi
+
+
+def _client(app: FastAPI, store: Store, username: str) -> TestClient:
+    with store.transaction(user="admin", reason="token for the test") as tx:
+        token = issue_api_token(tx, username)
+    return TestClient(app, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_reads_and_writes_within_its_sites(app: FastAPI, web_store: Store) -> None:
+    client = _client(app, web_store, "site-b")
+    assert client.get("/api/v1/me").json()["sites"] == ["SITE2"]
+    assert client.get("/api/v1/subjects/S01").status_code == 404
+    body = {
+        "visit_code": "W2",
+        "visit_date": "2024-06-17",
+        "assessments": {"pppasi": pppasi(), "pga": {"pga": 3}},
+    }
+    # S06's W2 already exists in the demo
+    assert client.post("/api/v1/subjects/S06/visits", json=body).status_code == 422
+
+
+def test_an_edit_over_the_api_checks_the_version(app: FastAPI, web_store: Store) -> None:
+    client = _client(app, web_store, "investigator")
+    first = client.get("/api/v1/subjects/S01").json()["visits"][0]["assessments"][0]
+    update = {"items": pppasi(e=1), "expected_version": first["version"], "reason": "correction"}
+    changed = client.put(f"/api/v1/subjects/S01/assessments/{first['id']}", json=update)
+    assert changed.status_code == 200
+    assert changed.json()["total"] == pytest.approx(15.0)  # (1+2+2) x 3 x 1.0
+    again = client.put(f"/api/v1/subjects/S01/assessments/{first['id']}", json=update)
+    assert again.status_code == 409
+    assert again.json()["error"] == "edit_conflict"
+
+
+def test_the_stateless_score_endpoint(app: FastAPI, web_store: Store) -> None:
+    client = _client(app, web_store, "monitor")
+    response = client.post("/api/v1/score/pppasi", json=pppasi(e=2, p=3, d=1, area=25))
+    assert response.json()["display_total"] == "12.0"
+    bad = client.post("/api/v1/score/pga", json={"pga": 9})
+    assert bad.status_code == 422
+    assert bad.json()["detail"] == "PGA grade must be a whole number from 0 to 4; got 9"
+
+
+def test_endpoints_and_export(app: FastAPI, web_store: Store) -> None:
+    client = _client(app, web_store, "statistician")
+    endpoints = {e["endpoint"]: e for e in client.get("/api/v1/endpoints").json()}
+    assert (endpoints["PPPASI80_W12"]["responders"], endpoints["PPPASI80_W12"]["n"]) == (5, 6)
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/api/v1/export.zip").content))
+    assert "manifest.json" in archive.namelist()
+    assert "app_user.csv" not in archive.namelist()  # accounts never leave in a bundle
+
+
+def test_a_bad_token_is_401(app: FastAPI) -> None:
+    client = TestClient(app, headers={"Authorization": "Bearer pst_not-a-token"})
+    assert client.get("/api/v1/subjects").status_code == 401

@@ -1,0 +1,147 @@
+"""Pages as a user meets them: sign-in, visit entry, errors, edits with reasons, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from pustula.scoring import compute_pppasi
+from tests.store.helpers import pppasi
+from tests.web.conftest import csrf_of
+
+
+def test_sign_in_sets_a_safe_cookie_and_wrong_passwords_are_limited(app: FastAPI) -> None:
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    for _ in range(5):
+        bad = client.post("/login", data={"username": "monitor", "password": "nope", "csrf": token})
+        assert bad.status_code == 401
+        assert "Unknown user name or wrong password." in bad.text
+    blocked = client.post(
+        "/login", data={"username": "monitor", "password": "pustula-demo", "csrf": token}
+    )
+    assert blocked.status_code == 429
+    other = TestClient(app, client=("10.0.0.9", 5000))
+    ok = other.post(
+        "/login",
+        data={
+            "username": "investigator",
+            "password": "pustula-demo",
+            "csrf": csrf_of(other.get("/login").text),
+        },
+        follow_redirects=False,
+    )
+    cookie = ok.headers["set-cookie"].lower()
+    assert ok.status_code == 303
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_login_without_the_form_token_is_refused(app: FastAPI) -> None:
+    client = TestClient(app)
+    client.get("/login")
+    response = client.post(
+        "/login", data={"username": "admin", "password": "pustula-demo", "csrf": "forged"}
+    )
+    assert response.status_code == 403
+
+
+def _visit_form(items: dict[str, object], csrf: str, **extra: str) -> dict[str, str]:
+    return {"csrf": csrf, "visit_code": "W2", "visit_date": "2024-03-18", "pga": "2",
+            **{k: str(v) for k, v in items.items()}, **extra}  # fmt: skip
+
+
+def test_a_visit_entered_in_the_form_is_scored_on_the_server(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("investigator")
+    csrf = csrf_of(client.get("/subjects/S01").text)
+    # S01 has W0, W2, W4, W12 in the demo; enrol a new subject first
+    client.post("/subjects", data={
+        "csrf": csrf, "code": "N01", "site": "SITE1", "screened_on": "2024-05-01", "age": "40", "sex": "female",
+        "disease_duration_months": "12", "eraspen_ppp": "on", "smoking": "never", "prior_topical": "clobetasol",
+        "prior_topical_response": "none", "prior_systemic": "acitretin", "prior_systemic_response": "partial",
+        "lab_lymphocytes": "2000", "lab_neutrophils": "4000", "lab_haemoglobin": "13", "tuberculosis": "negative",
+        "hepatitis": "negative"})  # fmt: skip
+    items = pppasi(e=2, p=3, d=1, area=25)
+    saved = client.post("/subjects/N01/visits", data=_visit_form(items, csrf, visit_code="W0", visit_date="2024-05-02"),
+                        follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    page = client.get("/subjects/N01").text
+    expected = compute_pppasi({r: {"erythema": 2, "pustules": 3, "desquamation": 1, "area_pct": 25}
+                               for r in ("right_palm", "left_palm", "right_sole", "left_sole")})  # fmt: skip
+    # (2+3+1) x area score 2 (25 %) x 1.0 = 12.0
+    assert expected.display_total == "12.0"
+    assert '<strong class="score">12.0</strong>' in page
+
+
+def test_bad_values_are_shown_next_to_the_field_and_kept(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("investigator")
+    csrf = csrf_of(client.get("/").text)
+    before = client.get("/subjects/S01").text
+    items = pppasi() | {"left_sole_pustules": 7, "right_palm_area_pct": 140}
+    response = client.post("/subjects/S01/visits", data=_visit_form(items, csrf, visit_code="W2"))
+    assert response.status_code == 400
+    assert (
+        'data-field="left_sole_pustules">left sole pustules must be a whole number from 0 to 4; got 7<'
+        in response.text
+    )
+    assert 'data-field="right_palm_area_pct">' in response.text
+    assert (
+        'name="right_palm_area_pct" id="right_palm_area_pct" type="number" min="0" max="100" step="1" value="140"'
+        in response.text
+    )
+    assert client.get("/subjects/S01").text == before  # nothing saved
+
+
+def test_an_edit_needs_a_reason_and_shows_in_the_history(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("investigator")
+    form_page = client.get("/subjects/S01/assessments/1/edit").text
+    csrf = csrf_of(form_page)
+    fields = {f"{r}_{s}": "1" for r in ("right_palm", "left_palm", "right_sole", "left_sole")
+              for s in ("erythema", "pustules", "desquamation")} | {
+        f"{r}_area_pct": "5" for r in ("right_palm", "left_palm", "right_sole", "left_sole")}  # fmt: skip
+    missing = client.post(
+        "/subjects/S01/assessments/1/edit", data={"csrf": csrf, "version": "1", **fields}
+    )
+    assert missing.status_code == 400
+    assert "say why the saved value is changed" in missing.text
+    done = client.post("/subjects/S01/assessments/1/edit",
+                       data={"csrf": csrf, "version": "1", "reason": "source document re-read", **fields},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    history = client.get("/history/assessment/1").text
+    # every region (1+1+1) x area score 1 x weights summing to 1.0 = 3.0; it was 26.1
+    assert "<td>total</td>" in history
+    assert "26.1" in history and "3.0" in history
+    assert "source document re-read" in history and "investigator" in history
+    stale = client.post("/subjects/S01/assessments/1/edit",
+                        data={"csrf": csrf, "version": "1", "reason": "again", **fields})  # fmt: skip
+    assert stale.status_code == 400
+    assert "was changed by someone else" in stale.text
+
+
+def test_the_demo_is_labelled_synthetic_and_the_pdf_downloads(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("statistician")
+    assert "SYNTHETIC data" in client.get("/").text
+    pdf = client.get("/report.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_an_ae_form_error_keeps_the_entries(login: Callable[[str], TestClient]) -> None:
+    client = login("investigator")
+    csrf = csrf_of(client.get("/").text)
+    response = client.post("/subjects/S01/ae", data={
+        "csrf": csrf, "term": "Herpes zoster", "start_date": "2024-04-01", "grade": "2", "serious": "on",
+        "relatedness": "possible", "action_taken": "interrupted", "outcome": "recovering"})  # fmt: skip
+    assert response.status_code == 400
+    assert "a serious event needs at least one seriousness criterion" in response.text
+    assert 'value="Herpes zoster"' in response.text
