@@ -48,13 +48,24 @@ def serve(
         settings = settings.model_copy(update={"database_url": ctx.obj["database"]})
     if workers > 1 and store.engine.dialect.name == "sqlite":
         raise DataValidationError("--workers > 1 needs PostgreSQL; SQLite serves one process")
-    app = create_app(settings, store=store, demo=demo)
     typer.echo(f"Pustula is running at http://{host}:{port}/")
     if demo:
         typer.echo(DEMO_NOTICE)
         typer.echo(f"Demo sign-in (password for every account: {DEMO_PASSWORD}):")
         for username, role, sites in accounts:
             typer.echo(f"  {username:13s} {role:13s} sites: {', '.join(sites)}")
+    if workers > 1:
+        # each worker process builds its own app and engine from the environment
+        os.environ["PUSTULA_DATABASE_URL"] = settings.database_url
+        os.environ["PUSTULA_DEMO"] = "1" if demo else "0"
+        if settings.secret_key is None:
+            raise DataValidationError(
+                "--workers > 1 needs PUSTULA_SECRET_KEY shared by the workers"
+            )
+        uvicorn.run("pustula.web.app:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", access_log=False)  # fmt: skip
+        return
+    app = create_app(settings, store=store, demo=demo)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 

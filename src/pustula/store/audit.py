@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from pustula.errors import ReasonRequiredError, StoreError
+from pustula.errors import AuditError, ReasonRequiredError, StoreError
 from pustula.store.models import AuditHead, AuditLog, Record
 
 __all__ = [
@@ -30,9 +30,11 @@ __all__ = [
     "audit_value",
     "now_iso",
     "verify_audit",
+    "write_pending",
 ]
 
 GENESIS_HASH = "0" * 64
+PENDING = "pustula_pending_audit"
 _BOOKKEEPING = frozenset({"version", "created_at", "created_by", "updated_at", "updated_by"})
 
 
@@ -170,12 +172,27 @@ def before_flush(session: Session, _context: UOWTransaction, _instances: object)
 
 
 def after_flush(session: Session, _context: UOWTransaction) -> None:
-    """Write the audit rows for what this flush changed, on the same connection."""
-    entries = [*_inserts(session.new), *_updates(session.dirty)]
+    """Collect the audit rows for what this flush changed; :func:`write_pending` writes them."""
+    session.info.setdefault(PENDING, []).extend([*_inserts(session.new), *_updates(session.dirty)])
+
+
+def write_pending(session: Session) -> int:
+    """Append the collected rows to the chain, in the caller's transaction, just before commit.
+
+    Appending once per transaction, at its end, keeps the chain's head locked only for the
+    last moment of a save, so concurrent writers on PostgreSQL wait for each other briefly.
+    """
+    entries = session.info.pop(PENDING, [])
     info = session.info
-    append_audit(
+    return append_audit(
         session.connection(), entries, user=info["user"], at=info["at"], reason=info.get("reason")
     )
+
+
+def before_commit(session: Session) -> None:
+    """Refuse a commit that would leave collected audit rows unwritten."""
+    if session.info.get(PENDING):
+        raise AuditError("a save tried to commit without writing its audit rows")
 
 
 def _audited_keys(obj: Record) -> list[str]:

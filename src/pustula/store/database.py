@@ -43,6 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "postgresql":
+        # a web worker runs up to 40 request threads; let them share a larger pool
+        kwargs = {"pool_size": 10, "max_overflow": 30} | kwargs
     engine = create_engine(parsed, **kwargs)
     if backend == "sqlite":
         _configure_sqlite(engine)

@@ -86,6 +86,16 @@ def restrict(data: StudyData, subjects: set[str]) -> StudyData:
     return dataclasses.replace(data, **frames)
 
 
+def _children(connection: Any, by_subject: Select[Any], model: Any, *columns: Any) -> pd.DataFrame:
+    """Columns of a subject's child records that have not been removed."""
+    query = (
+        by_subject.add_columns(*columns)
+        .join(model, model.subject_id == Subject.id)
+        .where(model.deleted_at.is_(None))
+    )
+    return _frame(connection, query)
+
+
 def _frame(connection: Any, query: Select[Any]) -> pd.DataFrame:
     return pd.read_sql(query, connection)
 
@@ -137,29 +147,25 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
             ),
         )
         by_subject = select(Subject.code.label("subject")).where(Subject.study_id == sid, live)
-        prior = _frame(
+        prior = _children(
             connection,
-            by_subject.add_columns(
-                PriorTherapy.category,
-                PriorTherapy.drug,
-                PriorTherapy.response,
-            )
-            .join(PriorTherapy, PriorTherapy.subject_id == Subject.id)
-            .where(PriorTherapy.deleted_at.is_(None)),
+            by_subject,
+            PriorTherapy,
+            PriorTherapy.category,
+            PriorTherapy.drug,
+            PriorTherapy.response,
         )
-        exposure = _frame(
+        exposure = _children(
             connection,
-            by_subject.add_columns(
-                Exposure.id.label("exposure_id"),
-                Exposure.drug,
-                Exposure.dose,
-                Exposure.unit,
-                Exposure.frequency,
-                Exposure.start_date,
-                Exposure.end_date,
-            )
-            .join(Exposure, Exposure.subject_id == Subject.id)
-            .where(Exposure.deleted_at.is_(None)),
+            by_subject,
+            Exposure,
+            Exposure.id.label("exposure_id"),
+            Exposure.drug,
+            Exposure.dose,
+            Exposure.unit,
+            Exposure.frequency,
+            Exposure.start_date,
+            Exposure.end_date,
         )
         interruptions = _frame(
             connection,
@@ -191,37 +197,33 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
             )
             .where(Visit.deleted_at.is_(None)),
         )
-        aes = _frame(
+        aes = _children(
             connection,
-            by_subject.add_columns(
-                AdverseEvent.term,
-                AdverseEvent.meddra_pt,
-                AdverseEvent.meddra_soc,
-                AdverseEvent.start_date,
-                AdverseEvent.end_date,
-                AdverseEvent.grade,
-                AdverseEvent.serious,
-                AdverseEvent.relatedness,
-                AdverseEvent.action_taken,
-                AdverseEvent.outcome,
-                AdverseEvent.treatment_emergent,
-            )
-            .join(AdverseEvent, AdverseEvent.subject_id == Subject.id)
-            .where(AdverseEvent.deleted_at.is_(None)),
+            by_subject,
+            AdverseEvent,
+            AdverseEvent.term,
+            AdverseEvent.meddra_pt,
+            AdverseEvent.meddra_soc,
+            AdverseEvent.start_date,
+            AdverseEvent.end_date,
+            AdverseEvent.grade,
+            AdverseEvent.serious,
+            AdverseEvent.relatedness,
+            AdverseEvent.action_taken,
+            AdverseEvent.outcome,
+            AdverseEvent.treatment_emergent,
         )
-        labs = _frame(
+        labs = _children(
             connection,
-            by_subject.add_columns(
-                Lab.test,
-                Lab.value,
-                Lab.unit,
-                Lab.sample_date,
-                Lab.on_treatment,
-                Lab.alerts,
-                Lab.ctcae_grade,
-            )
-            .join(Lab, Lab.subject_id == Subject.id)
-            .where(Lab.deleted_at.is_(None)),
+            by_subject,
+            Lab,
+            Lab.test,
+            Lab.value,
+            Lab.unit,
+            Lab.sample_date,
+            Lab.on_treatment,
+            Lab.alerts,
+            Lab.ctcae_grade,
         )
         return StudyData(
             code=study.code,

@@ -35,6 +35,7 @@ __all__ = [
     "list_subjects",
     "site_of_record",
     "subject_timeline",
+    "subject_with_site",
     "visit_schedule",
 ]
 
@@ -67,6 +68,17 @@ def list_subjects(
     ]
 
 
+def subject_with_site(session: Session, code: str) -> tuple[Subject, str] | None:
+    """The subject with this code in the (only) live study, and its site code, in one query."""
+    row = session.execute(
+        select(Subject, Site.code)
+        .join(Site, Site.id == Subject.site_id)
+        .join(Study, Study.id == Subject.study_id)
+        .where(Subject.code == code, Subject.deleted_at.is_(None), Study.deleted_at.is_(None))
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def list_sites(session: Session, study: Study) -> list[str]:
     query = select(Site.code).where(Site.study_id == study.id, Site.deleted_at.is_(None))
     return list(session.scalars(query.order_by(Site.code)))
@@ -95,8 +107,8 @@ class Timeline:
     con_meds: list[ConMed] = field(default_factory=list)
 
 
-def subject_timeline(session: Session, subject: Subject) -> Timeline:
-    site = session.get_one(Site, subject.site_id).code
+def subject_timeline(session: Session, subject: Subject, *, site: str | None = None) -> Timeline:
+    site = site or session.get_one(Site, subject.site_id).code
     visits = _live(session, Visit, subject_id=subject.id)
     visits.sort(key=lambda v: (v.visit_date or date.max, v.id))
     assessments: dict[int, list[Assessment]] = {v.id: [] for v in visits}

@@ -29,6 +29,7 @@ class AuditedSession(Session):
 
 event.listen(AuditedSession, "before_flush", audit.before_flush)
 event.listen(AuditedSession, "after_flush", audit.after_flush)
+event.listen(AuditedSession, "before_commit", audit.before_commit)
 
 
 @dataclass
@@ -93,6 +94,8 @@ class Store:
             with session.begin():
                 session.connection(execution_options={WRITE: True})
                 yield tx
+                session.flush()
+                audit.write_pending(session)
         except StaleDataError as exc:
             what = tx.editing or "a record"
             raise ConflictError(

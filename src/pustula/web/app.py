@@ -25,7 +25,7 @@ from pustula.web.deps import AuthRequired
 from pustula.web.render import render
 from pustula.web.security import LoginLimiter
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 SESSION_HOURS = 8
 CSP = (
@@ -87,6 +87,16 @@ def create_app(
     app.include_router(pages.router)
     _handlers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from the environment's settings: ``uvicorn --factory pustula.web.app:app_from_env``.
+
+    Used for several worker processes, which each build their own app and engine.
+    """
+    import os
+
+    return create_app(demo=os.environ.get("PUSTULA_DEMO") == "1")
 
 
 def _synthetic(store: Store) -> bool:

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from pustula.errors import RecordNotFoundError
-from pustula.store import Store, Study, Subject, get_study, get_subject
-from pustula.store.models import Site, User
+from pustula.store import Store, Study, Subject, get_study
+from pustula.store.models import User
+from pustula.store.queries import subject_with_site
 from pustula.store.users import user_by_token
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
 from pustula.web.security import csrf_valid
@@ -28,14 +28,20 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def _principal(store: Store, user_id: int | None, token: str | None) -> Principal | None:
+def _principal_and_subject(
+    store: Store, user_id: int | None, token: str | None, code: str | None
+) -> tuple[Principal | None, tuple[Subject, str] | None]:
+    """The signed-in user, and the subject in the path with its site, in one read."""
     with store.reader() as session:
-        user = session.get(User, user_id) if user_id is not None else None
-        if token is not None:
-            user = user_by_token(session, token)
+        user = user_by_token(session, token) if token else None
+        if token is None and user_id is not None:
+            user = session.get(User, user_id)
         if user is None or not user.active or user.deleted_at is not None:
-            return None
-        return Principal(user.id, user.username, user.role, tuple(user.sites))
+            return None, None
+        principal = Principal(user.id, user.username, user.role, tuple(user.sites))
+        if code is None:
+            return principal, None
+        return principal, subject_with_site(session, code)
 
 
 def _bearer(request: Request) -> str | None:
@@ -53,7 +59,10 @@ async def authorize(request: Request) -> Principal:
     store = get_store(request)
     token = _bearer(request)
     user_id = None if token else request.session.get("user_id")
-    principal = await run_in_threadpool(_principal, store, user_id, token)
+    code = request.path_params.get("code")
+    principal, subject = await run_in_threadpool(
+        _principal_and_subject, store, user_id, token, code
+    )
     if principal is None:
         raise AuthRequired()
     route = request.scope.get("route")
@@ -71,23 +80,12 @@ async def authorize(request: Request) -> Principal:
             raise HTTPException(
                 status_code=403, detail="The form expired; reload the page and try again."
             )
-    code = request.path_params.get("code")
     if code is not None:
-        request.state.subject = await run_in_threadpool(_visible_subject, store, principal, code)
+        if subject is None or not principal.sees_site(subject[1]):
+            raise HTTPException(status_code=404, detail=f"No subject {code}.")
+        request.state.subject, request.state.site = subject
     request.state.principal = principal
     return principal
-
-
-def _visible_subject(store: Store, principal: Principal, code: str) -> Subject:
-    with store.reader() as session:
-        try:
-            subject = get_subject(session, get_study(session), code)
-        except RecordNotFoundError:
-            raise HTTPException(status_code=404, detail=f"No subject {code}.") from None
-        site = session.get_one(Site, subject.site_id).code
-        if not principal.sees_site(site):
-            raise HTTPException(status_code=404, detail=f"No subject {code}.")
-        return subject
 
 
 def principal_of(request: Request) -> Principal:

@@ -118,9 +118,8 @@ def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
 def timeline(request: Request, code: str) -> Response:
     store = get_store(request)
     with store.reader() as session:
-        study = get_study(session)
-        data = subject_timeline(session, get_subject(session, study, code))
-        protocol = protocol_of(study)
+        protocol = protocol_of(get_study(session))
+        data = subject_timeline(session, scoped_subject(request), site=request.state.site)
     trend = [
         (v.visit_code, a.total)
         for v in data.visits
