@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pustula.cli._common import cli_user, handles_errors, open_store
-from pustula.errors import DataValidationError, RecordNotFoundError
+from pustula.errors import DataValidationError
 
 __all__ = ["register"]
 
@@ -98,11 +98,8 @@ def user_token(ctx: typer.Context, username: str) -> None:
     from pustula.store.users import issue_api_token
 
     store = open_store(ctx)
-    try:
-        with store.transaction(user=cli_user(ctx), reason="API token issued") as tx:
-            token = issue_api_token(tx, username)
-    except RecordNotFoundError:
-        raise
+    with store.transaction(user=cli_user(ctx), reason="API token issued") as tx:
+        token = issue_api_token(tx, username)
     typer.echo(token)
 
 

@@ -79,3 +79,8 @@ class Principal:
 
     def visible(self, sites: Sequence[str]) -> list[str]:
         return [s for s in sites if self.sees_site(s)]
+
+    @property
+    def site_filter(self) -> list[str] | None:
+        """The sites to restrict queries to, or None for every site."""
+        return None if "*" in self.sites else list(self.sites)

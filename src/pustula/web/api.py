@@ -13,11 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from pustula.errors import RecordNotFoundError
 from pustula.scoring import get_instrument
 from pustula.store import (
     AdverseEvent,
@@ -35,7 +36,6 @@ from pustula.store import (
 )
 from pustula.store.queries import list_subjects, site_of_record, subject_timeline
 from pustula.store.schemas import AdverseEventIn, LabIn
-from pustula.web.access import Principal
 from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
 from pustula.web.views import report_for
 
@@ -165,10 +165,6 @@ class HistoryOut(BaseModel):
     reason: str | None
 
 
-def _sites(principal: Principal) -> list[str] | None:
-    return None if "*" in principal.sites else list(principal.sites)
-
-
 @router.get("/me", name="api_me")
 def me(request: Request) -> Me:
     p = principal_of(request)
@@ -181,7 +177,7 @@ def me(request: Request) -> Me:
 def subjects(request: Request) -> list[SubjectOut]:
     store = get_store(request)
     with store.reader() as session:
-        rows = list_subjects(session, get_study(session), sites=_sites(principal_of(request)))
+        rows = list_subjects(session, get_study(session), sites=principal_of(request).site_filter)
     return [
         SubjectOut(
             code=r.code,
@@ -264,8 +260,6 @@ def assessment_update(
             v.id == row.visit_id
             for v in subject_timeline(tx.session, scoped_subject(request)).visits
         ):
-            from pustula.errors import RecordNotFoundError
-
             raise RecordNotFoundError(
                 f"assessment {assessment_id} is not a record of subject {code}"
             )
@@ -345,8 +339,6 @@ def lab_create(request: Request, code: str, body: LabIn) -> LabOut:
 
 @router.get("/history/{table}/{record_id}", name="api_history")
 def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
-    from fastapi import HTTPException
-
     store = get_store(request)
     with store.reader() as session:
         site, _ = site_of_record(session, table, record_id)
@@ -381,8 +373,6 @@ async def export(request: Request) -> Response:
             return buffer.getvalue()
 
     if "*" not in principal_of(request).sites:
-        from fastapi import HTTPException
-
         raise HTTPException(status_code=403, detail="A full export needs access to every site.")
     return Response(
         await run_in_threadpool(build),

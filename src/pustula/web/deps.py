@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from pustula.store import Store, Study, Subject, get_study
+from pustula.store import Store, Subject
 from pustula.store.models import User
 from pustula.store.queries import subject_with_site
 from pustula.store.users import user_by_token
@@ -96,12 +94,3 @@ def principal_of(request: Request) -> Principal:
 def scoped_subject(request: Request) -> Subject:
     subject: Subject = request.state.subject
     return subject
-
-
-def current_study(store: Store) -> Study:
-    with store.reader() as session:
-        return get_study(session)
-
-
-Authorized = Annotated[Principal, Depends(authorize)]
-Context = dict[str, Any]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pustula.errors import ConflictError, PustulaError
+from pustula.report import render_html, render_pdf
 from pustula.store import (
     Assessment,
     Store,
+    Visit,
     add_adverse_event,
     add_con_med,
     add_lab,
@@ -24,6 +26,7 @@ from pustula.store import (
     protocol_of,
     record_visit,
     update_assessment,
+    verify_audit,
 )
 from pustula.store.queries import (
     list_sites,
@@ -41,16 +44,13 @@ from pustula.web.forms import (
     assessment_items,
     error_field,
     field_errors,
+    number,
 )
 from pustula.web.record_forms import RECORD_FORMS, parse_record
 from pustula.web.render import render
 from pustula.web.views import dashboard_view, enrolment_payload, report_for
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-
-
-def _sites(principal: Principal) -> list[str] | None:
-    return None if "*" in principal.sites else list(principal.sites)
 
 
 @router.get("/", name="dashboard", response_class=HTMLResponse)
@@ -64,8 +64,8 @@ def subject_list(request: Request) -> Response:
     store, principal = get_store(request), principal_of(request)
     with store.reader() as session:
         study = get_study(session)
-        rows = list_subjects(session, study, sites=_sites(principal))
-        schedule = visit_schedule(session, study, sites=_sites(principal), today=date.today())
+        rows = list_subjects(session, study, sites=principal.site_filter)
+        schedule = visit_schedule(session, study, sites=principal.site_filter, today=date.today())
     return render(request, "subjects.html", study=study, rows=rows, schedule=schedule)
 
 
@@ -197,14 +197,10 @@ def _save_visit(request: Request, visit_code: str, when: date, items: dict[str, 
 
 
 def _assessment_of(request: Request, assessment_id: int) -> Assessment:
-    from pustula.store import Visit
-
     with get_store(request).reader() as session:
         assessment = get_record(session, Assessment, assessment_id)
         visit = get_record(session, Visit, assessment.visit_id)
         if visit.subject_id != scoped_subject(request).id:
-            from fastapi import HTTPException
-
             raise HTTPException(status_code=404, detail="No such assessment for this subject.")
         return assessment
 
@@ -239,8 +235,6 @@ async def assessment_edit_save(request: Request, code: str, assessment_id: int) 
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
     assessment = _assessment_of(request, assessment_id)
     names = PPPASI_FIELDS if assessment.instrument == "pppasi" else tuple(assessment.items)
-    from pustula.web.forms import number
-
     items = {n: number(form.get(n, "")) for n in names}
     errors = field_errors({assessment.instrument: items})
     reason = form.get("reason", "").strip()
@@ -350,8 +344,6 @@ _record_routes("conmed", "conmeds")
 @router.get("/history/{table}/{record_id}", name="record_history", response_class=HTMLResponse)
 def record_history(request: Request, table: str, record_id: int) -> Response:
     store, principal = get_store(request), principal_of(request)
-    from fastapi import HTTPException
-
     with store.reader() as session:
         try:
             site, subject = site_of_record(session, table, record_id)
@@ -371,8 +363,6 @@ def audit_trail(request: Request, table: str | None = None) -> Response:
     store = get_store(request)
     with store.engine.connect() as connection:
         rows = audit_history(connection, table=table or None)[-500:]
-        from pustula.store import verify_audit
-
         report = verify_audit(connection)
     return render(
         request,
@@ -387,16 +377,12 @@ def audit_trail(request: Request, table: str | None = None) -> Response:
 
 @router.get("/report", name="report_page", response_class=HTMLResponse)
 def report_page(request: Request) -> Response:
-    from pustula.report import render_html
-
     report = report_for(get_store(request), principal_of(request))
     return HTMLResponse(render_html(report))
 
 
 @router.get("/report.pdf", name="report_pdf")
 def report_pdf(request: Request) -> Response:
-    from pustula.report import render_pdf
-
     report = report_for(get_store(request), principal_of(request))
     return Response(
         render_pdf(report),

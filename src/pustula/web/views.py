@@ -16,17 +16,13 @@ from pustula.web.access import Principal
 __all__ = ["dashboard_view", "enrolment_payload", "report_for"]
 
 
-def _sites(principal: Principal) -> list[str] | None:
-    return None if "*" in principal.sites else list(principal.sites)
-
-
 def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[str, Any]:
     from pustula.analysis import build_analysis, compute_endpoints
 
     with store.reader() as session:
         study = get_study(session)
-        rows = list_subjects(session, study, sites=_sites(principal))
-        schedule = visit_schedule(session, study, sites=_sites(principal), today=today)
+        rows = list_subjects(session, study, sites=principal.site_filter)
+        schedule = visit_schedule(session, study, sites=principal.site_filter, today=today)
         codes = {r.code for r in rows}
     data = restrict(read_study(store), codes)
     endpoints = compute_endpoints(build_analysis(data)) if len(data.subjects) else []
