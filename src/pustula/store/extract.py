@@ -30,7 +30,13 @@ from pustula.store.models import (
 from pustula.store.study import get_study, protocol_of
 from pustula.store.uow import Store
 
-__all__ = ["StudyData", "read_study", "restrict"]
+__all__ = ["FRAMES", "StudyData", "read_study", "restrict"]
+
+#: The per-subject frames of :class:`StudyData`, each with a ``subject`` column.
+FRAMES = (
+    "subjects", "prior_therapies", "exposure", "interruptions", "assessments",
+    "adverse_events", "labs",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,15 +58,7 @@ class StudyData:
     def snapshot_hash(self) -> str:
         """SHA-256 over every frame's content: the same data always give the same hash."""
         digest = hashlib.sha256()
-        for name in (
-            "subjects",
-            "prior_therapies",
-            "exposure",
-            "interruptions",
-            "assessments",
-            "adverse_events",
-            "labs",
-        ):
+        for name in FRAMES:
             frame: pd.DataFrame = getattr(self, name)
             digest.update(name.encode())
             digest.update(frame.to_csv(index=False).encode())
@@ -73,15 +71,7 @@ def restrict(data: StudyData, subjects: set[str]) -> StudyData:
         name: getattr(data, name)[getattr(data, name)["subject"].isin(subjects)].reset_index(
             drop=True
         )
-        for name in (
-            "subjects",
-            "prior_therapies",
-            "exposure",
-            "interruptions",
-            "assessments",
-            "adverse_events",
-            "labs",
-        )
+        for name in FRAMES
     }
     return dataclasses.replace(data, **frames)
 

@@ -61,6 +61,8 @@ class SubjectOut(BaseModel):
 
 
 class AssessmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     instrument: str
     instrument_version: str
@@ -100,6 +102,8 @@ class AssessmentUpdate(BaseModel):
 
 
 class AdverseEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     term: str
     meddra_pt: str | None
@@ -115,6 +119,8 @@ class AdverseEventOut(BaseModel):
 
 
 class LabOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     test: str
     value: float
@@ -192,7 +198,7 @@ def subjects(request: Request) -> list[SubjectOut]:
 
 def _detail(request: Request) -> SubjectDetail:
     with get_store(request).reader() as session:
-        t = subject_timeline(session, scoped_subject(request))
+        t = subject_timeline(session, scoped_subject(request), site=request.state.site)
     visits = [
         VisitOut(
             id=v.id,
@@ -201,19 +207,7 @@ def _detail(request: Request) -> SubjectDetail:
             study_day=v.study_day,
             window_status=v.window_status,
             status=v.status,
-            assessments=[
-                AssessmentOut(
-                    id=a.id,
-                    instrument=a.instrument,
-                    instrument_version=a.instrument_version,
-                    items=a.items,
-                    total=a.total,
-                    band=a.band,
-                    warnings=a.warnings,
-                    version=a.version,
-                )
-                for a in t.assessments[v.id]
-            ],
+            assessments=[AssessmentOut.model_validate(a) for a in t.assessments[v.id]],
         )
         for v in t.visits
     ]
@@ -264,47 +258,15 @@ def assessment_update(
                 f"assessment {assessment_id} is not a record of subject {code}"
             )
         update_assessment(tx, row, items=body.items, expected_version=body.expected_version)
-        return AssessmentOut(
-            id=row.id,
-            instrument=row.instrument,
-            instrument_version=row.instrument_version,
-            items=row.items,
-            total=row.total,
-            band=row.band,
-            warnings=row.warnings,
-            version=row.version,
-        )
+        return AssessmentOut.model_validate(row)
 
 
 def _ae_out(e: AdverseEvent) -> AdverseEventOut:
-    return AdverseEventOut(
-        id=e.id,
-        term=e.term,
-        meddra_pt=e.meddra_pt,
-        meddra_soc=e.meddra_soc,
-        start_date=e.start_date,
-        end_date=e.end_date,
-        grade=e.grade,
-        serious=e.serious,
-        relatedness=e.relatedness,
-        outcome=e.outcome,
-        treatment_emergent=e.treatment_emergent,
-        version=e.version,
-    )
+    return AdverseEventOut.model_validate(e)
 
 
 def _lab_out(x: Lab) -> LabOut:
-    return LabOut(
-        id=x.id,
-        test=x.test,
-        value=x.value,
-        unit=x.unit,
-        sample_date=x.sample_date,
-        on_treatment=x.on_treatment,
-        alerts=x.alerts,
-        ctcae_grade=x.ctcae_grade,
-        version=x.version,
-    )
+    return LabOut.model_validate(x)
 
 
 @router.get("/subjects/{code}/adverse-events", name="api_adverse_events")
