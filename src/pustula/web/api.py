@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from pustula.analysis.endpoints import EndpointResult
 from pustula.errors import RecordNotFoundError
 from pustula.scoring import get_instrument
 from pustula.store import (
@@ -141,21 +142,6 @@ class ScoreOut(BaseModel):
     subscores: dict[str, float]
     details: dict[str, Any]
     warnings: list[str]
-
-
-class EndpointOut(BaseModel):
-    endpoint: str
-    label: str
-    visit: str
-    definition: str
-    responders: int
-    n: int
-    rate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    method: str
-    alpha: float
-    imputation: str
 
 
 class HistoryOut(BaseModel):
@@ -313,9 +299,8 @@ def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
 
 
 @router.get("/endpoints", name="api_endpoints")
-def endpoints(request: Request) -> list[EndpointOut]:
-    report = report_for(get_store(request), principal_of(request))
-    return [EndpointOut(**e.to_dict()) for e in report.endpoints]
+def endpoints(request: Request) -> list[EndpointResult]:
+    return report_for(get_store(request), principal_of(request)).endpoints
 
 
 @router.get(

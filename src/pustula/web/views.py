@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from pustula.errors import DataValidationError
+from pustula.report import Report, build_report
 from pustula.store import Store, get_study, protocol_of
 from pustula.store.extract import read_study, restrict
 from pustula.store.queries import list_subjects, visit_schedule
@@ -51,9 +52,8 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
     }
 
 
-def report_for(store: Store, principal: Principal) -> Any:
-    from pustula.report import build_report
-
+def report_for(store: Store, principal: Principal) -> Report:
+    """The study report on the subjects of the user's sites."""
     data = read_study(store)
     if "*" not in principal.sites:
         visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
