@@ -58,7 +58,6 @@ class Report:
     tables: dict[str, pd.DataFrame]
     figures: list[Figure_]
     disposition: list[tuple[str, int]]
-    screen_failures: list[tuple[str, int]]
     methods: list[str]
     reproducibility: dict[str, str]
     generated_at: str
@@ -69,7 +68,7 @@ class Report:
         return self.analysis.study
 
 
-def _disposition(analysis: AnalysisData) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+def _disposition(analysis: AnalysisData) -> list[tuple[str, int]]:
     s = analysis.study.subjects
     adqs = analysis.adqs
     observed = adqs[(adqs["PARAMCD"] == "PPPASI") & adqs["DTYPE"].isna() & adqs["AVAL"].notna()]
@@ -83,7 +82,7 @@ def _disposition(analysis: AnalysisData) -> tuple[list[tuple[str, int]], list[tu
         (f"PPPASI observed at {label}", int((observed["VISITCD"] == code).sum()))
         for code, label, _ in analysis.visits
     ]
-    return rows, []
+    return rows
 
 
 def _methods(analysis: AnalysisData) -> list[str]:
@@ -158,15 +157,13 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
         "Adverse events by SOC and PT": tables.ae_soc_pt_table(ard, n),
         "Lab alerts and worst CTCAE grade": tables.lab_table(ard, n),
     }
-    disposition, failures = _disposition(analysis)
     return Report(
         analysis=analysis,
         ard=ard,
         endpoints=compute_endpoints(analysis),
         tables=report_tables,
         figures=all_figures(analysis) if figures else [],
-        disposition=disposition,
-        screen_failures=failures,
+        disposition=_disposition(analysis),
         methods=_methods(analysis),
         reproducibility=_reproducibility(analysis),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
@@ -153,43 +153,50 @@ class PlannedVisit:
 def visit_schedule(
     session: Session, study: Study, *, sites: list[str] | None, today: date
 ) -> list[PlannedVisit]:
-    """Each enrolled subject's planned visits with their state on ``today``."""
+    """Each enrolled subject's planned visits with their state on ``today``.
+
+    Three queries for the whole study (subjects, first doses, visits), not three per subject.
+    """
     protocol = protocol_of(study)
+    enrolled = [r for r in list_subjects(session, study, sites=sites) if r.status == "enrolled"]
+    ids = [r.id for r in enrolled]
+    doses = session.execute(
+        select(Exposure.subject_id, func.min(Exposure.start_date))
+        .where(Exposure.subject_id.in_(ids), Exposure.deleted_at.is_(None))
+        .group_by(Exposure.subject_id)
+    )
+    first_doses: dict[int, date] = {subject_id: first for subject_id, first in doses}
+    done: dict[int, dict[str, Visit]] = {i: {} for i in ids}
+    for visit in session.scalars(
+        select(Visit).where(Visit.subject_id.in_(ids), Visit.deleted_at.is_(None))
+    ):
+        done[visit.subject_id][visit.visit_code] = visit
     result = []
-    for row in list_subjects(session, study, sites=sites):
-        if row.status != "enrolled":
-            continue
-        subject = session.get_one(Subject, row.id)
-        done = {v.visit_code: v for v in _live(session, Visit, subject_id=row.id)}
-        anchor = first_dose_date(session, subject)
-        base = done.get(protocol.baseline_visit.code)
-        anchor = anchor or (base.visit_date if base is not None else None) or row.enrolled_on
+    for row in enrolled:
+        base = done[row.id].get(protocol.baseline_visit.code)
+        anchor = first_doses.get(row.id) or (base.visit_date if base else None) or row.enrolled_on
         if anchor is None:
             continue
         for planned in protocol.visits:
             due = anchor + timedelta(days=planned.day)
             end = due + timedelta(days=planned.window_after)
-            visit = done.get(planned.code)
-            if visit is not None:
-                state = (
-                    "missed"
-                    if visit.status == "missed"
-                    else (
-                        "out_of_window"
-                        if visit.window_status not in (None, "in_window")
-                        else "done"
-                    )
-                )
-            elif today > end:
-                state = "overdue"
-            elif today >= due - timedelta(days=planned.window_before):
-                state = "due"
-            else:
-                state = "upcoming"
+            state = _visit_state(done[row.id].get(planned.code), planned, due, end, today)
             result.append(
                 PlannedVisit(row.code, row.site, planned.code, planned.label, due, end, state)
             )
     return result
+
+
+def _visit_state(visit: Visit | None, planned: Any, due: date, end: date, today: date) -> str:
+    if visit is not None:
+        if visit.status == "missed":
+            return "missed"
+        return "out_of_window" if visit.window_status not in (None, "in_window") else "done"
+    if today > end:
+        return "overdue"
+    if today >= due - timedelta(days=planned.window_before):
+        return "due"
+    return "upcoming"
 
 
 _SUBJECT_COLUMN: dict[str, type[Record]] = {
