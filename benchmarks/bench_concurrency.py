@@ -36,10 +36,11 @@ def run(url: str, writers: int, saves: int) -> None:
         visit_id = record_visit(tx, study, subject, visit_code="W0", visit_date=date(2024, 3, 4)).id
     full_url = store.engine.url.render_as_string(hide_password=False)
     started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(writers) as pool:
-        results = pool.starmap(
-            edit_notes, [(full_url, visit_id, w, saves, w) for w in range(writers)]
-        )
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(writers) as pool:
+        start = manager.Barrier(writers)
+        jobs = [(full_url, visit_id, w, saves, w, start) for w in range(writers)]
+        results = pool.starmap(edit_notes, jobs)
     elapsed = time.perf_counter() - started
     with store.reader() as session:
         notes = get_record(session, Visit, visit_id).notes

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from pustula.errors import ConflictError
 from pustula.store import Store, Visit, get_record, update_record
 
 
-def edit_notes(url: str, visit_id: int, worker: int, saves: int, seed: int) -> tuple[int, int]:
-    """Append ``saves`` tokens to the notes; return (saves, conflicts met on the way)."""
+def edit_notes(
+    url: str, visit_id: int, worker: int, saves: int, seed: int, start: Any = None
+) -> tuple[int, int]:
+    """Append ``saves`` tokens to the notes; return (saves, conflicts met on the way).
+
+    ``start`` is a barrier shared by the workers: processes start at different speeds, and
+    without it the first may finish before the last begins, so nothing would overlap.
+    """
     store = Store.open(url)
     rng = random.Random(seed)
+    if start is not None:
+        start.wait(timeout=120)
     done = conflicts = 0
     while done < saves:
         with store.reader() as session:

@@ -21,8 +21,10 @@ def test_concurrent_edits_lose_nothing(store: Store) -> None:
         visit_id = record_visit(tx, study, subject, visit_code="W0", visit_date=date(2024, 3, 4)).id
     url = store.engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(WRITERS) as pool:
-        results = pool.starmap(edit_notes, [(url, visit_id, w, SAVES, w) for w in range(WRITERS)])
+    with context.Manager() as manager, context.Pool(WRITERS) as pool:
+        start = manager.Barrier(WRITERS)
+        jobs = [(url, visit_id, w, SAVES, w, start) for w in range(WRITERS)]
+        results = pool.starmap(edit_notes, jobs)
     saves = sum(done for done, _ in results)
     conflicts = sum(c for _, c in results)
     with store.reader() as session:
