@@ -1,16 +1,21 @@
 """Web app under load on PostgreSQL (loopback): 50 concurrent clients with wrk.
 
-    uv run python benchmarks/bench_web.py [--seconds 20] [--workers 2]
+    uv run python benchmarks/bench_web.py [--seconds 20] [--workers 2] [--think-ms 1000]
 
 with PUSTULA_TEST_POSTGRES_URL set; benchmarks/README.md shows how to get a throwaway
 server from pg_virtualenv.
 
-25 clients save visits (POST /api/v1/subjects/{code}/visits: a new week-2 visit with
-PPPASI and PGA, scored, audited, one transaction) and 25 read subject pages (GET
-/subjects/{code}, the server-rendered timeline), at the same time, for --seconds. The
-store is seeded with 20,000 enrolled subjects with a week-0 visit, written straight into
-the tables (not timed, no audit rows for the seed). wrk's Lua scripts are in
-benchmarks/wrk/; they print requests/s and p50/p95/p99 latency.
+The store is seeded with 20,000 enrolled subjects with a week-0 visit, written straight
+into the tables (not timed, no audit rows for the seed). After a warm-up, two runs:
+
+1. reads alone: 50 clients read subject pages (GET /subjects/{code}, the server-rendered
+   timeline) with no pause: the most pages per second the server can give;
+2. mixed: 25 data-entry clients save visits (POST /api/v1/subjects/{code}/visits: a new
+   week-2 visit with PPPASI and PGA, scored, audited, one transaction), each pausing
+   --think-ms on average between saves, while 25 clients read subject pages with no pause.
+
+wrk's Lua scripts are in benchmarks/wrk/; they print requests/s and p50/p95/p99 latency.
+The machine's busy share of its CPUs is printed with each run.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sqlalchemy import insert
 
 from pustula.demo import create_demo_users
 from pustula.protocol import load_protocol
+from pustula.settings import Settings
 from pustula.store import Store, add_study
 from pustula.store.models import Assessment, Baseline, Exposure, Subject, Visit
 from pustula.store.users import issue_api_token
@@ -160,6 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think-ms", type=int, default=1000, help="writers' mean pause")
     args = parser.parse_args()
     url = os.environ.get("PUSTULA_TEST_POSTGRES_URL")
     if not url:
@@ -206,33 +213,92 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        duration = f"{args.seconds}s"
-        common = ["wrk", "-t1", "-c25", "-d", duration, "--timeout", "5s"]
-        writes = subprocess.Popen(
-            [*common, "-s", str(HERE / "wrk" / "save_visit.lua"), base],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
+        # every worker imports the app and fills its caches before anything is timed
+        time.sleep(8)
+        _wrk(base, env, "read_subject.lua", connections=8, seconds=5)
+        print(
+            f"PostgreSQL on loopback; {args.workers} uvicorn workers; "
+            f"{Settings().web_threads} request threads each"
         )
-        reads = subprocess.Popen(
-            [*common, "-s", str(HERE / "wrk" / "read_subject.lua"), base],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
+        print(f"1. reads alone: 50 readers, no pause, {args.seconds} s")
+        busy, app_cpu = _Busy(), _cpu_seconds(server.pid)
+        out = _wrk(base, env, "read_subject.lua", connections=50, seconds=args.seconds)
+        app_cpu = _cpu_seconds(server.pid) - app_cpu
+        requests = int(re.search(r"requests=(\d+)", out).group(1))  # type: ignore[union-attr]
+        print(
+            out.strip() + f"  machine busy {busy.percent()}%; "
+            f"server CPU per page {1000 * app_cpu / max(requests, 1):.2f} ms"
         )
-        out = writes.communicate()[0] + reads.communicate()[0]
+        print(
+            f"2. mixed: 25 writers saving every {args.think_ms} ms on average, "
+            f"25 readers with no pause, {args.seconds} s"
+        )
+        busy = _Busy()
+        writes = _wrk_async(
+            base,
+            env | {"PUSTULA_BENCH_THINK_MS": str(args.think_ms)},
+            "save_visit.lua",
+            25,
+            args.seconds,
+        )
+        reads = _wrk(base, env, "read_subject.lua", connections=25, seconds=args.seconds)
+        saves = writes.communicate()[0]
+        print(_result(saves).strip())
+        print(reads.strip() + f"  machine busy {busy.percent()}%")
     finally:
         server.terminate()
         server.wait(timeout=20)
-    print(
-        f"PostgreSQL on loopback; {args.workers} uvicorn workers; "
-        f"25 writers + 25 readers for {duration}"
-    )
-    for line in out.splitlines():
-        if line.startswith("RESULT"):
-            print(line)
-    lost = re.findall(r"errors=(\d+)", out)
-    print(f"non-2xx or socket errors: {sum(int(x) for x in lost)}")
+
+
+def _wrk_async(
+    base: str, env: dict[str, str], script: str, connections: int, seconds: int
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+         "-s", str(HERE / "wrk" / script), base],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wrk(base: str, env: dict[str, str], script: str, *, connections: int, seconds: int) -> str:
+    return _result(_wrk_async(base, env, script, connections, seconds).communicate()[0])
+
+
+def _result(out: str) -> str:
+    return "\n".join(line for line in out.splitlines() if line.startswith("RESULT"))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and all its descendants (Linux /proc)."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+class _Busy:
+    """The whole machine's busy share of its CPUs, from /proc/stat, since construction."""
+
+    def __init__(self) -> None:
+        self.start = self._ticks()
+
+    @staticmethod
+    def _ticks() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+        idle = fields[3] + fields[4]
+        return sum(fields) - idle, sum(fields)
+
+    def percent(self) -> int:
+        busy, total = self._ticks()
+        return round(100 * (busy - self.start[0]) / max(total - self.start[1], 1))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,15 @@
 -- Each request reads a random subject's page (the server-rendered timeline).
+-- A reviewer pauses between pages: PUSTULA_BENCH_READ_THINK_MS (mean, uniform from half to
+-- one and a half times it; 0 asks for the next page at once).
 local token = os.getenv("PUSTULA_BENCH_TOKEN")
 local subjects = tonumber(os.getenv("PUSTULA_BENCH_SUBJECTS"))
+local think = tonumber(os.getenv("PUSTULA_BENCH_READ_THINK_MS") or "0")
 math.randomseed(20261125)
+
+delay = function()
+  if think <= 0 then return 0 end
+  return math.floor(think * (0.5 + math.random()))
+end
 
 request = function()
   local path = string.format("/subjects/R%05d", math.random(1, subjects))

@@ -1,5 +1,14 @@
 -- Each request records week 2 (PPPASI + PGA) for the next subject: every save is new.
-local counter = 0
+-- A data-entry user thinks between saves: PUSTULA_BENCH_THINK_MS (mean, uniform from half to
+-- one and a half times it; 0 sends the next save at once).
+local counter = tonumber(os.getenv("PUSTULA_BENCH_FIRST") or "0")
+local think = tonumber(os.getenv("PUSTULA_BENCH_THINK_MS") or "0")
+math.randomseed(20261125)
+
+delay = function()
+  if think <= 0 then return 0 end
+  return math.floor(think * (0.5 + math.random()))
+end
 local token = os.getenv("PUSTULA_BENCH_TOKEN")
 local body = '{"visit_code": "W2", "visit_date": "2024-03-15", "assessments": {' ..
   '"pppasi": {"right_palm_erythema": 2, "right_palm_pustules": 2, "right_palm_desquamation": 1, "right_palm_area_pct": 25,' ..

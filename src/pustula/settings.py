@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         Signs web sessions; required outside demo mode.
     secure_cookies
         Send session cookies only over HTTPS.
+    web_threads
+        Request threads per web worker process. Pages are CPU-bound Python: more threads
+        than a few only queue on the interpreter lock, and each switch costs time.
     """
 
     model_config = SettingsConfigDict(env_prefix="PUSTULA_", extra="ignore")
@@ -40,6 +43,7 @@ class Settings(BaseSettings):
     user: str | None = None
     secret_key: str | None = None
     secure_cookies: bool = False
+    web_threads: int = Field(default=4, ge=1, le=200)
 
 
 def get_settings() -> Settings:

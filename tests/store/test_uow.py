@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pustula.errors import (
     ConflictError,
@@ -24,7 +24,9 @@ from pustula.store import (
     remove,
     update_assessment,
     update_record,
+    verify_audit,
 )
+from pustula.store.models import AuditLog
 from tests.store.helpers import audit_count, count, enrol, make_study, pppasi
 
 
@@ -160,3 +162,18 @@ def test_a_save_needs_a_user() -> None:
     store = Store.open("sqlite://")
     with pytest.raises(StoreError, match="needs a user"), store.transaction(user=" "):
         pass
+
+
+def test_a_snapshot_does_not_see_saves_made_after_its_first_read(store: Store) -> None:
+    """Exports, analyses and the audit check read several tables; they must agree."""
+    study = make_study(store)
+    enrol(store, study, code="S01")
+    with store.snapshot() as session:
+        connection = session.connection()
+        before = connection.scalar(select(func.count()).select_from(AuditLog))
+        enrol(store, study, code="S02")  # committed by another unit of work meanwhile
+        assert connection.scalar(select(func.count()).select_from(AuditLog)) == before
+        assert verify_audit(connection).ok
+    with store.reader() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == audit_count(store)
+        assert audit_count(store) > (before or 0)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pustula.store import Store
+from pustula.store import Store, add_exposure, enrol_subject, get_study
 from pustula.store.users import issue_api_token
-from tests.store.helpers import pppasi
+from tests.store.helpers import BASELINE, LABS, PRIOR, audit_count, pppasi
 
 
 def _client(app: FastAPI, store: Store, username: str) -> TestClient:
@@ -31,6 +32,35 @@ def test_a_token_reads_and_writes_within_its_sites(app: FastAPI, web_store: Stor
     }
     # S06's W2 already exists in the demo
     assert client.post("/api/v1/subjects/S06/visits", json=body).status_code == 422
+
+
+def test_a_visit_saved_over_the_api_is_scored_and_audited(app: FastAPI, web_store: Store) -> None:
+    with web_store.transaction(user="admin") as tx:
+        study = get_study(tx.session)
+        subject = enrol_subject(tx, study, code="N01", site="SITE1", screened_on=date(2024, 5, 1),
+                                baseline=BASELINE, prior_therapies=PRIOR,
+                                screening_labs=LABS).subject  # fmt: skip
+        add_exposure(tx, subject, {"drug": "tofacitinib", "dose": 5, "unit": "mg",
+                                   "frequency": "twice daily", "start_date": date(2024, 5, 2)})  # fmt: skip
+    client = _client(app, web_store, "investigator")
+    audit_before = audit_count(web_store)
+    body = {"visit_code": "W2", "visit_date": "2024-05-16",
+            "assessments": {"pppasi": pppasi(e=2, p=3, d=1, area=25), "pga": {"pga": 3}}}  # fmt: skip
+    saved = client.post("/api/v1/subjects/N01/visits", json=body)
+    assert saved.status_code == 201, saved.text
+    visit = saved.json()
+    # day 14 after the first dose, inside W2's window; (2+3+1) x area score 2 x 4 regions,
+    # weighted 0.2 + 0.2 + 0.3 + 0.3 = 1.0: 12.0
+    assert (visit["visit_code"], visit["study_day"], visit["window_status"]) == (
+        "W2",
+        14,
+        "in_window",
+    )
+    totals = {a["instrument"]: a["total"] for a in visit["assessments"]}
+    assert totals == {"pppasi": pytest.approx(12.0), "pga": 3}
+    # a visit and two assessments: one insert row each, in the same transaction
+    assert audit_count(web_store) - audit_before == 3
+    assert client.get("/api/v1/subjects/N01").json()["visits"][0]["id"] == visit["id"]
 
 
 def test_an_edit_over_the_api_checks_the_version(app: FastAPI, web_store: Store) -> None:

@@ -77,12 +77,17 @@ def _cell(value: Any, column_type: Any) -> Any:
 def export_bundle(
     store: Store, directory: str | Path, *, fmt: BundleFormat = "csv"
 ) -> ExportSummary:
-    """Write every table of ``store`` (removed records included) to ``directory``."""
+    """Write every table of ``store`` (removed records included) to ``directory``.
+
+    The tables are read from one snapshot, so the audit chain matches the data even while
+    others save.
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     files: dict[str, dict[str, Any]] = {}
-    with store.engine.connect() as connection:
+    with store.snapshot() as session:
+        connection = session.connection()
         synthetic = bool(connection.scalar(select(func.count()).where(Study.synthetic.is_(True))))
         for table in _tables():
             rows = [

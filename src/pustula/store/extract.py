@@ -91,8 +91,11 @@ def _frame(connection: Any, query: Select[Any]) -> pd.DataFrame:
 
 
 def read_study(store: Store, code: str | None = None) -> StudyData:
-    """Read one study (the only one when ``code`` is None) into DataFrames."""
-    with store.reader() as session:
+    """Read one study (the only one when ``code`` is None) into DataFrames.
+
+    All frames come from one snapshot, so a save made meanwhile shows in all or none.
+    """
+    with store.snapshot() as session:
         study = get_study(session, code)
         protocol = protocol_of(study)
         sid = study.id

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -105,8 +106,9 @@ class Subject(Record):
     __tablename__ = "subject"
     __table_args__ = (UniqueConstraint("study_id", "code"),)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
-    code: Mapped[str] = mapped_column(String(40))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    # every page and API call finds its subject by code alone
+    code: Mapped[str] = mapped_column(String(40), index=True)
     status: Mapped[str] = mapped_column(
         String(20)
     )  # enrolled, screen_failure, withdrawn, completed
@@ -244,6 +246,8 @@ class AuditLog(Base):
     """Append-only: database triggers refuse UPDATE and DELETE on this table."""
 
     __tablename__ = "audit_log"
+    # a record's history is read by (table, record)
+    __table_args__ = (Index("ix_audit_log_record", "table_name", "record_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))
     user: Mapped[str] = mapped_column(String(80))

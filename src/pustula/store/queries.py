@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Table, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
+from pustula.protocol import Protocol
 from pustula.store.models import (
     AdverseEvent,
     Assessment,
@@ -23,21 +24,57 @@ from pustula.store.models import (
     Site,
     Study,
     Subject,
+    User,
     Visit,
 )
-from pustula.store.study import protocol_of
-from pustula.store.visits import first_dose_date
+from pustula.store.snapshot import Snapshot, subject_records
+from pustula.store.study import protocol_from_text, protocol_of
 
 __all__ = [
+    "RequestScope",
     "SubjectRow",
     "Timeline",
+    "assessments_of_visit",
     "list_sites",
     "list_subjects",
+    "request_scope",
     "site_of_record",
     "subject_timeline",
-    "subject_with_site",
     "visit_schedule",
 ]
+
+
+_USER_COLUMNS = ("id", "username", "role", "sites")
+_SUBJECT: Table = Subject.__table__  # type: ignore[assignment]
+
+
+def _scope_statement() -> Select[Any]:
+    user: Table = User.__table__  # type: ignore[assignment]
+    site: Table = Site.__table__  # type: ignore[assignment]
+    study: Table = Study.__table__  # type: ignore[assignment]
+    subject_in_study = _SUBJECT.join(site, site.c.id == _SUBJECT.c.site_id).join(
+        study, study.c.id == _SUBJECT.c.study_id
+    )
+    on = and_(
+        _SUBJECT.c.code == bindparam("code"),
+        _SUBJECT.c.deleted_at.is_(None),
+        study.c.deleted_at.is_(None),
+    )
+    return (
+        select(
+            *(user.c[name].label(f"user_{name}") for name in _USER_COLUMNS),
+            *_SUBJECT.c,
+            site.c.code.label("site_code"),
+            study.c.code.label("study_code"),
+            study.c.protocol_yaml,
+        )
+        .select_from(user.outerjoin(subject_in_study, on))
+        .where(user.c.active.is_(True), user.c.deleted_at.is_(None))
+    )
+
+
+_SCOPE_BY_TOKEN = _scope_statement().where(User.token_hash == bindparam("token_hash"))
+_SCOPE_BY_ID = _scope_statement().where(User.id == bindparam("user_id"))
 
 
 @dataclass(frozen=True)
@@ -68,15 +105,60 @@ def list_subjects(
     ]
 
 
-def subject_with_site(session: Session, code: str) -> tuple[Subject, str] | None:
-    """The subject with this code in the (only) live study, and its site code, in one query."""
-    row = session.execute(
-        select(Subject, Site.code)
-        .join(Site, Site.id == Subject.site_id)
-        .join(Study, Study.id == Subject.study_id)
-        .where(Subject.code == code, Subject.deleted_at.is_(None), Study.deleted_at.is_(None))
-    ).first()
-    return None if row is None else (row[0], row[1])
+@dataclass(frozen=True)
+class RequestScope:
+    """Who is asking, and the subject their request names with its site and protocol."""
+
+    user: Snapshot
+    subject: Snapshot | None = None
+    site: str | None = None
+    protocol: Protocol | None = None
+
+
+def request_scope(
+    session: Session,
+    *,
+    token_hash: str | None = None,
+    user_id: int | None = None,
+    subject_code: str | None = None,
+) -> RequestScope | None:
+    """The active user with this API token hash (else this id), and the named subject.
+
+    Every request starts here, so it is one statement: the user, left-joined to the
+    subject in the (only) live study, its site and its study's protocol text. None when
+    no active user matches; ``subject`` is None when the code names no live subject.
+    """
+    params: dict[str, Any]
+    if token_hash is not None:
+        statement, params = _SCOPE_BY_TOKEN, {"token_hash": token_hash}
+    elif user_id is not None:
+        statement, params = _SCOPE_BY_ID, {"user_id": user_id}
+    else:
+        return None
+    row = session.connection().execute(statement, params | {"code": subject_code}).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    user = Snapshot(
+        User.__tablename__, {name: values.pop(f"user_{name}") for name in _USER_COLUMNS}
+    )
+    site, study_code, text = (
+        values.pop("site_code"),
+        values.pop("study_code"),
+        values.pop("protocol_yaml"),
+    )
+    if values["id"] is None:
+        return RequestScope(user)
+    subject = Snapshot(Subject.__tablename__, values)
+    return RequestScope(user, subject, site, protocol_from_text(text, study_code))
+
+
+def assessments_of_visit(session: Session, visit_id: int) -> list[Assessment]:
+    """The visit's live assessments, in the order they were saved."""
+    query = select(Assessment).where(
+        Assessment.visit_id == visit_id, Assessment.deleted_at.is_(None)
+    )
+    return list(session.scalars(query.order_by(Assessment.id)))
 
 
 def list_sites(session: Session, study: Study) -> list[str]:
@@ -84,58 +166,48 @@ def list_sites(session: Session, study: Study) -> list[str]:
     return list(session.scalars(query.order_by(Site.code)))
 
 
-def _live(session: Session, model: type[Any], **where: Any) -> list[Any]:
-    query = select(model).where(model.deleted_at.is_(None))
-    for column, value in where.items():
-        query = query.where(getattr(model, column) == value)
-    return list(session.scalars(query.order_by(model.id)))
-
-
 @dataclass
 class Timeline:
-    subject: Subject
+    """A subject's whole record as read-only snapshots, for pages and API answers."""
+
+    subject: Any  # the Subject record or its Snapshot
     site: str
     first_dose: date | None
-    baseline: Baseline | None
-    eligibility: list[EligibilityResult]
-    prior_therapies: list[PriorTherapy]
-    exposure: list[Exposure]
-    visits: list[Visit]
-    assessments: dict[int, list[Assessment]] = field(default_factory=dict)
-    adverse_events: list[AdverseEvent] = field(default_factory=list)
-    labs: list[Lab] = field(default_factory=list)
-    con_meds: list[ConMed] = field(default_factory=list)
+    baseline: Snapshot | None
+    eligibility: list[Snapshot]
+    prior_therapies: list[Snapshot]
+    exposure: list[Snapshot]
+    visits: list[Snapshot]
+    assessments: dict[int, list[Snapshot]] = field(default_factory=dict)
+    adverse_events: list[Snapshot] = field(default_factory=list)
+    labs: list[Snapshot] = field(default_factory=list)
+    con_meds: list[Snapshot] = field(default_factory=list)
 
 
-def subject_timeline(session: Session, subject: Subject, *, site: str | None = None) -> Timeline:
+def subject_timeline(session: Session, subject: Any, *, site: str | None = None) -> Timeline:
+    """Everything recorded for ``subject`` (a Subject or its snapshot), read in one statement."""
     site = site or session.get_one(Site, subject.site_id).code
-    visits = _live(session, Visit, subject_id=subject.id)
+    records = subject_records(session.connection(), subject.id)
+    visits = records["visit"]
     visits.sort(key=lambda v: (v.visit_date or date.max, v.id))
-    assessments: dict[int, list[Assessment]] = {v.id: [] for v in visits}
-    if visits:
-        rows = session.scalars(
-            select(Assessment).where(
-                Assessment.visit_id.in_(list(assessments)), Assessment.deleted_at.is_(None)
-            )
-        )
-        for a in rows:
-            assessments[a.visit_id].append(a)
-    baseline = session.scalar(select(Baseline).where(Baseline.subject_id == subject.id))
+    assessments: dict[int, list[Snapshot]] = {v.id: [] for v in visits}
+    for a in records["assessment"]:
+        assessments[a.visit_id].append(a)
+    exposure = records["exposure"]
+    baseline = records["baseline"]
     return Timeline(
         subject=subject,
         site=site,
-        first_dose=first_dose_date(session, subject),
-        baseline=baseline,
-        eligibility=_live(session, EligibilityResult, subject_id=subject.id),
-        prior_therapies=_live(session, PriorTherapy, subject_id=subject.id),
-        exposure=_live(session, Exposure, subject_id=subject.id),
+        first_dose=min((e.start_date for e in exposure), default=None),
+        baseline=baseline[0] if baseline else None,
+        eligibility=records["eligibility_result"],
+        prior_therapies=records["prior_therapy"],
+        exposure=exposure,
         visits=visits,
         assessments=assessments,
-        adverse_events=_live(session, AdverseEvent, subject_id=subject.id),
-        labs=sorted(
-            _live(session, Lab, subject_id=subject.id), key=lambda x: (x.sample_date, x.id)
-        ),
-        con_meds=_live(session, ConMed, subject_id=subject.id),
+        adverse_events=records["adverse_event"],
+        labs=sorted(records["lab"], key=lambda x: (x.sample_date, x.id)),
+        con_meds=records["con_med"],
     )
 
 

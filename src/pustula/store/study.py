@@ -35,6 +35,7 @@ __all__ = [
     "enrol_subject",
     "get_study",
     "get_subject",
+    "protocol_from_text",
     "protocol_of",
 ]
 
@@ -93,6 +94,11 @@ def get_study(session: Session, code: str | None = None) -> Study:
 def protocol_of(study: Study) -> Protocol:
     """The protocol stored with ``study`` (parsed once per distinct text)."""
     return _parse_stored(study.protocol_yaml, study.code)
+
+
+def protocol_from_text(text: str, study_code: str) -> Protocol:
+    """The protocol from a study's stored text (parsed once per distinct text)."""
+    return _parse_stored(text, study_code)
 
 
 @functools.lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pustula.errors import ConflictError, DataValidationError, RecordNotFoundError, StoreError
 from pustula.settings import get_settings
 from pustula.store import audit
-from pustula.store.database import WRITE, make_engine
+from pustula.store.database import WRITE, is_sqlite, make_engine
 from pustula.store.models import Record
 
 __all__ = ["AuditedSession", "Store", "Transaction", "get_record", "remove", "update_record"]
@@ -110,9 +110,33 @@ class Store:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only session (a flush raises)."""
+        """A read-only session (a flush raises) for pages and answers.
+
+        On PostgreSQL each statement runs on its own (autocommit): READ COMMITTED would
+        give every statement its own snapshot anyway, and this saves the BEGIN and
+        ROLLBACK round trips on every request. Use :meth:`snapshot` when several
+        statements must agree with each other.
+        """
+        with self._read_session({"isolation_level": "AUTOCOMMIT"}) as session:
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session whose statements all see the database as of one moment.
+
+        For exports and analyses: PostgreSQL runs a REPEATABLE READ, READ ONLY transaction;
+        SQLite's read transaction keeps the WAL snapshot of its first read.
+        """
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        with self._read_session(options) as session:
+            yield session
+
+    @contextmanager
+    def _read_session(self, postgres_options: dict[str, Any]) -> Iterator[Session]:
         session = self._sessions()
         try:
+            if not is_sqlite(self.engine):
+                session.connection(execution_options=postgres_options)
             yield session
         finally:
             # close() ends the transaction without expiring what was read, so the

@@ -24,6 +24,7 @@ __all__ = [
     "ALL_SITES",
     "ROLES",
     "add_user",
+    "api_token_hash",
     "authenticate",
     "issue_api_token",
     "user_by_token",
@@ -96,3 +97,8 @@ def user_by_token(session: Session, token: str) -> User | None:
         return None
     user = session.scalar(select(User).where(User.token_hash == _token_hash(token)))
     return user if user is not None and user.active and user.deleted_at is None else None
+
+
+def api_token_hash(token: str) -> str | None:
+    """What the database holds for an API token; None for text that is not one of ours."""
+    return _token_hash(token) if token.startswith("pst_") else None

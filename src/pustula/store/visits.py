@@ -106,8 +106,12 @@ def record_visit(
     )  # fmt: skip
     session.add(visit)
     session.flush()
-    for instrument, items in (assessments or {}).items():
-        save_assessment(tx, visit, instrument=instrument, items=items)
+    # one flush for all of them: a single multi-row INSERT
+    session.add_all(
+        _new_assessment(visit, instrument, items)
+        for instrument, items in (assessments or {}).items()
+    )
+    session.flush()
     return visit
 
 
@@ -125,15 +129,19 @@ def save_assessment(
     tx: Transaction, visit: Visit, *, instrument: str, items: Mapping[str, object]
 ) -> Assessment:
     """Score ``items`` with ``instrument`` and save items, score and version together."""
-    if visit.status != "done":
-        raise DataValidationError(f"visit {visit.visit_code} was missed; it has no assessments")
-    result = get_instrument(instrument).score(items)
-    assessment = Assessment(
-        visit_id=visit.id, instrument=result.instrument, items=dict(items), **_score_columns(result)
-    )
+    assessment = _new_assessment(visit, instrument, items)
     tx.session.add(assessment)
     tx.session.flush()
     return assessment
+
+
+def _new_assessment(visit: Visit, instrument: str, items: Mapping[str, object]) -> Assessment:
+    if visit.status != "done":
+        raise DataValidationError(f"visit {visit.visit_code} was missed; it has no assessments")
+    result = get_instrument(instrument).score(items)
+    return Assessment(
+        visit_id=visit.id, instrument=result.instrument, items=dict(items), **_score_columns(result)
+    )
 
 
 def update_assessment(

@@ -35,8 +35,14 @@ from pustula.store import (
     record_visit,
     update_assessment,
 )
-from pustula.store.queries import list_subjects, site_of_record, subject_timeline
+from pustula.store.queries import (
+    assessments_of_visit,
+    list_subjects,
+    site_of_record,
+    subject_timeline,
+)
 from pustula.store.schemas import AdverseEventIn, LabIn
+from pustula.store.snapshot import Snapshot
 from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
 from pustula.web.views import report_for
 
@@ -214,11 +220,12 @@ def subject(request: Request, code: str) -> SubjectDetail:
 
 
 @router.post("/subjects/{code}/visits", name="api_visit_create", status_code=201)
-def visit_create(request: Request, code: str, body: VisitIn) -> SubjectDetail:
+def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
+    """Record a visit with its assessments; the answer is the saved visit, scored."""
     store, principal = get_store(request), principal_of(request)
     with store.transaction(user=principal.username) as tx:
         study = get_study(tx.session)
-        record_visit(
+        visit = record_visit(
             tx,
             study,
             get_subject(tx.session, study, code),
@@ -226,7 +233,16 @@ def visit_create(request: Request, code: str, body: VisitIn) -> SubjectDetail:
             visit_date=body.visit_date,
             assessments={str(k): v for k, v in body.assessments.items()},
         )
-    return _detail(request)
+        assessments = assessments_of_visit(tx.session, visit.id)
+    return VisitOut(
+        id=visit.id,
+        visit_code=visit.visit_code,
+        visit_date=visit.visit_date,
+        study_day=visit.study_day,
+        window_status=visit.window_status,
+        status=visit.status,
+        assessments=[AssessmentOut.model_validate(a) for a in assessments],
+    )
 
 
 @router.put("/subjects/{code}/assessments/{assessment_id}", name="api_assessment_update")
@@ -247,11 +263,11 @@ def assessment_update(
         return AssessmentOut.model_validate(row)
 
 
-def _ae_out(e: AdverseEvent) -> AdverseEventOut:
+def _ae_out(e: AdverseEvent | Snapshot) -> AdverseEventOut:
     return AdverseEventOut.model_validate(e)
 
 
-def _lab_out(x: Lab) -> LabOut:
+def _lab_out(x: Lab | Snapshot) -> LabOut:
     return LabOut.model_validate(x)
 
 
@@ -292,7 +308,8 @@ def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
         site, _ = site_of_record(session, table, record_id)
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    with store.engine.connect() as connection:
+    with store.snapshot() as session:
+        connection = session.connection()
         return [
             HistoryOut(**row) for row in audit_history(connection, table=table, record=record_id)
         ]

@@ -5,14 +5,22 @@ from __future__ import annotations
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from pustula.store import Store, Subject
-from pustula.store.models import User
-from pustula.store.queries import subject_with_site
-from pustula.store.users import user_by_token
+from pustula.protocol import Protocol
+from pustula.store import Store
+from pustula.store.queries import RequestScope, request_scope
+from pustula.store.snapshot import Snapshot
+from pustula.store.users import api_token_hash
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
 from pustula.web.security import csrf_valid
 
-__all__ = ["AuthRequired", "authorize", "get_store", "principal_of", "scoped_subject"]
+__all__ = [
+    "AuthRequired",
+    "authorize",
+    "get_store",
+    "principal_of",
+    "scoped_protocol",
+    "scoped_subject",
+]
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -26,20 +34,19 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def _principal_and_subject(
+def _scope(
     store: Store, user_id: int | None, token: str | None, code: str | None
-) -> tuple[Principal | None, tuple[Subject, str] | None]:
+) -> RequestScope | None:
     """The signed-in user, and the subject in the path with its site, in one read."""
+    if token is not None:
+        token_hash = api_token_hash(token)
+        if token_hash is None:
+            return None
+        user_id = None
+    else:
+        token_hash = None
     with store.reader() as session:
-        user = user_by_token(session, token) if token else None
-        if token is None and user_id is not None:
-            user = session.get(User, user_id)
-        if user is None or not user.active or user.deleted_at is not None:
-            return None, None
-        principal = Principal(user.id, user.username, user.role, tuple(user.sites))
-        if code is None:
-            return principal, None
-        return principal, subject_with_site(session, code)
+        return request_scope(session, token_hash=token_hash, user_id=user_id, subject_code=code)
 
 
 def _bearer(request: Request) -> str | None:
@@ -58,11 +65,11 @@ async def authorize(request: Request) -> Principal:
     token = _bearer(request)
     user_id = None if token else request.session.get("user_id")
     code = request.path_params.get("code")
-    principal, subject = await run_in_threadpool(
-        _principal_and_subject, store, user_id, token, code
-    )
-    if principal is None:
+    scope = await run_in_threadpool(_scope, store, user_id, token, code)
+    if scope is None:
         raise AuthRequired()
+    user = scope.user
+    principal = Principal(user.id, user.username, user.role, tuple(user.sites))
     route = request.scope.get("route")
     name = getattr(route, "name", None)
     needed = ROUTE_PERMISSIONS.get(name or "")
@@ -79,9 +86,10 @@ async def authorize(request: Request) -> Principal:
                 status_code=403, detail="The form expired; reload the page and try again."
             )
     if code is not None:
-        if subject is None or not principal.sees_site(subject[1]):
+        if scope.subject is None or not principal.sees_site(scope.site or ""):
             raise HTTPException(status_code=404, detail=f"No subject {code}.")
-        request.state.subject, request.state.site = subject
+        request.state.subject, request.state.site = scope.subject, scope.site
+        request.state.protocol = scope.protocol
     request.state.principal = principal
     return principal
 
@@ -91,6 +99,12 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-def scoped_subject(request: Request) -> Subject:
-    subject: Subject = request.state.subject
+def scoped_protocol(request: Request) -> Protocol:
+    """The protocol of the study of the subject in the path."""
+    protocol: Protocol = request.state.protocol
+    return protocol
+
+
+def scoped_subject(request: Request) -> Snapshot:
+    subject: Snapshot = request.state.subject
     return subject

@@ -36,7 +36,13 @@ from pustula.store.queries import (
     visit_schedule,
 )
 from pustula.web.access import Principal
-from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
+from pustula.web.deps import (
+    authorize,
+    get_store,
+    principal_of,
+    scoped_protocol,
+    scoped_subject,
+)
 from pustula.web.forms import (
     PPPASI_FIELDS,
     REGIONS,
@@ -116,9 +122,8 @@ def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
 
 @router.get("/subjects/{code}", name="subject_timeline", response_class=HTMLResponse)
 def timeline(request: Request, code: str) -> Response:
-    store = get_store(request)
+    store, protocol = get_store(request), scoped_protocol(request)
     with store.reader() as session:
-        protocol = protocol_of(get_study(session))
         data = subject_timeline(session, scoped_subject(request), site=request.state.site)
     trend = [
         (v.visit_code, a.total)
@@ -139,8 +144,8 @@ def _visit_page(
 ) -> Response:
     store = get_store(request)
     subject = scoped_subject(request)
+    protocol = scoped_protocol(request)
     with store.reader() as session:
-        protocol = protocol_of(get_study(session))
         done = {v.visit_code for v in subject_timeline(session, subject).visits}
     return render(
         request,
@@ -351,7 +356,8 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
             raise HTTPException(status_code=404, detail="No such record.") from None
     if not principal.sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    with store.engine.connect() as connection:
+    with store.snapshot() as session:
+        connection = session.connection()
         rows = audit_history(connection, table=table, record=record_id)
     return render(
         request, "history.html", rows=rows, table=table, record_id=record_id, subject=subject
@@ -361,7 +367,8 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
 @router.get("/audit", name="audit_trail", response_class=HTMLResponse)
 def audit_trail(request: Request, table: str | None = None) -> Response:
     store = get_store(request)
-    with store.engine.connect() as connection:
+    with store.snapshot() as session:
+        connection = session.connection()
         rows = audit_history(connection, table=table or None)[-500:]
         report = verify_audit(connection)
     return render(

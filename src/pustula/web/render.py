@@ -18,6 +18,7 @@ ENV = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship in the package; skip a stat() per render
 )
 
 
