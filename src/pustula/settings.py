@@ -32,7 +32,8 @@ class Settings(BaseSettings):
         Send session cookies only over HTTPS.
     web_threads
         Request threads per web worker process. Pages are CPU-bound Python: more threads
-        than a few only queue on the interpreter lock, and each switch costs time.
+        only queue on the interpreter lock (see benchmarks/README.md). A PDF report holds
+        a thread for seconds.
     """
 
     model_config = SettingsConfigDict(env_prefix="PUSTULA_", extra="ignore")
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     user: str | None = None
     secret_key: str | None = None
     secure_cookies: bool = False
-    web_threads: int = Field(default=4, ge=1, le=200)
+    web_threads: int = Field(default=2, ge=1, le=200)
 
 
 def get_settings() -> Settings:
