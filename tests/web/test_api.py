@@ -75,6 +75,20 @@ def test_an_edit_over_the_api_checks_the_version(app: FastAPI, web_store: Store)
     assert again.json()["error"] == "edit_conflict"
 
 
+def test_an_assessment_cannot_be_edited_through_another_subject(
+    app: FastAPI, web_store: Store
+) -> None:
+    """site-b may edit S06 (its site) but not S01's assessment by putting it under S06."""
+    investigator = _client(app, web_store, "investigator")
+    theirs = investigator.get("/api/v1/subjects/S01").json()["visits"][0]["assessments"][0]
+    site_b = _client(app, web_store, "site-b")
+    update = {"items": pppasi(e=0), "expected_version": theirs["version"], "reason": "probe"}
+    response = site_b.put(f"/api/v1/subjects/S06/assessments/{theirs['id']}", json=update)
+    assert response.status_code == 404
+    after = investigator.get("/api/v1/subjects/S01").json()["visits"][0]["assessments"][0]
+    assert after == theirs
+
+
 def test_the_stateless_score_endpoint(app: FastAPI, web_store: Store) -> None:
     client = _client(app, web_store, "monitor")
     response = client.post("/api/v1/score/pppasi", json=pppasi(e=2, p=3, d=1, area=25))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from pustula.store import (
     AdverseEvent,
     Assessment,
     Lab,
+    Visit,
     add_adverse_event,
     add_lab,
     audit_history,
@@ -188,21 +190,22 @@ def subjects(request: Request) -> list[SubjectOut]:
     ]
 
 
+def _visit_out(visit: Visit | Snapshot, assessments: Iterable[Any]) -> VisitOut:
+    return VisitOut(
+        id=visit.id,
+        visit_code=visit.visit_code,
+        visit_date=visit.visit_date,
+        study_day=visit.study_day,
+        window_status=visit.window_status,
+        status=visit.status,
+        assessments=[AssessmentOut.model_validate(a) for a in assessments],
+    )
+
+
 def _detail(request: Request) -> SubjectDetail:
     with get_store(request).reader() as session:
         t = subject_timeline(session, scoped_subject(request), site=request.state.site)
-    visits = [
-        VisitOut(
-            id=v.id,
-            visit_code=v.visit_code,
-            visit_date=v.visit_date,
-            study_day=v.study_day,
-            window_status=v.window_status,
-            status=v.status,
-            assessments=[AssessmentOut.model_validate(a) for a in t.assessments[v.id]],
-        )
-        for v in t.visits
-    ]
+    visits = [_visit_out(v, t.assessments[v.id]) for v in t.visits]
     s = t.subject
     return SubjectDetail(
         code=s.code,
@@ -233,16 +236,7 @@ def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
             visit_date=body.visit_date,
             assessments={str(k): v for k, v in body.assessments.items()},
         )
-        assessments = assessments_of_visit(tx.session, visit.id)
-    return VisitOut(
-        id=visit.id,
-        visit_code=visit.visit_code,
-        visit_date=visit.visit_date,
-        study_day=visit.study_day,
-        window_status=visit.window_status,
-        status=visit.status,
-        assessments=[AssessmentOut.model_validate(a) for a in assessments],
-    )
+        return _visit_out(visit, assessments_of_visit(tx.session, visit.id))
 
 
 @router.put("/subjects/{code}/assessments/{assessment_id}", name="api_assessment_update")
@@ -252,10 +246,7 @@ def assessment_update(
     store, principal = get_store(request), principal_of(request)
     with store.transaction(user=principal.username, reason=body.reason) as tx:
         row = get_record(tx.session, Assessment, assessment_id)
-        if not any(
-            v.id == row.visit_id
-            for v in subject_timeline(tx.session, scoped_subject(request)).visits
-        ):
+        if get_record(tx.session, Visit, row.visit_id).subject_id != scoped_subject(request).id:
             raise RecordNotFoundError(
                 f"assessment {assessment_id} is not a record of subject {code}"
             )
