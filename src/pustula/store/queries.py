@@ -198,6 +198,7 @@ def subject_timeline(session: Session, subject: Any, *, site: str | None = None)
     return Timeline(
         subject=subject,
         site=site,
+        # visits.first_dose_date's rule, on the rows already read
         first_dose=min((e.start_date for e in exposure), default=None),
         baseline=baseline[0] if baseline else None,
         eligibility=records["eligibility_result"],

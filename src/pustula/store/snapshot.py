@@ -46,7 +46,7 @@ from pustula.store.models import (
     Visit,
 )
 
-__all__ = ["Snapshot", "snapshot_of", "subject_records"]
+__all__ = ["Snapshot", "subject_records"]
 
 #: The subject's own tables, read for its timeline (assessments come through its visits).
 SUBJECT_TABLES: tuple[type[Record], ...] = (
@@ -96,11 +96,6 @@ class Snapshot:
         return dict(self._values)
 
 
-def snapshot_of(table: Table, row: Mapping[str, Any]) -> Snapshot:
-    """A snapshot from a Core row of ``table`` (the driver has already typed the values)."""
-    return Snapshot(table.name, row)
-
-
 def subject_records(connection: Connection, subject_id: int) -> dict[str, list[Snapshot]]:
     """Every live row of the subject's tables and its visits' assessments, by table name.
 
@@ -122,10 +117,6 @@ def subject_records(connection: Connection, subject_id: int) -> dict[str, list[S
     return found
 
 
-def _as_float(value: Any) -> float:
-    return float(value)
-
-
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
@@ -136,7 +127,7 @@ def _column_decoders(table: Table) -> list[tuple[str, Callable[[Any], Any]]]:
         if isinstance(column.type, Boolean):
             decoders.append((column.name, bool))
         elif isinstance(column.type, Float):
-            decoders.append((column.name, _as_float))
+            decoders.append((column.name, float))
         elif isinstance(column.type, Date):
             decoders.append((column.name, _as_date))
     return decoders

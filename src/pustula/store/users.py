@@ -93,9 +93,10 @@ def issue_api_token(tx: Transaction, username: str) -> str:
 
 
 def user_by_token(session: Session, token: str) -> User | None:
-    if not token.startswith("pst_"):
+    token_hash = api_token_hash(token)
+    if token_hash is None:
         return None
-    user = session.scalar(select(User).where(User.token_hash == _token_hash(token)))
+    user = session.scalar(select(User).where(User.token_hash == token_hash))
     return user if user is not None and user.active and user.deleted_at is None else None
 
 

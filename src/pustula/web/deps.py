@@ -38,13 +38,9 @@ def _scope(
     store: Store, user_id: int | None, token: str | None, code: str | None
 ) -> RequestScope | None:
     """The signed-in user, and the subject in the path with its site, in one read."""
-    if token is not None:
-        token_hash = api_token_hash(token)
-        if token_hash is None:
-            return None
-        user_id = None
-    else:
-        token_hash = None
+    token_hash = None if token is None else api_token_hash(token)
+    if token is not None and token_hash is None:
+        return None
     with store.reader() as session:
         return request_scope(session, token_hash=token_hash, user_id=user_id, subject_code=code)
 
