@@ -216,9 +216,10 @@ def main() -> None:
         # every worker imports the app and fills its caches before anything is timed
         time.sleep(8)
         _wrk(base, env, "read_subject.lua", connections=8, seconds=5)
+        settings = Settings()
         print(
             f"PostgreSQL on loopback; {args.workers} uvicorn workers; "
-            f"{Settings().web_threads} request threads each"
+            f"{settings.web_threads} read + {settings.web_save_threads} save threads each"
         )
         print(f"1. reads alone: 50 readers, no pause, {args.seconds} s")
         busy, app_cpu = _Busy(), _cpu_seconds(server.pid)

@@ -31,9 +31,12 @@ class Settings(BaseSettings):
     secure_cookies
         Send session cookies only over HTTPS.
     web_threads
-        Request threads per web worker process. Pages are CPU-bound Python: more threads
-        only queue on the interpreter lock (see benchmarks/README.md). A PDF report holds
-        a thread for seconds.
+        Threads per web worker process for reading (pages, API reads, reports). Pages are
+        CPU-bound Python: more threads only queue on the interpreter lock (see
+        benchmarks/README.md). A PDF report holds one for seconds.
+    web_save_threads
+        Further threads per worker kept for saves (POST, PUT), so that page views waiting
+        for a thread never queue ahead of someone saving.
     """
 
     model_config = SettingsConfigDict(env_prefix="PUSTULA_", extra="ignore")
@@ -45,6 +48,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     secure_cookies: bool = False
     web_threads: int = Field(default=2, ge=1, le=200)
+    web_save_threads: int = Field(default=2, ge=1, le=200)
 
 
 def get_settings() -> Settings:

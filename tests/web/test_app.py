@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio.to_thread
+import pytest
 from fastapi.testclient import TestClient
 
 from pustula.settings import Settings
 from pustula.store import Store
+from pustula.store.users import issue_api_token
 from pustula.web.app import create_app
 
 
@@ -14,12 +20,14 @@ def _threads() -> float:
     return anyio.to_thread.current_default_thread_limiter().total_tokens
 
 
-def test_the_request_threads_follow_the_setting(web_store: Store) -> None:
-    for threads in (1, 3):
-        settings = Settings(secret_key="test-secret-key-0123456789", web_threads=threads)
+def test_the_request_threads_follow_the_settings(web_store: Store) -> None:
+    for reads, saves in ((1, 1), (3, 2)):
+        settings = Settings(
+            secret_key="test-secret-key-0123456789", web_threads=reads, web_save_threads=saves
+        )
         with TestClient(create_app(settings, store=web_store)) as client:
             assert client.portal is not None
-            assert client.portal.call(_threads) == threads
+            assert client.portal.call(_threads) == reads + saves
 
 
 def test_every_answer_carries_the_security_headers(web_store: Store) -> None:
@@ -31,3 +39,37 @@ def test_every_answer_carries_the_security_headers(web_store: Store) -> None:
         assert headers["x-frame-options"] == "DENY", path
         assert headers["x-content-type-options"] == "nosniff", path
         assert headers["cache-control"] == "no-store", path
+
+
+def test_page_views_wait_for_a_read_slot_but_saves_do_not(
+    web_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one read slot taken by a slow page, a second page waits and a save goes ahead."""
+    from pustula.web import deps
+
+    release, first_in = threading.Event(), threading.Event()
+    real_scope = deps._scope
+
+    def slow_first_read(*args: object) -> object:
+        if not first_in.is_set():
+            first_in.set()
+            assert release.wait(10)
+        return real_scope(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deps, "_scope", slow_first_read)
+    settings = Settings(secret_key="test-secret-key-0123456789", web_threads=1, web_save_threads=1)
+    with web_store.transaction(user="admin", reason="token for the test") as tx:
+        token = issue_api_token(tx, "monitor")
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings, store=web_store), headers=headers) as client:
+        with ThreadPoolExecutor(3) as pool:
+            slow = pool.submit(client.get, "/api/v1/me")
+            assert first_in.wait(10)
+            second = pool.submit(client.get, "/api/v1/me")
+            save = pool.submit(client.post, "/api/v1/score/pga", json={"pga": 2})
+            assert save.result(timeout=10).status_code == 200  # while the slow read holds its slot
+            time.sleep(0.3)
+            assert not second.done()  # queued for the only read slot
+            release.set()
+            assert slow.result(timeout=10).status_code == 200
+            assert second.result(timeout=10).status_code == 200

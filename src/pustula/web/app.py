@@ -87,7 +87,7 @@ def create_app(
                 "set PUSTULA_SECRET_KEY (a long random string) to sign sessions"
             )
         secret = secrets.token_urlsafe(32)
-    threads = settings.web_threads
+    threads = settings.web_threads + settings.web_save_threads
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +105,7 @@ def create_app(
         "endpoints and exports. Bearer token or session + X-CSRF-Token.",
     )
     app.state.store = store
+    app.state.read_threads = settings.web_threads
     app.state.limiter = LoginLimiter()
     app.state.demo = demo
     app.state.synthetic = _synthetic(store)
