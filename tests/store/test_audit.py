@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from pustula.store import Assessment, AuditLog, Store, get_record, record_visit, update_assessment
-from pustula.store.audit import verify_audit
+from pustula.store.audit import audit_history, verify_audit
 from tests.store.helpers import enrol, make_study, pppasi
 
 
@@ -61,6 +61,19 @@ def test_an_edit_is_one_row_per_changed_field_with_old_new_who_why(store: Store)
     )
     assert json.loads(updates["items"].old_value or "")["right_palm_erythema"] == 2
     assert json.loads(updates["items"].new_value or "")["right_palm_erythema"] == 1
+
+
+def test_the_history_can_keep_only_the_newest_entries(store: Store) -> None:
+    assessment_id = _visit_with_edit(store)
+    with store.reader() as session:
+        connection = session.connection()
+        everything = audit_history(connection)
+        newest = audit_history(connection, last=3)
+        of_record = audit_history(connection, table="assessment", record=assessment_id)
+        last_two = audit_history(connection, table="assessment", record=assessment_id, last=2)
+    assert newest == everything[-3:] and len(everything) > 3
+    assert [e["id"] for e in newest] == sorted(e["id"] for e in newest)  # still oldest first
+    assert last_two == of_record[-2:] and len(of_record) == 4  # the insert and 3 fields
 
 
 def test_the_chain_verifies_after_normal_use(store: Store) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, inspect, select, update
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from pustula.errors import AuditError, ReasonRequiredError, StoreError
 from pustula.store.models import AuditHead, AuditLog, Record
@@ -231,14 +231,25 @@ def _updates(objects: Iterable[object]) -> Iterable[AuditEntry]:
 
 
 def audit_history(
-    connection: Connection, *, table: str | None = None, record: int | None = None
+    connection: Connection,
+    *,
+    table: str | None = None,
+    record: int | None = None,
+    last: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Who changed what, when, from what to what, and why; oldest first."""
-    query = select(AuditLog).order_by(AuditLog.id)
+    """Who changed what, when, from what to what, and why; oldest first.
+
+    ``last`` keeps only the newest entries, read from the end of the log by its index.
+    """
+    query = select(AuditLog)
     if table is not None:
         query = query.where(AuditLog.table_name == table)
     if record is not None:
         query = query.where(AuditLog.record_id == record)
+    if last is not None:
+        newest = query.order_by(AuditLog.id.desc()).limit(last).subquery()
+        query = select(aliased(AuditLog, newest))
+    query = query.order_by(query.selected_columns.id)
     return [
         {"id": r.id, "at": r.at, "user": r.user, "action": r.action, "table": r.table_name,
          "record": r.record_id, "field": r.field, "old": r.old_value, "new": r.new_value,

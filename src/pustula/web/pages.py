@@ -369,7 +369,7 @@ def audit_trail(request: Request, table: str | None = None) -> Response:
     store = get_store(request)
     with store.snapshot() as session:
         connection = session.connection()
-        rows = audit_history(connection, table=table or None)[-500:]
+        rows = audit_history(connection, table=table or None, last=500)
         report = verify_audit(connection)
     return render(
         request,
