@@ -75,16 +75,6 @@ class Snapshot:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a {self.__tablename__} snapshot is read-only")
 
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Snapshot)
-            and other.__tablename__ == self.__tablename__
-            and other._values == self._values
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.__tablename__, self._values.get("id")))
-
     def __repr__(self) -> str:
         return f"Snapshot({self.__tablename__!r}, id={self._values.get('id')!r})"
 
