@@ -24,15 +24,17 @@ def token(store: Store) -> str:
 
 
 def _scope(store: Store, token: str, code: str | None = None) -> object:
-    with store.reader() as session:
-        return request_scope(session, token_hash=api_token_hash(token), subject_code=code)
+    with store.read_connection() as connection:
+        return request_scope(connection, token_hash=api_token_hash(token), subject_code=code)
 
 
 def test_the_token_gives_the_user_and_the_subject_with_site_and_protocol(
     store: Store, token: str
 ) -> None:
     with store.reader() as session:
-        scope = request_scope(session, token_hash=api_token_hash(token), subject_code="S02")
+        scope = request_scope(
+            session.connection(), token_hash=api_token_hash(token), subject_code="S02"
+        )
         study = get_study(session)
     assert scope is not None
     assert (scope.user.username, scope.user.role, scope.user.sites) == (
@@ -48,8 +50,8 @@ def test_the_token_gives_the_user_and_the_subject_with_site_and_protocol(
 def test_the_session_user_id_works_the_same(store: Store, token: str) -> None:
     with store.reader() as session:
         user_id = session.query(User.id).filter(User.username == "ines").scalar()
-        scope = request_scope(session, user_id=user_id, subject_code="S01")
-        plain = request_scope(session, user_id=user_id)
+        scope = request_scope(session.connection(), user_id=user_id, subject_code="S01")
+        plain = request_scope(session.connection(), user_id=user_id)
     assert scope is not None and scope.subject is not None and scope.subject.code == "S01"
     assert plain is not None and plain.subject is None and plain.protocol is None
 
@@ -67,8 +69,8 @@ def test_an_unknown_or_removed_subject_is_none_but_the_user_is_known(
 
 def test_a_wrong_token_or_an_inactive_user_gives_nothing(store: Store, token: str) -> None:
     assert _scope(store, "pst_" + "x" * 43, "S01") is None
-    with store.reader() as session:
-        assert request_scope(session) is None
+    with store.read_connection() as connection:
+        assert request_scope(connection) is None
     with store.transaction(user="tester", reason="left the study") as tx:
         ines = tx.session.query(User).filter(User.username == "ines").one()
         ines.active = False

@@ -107,7 +107,8 @@ def test_the_timeline_orders_visits_by_date_and_groups_assessments(
 ) -> None:
     with store.reader() as session:
         subject = get_subject(session, get_study(session), "S01")
-        t = subject_timeline(session, subject)
+    with store.read_connection() as connection:
+        t = subject_timeline(connection, subject)  # no site given: it is looked up
     assert t.site == "A"
     assert [v.visit_code for v in t.visits] == ["W0", "W4"]
     assert [a.instrument for a in t.assessments[t.visits[0].id]] == ["pppasi", "pga"]

@@ -177,3 +177,17 @@ def test_a_snapshot_does_not_see_saves_made_after_its_first_read(store: Store) -
     with store.reader() as session:
         assert session.scalar(select(func.count()).select_from(AuditLog)) == audit_count(store)
         assert audit_count(store) > (before or 0)
+
+
+def test_a_read_connection_reads_without_holding_a_transaction_open(store: Store) -> None:
+    """A request's quick reads: on PostgreSQL each statement commits on its own."""
+    study = make_study(store)
+    enrol(store, study, code="S01")
+    with store.read_connection() as connection:
+        assert connection.scalar(select(func.count()).select_from(AuditLog)) == audit_count(store)
+        if store.engine.dialect.name == "postgresql":
+            enrol(store, study, code="S02")  # committed meanwhile: the next statement sees it
+            assert connection.scalar(select(func.count()).select_from(AuditLog)) == audit_count(
+                store
+            )
+            assert connection.connection.dbapi_connection.autocommit  # type: ignore[union-attr]

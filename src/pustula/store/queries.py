@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, bindparam, func, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
@@ -116,7 +116,7 @@ class RequestScope:
 
 
 def request_scope(
-    session: Session,
+    connection: Connection,
     *,
     token_hash: str | None = None,
     user_id: int | None = None,
@@ -135,7 +135,7 @@ def request_scope(
         statement, params = _SCOPE_BY_ID, {"user_id": user_id}
     else:
         return None
-    row = session.connection().execute(statement, params | {"code": subject_code}).first()
+    row = connection.execute(statement, params | {"code": subject_code}).first()
     if row is None:
         return None
     values = row._asdict()
@@ -184,10 +184,11 @@ class Timeline:
     con_meds: list[Snapshot] = field(default_factory=list)
 
 
-def subject_timeline(session: Session, subject: Any, *, site: str | None = None) -> Timeline:
+def subject_timeline(connection: Connection, subject: Any, *, site: str | None = None) -> Timeline:
     """Everything recorded for ``subject`` (a Subject or its snapshot), read in one statement."""
-    site = site or session.get_one(Site, subject.site_id).code
-    records = subject_records(session.connection(), subject.id)
+    if site is None:
+        site = connection.execute(select(Site.code).where(Site.id == subject.site_id)).scalar_one()
+    records = subject_records(connection, subject.id)
     visits = records["visit"]
     visits.sort(key=lambda v: (v.visit_date or date.max, v.id))
     assessments: dict[int, list[Snapshot]] = {v.id: [] for v in visits}

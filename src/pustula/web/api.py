@@ -38,6 +38,7 @@ from pustula.store import (
     update_assessment,
 )
 from pustula.store.queries import (
+    Timeline,
     assessments_of_visit,
     list_subjects,
     site_of_record,
@@ -202,9 +203,14 @@ def _visit_out(visit: Visit | Snapshot, assessments: Iterable[Any]) -> VisitOut:
     )
 
 
+def _timeline(request: Request) -> Timeline:
+    """The whole record of the subject in the path, which the access check has found."""
+    with get_store(request).read_connection() as connection:
+        return subject_timeline(connection, scoped_subject(request), site=request.state.site)
+
+
 def _detail(request: Request) -> SubjectDetail:
-    with get_store(request).reader() as session:
-        t = subject_timeline(session, scoped_subject(request), site=request.state.site)
+    t = _timeline(request)
     visits = [_visit_out(v, t.assessments[v.id]) for v in t.visits]
     s = t.subject
     return SubjectDetail(
@@ -264,10 +270,7 @@ def _lab_out(x: Lab | Snapshot) -> LabOut:
 
 @router.get("/subjects/{code}/adverse-events", name="api_adverse_events")
 def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
-    with get_store(request).reader() as session:
-        return [
-            _ae_out(e) for e in subject_timeline(session, scoped_subject(request)).adverse_events
-        ]
+    return [_ae_out(e) for e in _timeline(request).adverse_events]
 
 
 @router.post("/subjects/{code}/adverse-events", name="api_adverse_event_create", status_code=201)
@@ -280,8 +283,7 @@ def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> A
 
 @router.get("/subjects/{code}/labs", name="api_labs")
 def labs(request: Request, code: str) -> list[LabOut]:
-    with get_store(request).reader() as session:
-        return [_lab_out(x) for x in subject_timeline(session, scoped_subject(request)).labs]
+    return [_lab_out(x) for x in _timeline(request).labs]
 
 
 @router.post("/subjects/{code}/labs", name="api_lab_create", status_code=201)

@@ -11,9 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pustula import __version__
 from pustula.errors import (
@@ -26,50 +24,13 @@ from pustula.settings import Settings, get_settings
 from pustula.store import Store, get_study
 from pustula.web import api, auth, pages
 from pustula.web.deps import AuthRequired
+from pustula.web.middleware import ReadSlots, SecurityHeaders
 from pustula.web.render import render
 from pustula.web.security import LoginLimiter
 
 __all__ = ["app_from_env", "create_app"]
 
 SESSION_HOURS = 8
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "frame-ancestors 'none'"
-)
-
-
-SECURITY_HEADERS = (
-    ("Content-Security-Policy", CSP),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-    ("X-Frame-Options", "DENY"),
-    ("Cache-Control", "no-store"),
-)
-
-
-class SecurityHeaders:
-    """Adds the security headers to every response a route has not set them on.
-
-    A plain ASGI middleware: Starlette's ``@app.middleware("http")`` wraps each request in
-    a task group and memory streams, which cost more than many of our routes.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -105,7 +66,6 @@ def create_app(
         "endpoints and exports. Bearer token or session + X-CSRF-Token.",
     )
     app.state.store = store
-    app.state.read_threads = settings.web_threads
     app.state.limiter = LoginLimiter()
     app.state.demo = demo
     app.state.synthetic = _synthetic(store)
@@ -118,6 +78,7 @@ def create_app(
         https_only=settings.secure_cookies,
     )
 
+    app.add_middleware(ReadSlots, slots=settings.web_threads)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
     app.include_router(auth.router)

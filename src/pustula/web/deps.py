@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import anyio
-from anyio.lowlevel import RunVar
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -45,8 +41,8 @@ def _scope(
     token_hash = None if token is None else api_token_hash(token)
     if token is not None and token_hash is None:
         return None
-    with store.reader() as session:
-        return request_scope(session, token_hash=token_hash, user_id=user_id, subject_code=code)
+    with store.read_connection() as connection:
+        return request_scope(connection, token_hash=token_hash, user_id=user_id, subject_code=code)
 
 
 def _bearer(request: Request) -> str | None:
@@ -55,37 +51,12 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def authorize(request: Request) -> AsyncIterator[Principal]:
+async def authorize(request: Request) -> Principal:
     """Authenticate, check the route's permission, CSRF on unsafe requests, and site scope.
 
     A subject in the path that the user's sites do not include answers 404, so that other
     sites' subject codes cannot be probed.
-
-    A read holds one of the worker's read slots until its answer is made: reads cannot
-    take the threads kept for saves (``web_save_threads``), so a save never waits for a
-    thread behind a queue of page views.
     """
-    if request.method in UNSAFE:
-        yield await _authorize(request)
-        return
-    async with _read_slots(request.app.state.read_threads):
-        yield await _authorize(request)
-
-
-_READ_SLOTS: RunVar[anyio.CapacityLimiter] = RunVar("pustula_read_slots")
-
-
-def _read_slots(total: int) -> anyio.CapacityLimiter:
-    # one limiter per event loop, as anyio keeps its default thread limiter
-    try:
-        return _READ_SLOTS.get()
-    except LookupError:
-        limiter = anyio.CapacityLimiter(total)
-        _READ_SLOTS.set(limiter)
-        return limiter
-
-
-async def _authorize(request: Request) -> Principal:
     store = get_store(request)
     token = _bearer(request)
     user_id = None if token else request.session.get("user_id")
@@ -116,6 +87,7 @@ async def _authorize(request: Request) -> Principal:
         request.state.subject, request.state.site = scope.subject, scope.site
         request.state.protocol = scope.protocol
     request.state.principal = principal
+    request.state.token_auth = token is not None
     return principal
 
 

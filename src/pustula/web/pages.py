@@ -123,8 +123,8 @@ def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
 @router.get("/subjects/{code}", name="subject_timeline", response_class=HTMLResponse)
 def timeline(request: Request, code: str) -> Response:
     store, protocol = get_store(request), scoped_protocol(request)
-    with store.reader() as session:
-        data = subject_timeline(session, scoped_subject(request), site=request.state.site)
+    with store.read_connection() as connection:
+        data = subject_timeline(connection, scoped_subject(request), site=request.state.site)
     trend = [
         (v.visit_code, a.total)
         for v in data.visits
@@ -145,8 +145,9 @@ def _visit_page(
     store = get_store(request)
     subject = scoped_subject(request)
     protocol = scoped_protocol(request)
-    with store.reader() as session:
-        done = {v.visit_code for v in subject_timeline(session, subject).visits}
+    with store.read_connection() as connection:
+        timeline = subject_timeline(connection, subject, site=request.state.site)
+    done = {v.visit_code for v in timeline.visits}
     return render(
         request,
         "visit.html",

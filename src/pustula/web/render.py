@@ -27,10 +27,12 @@ BODY_MAPS = {r: body_map(r) for r in ("right_palm", "left_palm", "right_sole", "
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     principal = getattr(request.state, "principal", None)
+    # a client signed in by API token has no session, and so no forms to protect
+    by_token = getattr(request.state, "token_auth", False)
     html = ENV.get_template(template).render(
         request=request,
         user=principal,
-        csrf=csrf_token(request.session),
+        csrf="" if by_token else csrf_token(request.session),
         synthetic=request.app.state.synthetic,
         bodymaps=BODY_MAPS,
         **context,
