@@ -7,9 +7,17 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from pustula.errors import DataValidationError
+from pustula.errors import DataValidationError, ScoringInputError
 from pustula.scoring import get_instrument
-from pustula.store import Assessment, Store, Visit, get_record, record_visit, update_visit
+from pustula.store import (
+    Assessment,
+    Store,
+    Visit,
+    get_record,
+    record_visit,
+    save_assessments,
+    update_visit,
+)
 from tests.store.helpers import FIRST_DOSE, enrol, make_study, pppasi
 
 
@@ -130,3 +138,41 @@ def test_screen_failures_have_no_visits(store: Store) -> None:
         store.transaction(user="t") as tx,
     ):
         record_visit(tx, study, failed, visit_code="W0", visit_date=FIRST_DOSE)
+
+
+def test_a_visit_can_be_recorded_from_the_protocol_and_a_subject_snapshot(store: Store) -> None:
+    """What the web app holds after its access check: no study or subject record is loaded."""
+    from pustula.store import protocol_of
+    from pustula.store.queries import request_scope
+    from pustula.store.users import add_user
+
+    study = make_study(store)
+    enrol(store, study)
+    with store.transaction(user="t") as tx:
+        user_id = add_user(tx, username="ines", password="a long password", role="investigator",
+                           sites=["A"]).id  # fmt: skip
+    with store.read_connection() as connection:
+        scope = request_scope(connection, user_id=user_id, subject_code="S01")
+    assert scope is not None and scope.subject is not None and scope.protocol is not None
+    with store.transaction(user="t") as tx:
+        visit = record_visit(tx, scope.protocol, scope.subject, visit_code="W4",
+                             visit_date=FIRST_DOSE + timedelta(days=28))  # fmt: skip
+    assert scope.protocol == protocol_of(study)
+    assert (visit.study_day, visit.window_status) == (28, "in_window")
+
+
+def test_several_instruments_are_saved_together_or_not_at_all(store: Store) -> None:
+    study = make_study(store)
+    subject = enrol(store, study)
+    with store.transaction(user="t") as tx:
+        visit = record_visit(tx, study, subject, visit_code="W0", visit_date=FIRST_DOSE)
+        saved = save_assessments(tx, visit, {"pga": {"pga": 1}, "pppasi": pppasi(1, 1, 1, area=9)})
+    # by hand: PPPASI (1+1+1) x area score 1 (9 %) x 1.0 = 3.0; PGA 1 is "almost clear"
+    assert [(a.instrument, a.total) for a in saved] == [("pga", 1.0), ("pppasi", 3.0)]
+    assert all(a.id is not None and a.version == 1 for a in saved)
+    with pytest.raises(ScoringInputError), store.transaction(user="t") as tx:
+        w2 = record_visit(tx, study, subject, visit_code="W2", visit_date=FIRST_DOSE + timedelta(14))  # fmt: skip
+        save_assessments(tx, w2, {"pga": {"pga": 2}, "pppasi": pppasi(e=5)})
+    with store.reader() as session:
+        assert session.scalar(select(Visit).where(Visit.visit_code == "W2")) is None
+        assert len(session.scalars(select(Assessment)).all()) == 2

@@ -40,7 +40,13 @@ from pustula.store.study import (
     protocol_of,
 )
 from pustula.store.uow import Store, Transaction, get_record, remove, update_record
-from pustula.store.visits import record_visit, save_assessment, update_assessment, update_visit
+from pustula.store.visits import (
+    record_visit,
+    save_assessment,
+    save_assessments,
+    update_assessment,
+    update_visit,
+)
 
 __all__ = [
     "AdverseEvent",
@@ -79,6 +85,7 @@ __all__ = [
     "record_visit",
     "remove",
     "save_assessment",
+    "save_assessments",
     "update_adverse_event",
     "update_assessment",
     "update_record",

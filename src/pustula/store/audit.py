@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, inspect, select, update
+from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from pustula.errors import AuditError, ReasonRequiredError, StoreError
@@ -77,6 +77,17 @@ def _chain_row(entry_id: int, at: str, user: str, reason: str | None, e: AuditEn
     ]  # fmt: skip
 
 
+# built once: a save appends to the chain, and building a statement costs more than running it
+_LOCK_HEAD = (
+    select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+)
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(last_id=bindparam("new_last_id"), last_hash=bindparam("new_last_hash"))
+)
+
+
 def append_audit(
     connection: Connection, entries: Iterable[AuditEntry], *, user: str, at: str, reason: str | None
 ) -> int:
@@ -84,9 +95,7 @@ def append_audit(
     entries = list(entries)
     if not entries:
         return 0
-    head = connection.execute(
-        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
-    ).one()
+    head = connection.execute(_LOCK_HEAD).one()
     last_id, prev = head.last_id, head.last_hash
     rows = []
     for entry in entries:
@@ -104,9 +113,7 @@ def append_audit(
         )  # fmt: skip
         prev = digest
     connection.execute(insert(AuditLog), rows)
-    connection.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=prev)
-    )
+    connection.execute(_MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev})
     return len(rows)
 
 

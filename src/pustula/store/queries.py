@@ -34,7 +34,6 @@ __all__ = [
     "RequestScope",
     "SubjectRow",
     "Timeline",
-    "assessments_of_visit",
     "list_sites",
     "list_subjects",
     "request_scope",
@@ -151,14 +150,6 @@ def request_scope(
         return RequestScope(user)
     subject = Snapshot(Subject.__tablename__, values)
     return RequestScope(user, subject, site, protocol_from_text(text, study_code))
-
-
-def assessments_of_visit(session: Session, visit_id: int) -> list[Assessment]:
-    """The visit's live assessments, in the order they were saved."""
-    query = select(Assessment).where(
-        Assessment.visit_id == visit_id, Assessment.deleted_at.is_(None)
-    )
-    return list(session.scalars(query.order_by(Assessment.id)))
 
 
 def list_sites(session: Session, study: Study) -> list[str]:

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError
-from pustula.protocol import study_day, window_status
+from pustula.protocol import Protocol, study_day, window_status
 from pustula.scoring import ScoreResult, get_instrument
 from pustula.store.models import Assessment, Exposure, Study, Subject, Visit
+from pustula.store.snapshot import Snapshot
 from pustula.store.study import protocol_of
 from pustula.store.uow import Transaction, update_record
 
@@ -20,6 +21,7 @@ __all__ = [
     "first_dose_date",
     "record_visit",
     "save_assessment",
+    "save_assessments",
     "update_assessment",
     "update_visit",
 ]
@@ -52,19 +54,69 @@ def _timing(
 ) -> dict[str, Any]:
     protocol = protocol_of(study)
     planned = protocol.visit(code)
-    if when is None:
-        return {"study_day": None, "window_status": None}
-    anchor = when if planned.baseline else _day_zero(session, subject, protocol.baseline_visit.code)
-    if anchor is None:
+    if when is None or planned.baseline:
+        return _timing_from(protocol, code, when, anchor=when)
+    return _timing_from(
+        protocol, code, when, anchor=_day_zero(session, subject, protocol.baseline_visit.code)
+    )
+
+
+def _timing_from(
+    protocol: Protocol, code: str, when: date | None, *, anchor: date | None
+) -> dict[str, Any]:
+    if when is None or anchor is None:
         return {"study_day": None, "window_status": None}
     day = study_day(when, first_dose=anchor)
-    return {"study_day": day, "window_status": window_status(planned, day)}
+    return {"study_day": day, "window_status": window_status(protocol.visit(code), day)}
+
+
+def _visit_facts_statement() -> Select[Any]:
+    visit, exposure = Visit.__table__, Exposure.__table__
+    subject_id: Any = bindparam("subject_id")
+    recorded = (
+        select(visit.c.id)
+        .where(visit.c.subject_id == subject_id, visit.c.visit_code == bindparam("visit_code"))
+        .limit(1)
+        .scalar_subquery()
+    )
+    first_dose = (
+        select(func.min(exposure.c.start_date))
+        .where(exposure.c.subject_id == subject_id, exposure.c.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+    baseline = (
+        select(visit.c.visit_date)
+        .where(
+            visit.c.subject_id == subject_id,
+            visit.c.visit_code == bindparam("baseline_code"),
+            visit.c.deleted_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(recorded, first_dose, baseline)
+
+
+# built once: building a statement costs more than running it
+_VISIT_FACTS = _visit_facts_statement()
+
+
+def _visit_facts(
+    session: Session, subject_id: int, visit_code: str, baseline_code: str
+) -> tuple[int | None, date | None, date | None]:
+    """The visit already recorded with this code, the first dose and the baseline date.
+
+    One round trip: a save's checks are the largest part of its time on a busy server.
+    """
+    params = {"subject_id": subject_id, "visit_code": visit_code, "baseline_code": baseline_code}
+    row = session.execute(_VISIT_FACTS, params).one()
+    return row[0], row[1], row[2]
 
 
 def record_visit(
     tx: Transaction,
-    study: Study,
-    subject: Subject,
+    study: Study | Protocol,
+    subject: Subject | Snapshot,
     *,
     visit_code: str,
     visit_date: date | None,
@@ -74,18 +126,20 @@ def record_visit(
 ) -> Visit:
     """Save a visit and its assessments in one unit of work.
 
+    ``study`` is the study or its protocol; ``subject`` the subject or its snapshot.
     ``assessments`` maps an instrument name to its flat item values. Each is scored on
     save; a bad item value raises :class:`~pustula.errors.ScoringInputError` and, because
     the whole visit is one transaction, nothing of the visit is saved.
     """
     session = tx.session
+    protocol = study if isinstance(study, Protocol) else protocol_of(study)
     if subject.status != "enrolled":
         raise DataValidationError(
             f"subject {subject.code} is not enrolled ({subject.status}); visits cannot be recorded",
             field="subject",
         )
     try:
-        protocol_of(study).visit(visit_code)
+        planned = protocol.visit(visit_code)
     except KeyError as exc:
         raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
     if status not in ("done", "missed"):
@@ -94,24 +148,23 @@ def record_visit(
         raise DataValidationError(
             "visit_date: a visit that took place needs its date", field="visit_date"
         )
-    exists = select(Visit.id).where(Visit.subject_id == subject.id, Visit.visit_code == visit_code)
-    if session.scalar(exists) is not None:
+    recorded, first_dose, baseline_date = _visit_facts(
+        session, subject.id, visit_code, protocol.baseline_visit.code
+    )
+    if recorded is not None:
         raise DataValidationError(
             f"visit {visit_code} of subject {subject.code} is already recorded; edit it instead",
             field="visit_code",
         )
+    # day 0 is the first dose; before any dose is recorded, the baseline visit's date
+    anchor = visit_date if planned.baseline else (first_dose or baseline_date)
     visit = Visit(
         subject_id=subject.id, visit_code=visit_code, visit_date=visit_date, status=status,
-        notes=notes, **_timing(session, study, subject, visit_code, visit_date),
+        notes=notes, **_timing_from(protocol, visit_code, visit_date, anchor=anchor),
     )  # fmt: skip
     session.add(visit)
     session.flush()
-    # one flush for all of them: a single multi-row INSERT
-    session.add_all(
-        _new_assessment(visit, instrument, items)
-        for instrument, items in (assessments or {}).items()
-    )
-    session.flush()
+    save_assessments(tx, visit, assessments or {})
     return visit
 
 
@@ -133,6 +186,16 @@ def save_assessment(
     tx.session.add(assessment)
     tx.session.flush()
     return assessment
+
+
+def save_assessments(
+    tx: Transaction, visit: Visit, by_instrument: Mapping[str, Mapping[str, object]]
+) -> list[Assessment]:
+    """Score and save several instruments' items for ``visit``, in one multi-row INSERT."""
+    saved = [_new_assessment(visit, name, items) for name, items in by_instrument.items()]
+    tx.session.add_all(saved)
+    tx.session.flush()
+    return saved
 
 
 def _new_assessment(visit: Visit, instrument: str, items: Mapping[str, object]) -> Assessment:

@@ -35,18 +35,24 @@ from pustula.store import (
     get_study,
     get_subject,
     record_visit,
+    save_assessments,
     update_assessment,
 )
 from pustula.store.queries import (
     Timeline,
-    assessments_of_visit,
     list_subjects,
     site_of_record,
     subject_timeline,
 )
 from pustula.store.schemas import AdverseEventIn, LabIn
 from pustula.store.snapshot import Snapshot
-from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
+from pustula.web.deps import (
+    authorize,
+    get_store,
+    principal_of,
+    scoped_protocol,
+    scoped_subject,
+)
 from pustula.web.views import report_for
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])
@@ -233,16 +239,15 @@ def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
     """Record a visit with its assessments; the answer is the saved visit, scored."""
     store, principal = get_store(request), principal_of(request)
     with store.transaction(user=principal.username) as tx:
-        study = get_study(tx.session)
         visit = record_visit(
             tx,
-            study,
-            get_subject(tx.session, study, code),
+            scoped_protocol(request),
+            scoped_subject(request),
             visit_code=body.visit_code,
             visit_date=body.visit_date,
-            assessments={str(k): v for k, v in body.assessments.items()},
         )
-        return _visit_out(visit, assessments_of_visit(tx.session, visit.id))
+        saved = save_assessments(tx, visit, {str(k): v for k, v in body.assessments.items()})
+    return _visit_out(visit, saved)
 
 
 @router.put("/subjects/{code}/assessments/{assessment_id}", name="api_assessment_update")

@@ -24,7 +24,7 @@ from pustula.settings import Settings, get_settings
 from pustula.store import Store, get_study
 from pustula.web import api, auth, pages
 from pustula.web.deps import AuthRequired
-from pustula.web.middleware import ReadSlots, SecurityHeaders
+from pustula.web.middleware import SavesFirst, SecurityHeaders
 from pustula.web.render import render
 from pustula.web.security import LoginLimiter
 
@@ -78,7 +78,7 @@ def create_app(
         https_only=settings.secure_cookies,
     )
 
-    app.add_middleware(ReadSlots, slots=settings.web_threads)
+    app.add_middleware(SavesFirst, read_slots=settings.web_threads)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
     app.include_router(auth.router)

@@ -1,4 +1,4 @@
-"""Plain ASGI middleware: security headers on every answer, and read slots for reads.
+"""Plain ASGI middleware: security headers on every answer; saves go before page views.
 
 Starlette's ``@app.middleware("http")`` wraps each request in a task group and memory
 streams, which cost more than many of our routes; these wrap the ASGI call directly.
@@ -11,7 +11,7 @@ from anyio.lowlevel import RunVar
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSP", "SECURITY_HEADERS", "ReadSlots", "SecurityHeaders"]
+__all__ = ["CSP", "SECURITY_HEADERS", "SavesFirst", "SecurityHeaders"]
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -50,32 +50,69 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-_SLOTS: RunVar[anyio.CapacityLimiter] = RunVar("pustula_read_slots")
+class _Lanes:
+    """One event loop's read slots and the saves running on it."""
+
+    def __init__(self, read_slots: int) -> None:
+        self.reads = anyio.CapacityLimiter(read_slots)
+        self.saves = 0
+        self.no_saves = anyio.Event()
+        self.no_saves.set()
+
+    def save_started(self) -> None:
+        if self.saves == 0:
+            self.no_saves = anyio.Event()
+        self.saves += 1
+
+    def save_ended(self) -> None:
+        self.saves -= 1
+        if self.saves == 0:
+            self.no_saves.set()
 
 
-class ReadSlots:
-    """A read (GET or HEAD) holds one of the worker's ``slots`` until it has answered.
+_LANES: RunVar[_Lanes] = RunVar("pustula_lanes")
 
-    Reads then use at most ``slots`` of the worker's threads, and the others stay free
-    for saves: a save never waits for a thread behind a queue of page views.
+
+class SavesFirst:
+    """Reads hold one of the worker's read slots, and give way to saves.
+
+    - A read (GET or HEAD) holds one of ``read_slots`` until it has answered. Reads then
+      use at most that many of the worker's threads, and the others stay free for saves:
+      a save never waits for a thread behind a queue of page views.
+    - While a save runs in this worker, a new read waits until it is done, for at most
+      ``give_way`` seconds. Python runs one thread at a time per process; without this a
+      save shares its worker with every page view in flight, and the person who pressed
+      Save waits several times as long. Reads in flight finish as before.
     """
 
-    def __init__(self, app: ASGIApp, *, slots: int) -> None:
+    def __init__(self, app: ASGIApp, *, read_slots: int, give_way: float = 0.1) -> None:
         self.app = app
-        self.slots = slots
+        self.read_slots = read_slots
+        self.give_way = give_way
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in READS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        async with self._limiter():
+        lanes = self._lanes()
+        if scope["method"] not in READS:
+            lanes.save_started()
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                lanes.save_ended()
+            return
+        if lanes.saves:
+            with anyio.move_on_after(self.give_way):
+                await lanes.no_saves.wait()
+        async with lanes.reads:
             await self.app(scope, receive, send)
 
-    def _limiter(self) -> anyio.CapacityLimiter:
-        # one limiter per event loop, as anyio keeps its default thread limiter
+    def _lanes(self) -> _Lanes:
+        # one state per event loop, as anyio keeps its default thread limiter
         try:
-            return _SLOTS.get()
+            return _LANES.get()
         except LookupError:
-            limiter = anyio.CapacityLimiter(self.slots)
-            _SLOTS.set(limiter)
-            return limiter
+            lanes = _Lanes(self.read_slots)
+            _LANES.set(lanes)
+            return lanes

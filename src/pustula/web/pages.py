@@ -191,11 +191,10 @@ async def visit_save(request: Request, code: str) -> Response:
 def _save_visit(request: Request, visit_code: str, when: date, items: dict[str, Any]) -> None:
     store, principal, subject = get_store(request), principal_of(request), scoped_subject(request)
     with store.transaction(user=principal.username) as tx:
-        study = get_study(tx.session)
         record_visit(
             tx,
-            study,
-            get_subject(tx.session, study, subject.code),
+            scoped_protocol(request),
+            subject,
             visit_code=visit_code,
             visit_date=when,
             assessments=items,
