@@ -73,3 +73,27 @@ def test_page_views_wait_for_a_read_slot_but_saves_do_not(
             release.set()
             assert slow.result(timeout=10).status_code == 200
             assert second.result(timeout=10).status_code == 200
+
+
+def test_a_subject_page_is_one_visit_to_the_database(
+    web_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access check reads the user, the subject and its whole record on one connection."""
+    opened: list[str] = []
+    real = web_store.read_connection
+
+    def counting() -> object:
+        opened.append("read")
+        return real()
+
+    monkeypatch.setattr(web_store, "read_connection", counting)
+    with web_store.transaction(user="admin", reason="token for the test") as tx:
+        token = issue_api_token(tx, "site-b")  # data entry at SITE2 only
+    app = create_app(Settings(secret_key="test-secret-key-0123456789"), store=web_store)
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    page = client.get("/subjects/S05")
+    assert page.status_code == 200 and "Subject S05" in page.text
+    assert opened == ["read"]
+    assert client.get("/api/v1/subjects/S05/labs").status_code == 200
+    assert opened == ["read"] * 2
+    assert client.get("/subjects/S01").status_code == 404  # SITE1: never shown

@@ -2,7 +2,7 @@
 
 The subject page and the API's subject reads were dominated by the ORM: thirteen queries,
 each costing more in object loading than in the database. Here each of the subject's rows
-comes back as a JSON object from one ``UNION ALL`` statement (``json_build_object`` on
+comes back as a JSON object from one ``UNION ALL`` statement (``row_to_json`` on
 PostgreSQL, ``json_object`` on SQLite), decoded by column type into the same Python values
 the ORM would give.
 """
@@ -130,6 +130,10 @@ def _decoders() -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
 
 
 def _json_row(table: Table, dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        # the whole row by name; listing the columns made the statement too long for
+        # psycopg's query cache, and it re-parsed the text on every request
+        return func.row_to_json(table.table_valued())
     pairs: list[Any] = []
     for column in table.columns:
         pairs.append(literal_column(f"'{column.name}'"))
@@ -142,8 +146,7 @@ def _json_row(table: Table, dialect: str) -> ColumnElement[Any]:
                 # ("!" lifts SQLite's printf limit of 16)
                 value = case((column.is_(None), null()), else_=func.printf("%!.17g", column))
         pairs.append(value)
-    build = func.json_build_object if dialect == "postgresql" else func.json_object
-    return build(*pairs)
+    return func.json_object(*pairs)
 
 
 @functools.cache

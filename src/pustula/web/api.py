@@ -39,10 +39,8 @@ from pustula.store import (
     update_assessment,
 )
 from pustula.store.queries import (
-    Timeline,
     list_subjects,
     site_of_record,
-    subject_timeline,
 )
 from pustula.store.schemas import AdverseEventIn, LabIn
 from pustula.store.snapshot import Snapshot
@@ -50,8 +48,10 @@ from pustula.web.deps import (
     authorize,
     get_store,
     principal_of,
+    reads_whole_record,
     scoped_protocol,
     scoped_subject,
+    scoped_timeline,
 )
 from pustula.web.views import report_for
 
@@ -209,14 +209,8 @@ def _visit_out(visit: Visit | Snapshot, assessments: Iterable[Any]) -> VisitOut:
     )
 
 
-def _timeline(request: Request) -> Timeline:
-    """The whole record of the subject in the path, which the access check has found."""
-    with get_store(request).read_connection() as connection:
-        return subject_timeline(connection, scoped_subject(request), site=request.state.site)
-
-
 def _detail(request: Request) -> SubjectDetail:
-    t = _timeline(request)
+    t = scoped_timeline(request)
     visits = [_visit_out(v, t.assessments[v.id]) for v in t.visits]
     s = t.subject
     return SubjectDetail(
@@ -230,6 +224,7 @@ def _detail(request: Request) -> SubjectDetail:
 
 
 @router.get("/subjects/{code}", name="api_subject")
+@reads_whole_record
 def subject(request: Request, code: str) -> SubjectDetail:
     return _detail(request)
 
@@ -274,8 +269,9 @@ def _lab_out(x: Lab | Snapshot) -> LabOut:
 
 
 @router.get("/subjects/{code}/adverse-events", name="api_adverse_events")
+@reads_whole_record
 def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
-    return [_ae_out(e) for e in _timeline(request).adverse_events]
+    return [_ae_out(e) for e in scoped_timeline(request).adverse_events]
 
 
 @router.post("/subjects/{code}/adverse-events", name="api_adverse_event_create", status_code=201)
@@ -287,8 +283,9 @@ def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> A
 
 
 @router.get("/subjects/{code}/labs", name="api_labs")
+@reads_whole_record
 def labs(request: Request, code: str) -> list[LabOut]:
-    return [_lab_out(x) for x in _timeline(request).labs]
+    return [_lab_out(x) for x in scoped_timeline(request).labs]
 
 
 @router.post("/subjects/{code}/labs", name="api_lab_create", status_code=201)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from pustula.protocol import Protocol
 from pustula.store import Store
-from pustula.store.queries import RequestScope, request_scope
+from pustula.store.queries import RequestScope, Timeline, request_scope, subject_timeline
 from pustula.store.snapshot import Snapshot
 from pustula.store.users import api_token_hash
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
@@ -18,10 +21,13 @@ __all__ = [
     "authorize",
     "get_store",
     "principal_of",
+    "reads_whole_record",
     "scoped_protocol",
     "scoped_subject",
+    "scoped_timeline",
 ]
 
+E = TypeVar("E", bound=Callable[..., Any])
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -34,15 +40,36 @@ def get_store(request: Request) -> Store:
     return store
 
 
+def reads_whole_record(endpoint: E) -> E:
+    """Mark a route that shows the whole record of the subject in its path.
+
+    The access check then reads that record in the same visit to the database as the
+    user and subject (one thread, one connection), once it knows the user may see it;
+    the route takes it with :func:`scoped_timeline`.
+    """
+    endpoint.reads_whole_record = True  # type: ignore[attr-defined]
+    return endpoint
+
+
 def _scope(
-    store: Store, user_id: int | None, token: str | None, code: str | None
-) -> RequestScope | None:
-    """The signed-in user, and the subject in the path with its site, in one read."""
+    store: Store, user_id: int | None, token: str | None, code: str | None, whole_record: bool
+) -> tuple[RequestScope, Timeline | None] | None:
+    """The signed-in user, the subject in the path with its site, and its record if asked."""
     token_hash = None if token is None else api_token_hash(token)
     if token is not None and token_hash is None:
         return None
     with store.read_connection() as connection:
-        return request_scope(connection, token_hash=token_hash, user_id=user_id, subject_code=code)
+        scope = request_scope(connection, token_hash=token_hash, user_id=user_id, subject_code=code)
+        if scope is None or scope.subject is None or not whole_record:
+            return None if scope is None else (scope, None)
+        if not _principal(scope).sees_site(scope.site or ""):
+            return scope, None
+        return scope, subject_timeline(connection, scope.subject, site=scope.site)
+
+
+def _principal(scope: RequestScope) -> Principal:
+    user = scope.user
+    return Principal(user.id, user.username, user.role, tuple(user.sites))
 
 
 def _bearer(request: Request) -> str | None:
@@ -61,12 +88,13 @@ async def authorize(request: Request) -> Principal:
     token = _bearer(request)
     user_id = None if token else request.session.get("user_id")
     code = request.path_params.get("code")
-    scope = await run_in_threadpool(_scope, store, user_id, token, code)
-    if scope is None:
-        raise AuthRequired()
-    user = scope.user
-    principal = Principal(user.id, user.username, user.role, tuple(user.sites))
     route = request.scope.get("route")
+    whole_record = getattr(getattr(route, "endpoint", None), "reads_whole_record", False)
+    found = await run_in_threadpool(_scope, store, user_id, token, code, whole_record)
+    if found is None:
+        raise AuthRequired()
+    scope, timeline = found
+    principal = _principal(scope)
     name = getattr(route, "name", None)
     needed = ROUTE_PERMISSIONS.get(name or "")
     if needed is None or not principal.can(needed):
@@ -85,7 +113,7 @@ async def authorize(request: Request) -> Principal:
         if scope.subject is None or not principal.sees_site(scope.site or ""):
             raise HTTPException(status_code=404, detail=f"No subject {code}.")
         request.state.subject, request.state.site = scope.subject, scope.site
-        request.state.protocol = scope.protocol
+        request.state.protocol, request.state.timeline = scope.protocol, timeline
     request.state.principal = principal
     request.state.token_auth = token is not None
     return principal
@@ -100,6 +128,12 @@ def scoped_protocol(request: Request) -> Protocol:
     """The protocol of the study of the subject in the path."""
     protocol: Protocol = request.state.protocol
     return protocol
+
+
+def scoped_timeline(request: Request) -> Timeline:
+    """The whole record of the subject in the path, for routes that :func:`reads_whole_record`."""
+    timeline: Timeline = request.state.timeline
+    return timeline
 
 
 def scoped_subject(request: Request) -> Snapshot:

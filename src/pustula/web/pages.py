@@ -40,8 +40,10 @@ from pustula.web.deps import (
     authorize,
     get_store,
     principal_of,
+    reads_whole_record,
     scoped_protocol,
     scoped_subject,
+    scoped_timeline,
 )
 from pustula.web.forms import (
     PPPASI_FIELDS,
@@ -121,10 +123,10 @@ def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
 
 
 @router.get("/subjects/{code}", name="subject_timeline", response_class=HTMLResponse)
-def timeline(request: Request, code: str) -> Response:
-    store, protocol = get_store(request), scoped_protocol(request)
-    with store.read_connection() as connection:
-        data = subject_timeline(connection, scoped_subject(request), site=request.state.site)
+@reads_whole_record
+async def timeline(request: Request, code: str) -> Response:
+    # the access check has read the record; rendering needs no thread of its own
+    protocol, data = scoped_protocol(request), scoped_timeline(request)
     trend = [
         (v.visit_code, a.total)
         for v in data.visits
