@@ -31,9 +31,10 @@ class Settings(BaseSettings):
     secure_cookies
         Send session cookies only over HTTPS.
     web_threads
-        Threads per web worker process for reading (pages, API reads, reports). Pages are
-        CPU-bound Python: more threads only queue on the interpreter lock (see
-        benchmarks/README.md). A PDF report holds one for seconds.
+        Threads per web worker process for page views and API reads. Pages are CPU-bound
+        Python: more threads only queue on the interpreter lock, and one gave the most
+        pages and the shortest saves (see benchmarks/README.md). Reports and exports run
+        on a thread of their own besides these.
     web_save_threads
         Further threads per worker kept for saves (POST, PUT), so that page views waiting
         for a thread never queue ahead of someone saving.
@@ -47,7 +48,7 @@ class Settings(BaseSettings):
     user: str | None = None
     secret_key: str | None = None
     secure_cookies: bool = False
-    web_threads: int = Field(default=2, ge=1, le=200)
+    web_threads: int = Field(default=1, ge=1, le=200)
     web_save_threads: int = Field(default=2, ge=1, le=200)
 
 

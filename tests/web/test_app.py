@@ -27,7 +27,7 @@ def test_the_request_threads_follow_the_settings(web_store: Store) -> None:
         )
         with TestClient(create_app(settings, store=web_store)) as client:
             assert client.portal is not None
-            assert client.portal.call(_threads) == reads + saves
+            assert client.portal.call(_threads) == reads + saves + 1  # and one for reports
 
 
 def test_every_answer_carries_the_security_headers(web_store: Store) -> None:
@@ -97,3 +97,33 @@ def test_a_subject_page_is_one_visit_to_the_database(
     assert client.get("/api/v1/subjects/S05/labs").status_code == 200
     assert opened == ["read"] * 2
     assert client.get("/subjects/S01").status_code == 404  # SITE1: never shown
+
+
+def test_a_report_being_built_does_not_hold_up_page_views(
+    web_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports take the worker's long-read slot, not the one read slot of the pages."""
+    from pustula.web import pages
+
+    release, building = threading.Event(), threading.Event()
+    real_report = pages.report_for
+
+    def slow_report(*args: object) -> object:
+        building.set()
+        assert release.wait(10)
+        return real_report(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "report_for", slow_report)
+    settings = Settings(secret_key="test-secret-key-0123456789", web_threads=1)
+    with web_store.transaction(user="admin", reason="token for the test") as tx:
+        token = issue_api_token(tx, "statistician")
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings, store=web_store), headers=headers) as client:
+        with ThreadPoolExecutor(2) as pool:
+            report = pool.submit(client.get, "/report")
+            assert building.wait(10)
+            page = pool.submit(client.get, "/subjects/S01")
+            assert page.result(timeout=10).status_code == 200  # while the report is built
+            assert not report.done()
+            release.set()
+            assert report.result(timeout=20).status_code == 200

@@ -76,3 +76,30 @@ async def test_reads_run_at_once_when_no_save_is_running() -> None:
         await _call(app, "GET", "/a")
         await _call(app, "GET", "/b")
     assert inner.log == ["read /a", "read /b"]
+
+
+@pytest.mark.anyio
+async def test_a_read_queued_for_a_slot_when_a_save_comes_in_waits_for_the_save() -> None:
+    inner = _Recorder()
+    slow_read = anyio.Event()
+
+    async def app_with_a_slow_read(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            inner.log.append("read /slow started")
+            await slow_read.wait()
+            return
+        await inner(scope, receive, send)
+
+    app = SavesFirst(app_with_a_slow_read, read_slots=1, give_way=10)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_call, app, "GET", "/slow")  # holds the only read slot
+        await anyio.sleep(0.05)
+        tg.start_soon(_call, app, "GET", "/queued")  # waits for the slot
+        await anyio.sleep(0.05)
+        tg.start_soon(_call, app, "POST", "/save")
+        await inner.save_running.wait()
+        slow_read.set()  # the slot is free, but a save is running
+        await anyio.sleep(0.2)
+        assert inner.log == ["read /slow started", "save started"]
+        inner.release.set()
+    assert inner.log == ["read /slow started", "save started", "save done", "read /queued"]

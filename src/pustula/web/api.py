@@ -47,6 +47,7 @@ from pustula.store.snapshot import Snapshot
 from pustula.web.deps import (
     authorize,
     get_store,
+    long_read,
     principal_of,
     reads_whole_record,
     scoped_protocol,
@@ -311,6 +312,7 @@ def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
 
 
 @router.get("/endpoints", name="api_endpoints")
+@long_read
 def endpoints(request: Request) -> list[EndpointResult]:
     return report_for(get_store(request), principal_of(request)).endpoints
 
@@ -321,6 +323,7 @@ def endpoints(request: Request) -> list[EndpointResult]:
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
+@long_read
 async def export(request: Request) -> Response:
     def build() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -24,7 +25,7 @@ from pustula.settings import Settings, get_settings
 from pustula.store import Store, get_study
 from pustula.web import api, auth, pages
 from pustula.web.deps import AuthRequired
-from pustula.web.middleware import SavesFirst, SecurityHeaders
+from pustula.web.middleware import LONG_READ_SLOTS, SavesFirst, SecurityHeaders
 from pustula.web.render import render
 from pustula.web.security import LoginLimiter
 
@@ -48,7 +49,7 @@ def create_app(
                 "set PUSTULA_SECRET_KEY (a long random string) to sign sessions"
             )
         secret = secrets.token_urlsafe(32)
-    threads = settings.web_threads + settings.web_save_threads
+    threads = settings.web_threads + settings.web_save_threads + LONG_READ_SLOTS
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -78,14 +79,29 @@ def create_app(
         https_only=settings.secure_cookies,
     )
 
-    app.add_middleware(SavesFirst, read_slots=settings.web_threads)
-    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
-    app.include_router(auth.router)
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    routers = (auth.router, api.router, pages.router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(
+        SavesFirst, read_slots=settings.web_threads, long_paths=_long_read_paths(*routers)
+    )
+    app.add_middleware(SecurityHeaders)
     _handlers(app)
     return app
+
+
+def _long_read_paths(*routers: APIRouter) -> frozenset[str]:
+    paths = set()
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and getattr(route.endpoint, "long_read", False):
+                if "{" in route.path:
+                    raise ConfigurationError(
+                        f"long reads are matched by path; {route.path} has parameters"
+                    )
+                paths.add(route.path)
+    return frozenset(paths)
 
 
 def app_from_env() -> FastAPI:

@@ -20,6 +20,7 @@ __all__ = [
     "AuthRequired",
     "authorize",
     "get_store",
+    "long_read",
     "principal_of",
     "reads_whole_record",
     "scoped_protocol",
@@ -38,6 +39,16 @@ class AuthRequired(Exception):  # noqa: N818 (a signal, handled as a redirect or
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+def long_read(endpoint: E) -> E:
+    """Mark a read that takes seconds (reports, exports, the audit check).
+
+    It runs on the worker's long-read slot (see :class:`pustula.web.middleware.SavesFirst`),
+    so page views do not queue behind it. Only for paths without parameters.
+    """
+    endpoint.long_read = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 def reads_whole_record(endpoint: E) -> E:

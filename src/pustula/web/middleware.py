@@ -11,7 +11,7 @@ from anyio.lowlevel import RunVar
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSP", "SECURITY_HEADERS", "SavesFirst", "SecurityHeaders"]
+__all__ = ["CSP", "LONG_READ_SLOTS", "SECURITY_HEADERS", "SavesFirst", "SecurityHeaders"]
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -27,6 +27,8 @@ SECURITY_HEADERS = (
 )
 
 READS = frozenset({"GET", "HEAD"})
+#: Threads per worker for long reads (reports, exports), besides the read and save threads.
+LONG_READ_SLOTS = 1
 
 
 class SecurityHeaders:
@@ -55,6 +57,7 @@ class _Lanes:
 
     def __init__(self, read_slots: int) -> None:
         self.reads = anyio.CapacityLimiter(read_slots)
+        self.long_reads = anyio.CapacityLimiter(LONG_READ_SLOTS)
         self.saves = 0
         self.no_saves = anyio.Event()
         self.no_saves.set()
@@ -79,15 +82,26 @@ class SavesFirst:
     - A read (GET or HEAD) holds one of ``read_slots`` until it has answered. Reads then
       use at most that many of the worker's threads, and the others stay free for saves:
       a save never waits for a thread behind a queue of page views.
-    - While a save runs in this worker, a new read waits until it is done, for at most
+    - Once it holds its slot, a read waits while a save runs in this worker, for at most
       ``give_way`` seconds. Python runs one thread at a time per process; without this a
       save shares its worker with every page view in flight, and the person who pressed
       Save waits several times as long. Reads in flight finish as before.
+    - Reads of ``long_paths`` (reports, exports, the audit check: seconds, not
+      milliseconds) take the worker's one long-read slot instead, so that a report
+      being built never holds up page views.
     """
 
-    def __init__(self, app: ASGIApp, *, read_slots: int, give_way: float = 0.1) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        read_slots: int,
+        long_paths: frozenset[str] = frozenset(),
+        give_way: float = 0.1,
+    ) -> None:
         self.app = app
         self.read_slots = read_slots
+        self.long_paths = long_paths
         self.give_way = give_way
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,10 +116,16 @@ class SavesFirst:
             finally:
                 lanes.save_ended()
             return
-        if lanes.saves:
-            with anyio.move_on_after(self.give_way):
-                await lanes.no_saves.wait()
+        if scope["path"] in self.long_paths:
+            async with lanes.long_reads:
+                await self.app(scope, receive, send)
+            return
         async with lanes.reads:
+            # checked once the slot is held: reads queued for a slot when a save came
+            # in wait for it too
+            if lanes.saves:
+                with anyio.move_on_after(self.give_way):
+                    await lanes.no_saves.wait()
             await self.app(scope, receive, send)
 
     def _lanes(self) -> _Lanes:

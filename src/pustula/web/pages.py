@@ -39,6 +39,7 @@ from pustula.web.access import Principal
 from pustula.web.deps import (
     authorize,
     get_store,
+    long_read,
     principal_of,
     reads_whole_record,
     scoped_protocol,
@@ -62,6 +63,7 @@ router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
 
 @router.get("/", name="dashboard", response_class=HTMLResponse)
+@long_read
 def dashboard(request: Request) -> Response:
     store, principal = get_store(request), principal_of(request)
     return render(request, "dashboard.html", **dashboard_view(store, principal, today=date.today()))
@@ -367,6 +369,7 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
 
 
 @router.get("/audit", name="audit_trail", response_class=HTMLResponse)
+@long_read
 def audit_trail(request: Request, table: str | None = None) -> Response:
     store = get_store(request)
     with store.snapshot() as session:
@@ -385,12 +388,14 @@ def audit_trail(request: Request, table: str | None = None) -> Response:
 
 
 @router.get("/report", name="report_page", response_class=HTMLResponse)
+@long_read
 def report_page(request: Request) -> Response:
     report = report_for(get_store(request), principal_of(request))
     return HTMLResponse(render_html(report))
 
 
 @router.get("/report.pdf", name="report_pdf")
+@long_read
 def report_pdf(request: Request) -> Response:
     report = report_for(get_store(request), principal_of(request))
     return Response(
