@@ -221,6 +221,9 @@ def main() -> None:
             f"PostgreSQL on loopback; {args.workers} uvicorn workers; "
             f"{settings.web_threads} read + {settings.web_save_threads} save threads each"
         )
+        print(
+            f"machine speed: {_python_loop_ms():.0f} ms for a fixed Python loop (lower is faster)"
+        )
         print(f"1. reads alone: 50 readers, no pause, {args.seconds} s")
         busy, app_cpu = _Busy(), _cpu_seconds(server.pid)
         out = _wrk(base, env, "read_subject.lua", connections=50, seconds=args.seconds)
@@ -246,6 +249,7 @@ def main() -> None:
         saves = writes.communicate()[0]
         print(_result(saves).strip())
         print(reads.strip() + f"  machine busy {busy.percent()}%")
+        print(f"machine speed after the runs: {_python_loop_ms():.0f} ms for the same loop")
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -267,6 +271,16 @@ def _wrk(base: str, env: dict[str, str], script: str, *, connections: int, secon
 
 def _result(out: str) -> str:
     return "\n".join(line for line in out.splitlines() if line.startswith("RESULT"))
+
+
+def _python_loop_ms() -> float:
+    """Time a fixed loop: this machine's speed drifts by a third from minute to minute, and
+    the figures above are only comparable with this beside them."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return 1000 * (time.perf_counter() - start)
 
 
 def _cpu_seconds(pid: int) -> float:
