@@ -35,30 +35,31 @@ def first_dose_date(session: Session, subject: Subject) -> date | None:
     )
 
 
-def _day_zero(session: Session, subject: Subject, baseline_code: str) -> date | None:
-    """Day 0 is the first dose; before any dose is recorded, the baseline visit's date."""
-    first = first_dose_date(session, subject)
-    if first is not None:
-        return first
-    return session.scalar(
-        select(Visit.visit_date).where(
-            Visit.subject_id == subject.id,
-            Visit.visit_code == baseline_code,
-            Visit.deleted_at.is_(None),
-        )
-    )
-
-
 def _timing(
     session: Session, study: Study, subject: Subject, code: str, when: date | None
 ) -> dict[str, Any]:
     protocol = protocol_of(study)
-    planned = protocol.visit(code)
-    if when is None or planned.baseline:
-        return _timing_from(protocol, code, when, anchor=when)
-    return _timing_from(
-        protocol, code, when, anchor=_day_zero(session, subject, protocol.baseline_visit.code)
+    _, first_dose, baseline_date = _visit_facts(
+        session, subject.id, code, protocol.baseline_visit.code
     )
+    anchor = _day_zero(protocol, code, when, first_dose, baseline_date)
+    return _timing_from(protocol, code, when, anchor=anchor)
+
+
+def _day_zero(
+    protocol: Protocol,
+    code: str,
+    when: date | None,
+    first_dose: date | None,
+    baseline_date: date | None,
+) -> date | None:
+    """Day 0 is the first dose; before any dose is recorded, the baseline visit's date.
+
+    The baseline visit itself is day 0 of its own date.
+    """
+    if protocol.visit(code).baseline:
+        return when
+    return first_dose or baseline_date
 
 
 def _timing_from(
@@ -139,7 +140,7 @@ def record_visit(
             field="subject",
         )
     try:
-        planned = protocol.visit(visit_code)
+        protocol.visit(visit_code)
     except KeyError as exc:
         raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
     if status not in ("done", "missed"):
@@ -156,8 +157,7 @@ def record_visit(
             f"visit {visit_code} of subject {subject.code} is already recorded; edit it instead",
             field="visit_code",
         )
-    # day 0 is the first dose; before any dose is recorded, the baseline visit's date
-    anchor = visit_date if planned.baseline else (first_dose or baseline_date)
+    anchor = _day_zero(protocol, visit_code, visit_date, first_dose, baseline_date)
     visit = Visit(
         subject_id=subject.id, visit_code=visit_code, visit_date=visit_date, status=status,
         notes=notes, **_timing_from(protocol, visit_code, visit_date, anchor=anchor),

@@ -26,7 +26,7 @@ SECURITY_HEADERS = (
     ("Cache-Control", "no-store"),
 )
 
-READS = frozenset({"GET", "HEAD"})
+SAVES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Threads per worker for long reads (reports, exports), besides the read and save threads.
 LONG_READ_SLOTS = 1
 
@@ -79,9 +79,10 @@ _LANES: RunVar[_Lanes] = RunVar("pustula_lanes")
 class SavesFirst:
     """Reads hold one of the worker's read slots, and give way to saves.
 
-    - A read (GET or HEAD) holds one of ``read_slots`` until it has answered. Reads then
-      use at most that many of the worker's threads, and the others stay free for saves:
-      a save never waits for a thread behind a queue of page views.
+    - A read (any request but a POST, PUT, PATCH or DELETE) holds one of ``read_slots``
+      until it has answered. Reads then use at most that many of the worker's threads,
+      and the others stay free for saves: a save never waits for a thread behind a queue
+      of page views.
     - Once it holds its slot, a read waits while a save runs in this worker, for at most
       ``give_way`` seconds. Python runs one thread at a time per process; without this a
       save shares its worker with every page view in flight, and the person who pressed
@@ -109,14 +110,14 @@ class SavesFirst:
             await self.app(scope, receive, send)
             return
         lanes = self._lanes()
-        if scope["method"] not in READS:
+        if scope["method"] in SAVES:
             lanes.save_started()
             try:
                 await self.app(scope, receive, send)
             finally:
                 lanes.save_ended()
             return
-        if scope["path"] in self.long_paths:
+        if scope["path"].removeprefix(scope.get("root_path", "")) in self.long_paths:
             async with lanes.long_reads:
                 await self.app(scope, receive, send)
             return
