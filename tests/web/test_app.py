@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import anyio.to_thread
 import pytest
@@ -14,6 +15,25 @@ from pustula.settings import Settings
 from pustula.store import Store
 from pustula.store.users import issue_api_token
 from pustula.web.app import create_app
+
+
+class _Held:
+    """Wraps ``real`` so that its first call waits until ``release`` is set."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, *args: object) -> object:
+        if not self.entered.is_set():
+            self.entered.set()
+            assert self.release.wait(10)
+        return self.real(*args)
+
+
+def _token_headers(store: Store, username: str) -> dict[str, str]:
+    with store.transaction(user="admin", reason="token for the test") as tx:
+        return {"Authorization": f"Bearer {issue_api_token(tx, username)}"}
 
 
 def _threads() -> float:
@@ -47,30 +67,20 @@ def test_page_views_wait_for_a_read_slot_but_saves_do_not(
     """With one read slot taken by a slow page, a second page waits and a save goes ahead."""
     from pustula.web import deps
 
-    release, first_in = threading.Event(), threading.Event()
-    real_scope = deps._scope
-
-    def slow_first_read(*args: object) -> object:
-        if not first_in.is_set():
-            first_in.set()
-            assert release.wait(10)
-        return real_scope(*args)  # type: ignore[arg-type]
-
+    slow_first_read = _Held(deps._scope)
     monkeypatch.setattr(deps, "_scope", slow_first_read)
     settings = Settings(secret_key="test-secret-key-0123456789", web_threads=1, web_save_threads=1)
-    with web_store.transaction(user="admin", reason="token for the test") as tx:
-        token = issue_api_token(tx, "monitor")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _token_headers(web_store, "monitor")
     with TestClient(create_app(settings, store=web_store), headers=headers) as client:
         with ThreadPoolExecutor(3) as pool:
             slow = pool.submit(client.get, "/api/v1/me")
-            assert first_in.wait(10)
+            assert slow_first_read.entered.wait(10)
             second = pool.submit(client.get, "/api/v1/me")
             save = pool.submit(client.post, "/api/v1/score/pga", json={"pga": 2})
             assert save.result(timeout=10).status_code == 200  # while the slow read holds its slot
             time.sleep(0.3)
             assert not second.done()  # queued for the only read slot
-            release.set()
+            slow_first_read.release.set()
             assert slow.result(timeout=10).status_code == 200
             assert second.result(timeout=10).status_code == 200
 
@@ -87,10 +97,9 @@ def test_a_subject_page_is_one_visit_to_the_database(
         return real()
 
     monkeypatch.setattr(web_store, "read_connection", counting)
-    with web_store.transaction(user="admin", reason="token for the test") as tx:
-        token = issue_api_token(tx, "site-b")  # data entry at SITE2 only
+    headers = _token_headers(web_store, "site-b")  # data entry at SITE2 only
     app = create_app(Settings(secret_key="test-secret-key-0123456789"), store=web_store)
-    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    client = TestClient(app, headers=headers)
     page = client.get("/subjects/S05")
     assert page.status_code == 200 and "Subject S05" in page.text
     assert opened == ["read"]
@@ -105,25 +114,16 @@ def test_a_report_being_built_does_not_hold_up_page_views(
     """Reports take the worker's long-read slot, not the one read slot of the pages."""
     from pustula.web import pages
 
-    release, building = threading.Event(), threading.Event()
-    real_report = pages.report_for
-
-    def slow_report(*args: object) -> object:
-        building.set()
-        assert release.wait(10)
-        return real_report(*args)  # type: ignore[arg-type]
-
+    slow_report = _Held(pages.report_for)
     monkeypatch.setattr(pages, "report_for", slow_report)
     settings = Settings(secret_key="test-secret-key-0123456789", web_threads=1)
-    with web_store.transaction(user="admin", reason="token for the test") as tx:
-        token = issue_api_token(tx, "statistician")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _token_headers(web_store, "statistician")
     with TestClient(create_app(settings, store=web_store), headers=headers) as client:
         with ThreadPoolExecutor(2) as pool:
             report = pool.submit(client.get, "/report")
-            assert building.wait(10)
+            assert slow_report.entered.wait(10)
             page = pool.submit(client.get, "/subjects/S01")
             assert page.result(timeout=10).status_code == 200  # while the report is built
             assert not report.done()
-            release.set()
+            slow_report.release.set()
             assert report.result(timeout=20).status_code == 200

@@ -226,7 +226,7 @@ def _detail(request: Request) -> SubjectDetail:
 
 @router.get("/subjects/{code}", name="api_subject")
 @reads_whole_record
-def subject(request: Request, code: str) -> SubjectDetail:
+async def subject(request: Request, code: str) -> SubjectDetail:
     return _detail(request)
 
 
@@ -271,7 +271,7 @@ def _lab_out(x: Lab | Snapshot) -> LabOut:
 
 @router.get("/subjects/{code}/adverse-events", name="api_adverse_events")
 @reads_whole_record
-def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
+async def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
     return [_ae_out(e) for e in scoped_timeline(request).adverse_events]
 
 
@@ -285,7 +285,7 @@ def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> A
 
 @router.get("/subjects/{code}/labs", name="api_labs")
 @reads_whole_record
-def labs(request: Request, code: str) -> list[LabOut]:
+async def labs(request: Request, code: str) -> list[LabOut]:
     return [_lab_out(x) for x in scoped_timeline(request).labs]
 
 
