@@ -168,8 +168,7 @@ def test_a_snapshot_does_not_see_saves_made_after_its_first_read(store: Store) -
     """Exports, analyses and the audit check read several tables; they must agree."""
     study = make_study(store)
     enrol(store, study, code="S01")
-    with store.snapshot() as session:
-        connection = session.connection()
+    with store.snapshot_connection() as connection:
         before = connection.scalar(select(func.count()).select_from(AuditLog))
         enrol(store, study, code="S02")  # committed by another unit of work meanwhile
         assert connection.scalar(select(func.count()).select_from(AuditLog)) == before

@@ -79,8 +79,7 @@ def backup_(ctx: typer.Context, target: Path) -> None:
 @handles_errors
 def audit_verify(ctx: typer.Context) -> None:
     """Recompute the audit hash chain; exit 1 if any row was altered or removed."""
-    with open_store(ctx).snapshot() as session:
-        connection = session.connection()
+    with open_store(ctx).snapshot_connection() as connection:
         report = verify_audit(connection)
     if not report.ok:
         raise AuditError(f"the audit trail does not verify: {report.problem}")
@@ -95,8 +94,7 @@ def audit_log(
     record: Annotated[int | None, typer.Option(help="Only this record id.")] = None,
 ) -> None:
     """Show who changed what, when, from what to what, and why."""
-    with open_store(ctx).snapshot() as session:
-        connection = session.connection()
+    with open_store(ctx).snapshot_connection() as connection:
         echo_json(audit_history(connection, table=table, record=record))
 
 

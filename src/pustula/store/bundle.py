@@ -86,8 +86,7 @@ def export_bundle(
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     files: dict[str, dict[str, Any]] = {}
-    with store.snapshot() as session:
-        connection = session.connection()
+    with store.snapshot_connection() as connection:
         synthetic = bool(connection.scalar(select(func.count()).where(Study.synthetic.is_(True))))
         for table in _tables():
             rows = [

@@ -144,6 +144,12 @@ class Store:
             yield session
 
     @contextmanager
+    def snapshot_connection(self) -> Iterator[Connection]:
+        """The connection of a :meth:`snapshot`, for reads written as SQL (audit, exports)."""
+        with self.snapshot() as session:
+            yield session.connection()
+
+    @contextmanager
     def _read_session(self, postgres_options: dict[str, Any]) -> Iterator[Session]:
         session = self._sessions()
         try:

@@ -182,10 +182,7 @@ def save_assessment(
     tx: Transaction, visit: Visit, *, instrument: str, items: Mapping[str, object]
 ) -> Assessment:
     """Score ``items`` with ``instrument`` and save items, score and version together."""
-    assessment = _new_assessment(visit, instrument, items)
-    tx.session.add(assessment)
-    tx.session.flush()
-    return assessment
+    return save_assessments(tx, visit, {instrument: items})[0]
 
 
 def save_assessments(

@@ -304,8 +304,7 @@ def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
         site, _ = site_of_record(session, table, record_id)
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    with store.snapshot() as session:
-        connection = session.connection()
+    with store.snapshot_connection() as connection:
         return [
             HistoryOut(**row) for row in audit_history(connection, table=table, record=record_id)
         ]

@@ -360,8 +360,7 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
             raise HTTPException(status_code=404, detail="No such record.") from None
     if not principal.sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    with store.snapshot() as session:
-        connection = session.connection()
+    with store.snapshot_connection() as connection:
         rows = audit_history(connection, table=table, record=record_id)
     return render(
         request, "history.html", rows=rows, table=table, record_id=record_id, subject=subject
@@ -372,8 +371,7 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
 @long_read
 def audit_trail(request: Request, table: str | None = None) -> Response:
     store = get_store(request)
-    with store.snapshot() as session:
-        connection = session.connection()
+    with store.snapshot_connection() as connection:
         rows = audit_history(connection, table=table or None, last=500)
         report = verify_audit(connection)
     return render(
