@@ -82,11 +82,11 @@ SUBJECTS: list[dict[str, Any]] = [
     {"code": "S01", "age": 42, "sex": "female", "duration": 26, "smoking": "current",
      "pack_years": 12, "triggers": ["smoking", "focal_infection_tonsillitis"],
      "comorbidities": ["thyroid_disease"], "first_dose": date(2024, 3, 4),
-     "prior": [("topical", "clobetasol propionate", "partial"), ("systemic", "acitretin", "none")]},
+     "prior": [("topical", "clobetasol propionate", "none"), ("systemic", "acitretin", "none")]},
     {"code": "S02", "age": 58, "sex": "female", "duration": 84, "smoking": "former",
      "pack_years": 20, "triggers": ["smoking", "metal_allergy"],
      "comorbidities": ["psoriasis_vulgaris", "dyslipidaemia"], "first_dose": date(2024, 3, 18),
-     "prior": [("topical", "calcipotriol", "none"), ("systemic", "methotrexate", "partial"),
+     "prior": [("topical", "calcipotriol", "none"), ("systemic", "methotrexate", "none"),
                ("systemic", "ciclosporin", "intolerant")]},
     {"code": "S03", "age": 47, "sex": "male", "duration": 40, "smoking": "current",
      "pack_years": 25, "triggers": ["smoking", "focal_infection_dental"],
@@ -96,31 +96,34 @@ SUBJECTS: list[dict[str, Any]] = [
     {"code": "S04", "age": 51, "sex": "female", "duration": 14, "smoking": "never",
      "pack_years": None, "triggers": ["stress"], "comorbidities": ["diabetes"],
      "first_dose": date(2024, 5, 6),
-     "prior": [("topical", "betamethasone", "partial"), ("systemic", "apremilast", "partial")]},
+     "prior": [("topical", "betamethasone", "none"), ("systemic", "apremilast", "none")]},
     {"code": "S05", "age": 55, "sex": "female", "duration": 60, "smoking": "former",
      "pack_years": 8, "triggers": ["focal_infection_sinus"], "comorbidities": [],
      "first_dose": date(2024, 5, 20),
-     "prior": [("topical", "calcipotriol", "partial"), ("systemic", "acitretin", "partial"),
+     "prior": [("topical", "calcipotriol", "none"), ("systemic", "acitretin", "partial"),
                ("biologic", "secukinumab", "none")]},
     {"code": "S06", "age": 44, "sex": "male", "duration": 30, "smoking": "current",
      "pack_years": 18, "triggers": ["smoking"], "comorbidities": ["psoriasis_vulgaris"],
      "first_dose": date(2024, 6, 3),
      "prior": [("topical", "clobetasol propionate", "none"),
-               ("systemic", "ciclosporin", "partial")]},
+               ("systemic", "ciclosporin", "none")]},
 ]  # fmt: skip
 
-# (subject, day, term, PT code, PT, SOC code, SOC, grade, relatedness, days to resolve)
+# (subject, day, term, PT code, PT, SOC code, SOC, grade, relatedness, days to resolve, action)
 _AES = [
     ("S01", 20, "Nasopharyngitis", "10028810", "Nasopharyngitis",
-     "10021881", "Infections and infestations", 1, "possible", 7),
+     "10021881", "Infections and infestations", 1, "possible", 7, "none"),
     ("S02", 40, "Acne", "10000496", "Acne",
-     "10040785", "Skin and subcutaneous tissue disorders", 1, "probable", 30),
+     "10040785", "Skin and subcutaneous tissue disorders", 1, "probable", 30, "none"),
     ("S03", 10, "Headache", "10019211", "Headache",
-     "10029205", "Nervous system disorders", 1, "unlikely", 2),
+     "10029205", "Nervous system disorders", 1, "unlikely", 2, "none"),
     ("S05", 56, "Blood cholesterol increased", "10005425", "Blood cholesterol increased",
-     "10022891", "Investigations", 1, "probable", None),
+     "10022891", "Investigations", 1, "probable", None, "none"),
     ("S06", 30, "Nasopharyngitis", "10028810", "Nasopharyngitis",
-     "10021881", "Infections and infestations", 2, "possible", 10),
+     "10021881", "Infections and infestations", 2, "possible", 10, "none"),
+    # the week-4 ANC of 950/mm³ (CTCAE grade 3) that interrupted the drug is an AE too
+    ("S06", 28, "Neutrophil count decreased", "10029366", "Neutrophil count decreased",
+     "10022891", "Investigations", 3, "probable", 8, "interrupted"),
 ]  # fmt: skip
 
 
@@ -195,13 +198,13 @@ def _create_subject(tx: Any, study: Study, s: dict[str, Any], *, site: str) -> N
             end_date=first + timedelta(days=36), cause="ANC 950/mm³ at week 4",
         )  # fmt: skip
     for ae in (a for a in _AES if a[0] == s["code"]):
-        _, day, term, pt_code, pt, soc_code, soc, grade, related, lasts = ae
+        _, day, term, pt_code, pt, soc_code, soc, grade, related, lasts, action = ae
         start = first + timedelta(days=day)
         add_adverse_event(tx, subject, {
             "term": term, "meddra_pt_code": pt_code, "meddra_pt": pt,
             "meddra_soc_code": soc_code, "meddra_soc": soc, "start_date": start,
             "end_date": None if lasts is None else start + timedelta(days=lasts),
-            "grade": grade, "serious": False, "relatedness": related, "action_taken": "none",
+            "grade": grade, "serious": False, "relatedness": related, "action_taken": action,
             "outcome": "recovering" if lasts is None else "recovered"})  # fmt: skip
 
 

@@ -13,6 +13,7 @@ Messages say what was wrong, where, and what to do about it.
     ├── ProtocolError                 protocol_invalid     a study protocol file does not validate
     ├── ConfigurationError            configuration        a setting is missing or malformed
     ├── EligibilityError              eligibility          a rule cannot be evaluated on the data
+    ├── AnalysisError                 analysis_invalid     a bad analysis option or dataset
     └── StoreError                    store
         ├── RecordNotFoundError       record_not_found
         ├── ConflictError             edit_conflict        optimistic lock: someone saved first
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
+    "AnalysisError",
     "AuditError",
     "BulkScoringError",
     "ConfigurationError",
@@ -134,6 +136,19 @@ class EligibilityError(PustulaError, ValueError):
     """An eligibility rule cannot be evaluated on the subject data given."""
 
     code: ClassVar[str] = "eligibility"
+
+
+class AnalysisError(PustulaError, ValueError):
+    """An analysis option is not allowed, or a dataset lacks what a derivation needs.
+
+    ``field`` names the option or column, so that a form or the CLI can point at it.
+    """
+
+    code: ClassVar[str] = "analysis_invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class StoreError(PustulaError):

@@ -21,7 +21,8 @@ def demo(sqlite_store: Store) -> Store:
 def _by_id(
     store: Store, **settings: object
 ) -> dict[str, tuple[int, int, float | None, float | None]]:
-    analysis = build_analysis(read_study(store), AnalysisSettings(**settings))  # type: ignore[arg-type]
+    data = read_study(store)
+    analysis = build_analysis(data, AnalysisSettings.from_protocol(data.protocol, **settings))
     return {
         e.endpoint: (e.responders, e.n, None if e.ci_low is None else round(100 * e.ci_low, 1),
                      None if e.ci_high is None else round(100 * e.ci_high, 1))
@@ -34,7 +35,7 @@ def test_the_demo_reproduces_the_published_endpoints(demo: Store) -> None:
     assert endpoints["PPPASI50_W4"] == (6, 6, 54.1, 100.0)
     assert endpoints["PPPASI80_W4"][:2] == (3, 6)
     assert endpoints["PPPASI80_W12"] == (5, 6, 35.9, 99.6)
-    assert _by_id(demo, endpoint_operator=">") == endpoints  # no subject sits on a cut-off
+    assert _by_id(demo, operator=">") == endpoints  # no subject sits on a cut-off
 
 
 def test_adqs_has_the_adam_variables(demo: Store) -> None:
@@ -83,7 +84,7 @@ def test_imputation_changes_the_denominator_as_stated(demo: Store) -> None:
 
 def test_figures_are_drawn_with_a_missing_visit(demo: Store) -> None:
     _miss_week_4_of_s06(demo)
-    figures = all_figures(build_analysis(read_study(demo), AnalysisSettings(imputation="NRI")))
+    figures = all_figures(build_analysis(read_study(demo), AnalysisSettings.build(imputation="NRI")))
     assert [f.key for f in figures] == [
         "spaghetti",
         "mean_change",

@@ -31,9 +31,9 @@ def test_ci_is_in_percent_with_an_en_dash() -> None:
 
 def test_missing_values_show_ne() -> None:
     assert fmt_mean_sd(4.0, float("nan")) == "4.0 (NE)"
-    assert (
-        fmt_median_iqr(1.0, 0.5, 2.25) == "1.0 [0.5–2.2]"
-    )  # round half to even, as Python formats
+    # half up on the decimal value, as SAS and R users expect; half to even on request
+    assert fmt_median_iqr(1.0, 0.5, 2.25) == "1.0 [0.5–2.3]"
+    assert fmt_median_iqr(1.0, 0.5, 2.25, rounding="half_even") == "1.0 [0.5–2.2]"
 
 
 def test_efficacy_table_lays_out_ard_rows() -> None:
@@ -50,7 +50,8 @@ def test_efficacy_table_lays_out_ard_rows() -> None:
     ]
     rows += [
         ("efficacy", "Week 4", "PPPASI50", "", s, v)
-        for s, v in [("x", 6), ("N", 6), ("estimate", 1.0), ("low", 0.5407), ("high", 1.0)]
+        for s, v in [("x", 6), ("N", 6), ("not_evaluable", 0), ("estimate", 1.0), ("low", 0.5407),
+                     ("high", 1.0), ("posterior_p_above", 127 / 128)]
     ]
     ard = pd.DataFrame(rows, columns=["table", "group", "variable", "level", "stat", "value"])
     table = efficacy_table(ard, ["Week 4"])
@@ -59,12 +60,14 @@ def test_efficacy_table_lays_out_ard_rows() -> None:
     assert responders.to_dict("records") == [
         {
             "Visit": "Week 4",
-            "Response": "PPPASI50 (reduction >= 50%)",
+            "Response": "PPPASI50 (reduction ≥ 50%)",
             "n/N (%)": "6/6 (100.0%)",
             "95% CI, %": "54.1–100.0",
+            "P(rate > 50%)": "0.992",
+            "Not evaluable": "0",
         }
     ]
-    assert table.loc[0, "% change, mean (SD)"] == "NE (NE)"
+    assert table.loc[0, "% change, mean (SD)"] == ""  # no post-baseline change to show
 
 
 def test_html_escapes_and_indents() -> None:

@@ -37,9 +37,18 @@ def test_bad_settings_are_refused_before_any_work(tmp_path: Path) -> None:
     runner.invoke(app, [*db, "demo"])
     result = runner.invoke(app, [*db, "endpoints", "--imputation", "BOCF"])
     assert result.exit_code == 1
-    assert (
-        result.output
-        == "error [data_invalid]: --imputation must be one of OC, LOCF, NRI; got `BOCF`\n"
+    assert result.output == (
+        "error [analysis_invalid]: imputation must be one of 'OC', 'LOCF', 'NRI'; got 'BOCF'\n"
     )
-    result = runner.invoke(app, [*db, "report", "-o", str(tmp_path / "report.docx")])
-    assert result.output.startswith("error [data_invalid]: -o must end in .html or .pdf")
+    # never a guess: lower case is not NRI, "=>" is not ">", alpha 0.2 is allowed but labelled
+    result = runner.invoke(app, [*db, "endpoints", "--imputation", "nri"])
+    assert result.exit_code == 1 and "got 'nri'" in result.output
+    result = runner.invoke(app, [*db, "endpoints", "--operator", "=>"])
+    assert result.output == "error [analysis_invalid]: operator must be one of '>=', '>'; got '=>'\n"
+    result = runner.invoke(app, [*db, "endpoints", "--alpha", "1.5"])
+    assert result.exit_code == 1 and "alpha" in result.output
+    result = runner.invoke(app, [*db, "report", "-o", str(tmp_path / "report.txt")])
+    assert result.output.startswith("error [data_invalid]: -o must end in .html, .pdf or .docx")
+    result = runner.invoke(app, [*db, "report", "-o", str(tmp_path / "nowhere" / "report.pdf")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error [data_invalid]: the folder")

@@ -27,7 +27,7 @@ def test_the_shipped_protocol_models_the_seed_study() -> None:
         ("W12", 84),
     ]
     endpoints = {
-        (e.id, e.visit, e.threshold, e.operator)
+        (e.id, e.visit, e.threshold, protocol.analysis.operator)
         for e in protocol.endpoints
         if e.kind == "pppasi_reduction"
     }
@@ -65,8 +65,8 @@ def test_the_shipped_protocol_models_the_seed_study() -> None:
             "endpoints.0.visit: `W8` is not a visit code",
         ),
         (
-            lambda p: p["endpoints"][0].update(operator="=>"),
-            "endpoints.0.operator: Input should be '>=' or '>'",
+            lambda p: p.update(analysis={"operator": "=>"}),
+            "analysis.operator: Input should be '>=' or '>'",
         ),
         (
             lambda p: p["endpoints"][0].update(threshold=None),

@@ -27,7 +27,7 @@ def test_the_pdf_holds_what_a_paper_draft_needs(demo: Store, tmp_path: Path) -> 
     reader = PdfReader(BytesIO(path.read_bytes()))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert "SYNTHETIC" in text
-    for needle in ("Subject disposition", "Baseline characteristics", "PPPASI by visit", "PPPASI responders by visit",
+    for needle in ("Subjects and analysis populations", "Baseline characteristics", "PPPASI by visit", "PPPASI responders by visit",
                    "PPP PGA by visit", "Adverse events by SOC and PT", "Lab alerts",
                    "Methods", "Reproducibility", "Clopper–Pearson exact",
                    "Observed cases", "5/6 (83.3%) 35.9–99.6", "6/6 (100.0%) 54.1–100.0",
@@ -37,18 +37,20 @@ def test_the_pdf_holds_what_a_paper_draft_needs(demo: Store, tmp_path: Path) -> 
 
 
 def test_the_methods_follow_the_settings(demo: Store) -> None:
-    settings = AnalysisSettings(
-        operator=">", imputation="NRI", ci_method="wilson", pga_baseline_min=3
+    settings = AnalysisSettings.build(
+        operator=">", imputation="NRI", ci_method="wilson", pga_baseline_min=3, alpha=0.1
     )
     html = render_html(build_report(read_study(demo), settings))
     assert "Non-responder imputation" in html
     assert "Wilson score" in html
-    assert "a reduction of more than the cut-off (operator &gt;)" in html
+    assert "a reduction from baseline of more than the cut-off (&gt;)" in html
     assert "baseline PGA ≥ 3" in html
+    # the level is built from alpha everywhere: no "95%" label over 90% limits
+    assert "90% CI" in html and "95% CI" not in html
 
 
 def test_html_has_inline_svg_and_no_external_assets(demo: Store, tmp_path: Path) -> None:
     html = write_report(demo, tmp_path / "report.html").read_text()
-    assert html.count("<svg") == 5
+    assert html.count("<svg") == 6  # the flow diagram and five figures
     # namespace URIs (xmlns, rdf:resource) are names, not downloads; nothing is fetched
     assert not re.search(r'(src|href)="(https?:)?//', html)

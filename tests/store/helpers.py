@@ -21,7 +21,7 @@ BASELINE: dict[str, Any] = {
     "screening": {"tuberculosis": "negative", "hepatitis": "negative"},
 }  # fmt: skip
 PRIOR = [
-    {"category": "topical", "drug": "clobetasol", "response": "partial"},
+    {"category": "topical", "drug": "clobetasol", "response": "none"},
     {"category": "systemic", "drug": "acitretin", "response": "none"},
 ]
 LABS = {"lymphocytes": 1800, "neutrophils": 4000, "haemoglobin": 13.5}

@@ -105,7 +105,7 @@ def enrol(page: Page, server: str, code: str) -> None:
     page.fill("input[name=triggers]", "smoking, metal_allergy")
     page.fill("input[name=prior_topical]", "clobetasol")
     page.fill("input[name=prior_systemic]", "acitretin")
-    page.select_option("select[name=prior_systemic_response]", "partial")
+    page.select_option("select[name=prior_systemic_response]", "none")
     page.fill("input[name=lab_lymphocytes]", "1900")
     page.fill("input[name=lab_neutrophils]", "4200")
     page.fill("input[name=lab_haemoglobin]", "13.4")

@@ -61,7 +61,7 @@ def test_a_visit_entered_in_the_form_is_scored_on_the_server(
     client.post("/subjects", data={
         "csrf": csrf, "code": "N01", "site": "SITE1", "screened_on": "2024-05-01", "age": "40", "sex": "female",
         "disease_duration_months": "12", "eraspen_ppp": "on", "smoking": "never", "prior_topical": "clobetasol",
-        "prior_topical_response": "none", "prior_systemic": "acitretin", "prior_systemic_response": "partial",
+        "prior_topical_response": "none", "prior_systemic": "acitretin", "prior_systemic_response": "none",
         "lab_lymphocytes": "2000", "lab_neutrophils": "4000", "lab_haemoglobin": "13", "tuberculosis": "negative",
         "hepatitis": "negative"})  # fmt: skip
     items = pppasi(e=2, p=3, d=1, area=25)

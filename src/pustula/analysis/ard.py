@@ -12,15 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from pustula.analysis.ci import (
-    CIMethod,
-    beta_binomial_posterior,
-    proportion_ci,
-    summarise_continuous,
-    wilcoxon_change,
-)
+from pustula.analysis.ci import WilcoxonZeros, mean_ci, summarise_continuous, wilcoxon_change
 from pustula.analysis.datasets import AnalysisData
-from pustula.analysis.endpoints import responder_counts
+from pustula.analysis.endpoints import responder_estimate, responder_flags
+from pustula.analysis.settings import AnalysisSettings
 
 __all__ = ["ARD_COLUMNS", "build_ard"]
 
@@ -67,6 +62,7 @@ def _categorical(
 
 
 def baseline_rows(analysis: AnalysisData) -> Iterable[Row]:
+    """Baseline characteristics of the safety set (every subject who was dosed)."""
     adsl = analysis.adsl[analysis.adsl["SAFFL"] == "Y"]
     n = len(adsl)
     t, g = "baseline", "All"
@@ -93,66 +89,76 @@ def _list_counts(column: pd.Series) -> dict[str, int]:
 
 
 def efficacy_rows(analysis: AnalysisData) -> Iterable[Row]:
+    """PPPASI by visit in the full analysis set: summaries, the mean % change with its t
+    interval, responders per cut-off and the Wilcoxon test of the change."""
     settings = analysis.settings
-    method: CIMethod = settings.ci_method
-    bds = analysis.adqs[analysis.adqs["PARAMCD"] == "PPPASI"]
+    bds = analysis.efficacy[analysis.efficacy["PARAMCD"] == "PPPASI"]
+    population = int((analysis.adsl["FASFL"] == "Y").sum())
+    t = "efficacy"
     for code, label, _ in analysis.visits:
         at = bds[bds["VISITCD"] == code]
-        yield from _continuous("efficacy", label, "PPPASI", at["AVAL"])
-        yield from _continuous(
-            "efficacy", label, "PPPASI % change", at.loc[at["ABLFL"].ne("Y"), "PCHG"]
-        )
-        for y, cut in enumerate(settings.cutoffs, start=1):
-            x, n = responder_counts(at[f"CRIT{y}FL"])
-            if n == 0:
-                continue
-            ci = proportion_ci(x, n, method=method, alpha=settings.alpha)
-            variable = f"PPPASI{cut}"
-            yield _row("efficacy", label, variable, "", "x", x)
-            yield _row("efficacy", label, variable, "", "N", n)
-            for stat in ("estimate", "low", "high"):
-                yield _row(
-                    "efficacy", label, variable, "", stat, getattr(ci, stat), method, settings.alpha
-                )
-            post = beta_binomial_posterior(
-                x, n, threshold=0.5, prior=settings.posterior_prior, alpha=settings.alpha
-            )
-            yield _row(
-                "efficacy",
-                label,
-                variable,
-                "",
-                "posterior_p_above_0.5",
-                post.p_above_threshold,
-                f"Beta({post.prior_a:g}, {post.prior_b:g}) prior",
-                settings.alpha,
-            )
+        yield from _continuous(t, label, "PPPASI", at["AVAL"])
+        change = at.loc[at["ABLFL"].ne("Y"), "PCHG"]
+        yield from _continuous(t, label, "PPPASI % change", change)
+        mean = mean_ci(change.to_numpy(dtype=float), alpha=settings.alpha)
+        for stat in ("low", "high"):
+            yield _row(t, label, "PPPASI % change", "", f"mean_{stat}", getattr(mean, stat),
+                       mean.method, settings.alpha)  # fmt: skip
+        for cut in settings.cutoffs:
+            flags = responder_flags(analysis, code, analysis.crit(cut))
+            yield from _responder_rows(t, label, f"PPPASI{cut}", flags, settings, population)
         changes = at.loc[at["DTYPE"].isna() & at["ABLFL"].ne("Y"), "CHG"]
         if changes.notna().any():
-            test = wilcoxon_change(changes.to_numpy(dtype=float))
-            yield _row(
-                "efficacy", label, "PPPASI change", "", "wilcoxon_p", test.p_value, test.method
-            )
-            yield _row("efficacy", label, "PPPASI change", "", "wilcoxon_caveat", test.caveat)
+            yield from _wilcoxon_rows(label, changes, settings.wilcoxon_zero_method)
+
+
+def _responder_rows(
+    table: str,
+    group: str,
+    variable: str,
+    flags: pd.Series,
+    settings: AnalysisSettings,
+    population: int,
+) -> Iterable[Row]:
+    est = responder_estimate(flags, settings, population=population)
+    if est.ci is None or est.posterior is None:
+        return
+    yield _row(table, group, variable, "", "x", est.x)
+    yield _row(table, group, variable, "", "N", est.n)
+    yield _row(table, group, variable, "", "not_evaluable", est.not_evaluable)
+    for stat in ("estimate", "low", "high"):
+        yield _row(table, group, variable, "", stat, getattr(est.ci, stat), est.ci.method,
+                   settings.alpha)  # fmt: skip
+    post = est.posterior
+    yield _row(table, group, variable, "", "posterior_p_above", post.p_above_threshold,
+               f"Beta({post.prior_a:g}, {post.prior_b:g}) prior, P(rate > "
+               f"{100 * post.threshold:g}%)", settings.alpha)  # fmt: skip
+
+
+def _wilcoxon_rows(label: str, changes: pd.Series, zero_method: WilcoxonZeros) -> Iterable[Row]:
+    test = wilcoxon_change(changes.to_numpy(dtype=float), zero_method=zero_method)
+    v = "PPPASI change"
+    yield _row("wilcoxon", label, v, "", "n", test.n)
+    yield _row("wilcoxon", label, v, "", "n_nonzero", test.n_nonzero)
+    yield _row("wilcoxon", label, v, "", "median", float(changes.median()))
+    yield _row("wilcoxon", label, v, "", "statistic", test.statistic, test.method)
+    yield _row("wilcoxon", label, v, "", "p", test.p_value, test.method)
+    yield _row("wilcoxon", label, v, "", "smallest_p", test.smallest_p, test.method)
+    yield _row("wilcoxon", label, v, "", "caveat", test.caveat)
 
 
 def pga_rows(analysis: AnalysisData) -> Iterable[Row]:
-    bds = analysis.adqs[(analysis.adqs["PARAMCD"] == "PGA") & analysis.adqs["AVAL"].notna()]
+    """PGA grades among observed values, and PGA 0/1 from the same flags as the endpoint
+    (so imputed non-responders and the baseline minimum count here too)."""
+    efficacy = analysis.efficacy
+    bds = efficacy[(efficacy["PARAMCD"] == "PGA") & efficacy["AVAL"].notna()]
+    population = int((analysis.adsl["FASFL"] == "Y").sum())
     for code, label, _ in analysis.visits:
         at = bds[bds["VISITCD"] == code]
         counts = {str(g): int((at["AVAL"] == g).sum()) for g in range(5)}
         yield from _categorical("pga", label, "PGA", counts, len(at))
-        x, n = responder_counts(at[f"CRIT{analysis.pga_crit}FL"])
-        if n:
-            ci = proportion_ci(
-                x, n, method=analysis.settings.ci_method, alpha=analysis.settings.alpha
-            )
-            yield _row("pga", label, "PGA 0/1", "", "x", x)
-            yield _row("pga", label, "PGA 0/1", "", "N", n)
-            for stat in ("estimate", "low", "high"):
-                yield _row(
-                    "pga", label, "PGA 0/1", "", stat, getattr(ci, stat), ci.method, ci.alpha
-                )
+        flags = responder_flags(analysis, code, analysis.pga_crit)
+        yield from _responder_rows("pga", label, "PGA 0/1", flags, analysis.settings, population)
 
 
 def build_ard(analysis: AnalysisData) -> pd.DataFrame:

@@ -12,21 +12,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pustula.analysis.ci import CIMethod
 from pustula.analysis.derive import (
-    CUTOFFS,
-    Imputation,
-    Operator,
     derive_param_imputed,
     derive_var_base,
     derive_var_chg,
     derive_var_pga_response,
     derive_var_responders,
+    derive_var_window,
 )
+from pustula.analysis.settings import AnalysisSettings
 from pustula.store.extract import StudyData
 
 __all__ = [
     "PARAMS",
+    "POPULATIONS",
     "AnalysisData",
     "AnalysisSettings",
     "build_adqs",
@@ -35,42 +34,58 @@ __all__ = [
 ]
 
 PARAMS: dict[str, tuple[str, str]] = {
-    "pppasi": ("PPPASI", "PPPASI total (0-72)"),
-    "pga": ("PGA", "PPP PGA (0-4)"),
-    "pga_composite": ("PGACOMP", "PPP PGA, composite (0-4)"),
-    "dlqi": ("DLQI", "DLQI total (0-30)"),
-    "pain_nrs": ("PAINNRS", "Pain NRS (0-10)"),
-    "itch_nrs": ("ITCHNRS", "Itch NRS (0-10)"),
+    "pppasi": ("PPPASI", "PPPASI total (0–72)"),
+    "pga": ("PGA", "PPP PGA (0–4)"),
+    "pga_composite": ("PGACOMP", "PPP PGA, composite (0–4)"),
+    "dlqi": ("DLQI", "DLQI total (0–30)"),
+    "pain_nrs": ("PAINNRS", "Pain NRS (0–10)"),
+    "itch_nrs": ("ITCHNRS", "Itch NRS (0–10)"),
 }
 
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """The choices that change results; the report's methods section is written from these."""
-
-    operator: Operator = ">="
-    #: Overrides each endpoint's own operator from the protocol when set.
-    endpoint_operator: Operator | None = None
-    cutoffs: tuple[int, ...] = CUTOFFS
-    imputation: Imputation = "OC"
-    ci_method: CIMethod = "clopper-pearson"
-    alpha: float = 0.05
-    pga_baseline_min: int | None = None
-    pga_min_improvement: int | None = None
-    posterior_prior: tuple[float, float] = (1.0, 1.0)
+#: The analysis populations: ADSL flag, name and definition, as the report states them.
+POPULATIONS: tuple[tuple[str, str, str], ...] = (
+    ("ENRLFL", "Enrolled", "subjects who passed screening and were enrolled"),
+    ("SAFFL", "Safety set", "enrolled subjects who received at least one dose"),
+    (
+        "FASFL",
+        "Full analysis set",
+        "subjects of the safety set with a baseline PPPASI; every efficacy table, figure "
+        "and endpoint is computed in this set",
+    ),
+)
 
 
 @dataclass(frozen=True)
 class AnalysisData:
+    """ADSL and ADQS derived with one set of settings, which every output formats."""
+
     study: StudyData
     settings: AnalysisSettings
     adsl: pd.DataFrame
     adqs: pd.DataFrame
     visits: tuple[tuple[str, str, float], ...] = field(default=())  # (code, label, AVISITN)
+    #: Post-baseline records outside their protocol window that the analysis left out
+    #: (``visit_windows="protocol"`` only); with "nominal" they stay in, flagged OUTWINFL.
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def pga_crit(self) -> int:
         return len(self.settings.cutoffs) + 1
+
+    def crit(self, cutoff: int) -> int:
+        """The y of CRITy / CRITyFL that holds the PPPASI cut-off ``cutoff``."""
+        return self.settings.cutoffs.index(cutoff) + 1
+
+    @property
+    def efficacy(self) -> pd.DataFrame:
+        """ADQS records of the full analysis set: what every efficacy output reads."""
+        return self.adqs[self.adqs["FASFL"] == "Y"]
+
+    @property
+    def out_of_window(self) -> pd.DataFrame:
+        """Observed post-baseline records outside their protocol window, analysed or not."""
+        flagged = self.adqs[(self.adqs["OUTWINFL"] == "Y") & self.adqs["ABLFL"].ne("Y")]
+        return pd.concat([flagged, self.excluded], ignore_index=True)
 
 
 def visit_number(day: int) -> float:
@@ -100,6 +115,7 @@ def build_adsl(data: StudyData) -> pd.DataFrame:
             "TRTEDT": s["last_dose"],
             "ENRLFL": _flag(s["status"].isin(["enrolled", "completed", "withdrawn"])),
             "SAFFL": _flag(s["first_dose"].notna()),
+            "WDFL": _flag(s["status"] == "withdrawn"),
             "DURDISM": s["disease_duration_months"],
             "SMOKING": s["smoking"],
             "PACKYRS": s["pack_years"],
@@ -137,22 +153,53 @@ def build_adqs(data: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_analysis(data: StudyData, settings: AnalysisSettings | None = None) -> AnalysisData:
-    """ADSL and the derived ADQS: baseline, imputation, change, responders, PGA 0/1."""
-    settings = settings or AnalysisSettings()
+    """ADSL and the derived ADQS: windows, baseline, imputation, change, responders, PGA 0/1.
+
+    ``settings`` default to the protocol's analysis plan. Every endpoint's cut-off is
+    derived with the rest, so endpoints, tables and figures read the same flags.
+    """
+    protocol = data.protocol
+    settings = settings or AnalysisSettings.from_protocol(protocol)
+    thresholds = {e.threshold for e in protocol.endpoints if e.threshold is not None}
+    if not thresholds <= set(settings.cutoffs):
+        settings = settings.model_copy(
+            update={"cutoffs": tuple(sorted(set(settings.cutoffs) | thresholds))}
+        )
     adsl = build_adsl(data)
-    bds = derive_var_base(build_adqs(data, adsl))
-    base_code = data.protocol.baseline_visit.code
-    post = [(v.label, visit_number(v.day)) for v in data.protocol.visits if v.code != base_code]
-    code_of = {v.label: v.code for v in data.protocol.visits}
+    bds = derive_var_window(build_adqs(data, adsl), visits=protocol.visits)
+    base_code = protocol.baseline_visit.code
+    excluded = bds.iloc[0:0]
+    if settings.visit_windows == "protocol":
+        outside = (bds["OUTWINFL"] == "Y") & (bds["VISITCD"] != base_code)
+        excluded, bds = bds[outside].reset_index(drop=True), bds[~outside]
+    bds = derive_var_base(bds)
+    post = [(v.label, visit_number(v.day)) for v in protocol.visits if v.code != base_code]
+    code_of = {v.label: v.code for v in protocol.visits}
     bds = derive_param_imputed(bds, visits=post, method=settings.imputation)
     bds["VISITCD"] = bds["AVISIT"].map(code_of)
     bds = derive_var_chg(bds)
-    bds = derive_var_responders(bds, cutoffs=settings.cutoffs, operator=settings.operator)
+    bds = derive_var_responders(
+        bds,
+        cutoffs=settings.cutoffs,
+        operator=settings.operator,
+        baseline_zero=settings.baseline_zero,
+    )
     bds = derive_var_pga_response(
         bds,
         baseline_min=settings.pga_baseline_min,
         min_improvement=settings.pga_min_improvement,
         crit=len(settings.cutoffs) + 1,
     )
-    visits = tuple((v.code, v.label, visit_number(v.day)) for v in data.protocol.visits)
-    return AnalysisData(data, settings, adsl, bds, visits)
+    adsl, bds = _full_analysis_set(adsl, bds)
+    visits = tuple((v.code, v.label, visit_number(v.day)) for v in protocol.visits)
+    return AnalysisData(data, settings, adsl, bds, visits, excluded)
+
+
+def _full_analysis_set(adsl: pd.DataFrame, bds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """FASFL: dosed subjects with a baseline PPPASI, on ADSL and on every ADQS record."""
+    with_base = bds.loc[(bds["PARAMCD"] == "PPPASI") & bds["ABLFL"].eq("Y"), "USUBJID"]
+    adsl = adsl.assign(FASFL=_flag((adsl["SAFFL"] == "Y") & adsl["USUBJID"].isin(with_base)))
+    bds = bds.drop(columns=["FASFL"], errors="ignore").merge(
+        adsl[["USUBJID", "FASFL"]], on="USUBJID", how="left"
+    )
+    return adsl, bds

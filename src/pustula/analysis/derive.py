@@ -6,14 +6,19 @@ DataFrame with the added columns or rows (pharmaverse admiral's grammar).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from pustula.analysis.settings import CUTOFFS
+from pustula.errors import AnalysisError
+from pustula.protocol import Visit, window_status
+
 __all__ = [
     "CUTOFFS",
+    "BaselineZero",
     "Imputation",
     "Operator",
     "derive_param_imputed",
@@ -22,12 +27,51 @@ __all__ = [
     "derive_var_chg",
     "derive_var_pga_response",
     "derive_var_responders",
+    "derive_var_window",
+    "require_columns",
 ]
 
-CUTOFFS: tuple[int, ...] = (50, 75, 80, 90, 100)
 Operator = Literal[">=", ">"]
 Imputation = Literal["OC", "LOCF", "NRI"]
+BaselineZero = Literal["not_evaluable", "non_responder"]
 KEYS = ["USUBJID", "PARAMCD"]
+#: Changes are rounded to this many decimals, so that binary noise never splits a tie
+#: (-14.900000000000002 and -14.899999999999999 are the same change of -14.9).
+CHANGE_DECIMALS = 10
+
+
+def require_columns(bds: pd.DataFrame, columns: Collection[str], *, where: str) -> None:
+    """Refuse a dataset that lacks a column a derivation needs (admiral's assert_data_frame).
+
+    >>> require_columns(pd.DataFrame({"AVAL": [1]}), ["AVAL", "BASE"], where="derive_var_chg")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.AnalysisError: derive_var_chg needs the column BASE, which the dataset lacks
+    """
+    missing = [c for c in columns if c not in bds.columns]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise AnalysisError(
+            f"{where} needs the column{plural} {', '.join(missing)}, which the dataset lacks",
+            field=missing[0],
+        )
+
+
+def _one_of(name: str, value: object, allowed: Collection[object]) -> None:
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise AnalysisError(f"{name} must be one of {shown}; got {value!r}", field=name)
+
+
+def _check_cutoffs(cutoffs: Sequence[int]) -> None:
+    if not cutoffs or any(
+        isinstance(c, bool) or not isinstance(c, int | np.integer) or not 0 < c <= 100
+        for c in cutoffs
+    ):
+        raise AnalysisError(
+            f"cutoffs must be whole percents from 1 to 100; got {tuple(cutoffs)!r}",
+            field="cutoffs",
+        )
 
 
 def _where(condition: Any, yes: Any, no: Any) -> Any:
@@ -41,6 +85,7 @@ def derive_var_base(bds: pd.DataFrame) -> pd.DataFrame:
     Ties on the same date are broken by the later visit (AVISITN). Subjects without a
     first dose have no baseline.
     """
+    require_columns(bds, [*KEYS, "ADT", "TRTSDT", "AVAL", "AVISITN"], where="derive_var_base")
     out = bds.copy()
     observed = out["DTYPE"].isna() if "DTYPE" in out else pd.Series(True, index=out.index)
     candidates = out[(out["ADT"] <= out["TRTSDT"]) & out["AVAL"].notna() & observed]
@@ -52,11 +97,41 @@ def derive_var_base(bds: pd.DataFrame) -> pd.DataFrame:
 
 
 def derive_var_chg(bds: pd.DataFrame) -> pd.DataFrame:
-    """CHG = AVAL - BASE and PCHG = 100 * CHG / BASE (missing when BASE is 0)."""
+    """CHG = AVAL - BASE and PCHG = 100 * CHG / BASE (missing when BASE is 0).
+
+    CHG is rounded to 10 decimals, so equal changes are equal numbers:
+
+    >>> derive_var_chg(pd.DataFrame({"AVAL": [0.1, 15.1], "BASE": [15.0, 30.0]}))["CHG"].tolist()
+    [-14.9, -14.9]
+    """
+    require_columns(bds, ["AVAL", "BASE"], where="derive_var_chg")
     out = bds.copy()
-    out["CHG"] = out["AVAL"] - out["BASE"]
+    out["CHG"] = np.round(out["AVAL"] - out["BASE"], CHANGE_DECIMALS)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["PCHG"] = _where(out["BASE"] != 0, 100 * out["CHG"] / out["BASE"], np.nan)
+    return out
+
+
+def derive_var_window(bds: pd.DataFrame, *, visits: Sequence[Visit]) -> pd.DataFrame:
+    """AWTDIFF and OUTWINFL: each record's distance from its visit's target day, and a flag.
+
+    Days count from the first dose (day 0), the schedule's own convention
+    (:func:`pustula.protocol.study_day`), and the window is the protocol's
+    (:func:`pustula.protocol.window_status`). OUTWINFL is "Y" outside the window, "N"
+    inside, and missing where there is no date or no first dose. Imputed rows get none.
+    """
+    require_columns(bds, ["VISITCD", "ADT", "TRTSDT"], where="derive_var_window")
+    out = bds.copy()
+    plan = {v.code: v for v in visits}
+    day = (out["ADT"] - out["TRTSDT"]).dt.days
+    target = out["VISITCD"].map(lambda c: plan[c].day if c in plan else np.nan)
+    out["AWTDIFF"] = day - target
+    out["OUTWINFL"] = [
+        None
+        if pd.isna(d) or code not in plan
+        else ("N" if window_status(plan[code], int(d)) == "in_window" else "Y")
+        for code, d in zip(out["VISITCD"], day, strict=True)
+    ]
     return out
 
 
@@ -75,6 +150,7 @@ def derive_var_responders(
     cutoffs: Sequence[int] = CUTOFFS,
     operator: Operator = ">=",
     decimals: int = 1,
+    baseline_zero: BaselineZero = "not_evaluable",
 ) -> pd.DataFrame:
     """CRITy / CRITyFL for a reduction of at least (or more than) each cut-off.
 
@@ -82,19 +158,31 @@ def derive_var_responders(
     ``10 ** -decimals`` (PPPASI: tenths), so no floating-point rounding moves a subject
     across a cut-off. Records of other parameters, baseline records and records without a
     baseline get no flag; rows imputed as non-responders (DTYPE "NRI") are "N".
+
+    A baseline of 0 has no percentage change: its records are not evaluable (no flag, so
+    they leave the denominator) or, with ``baseline_zero="non_responder"``, "N". Never "Y".
     """
+    require_columns(
+        bds, ["PARAMCD", "AVAL", "BASE", "ABLFL", "ADT", "TRTSDT"], where="derive_var_responders"
+    )
+    _check_cutoffs(cutoffs)
+    _one_of("operator", operator, (">=", ">"))
+    _one_of("baseline_zero", baseline_zero, ("not_evaluable", "non_responder"))
     out = bds.copy()
     scale = 10**decimals
     mask = (out["PARAMCD"] == paramcd) & _post_baseline(out)
     base = np.rint(out["BASE"].to_numpy(dtype=float) * scale)
     aval = np.rint(out["AVAL"].to_numpy(dtype=float) * scale)
     nri = out["DTYPE"].eq("NRI").to_numpy() if "DTYPE" in out else np.zeros(len(out), bool)
+    zero = base == 0
     sign = "<=" if operator == ">=" else "<"
     for y, cut in enumerate(cutoffs, start=1):
         with np.errstate(invalid="ignore"):
             lhs, rhs = (base - aval) * 100, cut * base
             met = lhs >= rhs if operator == ">=" else lhs > rhs
         flag = _where(nri, "N", _where(np.isnan(aval), None, _where(met, "Y", "N")))
+        zero_flag = None if baseline_zero == "not_evaluable" else "N"
+        flag = _where(zero, zero_flag, flag)
         out[f"CRIT{y}"] = _where(mask, f"PCHG {sign} -{cut}", None)
         out[f"CRIT{y}FL"] = _where(mask, flag, None)
     return out
@@ -114,17 +202,28 @@ def derive_var_pga_response(
     (others get no flag, so they leave the denominator); ``min_improvement`` also asks
     for at least that many grades of improvement from baseline.
     """
+    require_columns(
+        bds, ["PARAMCD", "AVAL", "BASE", "ABLFL", "ADT", "TRTSDT"], where="derive_var_pga_response"
+    )
+    for name, value, low in (
+        ("baseline_min", baseline_min, 0),
+        ("min_improvement", min_improvement, 1),
+    ):
+        if value is not None and (isinstance(value, bool) or value not in range(low, 5)):
+            raise AnalysisError(
+                f"{name} must be a whole PGA grade from {low} to 4; got {value!r}", field=name
+            )
     out = bds.copy()
     mask = (out["PARAMCD"] == paramcd) & _post_baseline(out)
     if baseline_min is not None:
         mask &= out["BASE"] >= baseline_min
     met = out["AVAL"] <= 1
-    text = "AVAL <= 1"
+    text = "AVAL ≤ 1"
     if min_improvement is not None:
         met &= (out["BASE"] - out["AVAL"]) >= min_improvement
-        text += f" and BASE - AVAL >= {min_improvement}"
+        text += f" and BASE − AVAL ≥ {min_improvement}"
     if baseline_min is not None:
-        text += f" (BASE >= {baseline_min})"
+        text += f" (BASE ≥ {baseline_min})"
     nri = out["DTYPE"].eq("NRI") if "DTYPE" in out else pd.Series(False, index=out.index)
     flag = _where(nri, "N", _where(out["AVAL"].isna(), None, _where(met, "Y", "N")))
     out[f"CRIT{crit}"] = _where(mask, text, None)
@@ -142,6 +241,8 @@ def derive_param_imputed(
     adds an empty row with DTYPE "NRI" that responder derivations count as a
     non-responder. Apply before :func:`derive_var_chg` and the responder derivations.
     """
+    require_columns(bds, [*KEYS, "AVISIT", "AVISITN", "BASE", "AVAL"], where="derive_param_imputed")
+    _one_of("method", method, ("OC", "LOCF", "NRI"))
     out = bds.copy()
     if "DTYPE" not in out:
         out["DTYPE"] = None
@@ -163,6 +264,10 @@ def derive_param_imputed(
         DTYPE=method,
         AVAL=np.nan,
     )
+    # record-level facts of the row the template came from do not belong to an imputed row
+    for column in ("AWTDIFF", "OUTWINFL", "INSTVER"):
+        if column in missing:
+            missing[column] = None
     if method == "LOCF":
         observed = have[have["AVAL"].notna()][[*KEYS, "AVISITN", "AVAL"]].sort_values("AVISITN")
         carried = pd.merge_asof(
@@ -178,13 +283,21 @@ def derive_param_imputed(
 
 
 def derive_time_to_response(
-    bds: pd.DataFrame, *, cutoff: int = 50, operator: Operator = ">=", paramcd: str = "PPPASI"
+    bds: pd.DataFrame,
+    *,
+    cutoff: int = 50,
+    operator: Operator = ">=",
+    paramcd: str = "PPPASI",
+    baseline_zero: BaselineZero = "not_evaluable",
 ) -> pd.DataFrame:
     """One row per subject: study day of the first response, or censoring at the last visit.
 
     Returns USUBJID, AVAL (days), CNSR (0 = response, 1 = censored) and the cut-off.
     """
-    flagged = derive_var_responders(bds, paramcd=paramcd, cutoffs=(cutoff,), operator=operator)
+    require_columns(bds, ["USUBJID", "ADY"], where="derive_time_to_response")
+    flagged = derive_var_responders(
+        bds, paramcd=paramcd, cutoffs=(cutoff,), operator=operator, baseline_zero=baseline_zero
+    )
     obs = flagged[
         (flagged["PARAMCD"] == paramcd) & flagged["CRIT1FL"].notna() & flagged["ADY"].notna()
     ]

@@ -1,15 +1,25 @@
-"""Figures for the report: matplotlib (Agg), each returned as SVG text and PNG bytes.
+"""Figures for the report: matplotlib (Agg), each as SVG, vector PDF and 300-dpi PNG.
 
-Sized for print (single column, 6.5 x 3.6 in, 9 pt text); colours stay readable in
-greyscale because markers and line styles differ too. Large studies are drawn with line
-collections, and the swimmer plot shows at most 40 subjects.
+Publication rules every figure keeps:
+
+- the Okabe–Ito palette, which stays distinct with every common colour-vision deficiency,
+  with markers and line styles that differ too, so a greyscale print still reads;
+- one colour per subject where subjects are drawn, named in a legend outside the axes, so
+  labels never sit on top of each other;
+- every colour, marker and line explained in a legend or the caption;
+- efficacy figures draw the full analysis set, the safety figure the safety set, so their
+  N is the tables' N; responder rates come from the same flags as the endpoints.
+
+Sized for print (6.5 in wide, 9 pt text). Large studies are drawn with line collections,
+and the swimmer plot shows at most 40 subjects.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import cycle
 
 import matplotlib
 
@@ -20,16 +30,32 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from pustula.analysis.ci import proportion_ci, summarise_continuous
+from pustula.analysis.ci import mean_ci
 from pustula.analysis.datasets import AnalysisData
-from pustula.analysis.endpoints import responder_counts
+from pustula.analysis.endpoints import responder_estimate, responder_flags
 
-__all__ = ["Figure_", "all_figures"]
+__all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow"]
 
 SIZE = (6.5, 3.6)
 SWIMMER_MAX = 40
 SPAGHETTI_MAX = 200
+PNG_DPI = 300
+#: Okabe M, Ito K. Color Universal Design (2002): black, orange, sky blue, bluish green,
+#: yellow, blue, vermillion, reddish purple.
+OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+#: The palette without yellow, for thin lines and markers on white.
+LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", ":", "-.")
+#: Four distinct dash patterns for cut-off lines.
+CUTOFF_LINES: tuple[str | tuple[int, tuple[int, ...]], ...] = (
+    "--",
+    ":",
+    "-.",
+    (0, (8, 2, 1, 2, 1, 2)),
+)
 plt.rcParams.update(
     {
         "font.size": 9,
@@ -37,86 +63,93 @@ plt.rcParams.update(
         "axes.spines.right": False,
         "svg.fonttype": "none",
         "svg.hashsalt": "pustula",
+        "pdf.fonttype": 42,
     }
 )
 
 
 @dataclass(frozen=True)
 class Figure_:  # noqa: N801 (a rendered figure, not matplotlib's Figure)
+    """A rendered figure, with the numbers it drew (``data``) for cross-checks."""
+
     key: str
     title: str
     caption: str
     svg: str
     png: bytes
+    pdf: bytes = b""
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _render(fig: Figure, key: str, title: str, caption: str) -> Figure_:
+def _render(
+    fig: Figure, key: str, title: str, caption: str, data: pd.DataFrame | None = None
+) -> Figure_:
     fig.tight_layout()
-    svg, png = io.StringIO(), io.BytesIO()
+    svg, png, pdf = io.StringIO(), io.BytesIO(), io.BytesIO()
     fig.savefig(svg, format="svg", metadata={"Date": None})
-    fig.savefig(png, format="png", dpi=150)
+    fig.savefig(png, format="png", dpi=PNG_DPI)
+    fig.savefig(pdf, format="pdf", metadata={"CreationDate": None})
     plt.close(fig)
-    return Figure_(key, title, caption, svg.getvalue(), png.getvalue())
+    frame = pd.DataFrame() if data is None else data
+    return Figure_(key, title, caption, svg.getvalue(), png.getvalue(), pdf.getvalue(), frame)
 
 
 def _pppasi(analysis: AnalysisData) -> pd.DataFrame:
-    bds = analysis.adqs
+    """Observed PPPASI values of the full analysis set."""
+    bds = analysis.efficacy
     return bds[(bds["PARAMCD"] == "PPPASI") & bds["DTYPE"].isna() & bds["AVAL"].notna()]
+
+
+def _styles(n: int) -> list[tuple[str, str, str]]:
+    """(colour, marker, line style) for n subjects: no two alike up to 7 × 8 × 4."""
+    colours, markers, lines = cycle(LINE_COLOURS), cycle(MARKERS), LINESTYLES
+    out = []
+    for i in range(n):
+        out.append((next(colours), next(markers), lines[(i // len(LINE_COLOURS)) % len(lines)]))
+    return out
 
 
 def spaghetti(analysis: AnalysisData) -> Figure_:
     data = _pppasi(analysis).sort_values(["USUBJID", "AVISITN"])
-    subjects = data["USUBJID"].unique()
+    subjects = list(data["USUBJID"].unique())
     fig, ax = plt.subplots(figsize=SIZE)
-    many = len(subjects) > SPAGHETTI_MAX
-    if many:
-        # a fixed-seed sample keeps the figure readable and the report reproducible
-        chosen = np.random.default_rng(0).choice(subjects, SPAGHETTI_MAX, replace=False)
-        drawn = data[data["USUBJID"].isin(chosen)]
+    if len(subjects) > SPAGHETTI_MAX:
+        caption = _spaghetti_many(ax, data, subjects)
     else:
-        drawn = data
-    lines = [g[["AVISITN", "AVAL"]].to_numpy() for _, g in drawn.groupby("USUBJID")]
-    ax.add_collection(
-        LineCollection(
-            lines, linewidths=0.4 if many else 1.2, alpha=0.25 if many else 0.9, colors="#1f4e79"
-        )
-    )
-    if many:
-        by_visit = data.groupby("AVISITN")["AVAL"]
-        low, median, high = (by_visit.quantile(q) for q in (0.25, 0.5, 0.75))
-        ax.fill_between(
-            low.index, low, high, color="#c55a11", alpha=0.25, label="IQR, all subjects"
-        )
-        ax.plot(
-            median.index,
-            median,
-            color="#c55a11",
-            linewidth=2,
-            label="median, all subjects",
-        )
-        ax.legend(frameon=False, loc="upper right")
+        for (_, g), (colour, marker, style) in zip(
+            data.groupby("USUBJID", sort=True), _styles(len(subjects)), strict=True
+        ):
+            ax.plot(g["AVISITN"], g["AVAL"], color=colour, marker=marker, linestyle=style,
+                    markersize=4, linewidth=1.2, label=str(g["SUBJID"].iloc[0]))  # fmt: skip
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="Subject",
+                  fontsize=7, ncol=1 if len(subjects) <= 12 else 2)  # fmt: skip
         caption = (
-            f"PPPASI of {SPAGHETTI_MAX} of {len(subjects)} subjects drawn at random (fixed "
-            "seed), with the median and interquartile range of all subjects."
-        )
-    else:
-        ax.scatter(drawn["AVISITN"], drawn["AVAL"], s=12, color="#1f4e79", zorder=3)
-        for _, g in drawn.groupby("USUBJID"):
-            last = g.iloc[-1]
-            ax.annotate(
-                str(g["SUBJID"].iloc[0]),
-                (last["AVISITN"], last["AVAL"]),
-                fontsize=7,
-                xytext=(3, 0),
-                textcoords="offset points",
-            )
-        caption = (
-            f"Observed PPPASI of each of {len(subjects)} subjects (missing visits are not drawn)."
+            f"Observed PPPASI of each of the {len(subjects)} subjects of the full analysis set, "
+            "one colour, marker and line style per subject; missed visits are not drawn."
         )
     _weeks(ax, analysis)
     ax.set_ylim(0, max(1.0, float(data["AVAL"].max() if len(data) else 1)) * 1.08)
-    ax.set_ylabel("PPPASI (0-72)")
-    return _render(fig, "spaghetti", "PPPASI per subject over time", caption)
+    ax.set_ylabel("PPPASI (0–72)")
+    drawn = data[["SUBJID", "AVISIT", "AVAL"]].reset_index(drop=True)
+    return _render(fig, "spaghetti", "PPPASI per subject over time", caption, drawn)
+
+
+def _spaghetti_many(ax: Axes, data: pd.DataFrame, subjects: list[str]) -> str:
+    # a fixed-seed sample keeps the figure readable and the report reproducible
+    chosen = np.random.default_rng(0).choice(subjects, SPAGHETTI_MAX, replace=False)
+    drawn = data[data["USUBJID"].isin(chosen)]
+    lines = [g[["AVISITN", "AVAL"]].to_numpy() for _, g in drawn.groupby("USUBJID")]
+    ax.add_collection(LineCollection(lines, linewidths=0.4, alpha=0.25, colors=OKABE_ITO[2],
+                                     label=f"{SPAGHETTI_MAX} subjects at random"))  # fmt: skip
+    by_visit = data.groupby("AVISITN")["AVAL"]
+    low, median, high = (by_visit.quantile(q) for q in (0.25, 0.5, 0.75))
+    ax.fill_between(low.index, low, high, color=OKABE_ITO[1], alpha=0.3, label="IQR, all")
+    ax.plot(median.index, median, color=OKABE_ITO[6], linewidth=2, label="median, all")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return (
+        f"PPPASI of {SPAGHETTI_MAX} of {len(subjects)} subjects drawn at random (fixed seed), "
+        "with the median and interquartile range of all subjects."
+    )
 
 
 def _weeks(ax: Axes, analysis: AnalysisData) -> None:
@@ -126,166 +159,212 @@ def _weeks(ax: Axes, analysis: AnalysisData) -> None:
 
 
 def mean_change(analysis: AnalysisData) -> Figure_:
+    settings = analysis.settings
     data = _pppasi(analysis)
     data = data[data["ABLFL"].ne("Y")]
-    xs, means, lows, highs = [], [], [], []
-    for _, _, number in analysis.visits:
+    rows = []
+    for _, label, number in analysis.visits:
         values = data.loc[data["AVISITN"] == number, "PCHG"].to_numpy(dtype=float)
-        summary = summarise_continuous(values)
-        if summary.n == 0:
-            continue
-        half = 1.96 * summary.sd / np.sqrt(summary.n) if summary.n > 1 else 0.0
-        xs.append(number)
-        means.append(summary.mean)
-        lows.append(summary.mean - half)
-        highs.append(summary.mean + half)
+        est = mean_ci(values, alpha=settings.alpha)
+        if est.n:
+            rows.append((label, number, est.n, est.mean, est.low, est.high))
+    drawn = pd.DataFrame(rows, columns=["AVISIT", "AVISITN", "n", "mean", "low", "high"])
     fig, ax = plt.subplots(figsize=SIZE)
-    ax.errorbar(
-        xs,
-        means,
-        yerr=[np.subtract(means, lows), np.subtract(highs, means)],
-        marker="o",
-        capsize=4,
-        color="#1f4e79",
-    )
+    half_low = (drawn["mean"] - drawn["low"]).fillna(0)
+    half_high = (drawn["high"] - drawn["mean"]).fillna(0)
+    ax.errorbar(drawn["AVISITN"], drawn["mean"], yerr=[half_low, half_high], marker="o",
+                capsize=4, color=OKABE_ITO[5], label=f"mean, {settings.level_label}")  # fmt: skip
+    for _, row in drawn.iterrows():
+        ax.annotate(f"n = {row['n']}", (row["AVISITN"], row["mean"]), xytext=(6, 4),
+                    textcoords="offset points", fontsize=7)  # fmt: skip
     ax.axhline(0, color="grey", linewidth=0.6)
     _weeks(ax, analysis)
     ax.set_ylabel("PPPASI % change from baseline")
-    return _render(
-        fig,
-        "mean_change",
-        "Mean % change in PPPASI",
-        "Mean % change from baseline with 95% CI (mean ± 1.96 SE), observed cases.",
+    ax.legend(frameon=False, loc="upper right")
+    caption = (
+        f"Mean % change from baseline with its {settings.level_label} (t distribution, "
+        "n − 1 degrees of freedom), observed cases of the full analysis set."
     )
+    return _render(fig, "mean_change", "Mean % change in PPPASI", caption, drawn)
 
 
-def waterfall(
-    analysis: AnalysisData, *, visit: str | None = None, cutoffs: Sequence[int] = (50, 80)
-) -> Figure_:
+def waterfall(analysis: AnalysisData, *, visit: str | None = None) -> Figure_:
+    settings = analysis.settings
     code = visit or analysis.visits[-1][0]
     label = next(lb for c, lb, _ in analysis.visits if c == code)
-    data = _pppasi(analysis)
-    values = np.sort(data.loc[(data["VISITCD"] == code) & data["PCHG"].notna(), "PCHG"].to_numpy())[
-        ::-1
+    cutoffs = _shown_cutoffs(analysis)
+    at_visit = [
+        e.threshold
+        for e in analysis.study.protocol.endpoints
+        if e.threshold is not None and e.visit == code
     ]
+    top = max(at_visit or cutoffs)
+    data = _pppasi(analysis)
+    at = data[(data["VISITCD"] == code) & data["PCHG"].notna()].sort_values("PCHG", ascending=False)
+    values = at["PCHG"].to_numpy(dtype=float)
+    responder = at[f"CRIT{analysis.crit(top)}FL"].eq("Y").to_numpy()
     fig, ax = plt.subplots(figsize=SIZE)
     x = np.arange(values.size)
+    glyph = "≥" if settings.operator == ">=" else ">"
     if values.size <= 200:
-        ax.bar(x, values, color=np.where(values <= -cutoffs[-1], "#1f4e79", "#9dc3e6"), width=0.8)
+        colours = np.where(responder, OKABE_ITO[5], OKABE_ITO[1])
+        ax.bar(x, values, color=colours, width=0.8)
     else:
-        ax.fill_between(x, values, step="mid", color="#1f4e79", linewidth=0)
-    for cut, style in zip(cutoffs, ("--", ":", "-."), strict=False):
-        ax.axhline(-cut, color="black", linestyle=style, linewidth=0.8, label=f"-{cut}%")
+        ax.fill_between(x, values, step="mid", color=OKABE_ITO[5], linewidth=0)
+    handles: list[object] = [
+        Patch(color=OKABE_ITO[5], label=f"PPPASI{top} responder (reduction {glyph} {top}%)"),
+        Patch(color=OKABE_ITO[1], label=f"not a PPPASI{top} responder"),
+    ]
+    for cut, style in zip(cutoffs, CUTOFF_LINES * 2, strict=False):
+        handles.append(ax.axhline(-cut, color="black", linestyle=style, linewidth=0.8,
+                                  label=f"−{cut}% (PPPASI{cut})"))  # fmt: skip
     ax.axhline(0, color="grey", linewidth=0.6)
-    ax.set_xticks([])
+    if values.size <= 30:
+        ax.set_xticks(x, list(at["SUBJID"]), fontsize=7)
+    else:
+        ax.set_xticks([])
     ax.set_xlabel(f"Subjects, n = {values.size}")
     ax.set_ylabel("PPPASI % change")
     ax.set_ylim(-105, max(10.0, float(values.max()) + 5 if values.size else 10.0))
-    ax.legend(frameon=False, loc="upper right")
+    ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              fontsize=7)  # fmt: skip
+    drawn = at[["SUBJID", "PCHG"]].assign(responder=responder).reset_index(drop=True)
     return _render(
         fig,
         "waterfall",
         f"Waterfall of PPPASI % change at {label}",
-        f"Each bar is one subject's % change at {label}; lines mark the cut-offs.",
+        f"Each bar is one subject's % change from baseline at {label} (full analysis set, "
+        f"observed); bar colour shows PPPASI{top} response and lines mark the cut-offs.",
+        drawn,
     )
 
 
-def responder_rates(analysis: AnalysisData, *, cutoffs: Sequence[int] = (50, 75, 90)) -> Figure_:
+def _shown_cutoffs(analysis: AnalysisData) -> list[int]:
+    """Every cut-off below 100 the analysis derived, which includes each endpoint's."""
+    return [c for c in analysis.settings.cutoffs if c < 100] or list(analysis.settings.cutoffs)
+
+
+def responder_rates(analysis: AnalysisData) -> Figure_:
     settings = analysis.settings
-    bds = analysis.adqs[analysis.adqs["PARAMCD"] == "PPPASI"]
+    population = int((analysis.adsl["FASFL"] == "Y").sum())
+    cutoffs = _shown_cutoffs(analysis)
+    rows = []
+    for cut in cutoffs:
+        for code, label, number in analysis.visits[1:]:
+            flags = responder_flags(analysis, code, analysis.crit(cut))
+            est = responder_estimate(flags, settings, population=population)
+            if est.ci is not None:
+                rows.append((f"PPPASI{cut}", label, number, est.x, est.n, est.ci.estimate,
+                             est.ci.low, est.ci.high))  # fmt: skip
+    drawn = pd.DataFrame(
+        rows, columns=["response", "AVISIT", "AVISITN", "x", "n", "estimate", "low", "high"]
+    )
     fig, ax = plt.subplots(figsize=SIZE)
-    markers = ("o", "s", "^", "D", "v")
-    shown = [c for c in cutoffs if c in settings.cutoffs]
-    for k, cut in enumerate(shown):
-        y = settings.cutoffs.index(cut) + 1
-        xs, rates, lo, hi = [], [], [], []
-        for _, _, number in analysis.visits[1:]:
-            x, n = responder_counts(bds.loc[bds["AVISITN"] == number, f"CRIT{y}FL"])
-            if n == 0:
-                continue
-            ci = proportion_ci(x, n, method=settings.ci_method, alpha=settings.alpha)
-            xs.append(number + (k - 1) * 0.15)
-            rates.append(100 * ci.estimate)
-            # clipped at 0: a limit may differ from the estimate by rounding only
-            lo.append(max(0.0, 100 * (ci.estimate - ci.low)))
-            hi.append(max(0.0, 100 * (ci.high - ci.estimate)))
-        ax.errorbar(
-            xs,
-            rates,
-            yerr=[lo, hi],
-            marker=markers[k % 5],
-            capsize=3,
-            label=f"PPPASI{cut}",
-            linestyle="-",
-        )
+    offsets = np.linspace(-0.3, 0.3, len(cutoffs)) if len(cutoffs) > 1 else [0.0]
+    styles = _styles(len(cutoffs))
+    for k, cut in enumerate(cutoffs):
+        part = drawn[drawn["response"] == f"PPPASI{cut}"]
+        colour, marker, _ = styles[k]
+        rate = 100 * part["estimate"]
+        # clipped at 0: a limit may differ from the estimate by rounding only
+        err = [(rate - 100 * part["low"]).clip(lower=0), (100 * part["high"] - rate).clip(lower=0)]
+        ax.errorbar(part["AVISITN"] + offsets[k], rate, yerr=err, marker=marker, color=colour,
+                    capsize=3, linestyle=LINESTYLES[k % 4], label=f"PPPASI{cut}")  # fmt: skip
     _weeks(ax, analysis)
     ax.set_ylim(0, 105)
-    ax.set_ylabel("Responders, % (95% CI)")
-    ax.legend(frameon=False, loc="lower right")
+    ax.set_ylabel(f"Responders, % ({settings.level_label})")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="Response")
+    glyph = "≥" if settings.operator == ">=" else ">"
     return _render(
         fig,
         "responders",
         "Responder rates by visit",
-        f"PPPASI responders ({settings.operator} cut-off) with {settings.ci_method} 95% CI, "
-        f"{settings.imputation} data.",
+        f"PPPASI responders (reduction {glyph} cut-off) with {settings.ci_method} "
+        f"{settings.level_label}, {settings.imputation} data, full analysis set; points are "
+        "spread sideways so that intervals do not overlap.",
+        drawn,
     )
 
 
 def swimmer(analysis: AnalysisData) -> Figure_:
-    exposure = analysis.study.exposure
     adsl = analysis.adsl[analysis.adsl["SAFFL"] == "Y"].sort_values("SUBJID")
     start = adsl.set_index("SUBJID")["TRTSDT"]
     spans = (
-        exposure.groupby("subject")
+        analysis.study.exposure.groupby("subject")
         .agg(first=("start_date", "min"), last=("end_date", "max"))
         .reindex(start.index)
     )
-    days = ((spans["last"].fillna(spans["first"]) - start).dt.days + 1).fillna(0)
+    days = (spans["last"].fillna(spans["first"]) - start).dt.days.fillna(0)
     shown = days.sort_values(ascending=False).head(SWIMMER_MAX)
-    fig, ax = plt.subplots(figsize=(SIZE[0], max(2.5, 0.22 * len(shown) + 1)))
+    fig, ax = plt.subplots(figsize=(SIZE[0], max(2.5, 0.3 * len(shown) + 1.2)))
     y = np.arange(len(shown))
-    ax.barh(y, shown.to_numpy(), color="#9dc3e6", height=0.6)
-    ax.set_yticks(y, list(shown.index))
-    ae = analysis.study.adverse_events
-    ae = ae[ae["subject"].isin(shown.index)]
     pos = {s: i for i, s in enumerate(shown.index)}
-    ae_day = (ae["start_date"] - ae["subject"].map(start)).dt.days + 1
-    serious = ae["serious"].astype(bool)
-    ax.scatter(
-        ae_day[~serious],
-        ae["subject"][~serious].map(pos),
-        marker="v",
-        color="#c55a11",
-        label="adverse event",
-        zorder=3,
-    )
-    if serious.any():
-        ax.scatter(
-            ae_day[serious],
-            ae["subject"][serious].map(pos),
-            marker="X",
-            color="black",
-            label="serious adverse event",
-            zorder=3,
-        )
-    interruptions = analysis.study.interruptions
-    for _, row in interruptions[interruptions["subject"].isin(shown.index)].iterrows():
-        s = (row["start_date"] - start[row["subject"]]).days + 1
-        e = (
-            (row["end_date"] if pd.notna(row["end_date"]) else row["start_date"])
-            - start[row["subject"]]
-        ).days + 1
-        ax.plot([s, e], [pos[row["subject"]]] * 2, color="white", linewidth=3)
+    ax.barh(y, shown.to_numpy(), color=OKABE_ITO[2], height=0.5, label="on study drug")
+    _interruptions(ax, analysis, start, pos)
+    _ae_markers(ax, analysis, start, pos)
+    ax.set_yticks(y, list(shown.index))
     ax.invert_yaxis()
-    ax.set_xlabel("Days on study drug (day 1 = first dose); gaps are interruptions")
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, 1.12), ncol=2)
+    ax.set_xlabel("Days since first dose (day 0 = first dose, as in the visit schedule)")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
     more = f" (the {SWIMMER_MAX} longest of {len(days)})" if len(days) > SWIMMER_MAX else ""
+    drawn = pd.DataFrame({"SUBJID": shown.index, "days": shown.to_numpy()})
     return _render(
         fig,
         "swimmer",
-        "Exposure and adverse events",
-        f"Time on study drug per subject{more}, with adverse event onsets.",
+        "Exposure, interruptions and adverse events",
+        f"Time on study drug per subject of the safety set{more}: hatched segments are "
+        "interruptions; adverse event onsets are marked just above each bar.",
+        drawn,
     )
+
+
+def _interruptions(ax: Axes, analysis: AnalysisData, start: pd.Series, pos: dict[str, int]) -> None:
+    rows = analysis.study.interruptions
+    rows = rows[rows["subject"].isin(pos)]
+    labelled = False
+    for _, row in rows.iterrows():
+        first = (row["start_date"] - start[row["subject"]]).days
+        end = row["end_date"] if pd.notna(row["end_date"]) else row["start_date"]
+        length = max(1, (end - row["start_date"]).days)
+        ax.barh(pos[row["subject"]], length, left=first, height=0.5, color="white",
+                edgecolor=OKABE_ITO[0], hatch="////", linewidth=0.6,
+                label=None if labelled else "interruption")  # fmt: skip
+        labelled = True
+
+
+def _ae_markers(ax: Axes, analysis: AnalysisData, start: pd.Series, pos: dict[str, int]) -> None:
+    ae = analysis.study.adverse_events
+    ae = ae[ae["subject"].isin(pos)]
+    day = (ae["start_date"] - ae["subject"].map(start)).dt.days
+    row = ae["subject"].map(pos) - 0.42  # above the bar, never on an interruption
+    serious = ae["serious"].astype(bool)
+    for mask, marker, colour, text in (
+        (~serious, "v", OKABE_ITO[6], "adverse event onset"),
+        (serious, "X", OKABE_ITO[0], "serious adverse event onset"),
+    ):
+        if mask.any():
+            ax.scatter(day[mask], row[mask], marker=marker, color=colour, s=22, zorder=3,
+                       label=text)  # fmt: skip
+
+
+def consort_flow(flow: Sequence[tuple[str, int]], *, notes: Sequence[str] = ()) -> Figure_:
+    """A CONSORT-style flow diagram: one box per stage, top to bottom, with its count."""
+    height = 0.75 * len(flow) + 0.4
+    fig, ax = plt.subplots(figsize=(SIZE[0], height))
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, len(flow))
+    for i, (label, n) in enumerate(flow):
+        yc = len(flow) - i - 0.5
+        ax.text(0.5, yc, f"{label}\nn = {n}", ha="center", va="center", fontsize=8.5,
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": "white",
+                      "edgecolor": OKABE_ITO[5]})  # fmt: skip
+        if i:
+            ax.annotate("", (0.5, yc + 0.32), (0.5, yc + 0.68),
+                        arrowprops={"arrowstyle": "->", "color": "black"})  # fmt: skip
+    caption = "Flow of subjects through the study. " + " ".join(notes)
+    data = pd.DataFrame(list(flow), columns=["stage", "n"])
+    return _render(fig, "flow", "Flow of subjects (CONSORT-style)", caption.strip(), data)
 
 
 def all_figures(analysis: AnalysisData) -> list[Figure_]:

@@ -12,6 +12,16 @@ from pustula.analysis.datasets import AnalysisData
 __all__ = ["RELATED", "safety_rows", "treatment_emergent_events"]
 
 RELATED = ("possible", "probable", "definite")
+#: Lab tests by their clinical names in tables.
+LAB_NAMES = {
+    "alt": "ALT",
+    "ast": "AST",
+    "neutrophils": "Neutrophils",
+    "lymphocytes": "Lymphocytes",
+    "haemoglobin": "Haemoglobin",
+    "leukocytes": "Leukocytes",
+    "platelets": "Platelets",
+}
 Row = dict[str, Any]
 
 
@@ -66,6 +76,14 @@ def safety_rows(analysis: AnalysisData) -> Iterable[Row]:
         te.loc[te["action_taken"] == "withdrawn", "subject"],
         n,
     )
+    yield from _count(
+        t,
+        "All",
+        "TEAE leading to interruption",
+        "",
+        te.loc[te["action_taken"] == "interrupted", "subject"],
+        n,
+    )
     worst = te.groupby("subject")["grade"].max()
     for grade in range(1, 6):
         yield from _count(
@@ -94,5 +112,10 @@ def _lab_rows(analysis: AnalysisData, n: int) -> Iterable[Row]:
         for grade in range(0, 5):
             subjects = rows.loc[rows["ctcae_grade"] == grade, "subject"]
             yield from _count(
-                "lab_grades", str(test), f"{test} on treatment", str(grade), subjects, n
+                "lab_grades",
+                str(test),
+                f"{LAB_NAMES.get(str(test), str(test))} on treatment",
+                str(grade),
+                subjects,
+                n,
             )

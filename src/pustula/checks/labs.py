@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pustula.errors import DataValidationError
 from pustula.protocol.model import LabRule
@@ -23,6 +24,9 @@ for _cells in ("lymphocytes", "neutrophils", "leukocytes", "platelets"):
     _UNIT_FACTORS[(_cells, "/uL")] = ("/mm3", 1.0)
     _UNIT_FACTORS[(_cells, "cells/uL")] = ("/mm3", 1.0)
 _UNIT_FACTORS[("haemoglobin", "g/L")] = ("g/dL", 0.1)
+for _enzyme in ("alt", "ast"):
+    # 1 U = 1 µmol/min = 1/60 µkat, so 1 µkat/L is exactly 60 U/L
+    _UNIT_FACTORS[(_enzyme, "ukat/L")] = ("U/L", 60.0)
 
 
 def convert_unit(test: str, value: float, unit: str, *, to: str) -> float:
@@ -43,37 +47,77 @@ def convert_unit(test: str, value: float, unit: str, *, to: str) -> float:
         raise DataValidationError(
             f"{test} in `{unit}` cannot be converted to `{to}`; enter it in {to}", field="unit"
         )
-    return round(value * target[1], 6)
+    return float(_exact(value) * _exact(target[1]))
+
+
+def _exact(value: float | Decimal) -> Decimal:
+    """A lab number as the decimal it was written as: 2.1 is exactly 2.1, not 2.09999…"""
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
+#: CTCAE v5.0 ALT/AST increased: (grade, "above this multiple") from grade 4 down.
+_LIVER_STEPS = ((4, Decimal(20)), (3, Decimal(5)), (2, Decimal(3)))
+#: CTCAE v5.0 neutrophil count decreased, per mm³: (grade, "below this count").
+_NEUTROPHIL_STEPS = ((4, Decimal(500)), (3, Decimal(1000)), (2, Decimal(1500)))
 
 
 def ctcae_grade(
-    test: str, value: float, *, lower_limit: float | None = None, upper_limit: float | None = None
+    test: str,
+    value: float,
+    *,
+    lower_limit: float | None = None,
+    upper_limit: float | None = None,
+    baseline: float | None = None,
 ) -> int | None:
-    """CTCAE v5.0 grade for ALT/AST (× ULN) and neutrophils (per mm³); None otherwise.
+    """CTCAE v5.0 grade for ALT/AST and neutrophils (per mm³); None for other tests.
 
-    Grade 0 means within limits. ALT/AST need the upper limit of normal; neutrophils above
-    1500 need the lower limit of normal to tell grade 0 from grade 1.
+    Grade 0 means not increased (ALT/AST) or within limits (neutrophils). Boundaries are
+    compared in exact decimal arithmetic, as written: ALT 2.1 with ULN 0.7 is exactly
+    3.0 × ULN, which is grade 1, not grade 2 (in binary floating point 2.1 / 0.7 is
+    3.0000000000000004).
+
+    ALT/AST need the upper limit of normal. With a normal baseline the grade is by
+    multiples of the ULN (> ULN–3.0 grade 1, > 3.0–5.0 grade 2, > 5.0–20.0 grade 3,
+    > 20.0 grade 4). With an abnormal baseline (``baseline`` > ULN) it is by multiples of
+    the baseline value (1.5–3.0 grade 1, > 3.0–5.0 grade 2, > 5.0–20.0 grade 3, > 20.0
+    grade 4). Neutrophils above 1500 need the lower limit of normal to tell grade 0 from
+    grade 1 (< LLN–1500).
 
     >>> ctcae_grade("alt", 130, upper_limit=40)  # 3.25 × ULN
     2
+    >>> ctcae_grade("alt", 2.1, upper_limit=0.7)  # exactly 3.0 × ULN
+    1
+    >>> ctcae_grade("alt", 130, upper_limit=40, baseline=60)  # 2.17 × an abnormal baseline
+    1
     >>> [ctcae_grade("neutrophils", v, lower_limit=1800) for v in (1800, 1600, 1200, 700, 400)]
     [0, 1, 2, 3, 4]
+
+    References
+    ----------
+    National Cancer Institute. Common Terminology Criteria for Adverse Events (CTCAE)
+    v5.0, 27 November 2017: "Alanine aminotransferase increased", "Aspartate
+    aminotransferase increased", "Neutrophil count decreased".
     """
     if test in ("alt", "ast"):
         if upper_limit is None or upper_limit <= 0:
             return None
-        ratio = value / upper_limit
-        for grade, above in ((4, 20), (3, 5), (2, 3), (1, 1)):
-            if ratio > above:
+        v, uln = _exact(value), _exact(upper_limit)
+        if baseline is not None and _exact(baseline) > uln:
+            reference, grade_1 = _exact(baseline), v >= Decimal("1.5") * _exact(baseline)
+        else:
+            reference, grade_1 = uln, v > uln
+        for grade, above in _LIVER_STEPS:
+            if v > above * reference:
                 return grade
-        return 0
+        return 1 if grade_1 else 0
     if test == "neutrophils":
-        for grade, below in ((4, 500), (3, 1000), (2, 1500)):
-            if value < below:
+        v = _exact(value)
+        for grade, below in _NEUTROPHIL_STEPS:
+            if v < below:
                 return grade
         if lower_limit is None:
             return None
-        return 1 if value < lower_limit else 0
+        return 1 if v < _exact(lower_limit) else 0
     return None
 
 

@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "CI_METHODS",
     "AllOf",
+    "AnalysisPlan",
     "AnyOf",
     "Arm",
     "Condition",
@@ -21,10 +23,17 @@ __all__ = [
     "LabRule",
     "Not",
     "Protocol",
+    "Refractory",
     "Rule",
     "Treatment",
     "Visit",
 ]
+
+#: Confidence interval methods for a response rate (see ``pustula.analysis.ci``).
+CI_METHODS = ("clopper-pearson", "wilson", "jeffreys")
+CIMethod = Literal["clopper-pearson", "wilson", "jeffreys"]
+ResponderOperator = Literal[">=", ">"]
+TherapyResponse = Literal["none", "partial", "intolerant"]
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")]
 Operator = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains"]
@@ -101,10 +110,10 @@ class Eligibility(_Strict):
 class Endpoint(_Strict):
     """A responder endpoint at one visit.
 
-    ``pppasi_reduction``: percent reduction from baseline compared with ``threshold`` by
-    ``operator`` (≥ by default; the seed paper's abstract writes both ">80%" and "80%").
-    ``pga_0_1``: PGA clear or almost clear, optionally only for subjects with baseline ≥
-    ``baseline_min`` and with an improvement of at least ``min_improvement`` grades.
+    ``pppasi_reduction``: a percent reduction from baseline of ``threshold`` (a whole
+    percent) or more. ``pga_0_1``: PGA clear or almost clear. How the comparison is made
+    (≥ or >), and which subjects a PGA response is analysed in, is the analysis plan's
+    (:class:`AnalysisPlan`): one definition for every endpoint, table and figure.
     """
 
     id: Identifier
@@ -112,10 +121,7 @@ class Endpoint(_Strict):
     instrument: Literal["pppasi", "pga"]
     visit: Identifier
     kind: Literal["pppasi_reduction", "pga_0_1"]
-    threshold: float | None = Field(default=None, gt=0, le=100)
-    operator: Literal[">=", ">"] = ">="
-    baseline_min: int | None = Field(default=None, ge=0, le=4)
-    min_improvement: int | None = Field(default=None, ge=1, le=4)
+    threshold: int | None = Field(default=None, gt=0, le=100)
     primary: bool = False
 
     @model_validator(mode="after")
@@ -125,8 +131,6 @@ class Endpoint(_Strict):
                 raise ValueError(
                     "a pppasi_reduction endpoint needs instrument pppasi and a threshold"
                 )
-            if self.baseline_min is not None or self.min_improvement is not None:
-                raise ValueError("baseline_min and min_improvement apply to pga_0_1 endpoints only")
         elif self.instrument != "pga" or self.threshold is not None:
             raise ValueError("a pga_0_1 endpoint needs instrument pga and no threshold")
         return self
@@ -161,6 +165,57 @@ class LabRule(_Strict):
         return self
 
 
+class AnalysisPlan(_Strict):
+    """The analysis choices the sources leave open, stated in the protocol file.
+
+    Every table, figure and endpoint of an analysis uses these one set of choices; a
+    caller may override them for a sensitivity analysis (``AnalysisSettings``).
+
+    - ``operator``: a response is a reduction ``>=`` the cut-off (default) or ``>`` it; the
+      seed paper's abstract writes both ">80%" and "80%".
+    - ``baseline_zero``: a subject with a baseline PPPASI of 0 has no percentage change;
+      ``not_evaluable`` (default) leaves them out of the responder denominator, and
+      ``non_responder`` counts them as non-responders.
+    - ``visit_windows``: ``nominal`` (default) analyses a visit at its nominal visit and
+      flags it when it is outside the protocol window; ``protocol`` leaves out-of-window
+      post-baseline values out of the analysis (the missing-data rule then applies).
+    - ``rounding``: how tables round: ``half_up`` (default; SAS and R users expect 2.25 →
+      2.3) or ``half_even``.
+    - ``wilcoxon_zero_method``: ``wilcox`` drops zero changes (default), ``pratt`` ranks
+      them.
+    """
+
+    operator: ResponderOperator = ">="
+    baseline_zero: Literal["not_evaluable", "non_responder"] = "not_evaluable"
+    visit_windows: Literal["nominal", "protocol"] = "nominal"
+    imputation: Literal["OC", "LOCF", "NRI"] = "OC"
+    ci_method: CIMethod = "clopper-pearson"
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    pga_baseline_min: int | None = Field(default=None, ge=0, le=4)
+    pga_min_improvement: int | None = Field(default=None, ge=1, le=4)
+    rounding: Literal["half_up", "half_even"] = "half_up"
+    wilcoxon_zero_method: Literal["wilcox", "pratt"] = "wilcox"
+
+
+class Refractory(_Strict):
+    """Which recorded responses to a prior therapy make it a failed (refractory) therapy.
+
+    The seed paper calls patients refractory after "no response" to topical drugs and to
+    at least one systemic agent, so only ``none`` counts by default. A protocol that also
+    counts a partial response or intolerance says so here.
+    """
+
+    failed_responses: tuple[TherapyResponse, ...] = Field(default=("none",), min_length=1)
+
+    def failed(self, response: str) -> bool:
+        """Whether a prior therapy with this response counts as failed.
+
+        >>> Refractory().failed("none"), Refractory().failed("partial")
+        (True, False)
+        """
+        return response in self.failed_responses
+
+
 class Protocol(_Strict):
     id: Identifier
     title: str
@@ -172,6 +227,8 @@ class Protocol(_Strict):
     eligibility: Eligibility = Eligibility()
     endpoints: tuple[Endpoint, ...] = ()
     lab_rules: tuple[LabRule, ...] = ()
+    analysis: AnalysisPlan = AnalysisPlan()
+    refractory: Refractory = Refractory()
 
     @property
     def baseline_visit(self) -> Visit:

@@ -1,4 +1,4 @@
-"""Study reports in HTML (Jinja2) and PDF (WeasyPrint), from the analysis package."""
+"""Study reports in HTML (Jinja2), PDF (WeasyPrint) and Word (python-docx), from the analysis."""
 
 from pustula.report.build import (
     Report,
@@ -6,6 +6,7 @@ from pustula.report.build import (
     render_html,
     render_pdf,
     report_from_analysis,
+    write_figures,
     write_report,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "render_html",
     "render_pdf",
     "report_from_analysis",
+    "write_figures",
     "write_report",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +17,10 @@ from pustula import __version__
 from pustula.analysis import tables
 from pustula.analysis.ard import build_ard
 from pustula.analysis.ci import CI_METHOD_NAMES
-from pustula.analysis.datasets import AnalysisData, AnalysisSettings, build_analysis
-from pustula.analysis.endpoints import EndpointResult, compute_endpoints
-from pustula.analysis.plots import Figure_, all_figures
+from pustula.analysis.datasets import POPULATIONS, AnalysisData, AnalysisSettings, build_analysis
+from pustula.analysis.endpoints import EndpointResult, compute_endpoints, pga_definition
+from pustula.analysis.plots import Figure_, all_figures, consort_flow
+from pustula.report.care import care_checklist
 from pustula.scoring import get_instrument
 from pustula.store import Store
 from pustula.store.extract import StudyData, read_study
@@ -29,6 +31,7 @@ __all__ = [
     "render_html",
     "render_pdf",
     "report_from_analysis",
+    "write_figures",
     "write_report",
 ]
 
@@ -62,22 +65,48 @@ class Report:
     reproducibility: dict[str, str]
     generated_at: str
     notes: list[str] = field(default_factory=list)
+    populations: list[tuple[str, int, str]] = field(default_factory=list)
+    care: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def study(self) -> StudyData:
         return self.analysis.study
 
+    def fmt(self, value: float | None, decimals: int = 1) -> str:
+        """A number rounded by the analysis' rounding rule ("NE" when missing)."""
+        return tables.fmt_number(value, decimals, rounding=self.analysis.settings.rounding)
 
-def _disposition(analysis: AnalysisData) -> list[tuple[str, int]]:
+    def pct(self, value: float | None) -> str:
+        return "NE" if value is None else self.fmt(100 * value)
+
+
+def _flow(analysis: AnalysisData) -> list[tuple[str, int]]:
+    """The subjects at each stage: screening, enrolment, dosing, analysis, completion."""
     s = analysis.study.subjects
-    adqs = analysis.adqs
-    observed = adqs[(adqs["PARAMCD"] == "PPPASI") & adqs["DTYPE"].isna() & adqs["AVAL"].notna()]
-    rows = [
+    adsl = analysis.adsl
+    last = analysis.visits[-1]
+    visits = analysis.study.assessments
+    completed = visits.loc[
+        (visits["visit_code"] == last[0]) & (visits["visit_status"] != "missed"), "subject"
+    ]
+    dosed = adsl["SAFFL"] == "Y"
+    return [
         ("Screened", len(s)),
         ("Screen failures", int((s["status"] == "screen_failure").sum())),
-        ("Enrolled", int((analysis.adsl["ENRLFL"] == "Y").sum())),
-        ("Dosed (safety set)", int((analysis.adsl["SAFFL"] == "Y").sum())),
+        ("Enrolled", int((adsl["ENRLFL"] == "Y").sum())),
+        ("Dosed (safety set)", int(dosed.sum())),
+        ("Full analysis set", int((adsl["FASFL"] == "Y").sum())),
+        (f"Attended {last[1]}", int(adsl.loc[dosed, "SUBJID"].isin(completed).sum())),
+        ("Withdrawn", int((dosed & (adsl["WDFL"] == "Y")).sum())),
     ]
+
+
+def _disposition(analysis: AnalysisData) -> list[tuple[str, int]]:
+    efficacy = analysis.efficacy
+    observed = efficacy[
+        (efficacy["PARAMCD"] == "PPPASI") & efficacy["DTYPE"].isna() & efficacy["AVAL"].notna()
+    ]
+    rows = _flow(analysis)
     rows += [
         (f"PPPASI observed at {label}", int((observed["VISITCD"] == code).sum()))
         for code, label, _ in analysis.visits
@@ -85,39 +114,73 @@ def _disposition(analysis: AnalysisData) -> list[tuple[str, int]]:
     return rows
 
 
+def _populations(analysis: AnalysisData) -> list[tuple[str, int, str]]:
+    return [
+        (name, int((analysis.adsl[flag] == "Y").sum()), text) for flag, name, text in POPULATIONS
+    ]
+
+
+WINDOW_TEXT = {
+    "nominal": "Visits are analysed at their nominal visit; a visit outside its protocol window "
+    "is kept and flagged (OUTWINFL) and listed in the table of out-of-window visits.",
+    "protocol": "Post-baseline values outside their protocol window are left out of the "
+    "analysis (listed in the table of out-of-window visits); the missing-data rule then "
+    "applies to that visit.",
+}
+BASELINE_ZERO_TEXT = {
+    "not_evaluable": "A subject with a baseline PPPASI of 0 has no percentage change and is not "
+    "evaluable for PPPASI response: never a responder, and left out of the denominator.",
+    "non_responder": "A subject with a baseline PPPASI of 0 has no percentage change and is "
+    "counted as a non-responder.",
+}
+ROUNDING_TEXT = {
+    "half_up": "Tables round half up on the decimal value (2.25 → 2.3), as SAS and R users expect.",
+    "half_even": "Tables round half to even on the decimal value (2.25 → 2.2).",
+}
+
+
 def _methods(analysis: AnalysisData) -> list[str]:
     st = analysis.settings
     protocol = analysis.study.protocol
     base = protocol.baseline_visit
-    imputation = IMPUTATION_TEXT[st.imputation]
     cut_text = (
-        "a reduction from baseline of at least"
+        "a reduction from baseline of at least the cut-off (≥)"
         if st.operator == ">="
-        else "a reduction of more than"
+        else "a reduction from baseline of more than the cut-off (>)"
     )
-    pga = "PPP PGA response is a grade of 0 (clear) or 1 (almost clear)"
-    if st.pga_baseline_min is not None:
-        pga += f", analysed in subjects with baseline PGA ≥ {st.pga_baseline_min}"
-    if st.pga_min_improvement is not None:
-        pga += f", with at least {st.pga_min_improvement} grades of improvement"
+    zeros = "dropped (Wilcoxon)" if st.wilcoxon_zero_method == "wilcox" else "ranked (Pratt)"
     return [
+        "Populations: the safety set is every enrolled subject who received at least one dose; "
+        "the full analysis set is every subject of the safety set with a baseline PPPASI. "
+        "Efficacy tables, figures and endpoints use the full analysis set; baseline and safety "
+        "tables use the safety set.",
         f"Baseline is the last non-missing value on or before the first dose (planned at visit "
         f"{base.label}). Change is CHG = AVAL − BASE and PCHG = 100 × CHG / BASE.",
-        f"PPPASI{'/'.join(str(c) for c in st.cutoffs)} response is {cut_text} the cut-off "
-        f"(operator {st.operator}). Comparisons are exact on the PPPASI's one-decimal scale.",
-        pga + ".",
-        f"Missing data: {imputation}",
-        f"Confidence intervals: {CI_METHOD_NAMES[st.ci_method]}, two-sided "
-        f"{100 * (1 - st.alpha):g}%. Bayesian summaries use a Beta({st.posterior_prior[0]:g}, "
-        f"{st.posterior_prior[1]:g}) prior for the response rate and report P(rate > 50%).",
-        "Change from baseline is tested with the two-sided Wilcoxon signed-rank test (exact where "
-        "possible); with very small n its p-value is descriptive only.",
+        f"PPPASI{'/'.join(str(c) for c in st.cutoffs)} response is {cut_text}, compared "
+        "exactly on the PPPASI's one-decimal scale. Every endpoint, table and figure uses "
+        "this one definition.",
+        BASELINE_ZERO_TEXT[st.baseline_zero],
+        pga_definition(st) + " (PGA 0/1).",
+        WINDOW_TEXT[st.visit_windows],
+        f"Missing data: {IMPUTATION_TEXT[st.imputation]}",
+        f"Confidence intervals for rates: {CI_METHOD_NAMES[st.ci_method]}, two-sided "
+        f"{st.level_label}. Mean % change: t interval with n − 1 degrees of freedom. The "
+        f"Bayesian summary uses a Beta({st.posterior_prior[0]:g}, {st.posterior_prior[1]:g}) "
+        f"prior and reports the posterior probability that the response rate exceeds "
+        f"{100 * st.posterior_threshold:g}% (column P(rate > "
+        f"{100 * st.posterior_threshold:g}%) of the responder table).",
+        "Change from baseline is tested with the two-sided Wilcoxon signed-rank test on observed "
+        f"cases; zero changes are {zeros}. The p-value comes from the exact null distribution "
+        "of the sample's own ranks, which accounts for ties and zeros; with few subjects it is "
+        "descriptive only, and the table states the smallest p-value the sample allows.",
         "Adverse events are counted as subjects, not events, by MedDRA SOC and PT as coded; "
         "treatment-emergent means starting on or after the first dose day, or worsening on "
         "treatment. Severity is the CTCAE v5.0 grade; seriousness follows ICH E2A and is a "
         "separate field.",
-        "Lab alerts follow the protocol's rules; CTCAE grades are given for ALT/AST and "
-        "neutrophils on treatment.",
+        "Lab alerts follow the protocol's rules. CTCAE v5.0 grades are given for ALT/AST (by "
+        "multiples of the ULN, or of the baseline value when the baseline is above the ULN) "
+        "and neutrophils on treatment, compared in exact decimal arithmetic.",
+        ROUNDING_TEXT[st.rounding],
     ]
 
 
@@ -134,6 +197,20 @@ def _reproducibility(analysis: AnalysisData) -> dict[str, str]:
     }
 
 
+def _out_of_window_table(analysis: AnalysisData) -> pd.DataFrame:
+    rows = analysis.out_of_window.drop_duplicates(["USUBJID", "VISITCD"])
+    label = {code: name for code, name, _ in analysis.visits}
+    analysed = "left out" if analysis.settings.visit_windows == "protocol" else "analysed, flagged"
+    return pd.DataFrame(
+        {
+            "Subject": rows["SUBJID"].astype(str),
+            "Visit": rows["VISITCD"].map(label),
+            "Days from target day": rows["AWTDIFF"].map(lambda d: f"{int(d):+d}"),
+            "In the analysis": analysed,
+        }
+    ).reset_index(drop=True)
+
+
 def build_report(
     data: StudyData, settings: AnalysisSettings | None = None, *, figures: bool = True
 ) -> Report:
@@ -141,33 +218,57 @@ def build_report(
     return report_from_analysis(build_analysis(data, settings), figures=figures)
 
 
+def report_tables(analysis: AnalysisData, ard: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every table of the report, numbered in this order, formatted from the ARD."""
+    labels = [label for _, label, _ in analysis.visits]
+    n = int((analysis.adsl["SAFFL"] == "Y").sum())
+    st = analysis.settings
+    fmt: dict[str, Any] = {"rounding": st.rounding}
+    level = st.level_label
+    return {
+        "Baseline characteristics (safety set)": tables.baseline_table(ard, **fmt),
+        "PPPASI by visit (full analysis set)": tables.efficacy_table(
+            ard, labels, level=level, **fmt
+        ),
+        "PPPASI responders by visit": tables.responder_table(
+            ard,
+            labels,
+            st.cutoffs,
+            st.operator,
+            level=level,
+            threshold=st.posterior_threshold,
+            **fmt,
+        ),
+        "PPPASI change from baseline: Wilcoxon signed-rank test": tables.wilcoxon_table(
+            ard, labels[1:], **fmt
+        ),
+        "PPP PGA by visit": tables.pga_table(ard, labels, level=level, **fmt),
+        "Visits outside their protocol window": _out_of_window_table(analysis),
+        "Adverse events: overview (safety set)": tables.ae_overview_table(ard, n, **fmt),
+        "Adverse events by SOC and PT": tables.ae_soc_pt_table(ard, n, **fmt),
+        "Lab alerts and worst CTCAE grade": tables.lab_table(ard, n, **fmt),
+    }
+
+
 def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Report:
     """The report of an analysis already built (see :func:`build_report`)."""
     data = analysis.study
     ard = build_ard(analysis)
-    labels = [label for _, label, _ in analysis.visits]
-    n = int((analysis.adsl["SAFFL"] == "Y").sum())
-    st = analysis.settings
-    report_tables = {
-        "Baseline characteristics": tables.baseline_table(ard),
-        "PPPASI by visit": tables.efficacy_table(ard, labels),
-        "PPPASI responders by visit": tables.responder_table(ard, labels, st.cutoffs, st.operator),
-        "PPP PGA by visit": tables.pga_table(ard, labels),
-        "Adverse events: overview": tables.ae_overview_table(ard, n),
-        "Adverse events by SOC and PT": tables.ae_soc_pt_table(ard, n),
-        "Lab alerts and worst CTCAE grade": tables.lab_table(ard, n),
-    }
+    flow = _flow(analysis)
+    drawn = [consort_flow(flow), *all_figures(analysis)] if figures else []
     return Report(
         analysis=analysis,
         ard=ard,
         endpoints=compute_endpoints(analysis),
-        tables=report_tables,
-        figures=all_figures(analysis) if figures else [],
+        tables=report_tables(analysis, ard),
+        figures=drawn,
         disposition=_disposition(analysis),
         methods=_methods(analysis),
         reproducibility=_reproducibility(analysis),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=[SYNTHETIC_NOTICE] if data.synthetic else [],
+        populations=_populations(analysis),
+        care=care_checklist(),
     )
 
 
@@ -193,9 +294,28 @@ def _context(report: Report, *, for_pdf: bool) -> dict[str, Any]:
         "protocol": report.study.protocol,
         "tables": {k: Markup(tables.to_html(v)) for k, v in report.tables.items()},
         "figures": [(f, figure(f)) for f in report.figures],
-        "pct": lambda v: "NE" if v is None else f"{100 * v:.1f}",
+        "pct": report.pct,
+        "fmt": report.fmt,
+        "level": report.analysis.settings.level_label,
+        "method_name": CI_METHOD_NAMES[report.analysis.settings.ci_method],
+        "instrument_names": instrument_names,
         "for_pdf": for_pdf,
     }
+
+
+def instrument_names(names: tuple[str, ...]) -> str:
+    """Instruments by their published names: "PPPASI, PPP PGA", never registry codes."""
+    return ", ".join(INSTRUMENT_NAMES.get(n, n) for n in names)
+
+
+INSTRUMENT_NAMES = {
+    "pppasi": "PPPASI",
+    "pga": "PPP PGA",
+    "pga_composite": "PPP PGA (composite)",
+    "dlqi": "DLQI",
+    "pain_nrs": "Pain NRS",
+    "itch_nrs": "Itch NRS",
+}
 
 
 def render_html(report: Report, *, for_pdf: bool = False) -> str:
@@ -209,20 +329,58 @@ def render_pdf(report: Report) -> bytes:
     return pdf
 
 
+ReportFormat = Literal["html", "pdf", "docx"]
+SUFFIXES: dict[str, ReportFormat] = {
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+
+
 def write_report(
     store: Store,
     out: str | Path,
     *,
     study: str | None = None,
-    settings: AnalysisSettings | None = None,
-    fmt: Literal["html", "pdf"] | None = None,
+    settings: AnalysisSettings | Mapping[str, Any] | None = None,
+    fmt: ReportFormat | None = None,
+    figures_dir: str | Path | None = None,
 ) -> Path:
-    """Build the report of ``study`` and write it as HTML or PDF (by suffix or ``fmt``)."""
+    """Build the report of ``study`` and write it as HTML, PDF or Word (by suffix or ``fmt``).
+
+    ``settings`` may be a mapping of overrides of the protocol's analysis plan (None values
+    keep the plan's). ``figures_dir`` also writes each figure as a vector PDF, an SVG and a
+    300-dpi PNG.
+    """
     path = Path(out)
-    kind = fmt or ("pdf" if path.suffix.lower() == ".pdf" else "html")
-    report = build_report(read_study(store, study), settings)
+    kind = fmt or SUFFIXES.get(path.suffix.lower(), "html")
+    data = read_study(store, study)
+    if settings is not None and not isinstance(settings, AnalysisSettings):
+        settings = AnalysisSettings.from_protocol(data.protocol, **settings)
+    report = build_report(data, settings)
     if kind == "pdf":
         path.write_bytes(render_pdf(report))
+    elif kind == "docx":
+        from pustula.report.docx import render_docx
+
+        path.write_bytes(render_docx(report))
     else:
         path.write_text(render_html(report), encoding="utf-8")
+    if figures_dir is not None:
+        write_figures(report, Path(figures_dir))
     return path
+
+
+def write_figures(report: Report, folder: Path) -> list[Path]:
+    """Each figure as ``figure-N-key.pdf`` (vector), ``.svg`` and ``.png`` (300 dpi)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, figure in enumerate(report.figures, start=1):
+        stem = folder / f"figure-{number}-{figure.key}"
+        for suffix, content in ((".pdf", figure.pdf), (".png", figure.png)):
+            written.append(stem.with_suffix(suffix))
+            written[-1].write_bytes(content)
+        written.append(stem.with_suffix(".svg"))
+        written[-1].write_text(figure.svg, encoding="utf-8")
+    return written

@@ -7,7 +7,6 @@ fast path (one min/max pass, no copy), which is what keeps bulk scoring fast.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pustula.errors import RowError
+from pustula.scoring._values import is_missing
 
 __all__ = ["ColumnCheck", "check_number_column", "check_whole_column"]
 
@@ -59,7 +59,7 @@ def _parse_text(
     out = np.full(raw.shape[0], np.nan)
     unreadable = np.zeros(raw.shape[0], dtype=bool)
     for i, item in enumerate(raw):
-        if item is None or (isinstance(item, float) and math.isnan(item)):
+        if is_missing(item):
             continue
         if isinstance(item, bool | np.bool_):
             unreadable[i] = True

@@ -12,7 +12,23 @@ from numbers import Integral, Real
 
 from pustula.errors import ScoringInputError
 
-__all__ = ["check_keys", "require_number", "require_whole"]
+__all__ = ["check_keys", "is_missing", "require_number", "require_whole"]
+
+
+def is_missing(value: object) -> bool:
+    """Whether an item value means "not answered": absent, None, NaN or blank text.
+
+    Single and bulk scoring share this rule, so an empty CSV cell and an empty form field
+    are the same missing item.
+
+    >>> [is_missing(v) for v in (None, float("nan"), "", "  ", 0, "0")]
+    [True, True, True, True, False, False]
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isnan(float(value))
 
 
 def _shown(value: object) -> str:

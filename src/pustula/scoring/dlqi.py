@@ -42,7 +42,7 @@ import numpy as np
 
 from pustula.errors import ScoringInputError
 from pustula.scoring._columns import ColumnCheck
-from pustula.scoring._values import check_keys, require_whole
+from pustula.scoring._values import check_keys, is_missing, require_whole
 from pustula.scoring.instrument import BandColumn, Columns, FieldSpec, Instrument
 from pustula.scoring.result import ScoreResult
 
@@ -138,8 +138,8 @@ def compute_dlqi(answers: Mapping[str, object]) -> ScoreResult:
     Parameters
     ----------
     answers
-        ``dlqi_q1`` to ``dlqi_q10``: a score 0–3 or an answer word. An item that is absent
-        or ``None`` is missing.
+        ``dlqi_q1`` to ``dlqi_q10``: a score 0–3 or an answer word. An item that is absent,
+        ``None``, NaN or blank is missing, as an empty cell is in bulk scoring.
 
     Returns
     -------
@@ -149,7 +149,7 @@ def compute_dlqi(answers: Mapping[str, object]) -> ScoreResult:
         one missing item was scored 0.
     """
     check_keys(answers, allowed=set(ITEMS), required=set(), where="DLQI input")
-    scores = {q: _item_score(q, answers[q]) for q in ITEMS if answers.get(q) is not None}
+    scores = {q: _item_score(q, answers[q]) for q in ITEMS if not is_missing(answers.get(q))}
     missing = [q for q in ITEMS if q not in scores]
     details = {"missing_items": len(missing)}
     if len(missing) >= 2:

@@ -16,6 +16,7 @@ from pustula.checks import (
     evaluate_lab_alerts,
     is_treatment_emergent,
 )
+from pustula.errors import DataValidationError
 from pustula.store.models import (
     AdverseEvent,
     ConMed,
@@ -133,7 +134,7 @@ def add_lab(
         on_treatment=on_treatment,
         baseline=None if base is None else (base.value, base.unit),
     )
-    grade = _ctcae_grade(lab)
+    grade = _ctcae_grade(lab, base)
     row = Lab(
         subject_id=subject.id, **lab.model_dump(), on_treatment=on_treatment, ctcae_grade=grade,
         alerts=[{"rule": a.rule_id, "action": a.action, "text": a.text,
@@ -144,16 +145,33 @@ def add_lab(
     return row
 
 
-def _ctcae_grade(lab: LabIn) -> int | None:
-    """Neutrophil grades are defined per mm³, so counts in 10^9/L are converted first."""
+def _ctcae_grade(lab: LabIn, baseline: Lab | None) -> int | None:
+    """Neutrophil grades are defined per mm³, so counts in 10^9/L are converted first.
+
+    ALT/AST use the subject's baseline value of the same test (CTCAE's rule for an abnormal
+    baseline), expressed in this value's unit; a baseline that cannot be converted is not
+    used, and the grade falls back to multiples of the ULN.
+    """
 
     def graded(value: float) -> float:
         if lab.test != "neutrophils":
             return value
         return convert_unit(lab.test, value, lab.unit, to="/mm3")
 
+    base_value = None
+    if baseline is not None and lab.test in ("alt", "ast"):
+        try:
+            base_value = convert_unit(lab.test, baseline.value, baseline.unit, to=lab.unit)
+        except DataValidationError:
+            base_value = None
     lower = None if lab.lower_limit is None else graded(lab.lower_limit)
-    return ctcae_grade(lab.test, graded(lab.value), lower_limit=lower, upper_limit=lab.upper_limit)
+    return ctcae_grade(
+        lab.test,
+        graded(lab.value),
+        lower_limit=lower,
+        upper_limit=lab.upper_limit,
+        baseline=base_value,
+    )
 
 
 def add_con_med(tx: Transaction, subject: Subject, data: Mapping[str, Any] | ConMedIn) -> ConMed:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import EligibilityResult, Protocol, evaluate_eligibility, parse_protocol
+from pustula.protocol.model import Refractory
 from pustula.store.models import (
     Baseline,
     PriorTherapy,
@@ -119,10 +120,17 @@ def get_subject(session: Session, study: Study, code: str) -> Subject:
 
 
 def eligibility_data(
-    baseline: BaselineIn, prior_therapies: Sequence[PriorTherapyIn], labs: Mapping[str, float]
+    baseline: BaselineIn,
+    prior_therapies: Sequence[PriorTherapyIn],
+    labs: Mapping[str, float],
+    *,
+    refractory: Refractory,
 ) -> dict[str, Any]:
-    """The facts eligibility rules are written over (see the shipped protocol)."""
-    failed = [p for p in prior_therapies if p.response in ("none", "partial", "intolerant")]
+    """The facts eligibility rules are written over (see the shipped protocol).
+
+    A prior therapy counts as failed by the protocol's own definition (``refractory``).
+    """
+    failed = [p for p in prior_therapies if refractory.failed(p.response)]
     return {
         **baseline.model_dump(),
         "prior": {
@@ -178,7 +186,10 @@ def enrol_subject(
             f"subject {code} already exists in study {study.code}", field="code"
         )
     protocol = protocol_of(study)
-    result = evaluate_eligibility(protocol, eligibility_data(base, priors, screening_labs or {}))
+    result = evaluate_eligibility(
+        protocol,
+        eligibility_data(base, priors, screening_labs or {}, refractory=protocol.refractory),
+    )
     subject = Subject(
         study_id=study.id,
         site_id=site_row.id,
