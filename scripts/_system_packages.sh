@@ -2,6 +2,7 @@
 #   postgresql                                   PostgreSQL half of the store tests (pg_virtualenv, pg_dump)
 #   libpango, harfbuzz-subset, DejaVu fonts      WeasyPrint's text layout for PDF reports
 #   chromium (tests only: PUSTULA_NEED_BROWSER=1) browser tests, driven by Playwright
+#   poppler-utils (tests only)                   the report test renders PDF pages to PNG
 # Needs root (or sudo) only when something is missing.
 need=()
 command -v pg_virtualenv >/dev/null 2>&1 || need+=(postgresql postgresql-common)
@@ -10,6 +11,9 @@ for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-cor
 done
 if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   need+=(chromium)
+fi
+if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && ! command -v pdftoppm >/dev/null 2>&1; then
+  need+=(poppler-utils)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2

@@ -81,3 +81,20 @@ def test_the_demo_is_labelled_synthetic(sqlite_store: Store, tmp_path: Path) -> 
     assert "SYNTHETIC" in manifest["note"] and "SYNTHETIC" in DEMO_NOTICE
     assert all(42 <= s["age"] <= 58 for s in SUBJECTS)
     assert {s["age"] for s in SUBJECTS} >= {42, 58}
+
+
+def test_the_lab_driven_interruption_has_its_adverse_event(sqlite_store: Store) -> None:
+    from pustula.analysis import build_analysis
+    from pustula.analysis.ard import build_ard
+    from pustula.store.extract import read_study
+
+    create_demo_study(sqlite_store)
+    data = read_study(sqlite_store)
+    s06 = data.adverse_events[data.adverse_events["subject"] == "S06"]
+    neutropenia = s06[s06["meddra_pt"] == "Neutrophil count decreased"]
+    assert neutropenia[["grade", "action_taken"]].values.tolist() == [[3, "interrupted"]]
+    assert len(data.interruptions[data.interruptions["subject"] == "S06"]) == 1
+    ard = build_ard(build_analysis(data))
+    worst = ard[(ard["table"] == "ae_overview") & (ard["variable"] == "Worst CTCAE grade")]
+    grade3 = worst[(worst["level"] == "3") & (worst["stat"] == "n")]["value"].item()
+    assert grade3 == 1  # was "worst grade 3: 0" beside a CTCAE grade 3 neutropenia

@@ -9,6 +9,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from pustula.analysis.ci import (
     beta_binomial_posterior,
+    mean_ci,
     proportion_ci,
     summarise_continuous,
     wilcoxon_change,
@@ -93,3 +94,92 @@ def test_wilcoxon_exact_for_six_all_negative() -> None:
     assert result.p_value == pytest.approx(0.03125)
     assert result.method == "exact"
     assert "smallest two-sided p this test can give is 0.0312" in result.caveat
+
+
+# --- Wilcoxon with ties and zeros: the exact distribution of the sample's own ranks --------
+
+
+def _permutation_p(changes: list[float], *, zero_method: str) -> float:
+    """Reference: every one of the 2^n sign patterns enumerated by scipy's permutation test,
+    on T+ computed with scipy's own ranks (Pratt: zeros ranked, then left out of T+)."""
+    v = np.asarray(changes, dtype=float)
+    if zero_method == "wilcox":
+        v = v[v != 0]
+    ranks = stats.rankdata(np.abs(v))
+
+    def t_plus(x: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.sum(np.where(x > 0, ranks, 0.0), axis=axis)
+
+    centre = ranks[v != 0].sum() / 2
+    result = stats.permutation_test(
+        (v,), lambda x, axis=-1: np.abs(t_plus(x, axis) - centre),
+        permutation_type="samples", alternative="greater", n_resamples=np.inf,
+    )  # fmt: skip
+    return float(result.pvalue)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        [-3.0] * 6,  # all tied: exact p = 2 / 2**6 = 0.03125 (a normal approximation gave 0.0143)
+        [-3.0, -3.0, -3.0, 0.0, 0.0, -1.0],
+        [-5.5, -5.5, 2.0, -1.0, -1.0, -7.0, 0.0],
+        [1.0, -1.0, 2.0, -2.0, 3.0, 0.0, 0.0, -4.0, -4.0],
+        [-0.1, -0.2, -0.2, -0.3, -0.4, -0.4, -0.4, -0.5, 0.1, -0.6, -0.7, -0.8],
+    ],
+)
+@pytest.mark.parametrize("zero_method", ["wilcox", "pratt"])
+def test_wilcoxon_with_ties_and_zeros_is_exact(changes: list[float], zero_method: str) -> None:
+    result = wilcoxon_change(changes, zero_method=zero_method)  # type: ignore[arg-type]
+    assert result.method == "exact"
+    assert result.p_value == pytest.approx(_permutation_p(changes, zero_method=zero_method))
+
+
+def test_wilcoxon_equals_scipy_exact_without_ties() -> None:
+    rng = np.random.default_rng(20261129)
+    for n in range(2, 26):
+        sample = rng.normal(-0.4, 1.0, n).round(6)
+        if np.unique(np.abs(sample)).size < n or np.any(sample == 0):
+            continue
+        ours = wilcoxon_change(sample)
+        theirs = stats.wilcoxon(sample, method="exact")
+        assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-9), n
+        assert min(ours.statistic, n * (n + 1) / 2 - ours.statistic) == theirs.statistic
+
+
+def test_binary_noise_does_not_break_a_tie() -> None:
+    noisy = wilcoxon_change([-14.900000000000002, -14.899999999999999, -3.0, -5.0, 2.0, -7.0])
+    clean = wilcoxon_change([-14.9, -14.9, -3.0, -5.0, 2.0, -7.0])
+    assert noisy == clean
+    assert clean.p_value == pytest.approx(
+        _permutation_p([-14.9, -14.9, -3, -5, 2, -7], zero_method="wilcox")
+    )
+
+
+def test_the_caveat_states_the_smallest_p_the_sample_allows() -> None:
+    # two zeros dropped leave 4 non-zero changes: the smallest p is 2 / 2**4 = 0.125, and the
+    # p-value can never be below it
+    result = wilcoxon_change([-3.0, -2.0, -2.0, -1.0, 0.0, 0.0])
+    assert result.n_nonzero == 4
+    assert result.smallest_p == pytest.approx(0.125)
+    assert result.p_value >= result.smallest_p
+    assert "0.125" in result.caveat
+
+
+def test_large_samples_use_the_corrected_normal_approximation() -> None:
+    sample = np.round(np.random.default_rng(7).normal(-0.2, 1.0, 450), 1)  # many ties
+    ours = wilcoxon_change(sample)
+    theirs = stats.wilcoxon(sample[sample != 0], method="approx", correction=True)
+    assert ours.method == "normal approximation"
+    assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-6)
+
+
+def test_mean_change_interval_is_a_t_interval() -> None:
+    values = [-93.5, -97.2, -89.1, -76.3, -100.0, -88.0]
+    for alpha in (0.05, 0.1):
+        ours = mean_ci(values, alpha=alpha)
+        low, high = stats.t.interval(1 - alpha, 5, loc=np.mean(values), scale=stats.sem(values))
+        assert (ours.low, ours.high) == pytest.approx((low, high), rel=1e-12)
+    # the old mean ± 1.96 SE is narrower: the t quantile at 5 df is 2.571
+    z_half = 1.96 * stats.sem(values)
+    assert (ours.high - ours.low) / 2 > z_half

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,3 +140,41 @@ def test_time_to_first_response() -> None:
         "A": {"AVAL": 85.0, "CNSR": 0},
         "B": {"AVAL": 29.0, "CNSR": 1},
     }
+
+
+# --- arguments and required columns are checked, with errors from the exception tree ------
+
+
+def test_a_missing_column_is_named() -> None:
+    from pustula.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match="derive_var_chg needs the column BASE"):
+        derive_var_chg(pd.DataFrame({"AVAL": [1.0]}))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"operator": "=>"}, "operator must be one of '>=', '>'; got '=>'"),
+        ({"cutoffs": (0,)}, "cutoffs must be whole percents from 1 to 100"),
+        ({"cutoffs": (True,)}, "cutoffs must be whole percents"),
+        ({"baseline_zero": "responder"}, "baseline_zero must be one of"),
+    ],
+)
+def test_responder_options_are_never_guessed(options: dict[str, object], message: str) -> None:
+    from pustula.errors import AnalysisError
+
+    bds = derive_var_chg(derive_var_base(_bds()))
+    with pytest.raises(AnalysisError, match=re.escape(message)):
+        derive_var_responders(bds, **options)  # type: ignore[arg-type]
+
+
+def test_a_baseline_of_zero_is_not_evaluable_or_a_non_responder() -> None:
+    bds = derive_var_chg(derive_var_base(_bds()))
+    zero = bds.assign(AVAL=0.0, BASE=0.0)
+    flagged = derive_var_responders(zero, cutoffs=(50,))
+    post = (flagged["ADT"] > flagged["TRTSDT"]) & flagged["PARAMCD"].eq("PPPASI")
+    # (BASE − AVAL)·100 ≥ 50·BASE is 0 ≥ 0, which was "Y": now no flag at all
+    assert flagged.loc[post, "CRIT1FL"].isna().all()
+    strict = derive_var_responders(zero, cutoffs=(50,), baseline_zero="non_responder")
+    assert (strict.loc[post, "CRIT1FL"] == "N").all()

@@ -84,7 +84,9 @@ def test_imputation_changes_the_denominator_as_stated(demo: Store) -> None:
 
 def test_figures_are_drawn_with_a_missing_visit(demo: Store) -> None:
     _miss_week_4_of_s06(demo)
-    figures = all_figures(build_analysis(read_study(demo), AnalysisSettings.build(imputation="NRI")))
+    figures = all_figures(
+        build_analysis(read_study(demo), AnalysisSettings.build(imputation="NRI"))
+    )
     assert [f.key for f in figures] == [
         "spaghetti",
         "mean_change",

@@ -50,8 +50,15 @@ def test_efficacy_table_lays_out_ard_rows() -> None:
     ]
     rows += [
         ("efficacy", "Week 4", "PPPASI50", "", s, v)
-        for s, v in [("x", 6), ("N", 6), ("not_evaluable", 0), ("estimate", 1.0), ("low", 0.5407),
-                     ("high", 1.0), ("posterior_p_above", 127 / 128)]
+        for s, v in [
+            ("x", 6),
+            ("N", 6),
+            ("not_evaluable", 0),
+            ("estimate", 1.0),
+            ("low", 0.5407),
+            ("high", 1.0),
+            ("posterior_p_above", 127 / 128),
+        ]
     ]
     ard = pd.DataFrame(rows, columns=["table", "group", "variable", "level", "stat", "value"])
     table = efficacy_table(ard, ["Week 4"])

@@ -44,7 +44,9 @@ def test_bad_settings_are_refused_before_any_work(tmp_path: Path) -> None:
     result = runner.invoke(app, [*db, "endpoints", "--imputation", "nri"])
     assert result.exit_code == 1 and "got 'nri'" in result.output
     result = runner.invoke(app, [*db, "endpoints", "--operator", "=>"])
-    assert result.output == "error [analysis_invalid]: operator must be one of '>=', '>'; got '=>'\n"
+    assert (
+        result.output == "error [analysis_invalid]: operator must be one of '>=', '>'; got '=>'\n"
+    )
     result = runner.invoke(app, [*db, "endpoints", "--alpha", "1.5"])
     assert result.exit_code == 1 and "alpha" in result.output
     result = runner.invoke(app, [*db, "report", "-o", str(tmp_path / "report.txt")])

@@ -147,3 +147,16 @@ def test_bulk_applies_the_same_missing_rule_and_words() -> None:
         assert (single.total if single.total is not None else None) == (
             None if pd.isna(out["total"]) else out["total"]
         )
+
+
+@pytest.mark.parametrize("blank", [None, float("nan"), "", "   "])
+def test_a_blank_item_is_missing_in_single_and_bulk_scoring_alike(blank: object) -> None:
+    answers: dict[str, object] = {f"dlqi_q{i}": 2 for i in range(1, 11)}
+    answers["dlqi_q4"] = blank
+    single = compute_dlqi(answers)
+    bulk = DLQI.score_frame(pd.DataFrame([answers]))
+    assert single.total == 18.0 and single.details["missing_items"] == 1
+    assert bulk["total"].tolist() == [18.0]
+    answers["dlqi_q5"] = blank  # two missing: no total, in both
+    assert compute_dlqi(answers).total is None
+    assert DLQI.score_frame(pd.DataFrame([answers]))["total"].isna().all()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from pustula.errors import DataValidationError, RecordNotFoundError
+from pustula.protocol.model import Refractory
 from pustula.store import EligibilityResult, Store, enrol_subject, get_study, protocol_of
 from tests.store.helpers import BASELINE, LABS, PRIOR, enrol, make_study
 
@@ -90,3 +91,31 @@ def test_bad_enrolment_input_is_refused(
         with store.transaction(user="tester") as tx:
             enrol_subject(tx, study, screened_on=date(2024, 2, 1), prior_therapies=PRIOR,
                           screening_labs=LABS, **args)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_partial_response_is_not_refractory_unless_the_protocol_says_so(store: Store) -> None:
+    # the seed paper: refractory means *no response* to topical drugs and to a systemic agent
+    study = make_study(store)
+    partial = [{"category": "topical", "drug": "clobetasol", "response": "partial"},
+               {"category": "systemic", "drug": "acitretin", "response": "intolerant"}]  # fmt: skip
+    with store.transaction(user="tester") as tx:
+        result = enrol_subject(tx, study, code="S11", site="A", screened_on=date(2024, 2, 1),
+                               baseline=BASELINE, prior_therapies=partial, screening_labs=LABS)  # fmt: skip
+    assert [c.reason for c in result.eligibility.failures] == [
+        "inclusion I3 not met: prior.topical_failed is 0, needs >= 1",
+        "inclusion I4 not met: prior.systemic_failed is 0, needs >= 1",
+    ]
+    # a protocol that counts partial response and intolerance as failure enrols the subject
+    from pustula.protocol import load_protocol
+    from pustula.store import add_study
+    from tests.store.helpers import PROTOCOL
+
+    broad = load_protocol(PROTOCOL).model_copy(
+        update={"id": "TOFA-BROAD", "refractory": Refractory(
+            failed_responses=("none", "partial", "intolerant"))}
+    )  # fmt: skip
+    with store.transaction(user="tester") as tx:
+        other = add_study(tx, broad, sites=[("A", "Site A")])
+        result = enrol_subject(tx, other, code="S11", site="A", screened_on=date(2024, 2, 1),
+                               baseline=BASELINE, prior_therapies=partial, screening_labs=LABS)  # fmt: skip
+    assert result.subject.status == "enrolled"
