@@ -267,7 +267,7 @@ def main() -> None:
         report: Report = timed(
             "statistics + tables", lambda: report_from_analysis(analysis, figures=False)
         )
-        figures = timed("figures (5, SVG + PNG)", lambda: all_figures(analysis))
+        figures = timed("figures (5: SVG, PDF, 300-dpi PNG)", lambda: all_figures(analysis))
         report = Report(**{**report.__dict__, "figures": figures})
         html = timed("HTML", lambda: render_html(report))
         pdf = timed("PDF", lambda: render_pdf(report))
