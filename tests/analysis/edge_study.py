@@ -24,7 +24,7 @@ total is (E + P + D) × area score, the weights summing to 1.0:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pustula.store import Store, Study, get_subject, record_visit
 from tests.store.helpers import FIRST_DOSE, enrol, make_study, pppasi
@@ -63,5 +63,3 @@ def build_edge_study(store: Store) -> Study:
     enrol(store, study, "E6", dosed=False)
     return study
 
-
-SCREENED_ON = date(2024, 2, 26)

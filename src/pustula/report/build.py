@@ -72,6 +72,11 @@ class Report:
     def study(self) -> StudyData:
         return self.analysis.study
 
+    @property
+    def fas_n(self) -> int:
+        """Subjects in the full analysis set, every endpoint's population."""
+        return int((self.analysis.adsl["FASFL"] == "Y").sum())
+
     def fmt(self, value: float | None, decimals: int = 1) -> str:
         """A number rounded by the analysis' rounding rule ("NE" when missing)."""
         return tables.fmt_number(value, decimals, rounding=self.analysis.settings.rounding)
