@@ -118,3 +118,16 @@ def test_the_wilcoxon_test_drops_zeros_and_handles_ties(edge_store: Store) -> No
     assert (stats["n"], stats["n_nonzero"], stats["statistic"]) == (4, 3, 0.0)
     assert stats["p"] == pytest.approx(0.25)
     assert stats["smallest_p"] == pytest.approx(0.25)
+
+
+def test_the_flow_diagram_counts_each_stage_and_who_left(edge_store: Store) -> None:
+    from pustula.report import build_report
+
+    report = build_report(read_study(edge_store))
+    flow = next(f for f in report.figures if f.key == "flow").data
+    assert flow[["stage", "n"]].values.tolist() == [
+        ["Screened", 6], ["Enrolled", 6], ["Dosed (safety set)", 5], ["Full analysis set", 5],
+        ["Attended Week 12", 4],  # E4 dropped out after week 2
+        ["Screen failures or not enrolled", 0], ["Enrolled, never dosed", 1],  # E6
+        ["No baseline PPPASI", 0], ["Did not attend Week 12 (withdrawn: 0)", 1],
+    ]  # fmt: skip

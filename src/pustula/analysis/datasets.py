@@ -7,6 +7,7 @@ differs by one from the visit schedule's study day, which counts the first dose 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ class AnalysisData:
         """The y of CRITy / CRITyFL that holds the PPPASI cut-off ``cutoff``."""
         return self.settings.cutoffs.index(cutoff) + 1
 
-    @property
+    @cached_property
     def efficacy(self) -> pd.DataFrame:
         """ADQS records of the full analysis set: what every efficacy output reads."""
         return self.adqs[self.adqs["FASFL"] == "Y"]

@@ -180,7 +180,7 @@ def mean_change(analysis: AnalysisData) -> Figure_:
     ax.axhline(0, color="grey", linewidth=0.6)
     _weeks(ax, analysis)
     ax.set_ylabel("PPPASI % change from baseline")
-    ax.legend(frameon=False, loc="upper right")
+    ax.legend(frameon=False, loc="lower left")
     caption = (
         f"Mean % change from baseline with its {settings.level_label} (t distribution, "
         "n − 1 degrees of freedom), observed cases of the full analysis set."
@@ -347,24 +347,41 @@ def _ae_markers(ax: Axes, analysis: AnalysisData, start: pd.Series, pos: dict[st
                        label=text)  # fmt: skip
 
 
-def consort_flow(flow: Sequence[tuple[str, int]], *, notes: Sequence[str] = ()) -> Figure_:
-    """A CONSORT-style flow diagram: one box per stage, top to bottom, with its count."""
-    height = 0.75 * len(flow) + 0.4
-    fig, ax = plt.subplots(figsize=(SIZE[0], height))
+def consort_flow(
+    stages: Sequence[tuple[str, int]], exits: Sequence[tuple[str, int] | None] = ()
+) -> Figure_:
+    """A CONSORT-style flow diagram: the stages top to bottom, and beside each arrow the
+    subjects who left there (``exits[i]`` leaves between stage i and stage i + 1)."""
+    rows = len(stages)
+    fig, ax = plt.subplots(figsize=(SIZE[0], 0.8 * rows + 0.3))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, len(flow))
-    for i, (label, n) in enumerate(flow):
-        yc = len(flow) - i - 0.5
-        ax.text(0.5, yc, f"{label}\nn = {n}", ha="center", va="center", fontsize=8.5,
-                bbox={"boxstyle": "round,pad=0.4", "facecolor": "white",
-                      "edgecolor": OKABE_ITO[5]})  # fmt: skip
-        if i:
-            ax.annotate("", (0.5, yc + 0.32), (0.5, yc + 0.68),
+    ax.set_ylim(0, rows)
+    box = {"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": OKABE_ITO[5]}
+    side = {"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": OKABE_ITO[1]}
+    for i, (label, n) in enumerate(stages):
+        yc = rows - i - 0.5
+        ax.text(0.35, yc, f"{label}\nn = {n}", ha="center", va="center", fontsize=8.5, bbox=box)
+        if i + 1 < rows:
+            ax.annotate("", (0.35, yc - 0.68), (0.35, yc - 0.32),
                         arrowprops={"arrowstyle": "->", "color": "black"})  # fmt: skip
-    caption = "Flow of subjects through the study. " + " ".join(notes)
-    data = pd.DataFrame(list(flow), columns=["stage", "n"])
-    return _render(fig, "flow", "Flow of subjects (CONSORT-style)", caption.strip(), data)
+    for i, exit_ in enumerate(exits):
+        if exit_ is None:
+            continue
+        yc = rows - i - 1.0
+        ax.annotate("", (0.6, yc), (0.35, yc), arrowprops={"arrowstyle": "->", "color": "grey"})
+        ax.text(0.62, yc, f"{exit_[0]}\nn = {exit_[1]}", ha="left", va="center", fontsize=8,
+                bbox=side)  # fmt: skip
+    data = pd.DataFrame(
+        [*((label, n, "stage") for label, n in stages),
+         *((e[0], e[1], "left") for e in exits if e is not None)],
+        columns=["stage", "n", "kind"],
+    )  # fmt: skip
+    caption = (
+        "Flow of subjects through the study: blue boxes are the stages, orange boxes the "
+        "subjects who left between two stages."
+    )
+    return _render(fig, "flow", "Flow of subjects (CONSORT-style)", caption, data)
 
 
 def all_figures(analysis: AnalysisData) -> list[Figure_]:

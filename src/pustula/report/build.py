@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,6 +105,24 @@ def _flow(analysis: AnalysisData) -> list[tuple[str, int]]:
         (f"Attended {last[1]}", int(adsl.loc[dosed, "SUBJID"].isin(completed).sum())),
         ("Withdrawn", int((dosed & (adsl["WDFL"] == "Y")).sum())),
     ]
+
+
+def _flow_diagram(
+    analysis: AnalysisData,
+) -> tuple[list[tuple[str, int]], list[tuple[str, int] | None]]:
+    """The flow's stages, and who left between each two of them."""
+    n = dict(_flow(analysis))
+    last = analysis.visits[-1][1]
+    names = ["Screened", "Enrolled", "Dosed (safety set)", "Full analysis set", f"Attended {last}"]
+    stages = [(name, n[name]) for name in names]
+    gone = [a - b for (_, a), (_, b) in itertools.pairwise(stages)]
+    exits: list[tuple[str, int] | None] = [
+        ("Screen failures or not enrolled", gone[0]),
+        ("Enrolled, never dosed", gone[1]),
+        ("No baseline PPPASI", gone[2]),
+        (f"Did not attend {last} (withdrawn: {n['Withdrawn']})", gone[3]),
+    ]
+    return stages, exits
 
 
 def _disposition(analysis: AnalysisData) -> list[tuple[str, int]]:
@@ -259,8 +278,7 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
     """The report of an analysis already built (see :func:`build_report`)."""
     data = analysis.study
     ard = build_ard(analysis)
-    flow = _flow(analysis)
-    drawn = [consort_flow(flow), *all_figures(analysis)] if figures else []
+    drawn = [consort_flow(*_flow_diagram(analysis)), *all_figures(analysis)] if figures else []
     return Report(
         analysis=analysis,
         ard=ard,
