@@ -18,6 +18,9 @@ from sqlalchemy import create_engine, text
 from pustula.store import Store
 
 POSTGRES_URL = os.environ.get("PUSTULA_TEST_POSTGRES_URL")
+# One audit key for every store of the run, as one installation has (PostgreSQL needs one
+# set); tests of the key kept beside a SQLite file remove it for themselves.
+os.environ.setdefault("PUSTULA_AUDIT_KEY", "pustula-test-audit-key-" + "7" * 41)
 REQUIRE_POSTGRES = os.environ.get("PUSTULA_TEST_REQUIRE_POSTGRES") == "1"
 
 

@@ -176,13 +176,20 @@ class ReasonRequiredError(StoreError, ValueError):
 
 
 class DataValidationError(StoreError, ValueError):
-    """A record to be saved is not valid; nothing was written."""
+    """A record to be saved is not valid; nothing was written.
+
+    ``field`` names the first field that is wrong; ``errors`` maps every wrong field to
+    its message (when the whole record was checked), so a form can show them all at once.
+    """
 
     code: ClassVar[str] = "data_invalid"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.errors = errors or ({field: message} if field else {})
 
 
 class AuditError(StoreError):

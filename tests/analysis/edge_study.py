@@ -62,4 +62,3 @@ def build_edge_study(store: Store) -> Study:
                 )  # fmt: skip
     enrol(store, study, "E6", dosed=False)
     return study
-

@@ -79,7 +79,7 @@ def test_the_history_can_keep_only_the_newest_entries(store: Store) -> None:
 def test_the_chain_verifies_after_normal_use(store: Store) -> None:
     _visit_with_edit(store)
     with store.engine.connect() as connection:
-        report = verify_audit(connection)
+        report = verify_audit(connection, store.audit_key)
     assert report.ok, report.problem
     assert report.entries == len(_all(store))
 
@@ -123,6 +123,6 @@ def test_verify_catches_a_tampered_row(store: Store, statement: str, problem: st
     with store.engine.begin() as connection:
         connection.execute(text(statement))
     with store.engine.connect() as connection:
-        report = verify_audit(connection)
+        report = verify_audit(connection, store.audit_key)
     assert not report.ok
     assert problem in (report.problem or "")

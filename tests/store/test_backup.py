@@ -19,7 +19,7 @@ def test_a_sqlite_backup_opens_and_verifies(sqlite_store: Store, tmp_path: Path)
     out = backup(sqlite_store, tmp_path / "copy.sqlite3")
     copy = Store.open(f"sqlite:///{out}")
     with copy.engine.connect() as connection:
-        assert verify_audit(connection).ok
+        assert verify_audit(connection, copy.audit_key).ok
     assert audit_count(copy) == audit_count(sqlite_store)
 
 

@@ -41,7 +41,7 @@ def test_round_trip_keeps_every_row_and_the_audit_chain(
     assert rows["assessment"] == 48
     assert _dump(store) == _dump(source)
     with store.engine.connect() as connection:
-        report = verify_audit(connection)
+        report = verify_audit(connection, store.audit_key)
     assert report.ok, report.problem
     assert report.entries == audit_count(source) + 1  # plus the import itself
 

@@ -150,7 +150,8 @@ def test_a_unit_that_cannot_be_converted_is_refused(store: Store) -> None:
     study = make_study(store)
     subject = enrol(store, study)
     with pytest.raises(
-        DataValidationError, match="neutrophils in `%` cannot be converted to `/mm3`"
+        DataValidationError,
+        match=r"unit: Neutrophils \(ANC\) is recorded in /mm3, /uL, cells/uL, 10\^9/L; got `%`",
     ):
         _lab(
             store,

@@ -258,7 +258,7 @@ def derive_param_imputed(
     if missing.empty:
         return out
     missing = missing.assign(
-        ADT=pd.Series(pd.NaT, index=missing.index),
+        ADT=pd.Series(pd.NaT, index=missing.index, dtype=out["ADT"].dtype),
         ADY=np.nan,
         ABLFL=None,
         DTYPE=method,

@@ -9,7 +9,7 @@ import typer
 
 from pustula.cli._common import cli_user, echo_json, handles_errors, open_store
 from pustula.errors import AuditError, DataValidationError
-from pustula.store import audit_history, backup, export_bundle, import_bundle, verify_audit
+from pustula.store import audit_history, backup, export_bundle, import_bundle
 
 __all__ = ["register"]
 
@@ -77,13 +77,46 @@ def backup_(ctx: typer.Context, target: Path) -> None:
 
 @audit_app.command("verify")
 @handles_errors
-def audit_verify(ctx: typer.Context) -> None:
-    """Recompute the audit hash chain; exit 1 if any row was altered or removed."""
-    with open_store(ctx).snapshot_connection() as connection:
-        report = verify_audit(connection)
+def audit_verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        Path | None, typer.Option(help="An anchor file from `pustula audit anchor`.")
+    ] = None,
+) -> None:
+    """Verify the audit trail and every table against it; exit 1 on any mismatch.
+
+    The hash chain is recomputed with the audit key, each record's last audited state is
+    replayed and compared with the table, and with --anchor the anchored head must still
+    be in the chain.
+    """
+    from pustula.store.integrity import verify_store
+
+    report = verify_store(open_store(ctx), anchor=anchor)
     if not report.ok:
-        raise AuditError(f"the audit trail does not verify: {report.problem}")
-    typer.echo(f"audit trail verified: {report.entries} entries, last hash {report.last_hash[:16]}")
+        for problem in report.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise AuditError(
+            f"the audit trail does not verify: {len(report.problems)} problem(s), the first: "
+            f"{report.problem}"
+        )
+    tail = " and the anchor" if anchor else ""
+    typer.echo(
+        f"audit trail verified: {report.entries} entries, every table matches it{tail}; "
+        f"last hash {report.last_hash[:16]}"
+    )
+
+
+@audit_app.command("anchor")
+@handles_errors
+def audit_anchor(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the anchor.")],
+) -> None:
+    """Write the audit chain's head to a file; keep it away from the database."""
+    from pustula.store.integrity import write_anchor
+
+    anchor = write_anchor(open_store(ctx), output)
+    typer.echo(f"anchor written to {output}: entry {anchor['last_id']}, {anchor['last_hash'][:16]}")
 
 
 @audit_app.command("log")

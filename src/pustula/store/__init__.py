@@ -7,6 +7,7 @@ records, their derived scores and their audit rows together, or nothing.
 from pustula.store.audit import AuditReport, audit_history, verify_audit
 from pustula.store.backup import backup
 from pustula.store.bundle import export_bundle, import_bundle
+from pustula.store.integrity import verify_store, write_anchor
 from pustula.store.models import (
     AdverseEvent,
     Assessment,
@@ -91,4 +92,6 @@ __all__ = [
     "update_record",
     "update_visit",
     "verify_audit",
+    "verify_store",
+    "write_anchor",
 ]

@@ -8,6 +8,7 @@ gives the chain one order even with concurrent writers on PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
-from pustula.errors import AuditError, ReasonRequiredError, StoreError
+from pustula.errors import AuditError, ConfigurationError, ReasonRequiredError, StoreError
+from pustula.store.audit_key import AuditKey
 from pustula.store.models import AuditHead, AuditLog, Record
 
 __all__ = [
@@ -28,8 +30,11 @@ __all__ = [
     "append_audit",
     "audit_history",
     "audit_value",
+    "check_key",
     "now_iso",
+    "resign",
     "verify_audit",
+    "verify_chain",
     "write_pending",
 ]
 
@@ -65,9 +70,15 @@ class AuditEntry:
     new_value: str | None
 
 
-def _digest(row: Sequence[Any]) -> str:
-    canonical = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def _canonical(row: Sequence[Any]) -> bytes:
+    return json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _digest(row: Sequence[Any], key: AuditKey | None) -> str:
+    """HMAC-SHA256 of the row with the audit key; plain SHA-256 only for legacy chains."""
+    if key is None:
+        return hashlib.sha256(_canonical(row)).hexdigest()
+    return key.sign(_canonical(row))
 
 
 def _chain_row(entry_id: int, at: str, user: str, reason: str | None, e: AuditEntry) -> list[Any]:
@@ -79,29 +90,54 @@ def _chain_row(entry_id: int, at: str, user: str, reason: str | None, e: AuditEn
 
 # built once: a save appends to the chain, and building a statement costs more than running it
 _LOCK_HEAD = (
-    select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+    select(AuditHead.last_id, AuditHead.last_hash, AuditHead.key_id)
+    .where(AuditHead.id == 1)
+    .with_for_update()
 )
 _MOVE_HEAD = (
     update(AuditHead)
     .where(AuditHead.id == 1)
-    .values(last_id=bindparam("new_last_id"), last_hash=bindparam("new_last_hash"))
+    .values(
+        last_id=bindparam("new_last_id"),
+        last_hash=bindparam("new_last_hash"),
+        key_id=bindparam("new_key_id"),
+    )
 )
 
 
+def check_key(key_id: str | None, key: AuditKey, *, entries: int) -> None:
+    """Refuse a key other than the one the chain was signed with."""
+    if key_id is None and entries == 0:
+        return
+    if key_id != key.key_id:
+        raise ConfigurationError(
+            f"this database's audit trail is signed with key {key_id or '(none: legacy)'}, "
+            f"but the audit key configured ({key.source}) is {key.key_id}; set "
+            "PUSTULA_AUDIT_KEY or PUSTULA_AUDIT_KEY_FILE to the database's own key"
+        )
+
+
 def append_audit(
-    connection: Connection, entries: Iterable[AuditEntry], *, user: str, at: str, reason: str | None
+    connection: Connection,
+    entries: Iterable[AuditEntry],
+    *,
+    user: str,
+    at: str,
+    reason: str | None,
+    key: AuditKey,
 ) -> int:
     """Append entries to the chain on ``connection`` (inside the caller's transaction)."""
     entries = list(entries)
     if not entries:
         return 0
     head = connection.execute(_LOCK_HEAD).one()
+    check_key(head.key_id, key, entries=head.last_id)
     last_id, prev = head.last_id, head.last_hash
     rows = []
     for entry in entries:
         last_id += 1
         content = _chain_row(last_id, at, user, reason, entry)
-        digest = _digest([*content, prev])
+        digest = _digest([*content, prev], key)
         rows.append(
             {
                 "id": last_id, "at": at, "user": user, "action": entry.action,
@@ -113,40 +149,91 @@ def append_audit(
         )  # fmt: skip
         prev = digest
     connection.execute(insert(AuditLog), rows)
-    connection.execute(_MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev})
+    connection.execute(
+        _MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev, "new_key_id": key.key_id}
+    )
     return len(rows)
 
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Result of checking the chain. ``problem`` is None when it verifies."""
+    """Result of checking the chain (and, from :func:`verify_store`, the tables against it).
+
+    ``problems`` is empty when everything verifies.
+    """
 
     entries: int
     last_hash: str
-    problem: str | None
+    problems: tuple[str, ...] = ()
+    key_id: str | None = None
+    #: The id of the first audit row that does not fit, when the chain is broken.
+    row: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return not self.problems
+
+    @property
+    def problem(self) -> str | None:
+        return self.problems[0] if self.problems else None
 
 
-def verify_audit(connection: Connection) -> AuditReport:
-    """Recompute the chain from the first row; report the first row that does not fit."""
+def verify_chain(
+    rows: Iterable[Any],
+    key: AuditKey | None,
+    *,
+    head: tuple[int, str] | None,
+    links_only: bool = False,
+) -> AuditReport:
+    """Recompute the chain from the first row; report the first row that does not fit.
+
+    ``rows`` are audit rows in id order (objects with the columns as attributes); ``head``
+    is the head's (last id, last hash), or None when unknown. ``links_only`` checks ids and
+    the links between rows but not the signatures (a bundle signed with another key).
+    """
     prev, expected_id, count = GENESIS_HASH, 1, 0
-    result = connection.execute(select(AuditLog).order_by(AuditLog.id)).yield_per(5000)
-    for row in result:
+    for row in rows:
+        problem = None
         if row.id != expected_id:
-            return AuditReport(count, prev, f"audit row {expected_id} is missing (found {row.id})")
-        if row.prev_hash != prev:
-            return AuditReport(count, prev, f"audit row {row.id}: link to the previous row broken")
-        content = _chain_row(row.id, row.at, row.user, row.reason, _entry_of(row))
-        if _digest([*content, prev]) != row.hash:
-            return AuditReport(count, prev, f"audit row {row.id} was altered after it was written")
+            problem = f"audit row {expected_id} is missing (found {row.id})"
+        elif row.prev_hash != prev:
+            problem = f"audit row {row.id}: link to the previous row broken"
+        elif not links_only:
+            content = _chain_row(row.id, row.at, row.user, row.reason, _entry_of(row))
+            if _digest([*content, prev], key) != row.hash:
+                problem = f"audit row {row.id} was altered after it was written"
+        if problem is not None:
+            return AuditReport(count, prev, (problem,), row=min(row.id, expected_id))
         prev, expected_id, count = row.hash, expected_id + 1, count + 1
+    if head is not None and (head[0] != count or head[1] != prev):
+        return AuditReport(count, prev, ("audit rows after the last one verified were removed",))
+    return AuditReport(count, prev)
+
+
+def verify_audit(connection: Connection, key: AuditKey) -> AuditReport:
+    """Check the hash chain with the audit key, and the key against the database's."""
     head = connection.execute(select(AuditHead).where(AuditHead.id == 1)).one_or_none()
-    if head is None or head.last_id != count or head.last_hash != prev:
-        return AuditReport(count, prev, "audit rows after the last one verified were removed")
-    return AuditReport(count, prev, None)
+    if head is None:
+        return AuditReport(0, GENESIS_HASH, ("the audit head row is missing",))
+    try:
+        check_key(head.key_id, key, entries=head.last_id)
+    except ConfigurationError as exc:
+        return AuditReport(0, GENESIS_HASH, (exc.message,), head.key_id)
+    rows = connection.execute(select(AuditLog).order_by(AuditLog.id)).yield_per(5000)
+    report = verify_chain(rows, key, head=(head.last_id, head.last_hash))
+    return dataclasses.replace(report, key_id=head.key_id)
+
+
+def resign(rows: list[dict[str, Any]], key: AuditKey) -> str:
+    """Sign audit rows (dicts, in id order) again with ``key``; return the new last hash."""
+    prev = GENESIS_HASH
+    for row in rows:
+        entry = AuditEntry(row["action"], row["table_name"], row["record_id"], row["field"],
+                           row["old_value"], row["new_value"])  # fmt: skip
+        content = _chain_row(row["id"], row["at"], row["user"], row["reason"], entry)
+        row["prev_hash"], row["hash"] = prev, _digest([*content, prev], key)
+        prev = row["hash"]
+    return prev
 
 
 def _entry_of(row: Any) -> AuditEntry:
@@ -192,8 +279,9 @@ def write_pending(session: Session) -> int:
     entries = session.info.pop(PENDING, [])
     info = session.info
     return append_audit(
-        session.connection(), entries, user=info["user"], at=info["at"], reason=info.get("reason")
-    )
+        session.connection(), entries, user=info["user"], at=info["at"],
+        reason=info.get("reason"), key=info["audit_key"],
+    )  # fmt: skip
 
 
 def before_commit(session: Session) -> None:

@@ -8,9 +8,22 @@ import subprocess
 from pathlib import Path
 
 from pustula.errors import StoreError
+from pustula.store.audit_key import key_file_for
 from pustula.store.uow import Store
 
 __all__ = ["backup"]
+
+
+def _copy_key_beside(store: Store, out: Path) -> None:
+    """A key kept beside the database goes beside its backup too, so the copy verifies.
+
+    A key set in the environment stays where it is: the backup needs it, as the database
+    does.
+    """
+    beside = key_file_for(store.engine.url)
+    if beside is not None and store.audit_key.source == str(beside):
+        shutil.copyfile(beside, out.with_name(out.name + ".audit-key"))
+        out.with_name(out.name + ".audit-key").chmod(0o600)
 
 
 def backup(store: Store, target: str | Path) -> Path:
@@ -30,6 +43,7 @@ def backup(store: Store, target: str | Path) -> Path:
         with sqlite3.connect(url.database) as source, sqlite3.connect(out) as copy:
             source.backup(copy)
         copy.close()
+        _copy_key_beside(store, out)
         return out
     if shutil.which("pg_dump") is None:
         raise StoreError("pg_dump is not installed; install PostgreSQL's client tools")

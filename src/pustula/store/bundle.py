@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -35,9 +38,12 @@ from sqlalchemy import (
 )
 
 from pustula import __version__
-from pustula.errors import ImportBundleError
-from pustula.store.audit import AuditEntry, append_audit, now_iso
+from pustula.checks.values import check_date
+from pustula.errors import DataValidationError, ImportBundleError
+from pustula.store.audit import AuditEntry, append_audit, now_iso, resign, verify_chain
+from pustula.store.audit_key import MIN_KEY_BYTES, AuditKey
 from pustula.store.database import WRITE
+from pustula.store.integrity import reconcile
 from pustula.store.migrate import head_revision
 from pustula.store.models import Base, Study
 from pustula.store.uow import Store
@@ -75,12 +81,17 @@ def _cell(value: Any, column_type: Any) -> Any:
 
 
 def export_bundle(
-    store: Store, directory: str | Path, *, fmt: BundleFormat = "csv"
+    store: Store,
+    directory: str | Path,
+    *,
+    fmt: BundleFormat = "csv",
+    sign_key: bytes | None = None,
 ) -> ExportSummary:
     """Write every table of ``store`` (removed records included) to ``directory``.
 
     The tables are read from one snapshot, so the audit chain matches the data even while
-    others save.
+    others save. ``sign_key`` (at least 32 bytes, shared with whoever imports the bundle)
+    signs the manifest, and with it every file's checksum and row count.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -103,8 +114,11 @@ def export_bundle(
         "format": fmt,
         "synthetic": synthetic,
         "note": "SYNTHETIC illustrative data, not patient data" if synthetic else "",
+        "audit_key_id": store.audit_key.key_id,
         "tables": files,
     }
+    if sign_key is not None:
+        manifest["signature"] = _signature(manifest, _sign_key(sign_key))
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return ExportSummary(out, fmt, counts, synthetic)
 
@@ -129,6 +143,21 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def _sign_key(secret: bytes) -> bytes:
+    if len(secret) < MIN_KEY_BYTES:
+        raise ImportBundleError(
+            f"a bundle signing key needs at least {MIN_KEY_BYTES} bytes; got {len(secret)}",
+            file=MANIFEST,
+        )
+    return secret
+
+
+def _signature(manifest: Mapping[str, Any], secret: bytes) -> str:
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return hmac.new(secret, canonical, hashlib.sha256).hexdigest()
 
 
 # --- import ---------------------------------------------------------------------------
@@ -163,14 +192,22 @@ def _convert(raw: Any, column: Any) -> Any:
             raise ValueError(f"must be a whole number; got {raw!r}")
         return int(float(raw)) if isinstance(raw, str) else int(raw)
     if isinstance(kind, Float):
-        return float(raw)
+        if isinstance(raw, bool) or not math.isfinite(number := float(raw)):
+            raise ValueError(f"must be a finite number; got {raw!r}")
+        return number
     if isinstance(kind, Date):
-        return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+        day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+        try:
+            return check_date(day, field=column.name)
+        except DataValidationError as exc:
+            raise ValueError(exc.message.removeprefix(f"{column.name}: ")) from exc
     if isinstance(kind, JSON):
         return json.loads(raw)
     value = str(raw)
     if isinstance(kind, String) and kind.length is not None and len(value) > kind.length:
         raise ValueError(f"is longer than {kind.length} characters")
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
     return value
 
 
@@ -198,7 +235,14 @@ def _load_table(
             file=name,
         )
     rows: list[dict[str, Any]] = []
-    for number, raw in enumerate(_read(path, fmt), start=1):
+    try:
+        raws = list(_read(path, fmt))
+    except (ValueError, OSError, csv.Error) as exc:
+        raise ImportBundleError(
+            f"{name}: cannot be read as {fmt.upper()} ({type(exc).__name__}); export it again",
+            file=name,
+        ) from exc
+    for number, raw in enumerate(raws, start=1):
         unknown = set(raw) - set(table.columns.keys())
         if unknown:
             col = sorted(unknown)[0]
@@ -209,11 +253,17 @@ def _load_table(
         for column in table.columns:
             try:
                 row[column.name] = _convert(raw.get(column.name), column)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, OverflowError) as exc:
                 raise ImportBundleError(
                     f"{name} row {number}: column `{column.name}` {exc}", file=name, row=number
                 ) from exc
         rows.append(row)
+    if len(rows) != entry.get("rows"):
+        raise ImportBundleError(
+            f"{name}: holds {len(rows)} rows but the manifest says {entry.get('rows')} "
+            "(rows were added or removed)",
+            file=name,
+        )
     return rows
 
 
@@ -274,31 +324,71 @@ def _check_scores(rows: list[dict[str, Any]], name: str) -> None:
             )
 
 
-def _check_audit(log: list[dict[str, Any]], head: list[dict[str, Any]], name: str) -> None:
-    from pustula.store.audit import GENESIS_HASH, _chain_row, _digest
-
-    prev = GENESIS_HASH
-    for number, row in enumerate(log, start=1):
-        entry = AuditEntry(
-            row["action"], row["table_name"], row["record_id"], row["field"],
-            row["old_value"], row["new_value"],
-        )  # fmt: skip
-        content = _chain_row(row["id"], row["at"], row["user"], row["reason"], entry)
-        if (
-            row["id"] != number
-            or row["prev_hash"] != prev
-            or _digest([*content, prev]) != row["hash"]
-        ):
-            raise ImportBundleError(
-                f"{name} row {number}: the audit chain does not verify here", file=name, row=number
-            )
-        prev = row["hash"]
-    if len(head) != 1 or head[0]["last_id"] != len(log) or head[0]["last_hash"] != prev:
-        raise ImportBundleError("audit_head: does not match the last audit row", file="audit_head")
+def _audit_rows(log: list[dict[str, Any]]) -> list[SimpleNamespace]:
+    return [SimpleNamespace(**row) for row in log]
 
 
-def import_bundle(store: Store, directory: str | Path, *, user: str, reason: str) -> dict[str, int]:
+def _check_audit(
+    data: Mapping[str, list[dict[str, Any]]], manifest: Mapping[str, Any], key: AuditKey
+) -> bool:
+    """The bundle's chain, and its tables against its own audit trail.
+
+    Returns whether the chain's signatures were checked: they can be only when the bundle
+    was written with this database's audit key (a backup restored where it was made).
+    """
+    log, head, name = data["audit_log"], data["audit_head"], manifest["tables"]["audit_log"]["file"]
+    if len(head) != 1:
+        raise ImportBundleError("audit_head: must hold exactly one row", file="audit_head")
+    same_key = manifest.get("audit_key_id") == key.key_id
+    report = verify_chain(
+        _audit_rows(log), key, head=(head[0]["last_id"], head[0]["last_hash"]),
+        links_only=not same_key,
+    )  # fmt: skip
+    if not report.ok:
+        where = name if report.row is None else f"{name} row {report.row}"
+        raise ImportBundleError(
+            f"{where}: the audit chain does not verify here ({report.problem})",
+            file=name,
+            row=report.row,
+        )
+    problems = reconcile({t: data[t] for t in data if t != "audit_log"}, _audit_rows(log))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ImportBundleError(
+            f"the bundle's data do not match its own audit trail: {problems[0]}{more}", file=name
+        )
+    return same_key
+
+
+def _check_signature(manifest: Mapping[str, Any], verify_key: bytes | None) -> None:
+    if verify_key is None:
+        return
+    given = manifest.get("signature")
+    if not isinstance(given, str) or not hmac.compare_digest(
+        given, _signature(manifest, _sign_key(verify_key))
+    ):
+        raise ImportBundleError(
+            f"{MANIFEST}: the bundle's signature does not verify with the key given; it was "
+            "not signed with it, or something in it changed",
+            file=MANIFEST,
+        )
+
+
+def import_bundle(
+    store: Store,
+    directory: str | Path,
+    *,
+    user: str,
+    reason: str,
+    verify_key: bytes | None = None,
+    action: str = "import",
+) -> dict[str, int]:
     """Import a bundle written by :func:`export_bundle` into an empty store.
+
+    Every file must match its checksum and row count; the chain must link up (and verify
+    with the audit key when the bundle was written with this database's key); every table
+    must equal what the bundle's own audit trail replays to. ``verify_key`` also requires a
+    valid signature. The imported trail is then signed with this database's key.
 
     Raises
     ------
@@ -307,10 +397,8 @@ def import_bundle(store: Store, directory: str | Path, *, user: str, reason: str
         or a row is bad: nothing is written, and the message names file, row and reason.
     """
     source = Path(directory)
-    try:
-        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ImportBundleError(f"{MANIFEST}: cannot be read ({exc})", file=MANIFEST) from exc
+    manifest = _read_manifest(source)
+    _check_signature(manifest, verify_key)
     if manifest.get("schema_revision") != head_revision():
         raise ImportBundleError(
             f"{MANIFEST}: the bundle has schema {manifest.get('schema_revision')}, this Pustula "
@@ -328,7 +416,11 @@ def import_bundle(store: Store, directory: str | Path, *, user: str, reason: str
         _check_keys(table, rows, ids, entry["file"])
         data[table.name] = rows
     _check_scores(data["assessment"], manifest["tables"]["assessment"]["file"])
-    _check_audit(data["audit_log"], data["audit_head"], manifest["tables"]["audit_log"]["file"])
+    key = store.audit_key
+    if not _check_audit(data, manifest, key):
+        last = resign(data["audit_log"], key)
+        data["audit_head"][0].update(last_hash=last)
+    data["audit_head"][0]["key_id"] = key.key_id
     with (
         store.engine.connect().execution_options(**{WRITE: True}) as connection,
         connection.begin(),
@@ -341,10 +433,33 @@ def import_bundle(store: Store, directory: str | Path, *, user: str, reason: str
         _reset_sequences(connection)
         summary = {name: len(rows) for name, rows in data.items()}
         entry = AuditEntry(
-            "import", "*", None, None, None, json.dumps({"bundle": source.name, "rows": summary})
+            action, "*", None, None, None, json.dumps({"bundle": source.name, "rows": summary})
         )
-        append_audit(connection, [entry], user=user, at=now_iso(), reason=reason)
+        append_audit(connection, [entry], user=user, at=now_iso(), reason=reason, key=key)
     return summary
+
+
+def _read_manifest(source: Path) -> dict[str, Any]:
+    """The manifest, checked for the shape import relies on before anything else."""
+    try:
+        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImportBundleError(f"{MANIFEST}: cannot be read as JSON text", file=MANIFEST) from exc
+    tables = manifest.get("tables") if isinstance(manifest, dict) else None
+    if not isinstance(tables, dict) or not all(
+        isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("rows"), int)
+        for e in tables.values()
+    ):
+        raise ImportBundleError(
+            f"{MANIFEST}: `tables` must map each table to its file, row count and checksum",
+            file=MANIFEST,
+        )
+    if manifest.get("format", "csv") not in ("csv", "parquet"):
+        raise ImportBundleError(
+            f"{MANIFEST}: format must be csv or parquet; got {manifest.get('format')!r}",
+            file=MANIFEST,
+        )
+    return dict(manifest)
 
 
 def _require_empty(connection: Connection) -> None:

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, func, select
 
@@ -234,6 +235,15 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Dates as datetime64 in seconds, which holds every year from 1 to 9999.
+
+    pandas' default nanoseconds end in 2262, so one mistyped 9999-12-31 in an old database
+    would make every analysis of the study fail; in seconds it is just a wrong date.
+    """
     for column in columns:
-        frame[column] = pd.to_datetime(frame[column])
+        days = np.array(
+            [np.datetime64("NaT") if pd.isna(v) else np.datetime64(v, "D") for v in frame[column]],
+            dtype="datetime64[D]",
+        )
+        frame[column] = pd.Series(days.astype("datetime64[s]"), index=frame.index)
     return frame

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -15,15 +17,19 @@ __all__ = ["current_revision", "downgrade", "head_revision", "upgrade"]
 _SCRIPTS = Path(__file__).with_name("migrations")
 
 
-def _config(engine: Engine) -> Config:
+def _config(engine: Engine, audit_key: Callable[[], Any] | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_SCRIPTS))
     config.attributes["engine"] = engine
+    # a migration that re-signs the audit chain asks for the key only if it has rows to sign
+    config.attributes["audit_key"] = audit_key
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(_config(engine), revision)
+def upgrade(
+    engine: Engine, revision: str = "head", *, audit_key: Callable[[], Any] | None = None
+) -> None:
+    command.upgrade(_config(engine, audit_key), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

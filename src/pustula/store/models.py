@@ -269,6 +269,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    #: Fingerprint of the key the chain is signed with (None: an empty or legacy chain).
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class User(Record):

@@ -29,6 +29,7 @@ from pustula.store.models import (
 )
 from pustula.store.snapshot import Snapshot, subject_records
 from pustula.store.study import protocol_from_text, protocol_of
+from pustula.store.uow import MAX_ID
 
 __all__ = [
     "RequestScope",
@@ -278,6 +279,8 @@ _SUBJECT_COLUMN: dict[str, type[Record]] = {
 
 def site_of_record(session: Session, table: str, record_id: int) -> tuple[str, str]:
     """(site code, subject code) of a subject's record, for access checks on its history."""
+    if not 0 < record_id <= MAX_ID:
+        raise RecordNotFoundError(f"{table} {record_id} does not exist")
     subject_id: int | None
     if table == "subject":
         subject_id = record_id

@@ -16,6 +16,7 @@ from pustula.checks import (
     evaluate_lab_alerts,
     is_treatment_emergent,
 )
+from pustula.checks.values import check_date, check_interval, check_text
 from pustula.errors import DataValidationError
 from pustula.store.models import (
     AdverseEvent,
@@ -53,6 +54,11 @@ def add_exposure(
 def add_interruption(
     tx: Transaction, exposure: Exposure, *, start_date: date, end_date: date | None, cause: str
 ) -> ExposureInterruption:
+    check_date(start_date, field="start_date")
+    if end_date is not None:
+        check_date(end_date, field="end_date")
+    check_interval(start_date, end_date)
+    check_text(cause, field="cause", max_length=500, multiline=True)
     row = ExposureInterruption(
         exposure_id=exposure.id, start_date=start_date, end_date=end_date, cause=cause
     )

@@ -7,10 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
+from pustula.checks.values import (
+    check_date,
+    check_interval,
+    check_lab_value,
+    check_text,
+    check_unique,
+)
 from pustula.errors import DataValidationError
 
 __all__ = [
@@ -37,90 +53,157 @@ COMORBIDITIES = (
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _date_gate(value: date, info: ValidationInfo) -> date:
+    return check_date(value, field=info.field_name or "date")
+
+
+def _text(max_length: int, *, multiline: bool = False) -> Any:
+    def gate(value: str, info: ValidationInfo) -> str:
+        return check_text(
+            value, field=info.field_name or "text", max_length=max_length, multiline=multiline
+        )
+
+    return AfterValidator(gate)
+
+
+#: A date of something that happened (or is planned within a year): the gate's window.
+Day = Annotated[date, AfterValidator(_date_gate)]
+#: A number: finite (the model refuses NaN and infinity), never a boolean.
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Whole = Annotated[int, BeforeValidator(_no_bool)]
+Name = Annotated[str, Field(min_length=1), _text(100)]
+Term = Annotated[str, Field(min_length=1), _text(200)]
+Code = Annotated[str, _text(40)]
 
 
 class BaselineIn(_In):
-    age: int = Field(ge=0, le=120)
+    age: Whole = Field(ge=0, le=120)
     sex: Literal["female", "male", "other", "unknown"]
-    disease_duration_months: float = Field(ge=0, le=1200)
+    disease_duration_months: Number = Field(ge=0, le=1200)
     eraspen_ppp: bool
     smoking: Smoking
-    pack_years: float | None = Field(default=None, ge=0, le=200)
+    pack_years: Number | None = Field(default=None, ge=0, le=200)
     triggers: list[Literal[TRIGGERS]] = []  # type: ignore[valid-type]
     comorbidities: list[Literal[COMORBIDITIES]] = []  # type: ignore[valid-type]
-    screening: dict[str, Any] = {}
+    screening: dict[str, Literal["negative", "positive", "indeterminate", "not_done"]] = {}
 
     @model_validator(mode="after")
-    def _pack_years_need_smoking(self) -> BaselineIn:
+    def _consistent(self) -> BaselineIn:
         if self.pack_years and self.smoking == "never":
             raise ValueError("pack_years are given for a subject who never smoked")
+        check_unique(self.triggers, field="triggers")
+        check_unique(self.comorbidities, field="comorbidities")
         return self
 
 
 class PriorTherapyIn(_In):
     category: Literal["topical", "phototherapy", "systemic", "biologic"]
-    drug: str = Field(min_length=1, max_length=100)
+    drug: Name
     response: Literal["none", "partial", "intolerant", "good", "unknown"]
 
 
 class ExposureIn(_In):
-    drug: str = Field(min_length=1, max_length=100)
-    dose: float = Field(gt=0)
-    unit: str = Field(min_length=1, max_length=20)
-    frequency: str = Field(min_length=1, max_length=40)
-    start_date: date
-    end_date: date | None = None
+    drug: Name
+    dose: Number = Field(gt=0, le=100_000)
+    unit: Annotated[str, Field(min_length=1), _text(20)]
+    frequency: Annotated[str, Field(min_length=1), _text(40)]
+    start_date: Day
+    end_date: Day | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> ExposureIn:
-        if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+        check_interval(self.start_date, self.end_date)
         return self
 
 
 class AdverseEventIn(_In):
-    term: str = Field(min_length=1, max_length=200)
-    meddra_pt_code: str | None = None
-    meddra_pt: str | None = None
-    meddra_soc_code: str | None = None
-    meddra_soc: str | None = None
-    start_date: date
-    end_date: date | None = None
-    grade: int
+    term: Term
+    meddra_pt_code: Code | None = None
+    meddra_pt: Term | None = None
+    meddra_soc_code: Code | None = None
+    meddra_soc: Term | None = None
+    start_date: Day
+    end_date: Day | None = None
+    grade: Whole
     serious: bool = False
-    serious_criteria: list[str] = []
-    relatedness: str
-    action_taken: str = "none"
-    outcome: str
+    serious_criteria: list[Annotated[str, _text(40)]] = []
+    relatedness: Annotated[str, _text(40)]
+    action_taken: Annotated[str, _text(40)] = "none"
+    outcome: Annotated[str, _text(40)]
     worsened_on_treatment: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AdverseEventIn:
+        check_interval(self.start_date, self.end_date)
+        check_unique(self.serious_criteria, field="serious_criteria")
+        return self
 
 
 class LabIn(_In):
-    test: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
-    value: float
-    unit: str = Field(min_length=1, max_length=20)
-    lower_limit: float | None = None
-    upper_limit: float | None = None
-    sample_date: date
+    test: Annotated[str, Field(min_length=1), _text(40)]
+    value: Number
+    unit: Annotated[str, Field(min_length=1), _text(20)]
+    lower_limit: Number | None = None
+    upper_limit: Number | None = None
+    sample_date: Day
+
+    @model_validator(mode="after")
+    def _plausible(self) -> LabIn:
+        check_lab_value(self.test, self.unit, self.value)
+        for name in ("lower_limit", "upper_limit"):
+            limit = getattr(self, name)
+            if limit is not None:
+                check_lab_value(self.test, self.unit, limit, field=name)
+        low, high = self.lower_limit, self.upper_limit
+        if low is not None and high is not None and low > high:
+            raise DataValidationError(
+                "upper_limit: the upper limit of normal is below the lower limit",
+                field="upper_limit",
+            )
+        return self
 
 
 class ConMedIn(_In):
-    drug: str = Field(min_length=1, max_length=100)
-    indication: str = Field(min_length=1, max_length=200)
-    dose: str = ""
-    start_date: date | None = None
-    end_date: date | None = None
+    drug: Name
+    indication: Term
+    dose: Annotated[str, _text(100)] = ""
+    start_date: Day | None = None
+    end_date: Day | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ConMedIn:
+        check_interval(self.start_date, self.end_date)
+        return self
 
 
 def parse_input(model: type[M], data: Mapping[str, Any] | M) -> M:
-    """Validate ``data`` into ``model`` or raise one :class:`DataValidationError`."""
+    """Validate ``data`` into ``model`` or raise one :class:`DataValidationError`.
+
+    The error's message names the first field that is wrong; ``errors`` holds every
+    field's message, so that a form can show them all at once.
+    """
     if isinstance(data, model):
         return data
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or model.__name__
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise DataValidationError(f"{where}: {first['msg']}{more}", field=where) from exc
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or model.__name__
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, DataValidationError):
+                where, text = cause.field or where, cause.message
+            else:
+                text = f"{where}: {error['msg'].removeprefix('Value error, ')}"
+            errors.setdefault(where, text)
+        first = next(iter(errors))
+        raise DataValidationError(errors[first], field=first, errors=errors) from exc

@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pustula.checks.values import check_date, check_lab_value, check_number
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import EligibilityResult, Protocol, evaluate_eligibility, parse_protocol
 from pustula.protocol.model import Refractory
@@ -154,6 +155,20 @@ class Enrolment:
         return self.subject.status == "enrolled"
 
 
+def _screening_labs(protocol: Protocol, labs: Mapping[str, Any]) -> dict[str, Any]:
+    """Screening labs pass the gate in the unit the protocol's rules use for the test."""
+    checked = {}
+    for test, value in labs.items():
+        unit = next((r.unit for r in protocol.lab_rules if r.test == test), None)
+        field = f"labs.{test}"
+        if unit is None:
+            check_number(value, field=field)
+        else:
+            check_lab_value(test, unit, value, field=field)
+        checked[test] = value
+    return checked
+
+
 def enrol_subject(
     tx: Transaction,
     study: Study,
@@ -179,16 +194,17 @@ def enrol_subject(
     site_row = session.scalar(select(Site).where(Site.study_id == study.id, Site.code == site))
     if site_row is None:
         raise RecordNotFoundError(f"site {site} is not a site of study {study.code}")
+    check_date(screened_on, field="screened_on")
     base = parse_input(BaselineIn, baseline)
     priors = [parse_input(PriorTherapyIn, p) for p in prior_therapies]
+    protocol = protocol_of(study)
+    labs = _screening_labs(protocol, screening_labs or {})
     if session.scalar(select(Subject.id).where(Subject.study_id == study.id, Subject.code == code)):
         raise DataValidationError(
             f"subject {code} already exists in study {study.code}", field="code"
         )
-    protocol = protocol_of(study)
     result = evaluate_eligibility(
-        protocol,
-        eligibility_data(base, priors, screening_labs or {}, refractory=protocol.refractory),
+        protocol, eligibility_data(base, priors, labs, refractory=protocol.refractory)
     )
     subject = Subject(
         study_id=study.id,

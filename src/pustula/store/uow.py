@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from pustula.checks.values import check_text
 from pustula.errors import ConflictError, DataValidationError, RecordNotFoundError, StoreError
 from pustula.settings import get_settings
 from pustula.store import audit
+from pustula.store.audit_key import AuditKey, resolve_audit_key
 from pustula.store.database import WRITE, is_sqlite, make_engine
 from pustula.store.models import Record
 
 __all__ = ["AuditedSession", "Store", "Transaction", "get_record", "remove", "update_record"]
 
 R = TypeVar("R", bound=Record)
+log = logging.getLogger(__name__)
 
 
 class AuditedSession(Session):
@@ -56,9 +60,17 @@ class Store:
     ...     pass
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, audit_key: AuditKey | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=AuditedSession, expire_on_commit=False)
+        self._audit_key = audit_key
+
+    @property
+    def audit_key(self) -> AuditKey:
+        """The key the audit chain is signed with (:mod:`pustula.store.audit_key`)."""
+        if self._audit_key is None:
+            self._audit_key = resolve_audit_key(self.engine.url)
+        return self._audit_key
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -72,7 +84,7 @@ class Store:
         """Create or migrate the schema to the newest revision (Alembic)."""
         from pustula.store.migrate import upgrade
 
-        upgrade(self.engine)
+        upgrade(self.engine, audit_key=lambda: self.audit_key)
 
     @contextmanager
     def transaction(self, *, user: str, reason: str | None = None) -> Iterator[Transaction]:
@@ -87,7 +99,10 @@ class Store:
         """
         if not user.strip():
             raise StoreError("every save needs a user to record in the audit trail")
-        info = {"user": user, "reason": reason, "at": audit.now_iso()}
+        check_text(user, field="user", max_length=80)
+        if reason is not None:
+            check_text(reason, field="reason", max_length=2000, multiline=True)
+        info = {"user": user, "reason": reason, "at": audit.now_iso(), "audit_key": self.audit_key}
         session = self._sessions(info=info)
         tx = Transaction(session, user, reason)
         try:
@@ -102,9 +117,14 @@ class Store:
                 f"{what} was changed by someone else while you edited it; reload and save again"
             ) from exc
         except IntegrityError as exc:
-            raise DataValidationError(f"the database refused the save: {exc.orig}") from exc
-        except OperationalError as exc:
-            raise StoreError(f"the database could not complete the save: {exc.orig}") from exc
+            raise DataValidationError(_refusal(exc)) from exc
+        except (OperationalError, DataError) as exc:
+            # the driver's text can quote the values saved: log the kind, show plain words
+            log.warning("save refused by the database: %s", type(exc.orig).__name__)
+            raise StoreError(
+                "the database could not complete the save; nothing was saved. Try again, "
+                "and tell the study's data manager if it happens again"
+            ) from exc
         finally:
             session.close()
 
@@ -165,8 +185,30 @@ class Store:
         self.engine.dispose()
 
 
+#: Record ids are 64-bit integers; a larger number in a path is simply not a record.
+MAX_ID = 2**63 - 1
+
+
+def _refusal(exc: IntegrityError) -> str:
+    """The database's refusal in plain words; its own text (which quotes values) is logged
+    by kind only, never shown."""
+    text = str(exc.orig).lower()
+    log.warning("save refused by a database constraint: %s", type(exc.orig).__name__)
+    if "not null" in text or "null value" in text:
+        reason = "a required value is missing"
+    elif "unique" in text or "duplicate" in text:
+        reason = "the same record already exists"
+    elif "foreign key" in text:
+        reason = "it refers to a record that does not exist"
+    else:
+        reason = "a value is not allowed"
+    return f"the database refused the save because {reason}; nothing was saved"
+
+
 def get_record(session: Session, model: type[R], record_id: int) -> R:
     """Load one record that has not been removed, or raise :class:`RecordNotFoundError`."""
+    if isinstance(record_id, bool) or not 0 < record_id <= MAX_ID:
+        raise RecordNotFoundError(f"{model.__tablename__} {record_id} does not exist")
     obj = session.get(model, record_id)
     if obj is None or obj.deleted_at is not None:
         raise RecordNotFoundError(f"{model.__tablename__} {record_id} does not exist")

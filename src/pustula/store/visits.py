@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from pustula.checks.values import check_date, check_text
 from pustula.errors import DataValidationError
 from pustula.protocol import Protocol, study_day, window_status
 from pustula.scoring import ScoreResult, get_instrument
@@ -149,6 +150,9 @@ def record_visit(
         raise DataValidationError(
             "visit_date: a visit that took place needs its date", field="visit_date"
         )
+    if visit_date is not None:
+        check_date(visit_date, field="visit_date")
+    check_text(notes, field="notes", max_length=2000, multiline=True)
     recorded, first_dose, baseline_date = _visit_facts(
         session, subject.id, visit_code, protocol.baseline_visit.code
     )
@@ -228,6 +232,10 @@ def update_visit(
         field = sorted(unknown)[0]
         raise DataValidationError(f"{field}: a visit's {field} cannot be edited", field=field)
     merged = dict(changes)
+    if changes.get("visit_date") is not None:
+        check_date(changes["visit_date"], field="visit_date")
+    if "notes" in changes:
+        check_text(str(changes["notes"]), field="notes", max_length=2000, multiline=True)
     if "visit_date" in changes:
         subject = tx.session.get_one(Subject, visit.subject_id)
         merged |= _timing(tx.session, study, subject, visit.visit_code, changes["visit_date"])

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
 
 from pustula.analysis.endpoints import EndpointResult
@@ -59,7 +59,9 @@ from pustula.web.views import report_for
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])
 
 InstrumentName = Literal["pppasi", "pga", "pga_composite", "dlqi", "pain_nrs", "itch_nrs"]
-Items = dict[str, int | float | str | None]
+#: Item values as sent: booleans stay booleans, so that scoring refuses them by name
+#: instead of pydantic turning ``true`` into 1.
+Items = dict[str, StrictBool | StrictInt | StrictFloat | StrictStr | None]
 
 
 class Me(BaseModel):

@@ -25,7 +25,7 @@ from pustula.settings import Settings, get_settings
 from pustula.store import Store, get_study
 from pustula.web import api, auth, pages
 from pustula.web.deps import AuthRequired
-from pustula.web.middleware import LONG_READ_SLOTS, SavesFirst, SecurityHeaders
+from pustula.web.middleware import LONG_READ_SLOTS, BodyLimit, SavesFirst, SecurityHeaders
 from pustula.web.render import render
 from pustula.web.security import LoginLimiter
 
@@ -87,6 +87,7 @@ def create_app(
         SavesFirst, read_slots=settings.web_threads, long_paths=_long_read_paths(*routers)
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
     _handlers(app)
     return app
 

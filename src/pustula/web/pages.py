@@ -373,7 +373,7 @@ def audit_trail(request: Request, table: str | None = None) -> Response:
     store = get_store(request)
     with store.snapshot_connection() as connection:
         rows = audit_history(connection, table=table or None, last=500)
-        report = verify_audit(connection)
+        report = verify_audit(connection, store.audit_key)
     return render(
         request,
         "history.html",

@@ -1,0 +1,210 @@
+"""Integrity you can prove: the tables replayed from the audit trail, and an anchor.
+
+The hash chain (:mod:`pustula.store.audit`) proves the audit trail was not changed. This
+module proves the *data* were not changed behind its back: replaying every insert, update
+and removal of the trail gives each record's last audited state, and every live row must
+equal it; every row must have its insert, and every audited record must still exist.
+``UPDATE assessment SET total = 0`` or ``DELETE FROM adverse_event`` made directly in the
+database fails this, whoever made it.
+
+An anchor is the chain's head (last id and hash) written to a file kept elsewhere. The
+chain must still hold that row with that hash, so a log rewritten or truncated by someone
+who holds the database *and* the key is found too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from pustula.errors import AuditError
+from pustula.store.audit import _BOOKKEEPING, AuditReport, audit_value, verify_audit
+from pustula.store.models import AuditLog, Base, Record
+from pustula.store.uow import Store
+
+__all__ = [
+    "MAX_LISTED",
+    "AuditedTable",
+    "audited_tables",
+    "read_anchor",
+    "reconcile",
+    "verify_store",
+    "write_anchor",
+]
+
+#: Problems listed by name; more are counted.
+MAX_LISTED = 20
+#: Accounts never travel in a bundle, so an import ends what the trail knows of them.
+NOT_IMPORTED = frozenset({"app_user"})
+
+
+@dataclass(frozen=True)
+class AuditedTable:
+    name: str
+    columns: tuple[str, ...]
+    redacted: frozenset[str]
+
+
+def audited_tables() -> dict[str, AuditedTable]:
+    """Every table of audited records, with the columns the audit trail holds."""
+    tables = {}
+    for mapper in Base.registry.mappers:
+        model = mapper.class_
+        if not issubclass(model, Record):
+            continue
+        columns = tuple(a.key for a in mapper.column_attrs if a.key not in _BOOKKEEPING)
+        tables[model.__tablename__] = AuditedTable(
+            model.__tablename__, columns, frozenset(model.audit_redacted)
+        )
+    return tables
+
+
+def _normal(value: Any) -> Any:
+    """A value as the audit trail would hold it, parsed back, so both sides compare alike."""
+    text = audit_value(value)
+    return None if text is None else json.loads(text)
+
+
+def _replay(audit_rows: Iterable[Any]) -> tuple[dict[tuple[str, int], dict[str, Any]], list[str]]:
+    state: dict[tuple[str, int], dict[str, Any]] = {}
+    problems: list[str] = []
+    for row in audit_rows:
+        if row.action == "import":
+            for key in [k for k in state if k[0] in NOT_IMPORTED]:
+                del state[key]
+            continue
+        if row.record_id is None:
+            continue
+        key = (row.table_name, row.record_id)
+        if row.action == "insert":
+            if key in state:
+                problems.append(f"{row.table_name} {row.record_id} is inserted twice in the trail")
+            state[key] = json.loads(row.new_value) if row.new_value else {}
+        elif key not in state:
+            problems.append(
+                f"audit row {row.id} changes {row.table_name} {row.record_id}, which has no insert"
+            )
+        elif row.field is not None:
+            state[key][row.field] = None if row.new_value is None else json.loads(row.new_value)
+    return state, problems
+
+
+def reconcile(
+    tables: Mapping[str, Iterable[Mapping[str, Any]]], audit_rows: Iterable[Any]
+) -> list[str]:
+    """Compare every audited table's rows with the state the audit trail replays to.
+
+    ``tables`` maps a table name to its rows (mappings of column to value); tables left
+    out are not compared. Returns the problems found, each naming table, record and field.
+    """
+    state, problems = _replay(audit_rows)
+    audited = audited_tables()
+    for name, rows in tables.items():
+        info = audited.get(name)
+        if info is None:
+            continue
+        seen = set()
+        for row in rows:
+            key = (name, int(row["id"]))
+            seen.add(key)
+            expected = state.get(key)
+            if expected is None:
+                problems.append(f"{name} {row['id']} has no insert in the audit trail")
+                continue
+            problems.extend(_differences(info, row, expected))
+        problems.extend(
+            f"{name} {record_id} is in the audit trail but missing from the table (deleted)"
+            for table, record_id in sorted(state)
+            if table == name and (table, record_id) not in seen
+        )
+    return problems
+
+
+def _differences(
+    info: AuditedTable, row: Mapping[str, Any], expected: Mapping[str, Any]
+) -> Iterator[str]:
+    for column in info.columns:
+        if column in info.redacted or column not in expected:
+            continue
+        actual, audited = _normal(row.get(column)), expected[column]
+        if actual != audited:
+            yield (
+                f"{info.name} {row['id']}: {column} is {_shown(actual)} in the table but "
+                f"{_shown(audited)} in the audit trail"
+            )
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _database_tables(connection: Connection) -> dict[str, list[Mapping[str, Any]]]:
+    tables: dict[str, list[Mapping[str, Any]]] = {}
+    for name in audited_tables():
+        table = Base.metadata.tables[name]
+        query = select(table).order_by(table.c.id)
+        tables[name] = [dict(row._mapping) for row in connection.execute(query)]
+    return tables
+
+
+def verify_store(store: Store, *, anchor: Path | None = None) -> AuditReport:
+    """The chain with the key, every table against the trail, and the anchor if given."""
+    with store.snapshot_connection() as connection:
+        report = verify_audit(connection, store.audit_key)
+        problems = list(report.problems)
+        if report.ok:
+            rows = connection.execute(select(AuditLog).order_by(AuditLog.id)).all()
+            problems += reconcile(_database_tables(connection), rows)
+            if anchor is not None:
+                problems += _check_anchor(connection, read_anchor(anchor))
+    if len(problems) > MAX_LISTED:
+        problems = [*problems[:MAX_LISTED], f"and {len(problems) - MAX_LISTED} more"]
+    return AuditReport(report.entries, report.last_hash, tuple(problems), report.key_id)
+
+
+def write_anchor(store: Store, path: Path) -> dict[str, Any]:
+    """Write the chain's head to ``path`` (keep it away from the database)."""
+    with store.snapshot_connection() as connection:
+        report = verify_audit(connection, store.audit_key)
+    if not report.ok:
+        raise AuditError(
+            f"the audit trail does not verify, so it is not anchored: {report.problem}"
+        )
+    anchor = {
+        "database": store.url,
+        "last_id": report.entries,
+        "last_hash": report.last_hash,
+        "key_id": report.key_id,
+        "anchored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    path.write_text(json.dumps(anchor, indent=2) + "\n", encoding="utf-8")
+    return anchor
+
+
+def read_anchor(path: Path) -> dict[str, Any]:
+    try:
+        anchor = json.loads(path.read_text(encoding="utf-8"))
+        int(anchor["last_id"])
+        str(anchor["last_hash"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AuditError(f"the anchor file {path} cannot be read as an anchor") from exc
+    return dict(anchor)
+
+
+def _check_anchor(connection: Connection, anchor: Mapping[str, Any]) -> list[str]:
+    last_id = int(anchor["last_id"])
+    if last_id == 0:
+        return []
+    found = connection.scalar(select(AuditLog.hash).where(AuditLog.id == last_id))
+    if found is None:
+        return [f"the anchored audit row {last_id} is gone: the trail was truncated"]
+    if found != anchor["last_hash"]:
+        return [f"audit row {last_id} differs from the anchor: the trail was rewritten"]
+    return []
