@@ -148,3 +148,118 @@ def test_import_only_into_an_empty_store(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportBundleError, match="the target database is not empty"):
         import_bundle(store, bundle, user="u", reason="r")
     assert audit_count(store) == before
+
+
+# --- altered bundles whose checksums were recomputed ------------------------------------------
+
+
+def _rewrite(bundle: Path, table: str, edit: object) -> None:
+    """Apply ``edit`` to a table's rows and recompute its checksum and row count."""
+    path = bundle / f"{table}.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows = edit(rows)  # type: ignore[operator]
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["tables"][table]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest["tables"][table]["rows"] = len(rows) - 1
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _set(column: str, value: str, row: int = 1) -> object:
+    def edit(rows: list[list[str]]) -> list[list[str]]:
+        rows[row][rows[0].index(column)] = value
+        return rows
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("table", "edit", "found"),
+    [
+        (
+            "assessment",
+            lambda rows: rows[:4] + rows[5:],
+            "assessment 4 is in the audit trail but missing",
+        ),
+        ("lab", lambda rows: rows[:10], "is in the audit trail but missing from the table"),
+        ("lab", _set("value", "99999.0"), "lab 1: value is 99999.0 in the table but"),
+        ("adverse_event", _set("grade", "1", 5), "adverse_event 5: grade is 1 in the table but 2"),
+    ],
+)
+def test_an_altered_bundle_is_refused_against_its_own_trail(
+    store: Store, tmp_path: Path, table: str, edit: object, found: str
+) -> None:
+    bundle = _bundle(tmp_path)
+    _rewrite(bundle, table, edit)
+    with pytest.raises(
+        ImportBundleError, match="the bundle's data do not match its own audit trail"
+    ) as caught:
+        import_bundle(store, bundle, user="u", reason="r")
+    assert found in str(caught.value)
+    assert audit_count(store) == 0
+
+
+def test_a_row_count_that_disagrees_with_the_manifest_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    bundle = _bundle(tmp_path)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["tables"]["lab"]["rows"] += 1
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(
+        ImportBundleError, match=r"lab\.csv: holds 72 rows but the manifest says 73"
+    ):
+        import_bundle(store, bundle, user="u", reason="r")
+
+
+def test_a_signed_bundle_verifies_and_an_altered_one_does_not(store: Store, tmp_path: Path) -> None:
+    source = Store.open(f"sqlite:///{tmp_path / 'source.sqlite3'}")
+    source.create_schema()
+    create_demo_study(source)
+    key = b"shared-bundle-key-" + b"9" * 32
+    export_bundle(source, tmp_path / "signed", sign_key=key)
+    with pytest.raises(ImportBundleError, match="signature does not verify"):
+        import_bundle(store, tmp_path / "signed", user="u", reason="r", verify_key=b"k" * 40)
+    _rewrite(tmp_path / "signed", "lab", _set("value", "1850.0", 1))  # checksum recomputed
+    with pytest.raises(ImportBundleError, match="signature does not verify"):
+        import_bundle(store, tmp_path / "signed", user="u", reason="r", verify_key=key)
+    export_bundle(source, tmp_path / "again", sign_key=key)
+    assert import_bundle(store, tmp_path / "again", user="u", reason="r", verify_key=key)
+
+
+def test_a_bundle_from_another_installation_is_signed_again_with_this_key(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUSTULA_AUDIT_KEY", "the-other-installation-" + "5" * 40)
+    source = Store.open(f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    source.create_schema()
+    create_demo_study(source)
+    export_bundle(source, tmp_path / "bundle")
+    monkeypatch.undo()
+    import_bundle(store, tmp_path / "bundle", user="u", reason="moved here")
+    from pustula.store import verify_store
+
+    assert verify_store(store).ok
+
+
+def test_restore_verifies_a_sqlite_backup_before_writing(store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from pustula.errors import AuditError
+    from pustula.store import backup, restore, verify_store
+
+    source = Store.open(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    source.create_schema()
+    create_demo_study(source)
+    good = backup(source, tmp_path / "good.sqlite3")
+    with source.engine.begin() as connection:
+        connection.execute(text("UPDATE lab SET value = 1 WHERE id = 2"))
+    bad = backup(source, tmp_path / "bad.sqlite3")
+    with pytest.raises(AuditError, match="the backup does not verify, so nothing was restored"):
+        restore(store, bad, user="u", reason="disk failure")
+    assert audit_count(store) == 0
+    rows = restore(store, good, user="u", reason="disk failure")
+    assert rows["lab"] == 72
+    assert verify_store(store).ok

@@ -16,7 +16,7 @@ from pustula.cli import report as report_commands
 from pustula.cli import score as score_commands
 from pustula.cli import serve as serve_commands
 from pustula.cli import study as study_commands
-from pustula.cli._common import fail_on_pustula_error
+from pustula.cli._common import fail_on_pustula_error, fail_on_unexpected
 from pustula.errors import PustulaError
 
 __all__ = ["app", "main"]
@@ -52,8 +52,10 @@ serve_commands.register(app)
 
 
 def main() -> None:
-    """Entry point of the ``pustula`` script."""
+    """Entry point of the ``pustula`` script: whatever happens, one line, never a traceback."""
     try:
         app()
-    except PustulaError as exc:  # pragma: no cover - each command handles its own
+    except PustulaError as exc:  # each command handles its own; this is the last net
         sys.exit(fail_on_pustula_error(exc))
+    except Exception as exc:  # the top-level handler: never a traceback
+        sys.exit(fail_on_unexpected(exc))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -20,12 +22,14 @@ __all__ = [
     "cli_user",
     "echo_json",
     "fail_on_pustula_error",
+    "fail_on_unexpected",
     "handles_errors",
     "open_store",
     "read_data",
 ]
 
 P = ParamSpec("P")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -40,8 +44,32 @@ def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
+#: Exit statuses: 1 for an error the command explains, 3 for one it did not expect.
+EXIT_ERROR, EXIT_INTERNAL = 1, 3
+
+
+def fail_on_unexpected(exc: BaseException) -> int:
+    """One line for an error no command anticipated; the traceback only on request."""
+    if os.environ.get("PUSTULA_DEBUG") == "1":
+        raise exc
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        typer.echo(f"error [os_error]: {exc.strerror or type(exc).__name__}{where}", err=True)
+        return EXIT_ERROR
+    log.debug("unexpected error in a command", exc_info=exc)
+    typer.echo(
+        f"error [internal]: the command stopped on an unexpected {type(exc).__name__}; what it "
+        "had saved before is kept, and a failed save saves nothing. Run it again with "
+        "PUSTULA_DEBUG=1 for the details, and report them.",
+        err=True,
+    )
+    return EXIT_INTERNAL
+
+
 def handles_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn a PustulaError raised by a command into one line and exit status 1."""
+    """Turn any error raised by a command into one line with its code and exit status:
+    a PustulaError (or an operating-system error such as a missing folder) exits 1, an
+    unexpected error 3. No traceback reaches the user."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -49,6 +77,10 @@ def handles_errors(func: Callable[P, T]) -> Callable[P, T]:
             return func(*args, **kwargs)
         except PustulaError as exc:
             raise typer.Exit(fail_on_pustula_error(exc)) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the one place every other error is caught
+            raise typer.Exit(fail_on_unexpected(exc)) from None
 
     return wrapper
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
 from pustula.cli._common import cli_user, echo_json, handles_errors, open_store
-from pustula.errors import AuditError, DataValidationError
-from pustula.store import audit_history, backup, export_bundle, import_bundle
+from pustula.errors import AuditError, ConfigurationError, DataValidationError
+from pustula.store import audit_history, backup, export_bundle, import_bundle, restore
 
 __all__ = ["register"]
 
@@ -34,6 +35,22 @@ def demo(ctx: typer.Context) -> None:
     typer.echo(DEMO_NOTICE)
 
 
+SignKeyOpt = Annotated[
+    str | None,
+    typer.Option(help="Name of an environment variable holding a key (at least 32 bytes) "
+                      "shared with whoever imports the bundle."),
+]  # fmt: skip
+
+
+def _key_from_env(name: str | None) -> bytes | None:
+    if name is None:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigurationError(f"the environment variable {name} is not set")
+    return value.encode("utf-8")
+
+
 @handles_errors
 def export(
     ctx: typer.Context,
@@ -41,13 +58,16 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
     ] = "csv",
+    sign_key_env: SignKeyOpt = None,
 ) -> None:
-    """Write every table to DIRECTORY as CSV or Parquet, with a manifest."""
+    """Write every table to DIRECTORY as CSV or Parquet, with a manifest (signed on request)."""
     kind = fmt.lower()
     if kind not in ("csv", "parquet"):
         raise DataValidationError(f"--format must be csv or parquet; got `{fmt}`", field="format")
     chosen: Literal["csv", "parquet"] = "csv" if kind == "csv" else "parquet"
-    summary = export_bundle(open_store(ctx), directory, fmt=chosen)
+    summary = export_bundle(
+        open_store(ctx), directory, fmt=chosen, sign_key=_key_from_env(sign_key_env)
+    )
     typer.echo(
         f"exported {sum(summary.rows.values())} rows in {len(summary.rows)} tables to {directory}"
     )
@@ -60,12 +80,29 @@ def import_(
     ctx: typer.Context,
     directory: Path,
     reason: Annotated[str, typer.Option(help="Why the data are imported (audited).")] = "import",
+    verify_key_env: SignKeyOpt = None,
 ) -> None:
-    """Import a bundle into an empty database, all or nothing."""
+    """Import a bundle into an empty database, all or nothing, after checking it whole."""
     rows = import_bundle(
-        open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason
-    )
+        open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason,
+        verify_key=_key_from_env(verify_key_env),
+    )  # fmt: skip
     typer.echo(f"imported {sum(rows.values())} rows from {directory}")
+
+
+@handles_errors
+def restore_(
+    ctx: typer.Context,
+    backup_path: Annotated[Path, typer.Argument(metavar="BACKUP", help="A backup file or bundle.")],
+    reason: Annotated[str, typer.Option(help="Why the backup is restored (audited).")],
+    verify_key_env: SignKeyOpt = None,
+) -> None:
+    """Restore a backup into an empty database after verifying it (chain and tables)."""
+    rows = restore(
+        open_store(ctx, migrate=True), backup_path, user=cli_user(ctx), reason=reason,
+        verify_key=_key_from_env(verify_key_env),
+    )  # fmt: skip
+    typer.echo(f"restored {sum(rows.values())} rows from {backup_path}; run `pustula audit verify`")
 
 
 @handles_errors
@@ -137,4 +174,5 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export)
     app.command("import")(import_)
     app.command("backup")(backup_)
+    app.command("restore")(restore_)
     app.add_typer(audit_app, name="audit")

@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 from rich.progress import Progress
 
-from pustula.cli._common import echo_json, fail_on_pustula_error
+from pustula.cli._common import echo_json, fail_on_pustula_error, fail_on_unexpected
 from pustula.errors import BulkScoringError, PustulaError, RowError, ScoringInputError
 from pustula.scoring import get_instrument, list_instruments
 from pustula.scoring.instrument import Instrument, OnError, column_array
@@ -24,13 +24,28 @@ PROGRESS_ROWS = 100_000
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if not path.exists():
+    if not path.is_file():
         raise ScoringInputError(f"input file {path} does not exist", field="input")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, encoding="utf-8")
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise ScoringInputError(
+            f"input file {path} is not UTF-8 text; save it as CSV UTF-8", field="input"
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise ScoringInputError(
+            f"input file {path} is empty; it needs a header row and one row per assessment",
+            field="input",
+        ) from exc
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        kind = "CSV" if suffix == ".csv" else "Parquet"
+        raise ScoringInputError(
+            f"input file {path} cannot be read as {kind} ({type(exc).__name__})", field="input"
+        ) from exc
     raise ScoringInputError(
         f"input file {path} must end in .csv or .parquet; got {suffix or 'no suffix'}",
         field="input",
@@ -126,9 +141,20 @@ def _score(
         frame = _read_table(input_file)
         scored = score_file(inst, frame, errors=errors, progress=len(frame) > PROGRESS_ROWS)  # type: ignore[arg-type]
         _write_table(scored, output)
-        typer.echo(f"scored {len(scored)} rows with {inst.name} v{inst.version} -> {output}")
+        failed = int(scored[f"{inst.name}_error"].notna().sum()) if errors == "collect" else 0
+        done = (
+            f"scored {len(scored) - failed} of {len(scored)} rows"
+            if failed
+            else (f"scored {len(scored)} rows")
+        )
+        tail = f"; {failed} rows have errors (column {inst.name}_error)" if failed else ""
+        typer.echo(f"{done} with {inst.name} v{inst.version} -> {output}{tail}")
     except PustulaError as exc:
         raise typer.Exit(fail_on_pustula_error(exc)) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # no traceback reaches the user
+        raise typer.Exit(fail_on_unexpected(exc)) from None
 
 
 def _parse_json(text: str) -> dict[str, Any]:

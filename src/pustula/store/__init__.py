@@ -5,7 +5,7 @@ records, their derived scores and their audit rows together, or nothing.
 """
 
 from pustula.store.audit import AuditReport, audit_history, verify_audit
-from pustula.store.backup import backup
+from pustula.store.backup import backup, restore
 from pustula.store.bundle import export_bundle, import_bundle
 from pustula.store.integrity import verify_store, write_anchor
 from pustula.store.models import (
@@ -85,6 +85,7 @@ __all__ = [
     "protocol_of",
     "record_visit",
     "remove",
+    "restore",
     "save_assessment",
     "save_assessments",
     "update_adverse_event",
