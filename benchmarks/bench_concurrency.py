@@ -28,6 +28,8 @@ from pustula.store import Store, Visit, get_record, record_visit
 
 
 def run(url: str, writers: int, saves: int) -> None:
+    # a PostgreSQL audit chain is signed with a key kept outside the database
+    os.environ.setdefault("PUSTULA_AUDIT_KEY", "bench-audit-key-" + "0" * 48)
     store = Store.open(url)
     store.create_schema()
     study = make_study(store)

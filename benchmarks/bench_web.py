@@ -177,6 +177,8 @@ def main() -> None:
     from tests.conftest import reset_postgres
 
     reset_postgres(url)
+    # a PostgreSQL audit chain is signed with a key kept outside the database
+    os.environ.setdefault("PUSTULA_AUDIT_KEY", "bench-audit-key-" + "0" * 48)
     store = Store.open(url)
     store.create_schema()
     token = seed(store)
@@ -184,7 +186,7 @@ def main() -> None:
     port = free_port()
     env = os.environ | {
         "PUSTULA_DATABASE_URL": url,
-        "PUSTULA_SECRET_KEY": "bench-secret-0123456789abcdef",
+        "PUSTULA_SECRET_KEY": "bench-secret-0123456789abcdef-0123456789",
         "PUSTULA_BENCH_TOKEN": token,
         "PUSTULA_BENCH_SUBJECTS": str(SUBJECTS),
     }

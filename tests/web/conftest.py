@@ -50,7 +50,7 @@ def web_store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def app(web_store: Store) -> FastAPI:
-    return create_app(Settings(secret_key="test-secret-key-0123456789"), store=web_store)
+    return create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"), store=web_store)
 
 
 def csrf_of(html: str) -> str:

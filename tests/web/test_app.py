@@ -43,7 +43,9 @@ def _threads() -> float:
 def test_the_request_threads_follow_the_settings(web_store: Store) -> None:
     for reads, saves in ((1, 1), (3, 2)):
         settings = Settings(
-            secret_key="test-secret-key-0123456789", web_threads=reads, web_save_threads=saves
+            secret_key="test-secret-key-0123456789-0123456789",
+            web_threads=reads,
+            web_save_threads=saves,
         )
         with TestClient(create_app(settings, store=web_store)) as client:
             assert client.portal is not None
@@ -51,7 +53,7 @@ def test_the_request_threads_follow_the_settings(web_store: Store) -> None:
 
 
 def test_every_answer_carries_the_security_headers(web_store: Store) -> None:
-    app = create_app(Settings(secret_key="test-secret-key-0123456789"), store=web_store)
+    app = create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"), store=web_store)
     client = TestClient(app)
     for path in ("/login", "/api/v1/me", "/static/pustula.css", "/no-such-page"):
         headers = client.get(path).headers
@@ -69,7 +71,9 @@ def test_page_views_wait_for_a_read_slot_but_saves_do_not(
 
     slow_first_read = _Held(deps._scope)
     monkeypatch.setattr(deps, "_scope", slow_first_read)
-    settings = Settings(secret_key="test-secret-key-0123456789", web_threads=1, web_save_threads=1)
+    settings = Settings(
+        secret_key="test-secret-key-0123456789-0123456789", web_threads=1, web_save_threads=1
+    )
     headers = _token_headers(web_store, "monitor")
     with TestClient(create_app(settings, store=web_store), headers=headers) as client:
         with ThreadPoolExecutor(3) as pool:
@@ -98,7 +102,7 @@ def test_a_subject_page_is_one_visit_to_the_database(
 
     monkeypatch.setattr(web_store, "read_connection", counting)
     headers = _token_headers(web_store, "site-b")  # data entry at SITE2 only
-    app = create_app(Settings(secret_key="test-secret-key-0123456789"), store=web_store)
+    app = create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"), store=web_store)
     client = TestClient(app, headers=headers)
     page = client.get("/subjects/S05")
     assert page.status_code == 200 and "Subject S05" in page.text
@@ -116,7 +120,7 @@ def test_a_report_being_built_does_not_hold_up_page_views(
 
     slow_report = _Held(pages.report_for)
     monkeypatch.setattr(pages, "report_for", slow_report)
-    settings = Settings(secret_key="test-secret-key-0123456789", web_threads=1)
+    settings = Settings(secret_key="test-secret-key-0123456789-0123456789", web_threads=1)
     headers = _token_headers(web_store, "statistician")
     with TestClient(create_app(settings, store=web_store), headers=headers) as client:
         with ThreadPoolExecutor(2) as pool:

@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.create_schema()
     create_demo_study(store)
     create_demo_users(store)
-    app = create_app(Settings(secret_key="browser-secret-0123456789"), store=store)
+    app = create_app(Settings(secret_key="browser-secret-0123456789-0123456789"), store=store)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)

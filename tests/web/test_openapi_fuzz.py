@@ -27,7 +27,9 @@ def _app_and_token(path: Path) -> tuple[object, str]:
     create_demo_users(store)
     with store.transaction(user="fuzz", reason="token for the fuzz test") as tx:
         token = issue_api_token(tx, "admin")
-    return create_app(Settings(secret_key="fuzz-secret-0123456789"), store=store), token
+    return create_app(
+        Settings(secret_key="fuzz-secret-0123456789-0123456789-0123"), store=store
+    ), token
 
 
 _TMP = Path(__import__("tempfile").mkdtemp(prefix="pustula-fuzz-"))

@@ -34,6 +34,7 @@ def serve(
     from pustula.settings import get_settings
     from pustula.store import get_study
     from pustula.web import create_app
+    from pustula.web.app import check_secret_key
 
     store = open_store(ctx, migrate=True)
     if demo:
@@ -48,6 +49,13 @@ def serve(
         settings = settings.model_copy(update={"database_url": ctx.obj["database"]})
     if workers > 1 and store.engine.dialect.name == "sqlite":
         raise DataValidationError("--workers > 1 needs PostgreSQL; SQLite serves one process")
+    if workers > 1 and settings.secret_key is None:
+        raise DataValidationError("--workers > 1 needs PUSTULA_SECRET_KEY shared by the workers")
+    # every setting is checked (and the app built) before anything says it is running
+    app = create_app(settings, store=store, demo=demo) if workers == 1 else None
+    if workers > 1:
+        check_secret_key(settings.secret_key, demo=demo)
+        store.audit_key  # noqa: B018 (a missing audit key fails here, not in a worker)
     typer.echo(f"Pustula is running at http://{host}:{port}/")
     if demo:
         typer.echo(DEMO_NOTICE)
@@ -58,14 +66,10 @@ def serve(
         # each worker process builds its own app and engine from the environment
         os.environ["PUSTULA_DATABASE_URL"] = settings.database_url
         os.environ["PUSTULA_DEMO"] = "1" if demo else "0"
-        if settings.secret_key is None:
-            raise DataValidationError(
-                "--workers > 1 needs PUSTULA_SECRET_KEY shared by the workers"
-            )
         uvicorn.run("pustula.web.app:app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=False)  # fmt: skip
         return
-    app = create_app(settings, store=store, demo=demo)
+    assert app is not None  # built above for one worker
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -82,9 +86,7 @@ def user_add(
     """Create a user. The password is read from PUSTULA_NEW_PASSWORD or asked for (twice)."""
     from pustula.store.users import add_user
 
-    password = os.environ.get("PUSTULA_NEW_PASSWORD") or getpass.getpass("Password: ")
-    if "PUSTULA_NEW_PASSWORD" not in os.environ and getpass.getpass("Again: ") != password:
-        raise DataValidationError("the two passwords differ", field="password")
+    password = _new_password()
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx)) as tx:
         add_user(tx, username=username, password=password, role=role, sites=site)
@@ -93,14 +95,63 @@ def user_add(
 
 @user_app.command("token")
 @handles_errors
-def user_token(ctx: typer.Context, username: str) -> None:
+def user_token(
+    ctx: typer.Context,
+    username: str,
+    expires: Annotated[float, typer.Option(help="Days until the token stops working.")] = 90,
+) -> None:
     """Issue a new API token for a user (replaces the old one); it is shown only once."""
     from pustula.store.users import issue_api_token
 
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx), reason="API token issued") as tx:
-        token = issue_api_token(tx, username)
+        token = issue_api_token(tx, username, expires_days=expires)
     typer.echo(token)
+
+
+@user_app.command("token-revoke")
+@handles_errors
+def user_token_revoke(ctx: typer.Context, username: str) -> None:
+    """Revoke a user's API token now."""
+    from pustula.store.users import revoke_api_token
+
+    with open_store(ctx).transaction(user=cli_user(ctx), reason="API token revoked") as tx:
+        revoke_api_token(tx, username)
+    typer.echo(f"the API token of {username} is revoked")
+
+
+@user_app.command("deactivate")
+@handles_errors
+def user_deactivate(
+    ctx: typer.Context,
+    username: str,
+    reason: Annotated[str, typer.Option(help="Why (audited).")] = "user deactivated",
+) -> None:
+    """Deactivate a user: no more sign-in; their sessions and API token end now."""
+    from pustula.store.users import deactivate_user
+
+    with open_store(ctx).transaction(user=cli_user(ctx), reason=reason) as tx:
+        deactivate_user(tx, username)
+    typer.echo(f"user {username} is deactivated; their sessions and token have ended")
+
+
+@user_app.command("password")
+@handles_errors
+def user_password(ctx: typer.Context, username: str) -> None:
+    """Set a new password (PUSTULA_NEW_PASSWORD or asked for twice); every session ends."""
+    from pustula.store.users import set_password
+
+    password = _new_password()
+    with open_store(ctx).transaction(user=cli_user(ctx), reason="password changed") as tx:
+        set_password(tx, username, password)
+    typer.echo(f"the password of {username} is changed; their sessions have ended")
+
+
+def _new_password() -> str:
+    password = os.environ.get("PUSTULA_NEW_PASSWORD") or getpass.getpass("Password: ")
+    if "PUSTULA_NEW_PASSWORD" not in os.environ and getpass.getpass("Again: ") != password:
+        raise DataValidationError("the two passwords differ", field="password")
+    return password
 
 
 def register(app: typer.Typer) -> None:

@@ -63,7 +63,7 @@ class ExportSummary:
 
 
 #: Not study data: user accounts (with password hashes) never leave the server in a bundle.
-NOT_EXPORTED = frozenset({"app_user"})
+NOT_EXPORTED = frozenset({"app_user", "web_session", "login_failure"})
 
 
 def _tables() -> list[Table]:

@@ -38,6 +38,7 @@ __all__ = [
     "Exposure",
     "ExposureInterruption",
     "Lab",
+    "LoginFailure",
     "PriorTherapy",
     "Record",
     "Site",
@@ -45,6 +46,7 @@ __all__ = [
     "Subject",
     "User",
     "Visit",
+    "WebSession",
 ]
 
 NAMING = {
@@ -283,4 +285,31 @@ class User(Record):
     sites: Mapped[list[Any]] = mapped_column(default=list)  # site codes; ["*"] means every site
     password_hash: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When the API token stops working (seconds since the epoch); None: no token expiry.
+    token_expires: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored.
+
+    Not an audited record: it changes on every visit. Revoked at sign-out, on deactivation
+    and on a password change; it ends after the idle and absolute timeouts.
+    """
+
+    __tablename__ = "web_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    revoked: Mapped[float | None] = mapped_column(Float)
+
+
+class LoginFailure(Base):
+    """A failed (or pending) sign-in, shared by every worker, for the throttle."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)

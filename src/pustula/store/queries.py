@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, func, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
@@ -26,7 +27,9 @@ from pustula.store.models import (
     Subject,
     User,
     Visit,
+    WebSession,
 )
+from pustula.store.sessions import SessionPolicy
 from pustula.store.snapshot import Snapshot, subject_records
 from pustula.store.study import protocol_from_text, protocol_of
 from pustula.store.uow import MAX_ID
@@ -73,8 +76,23 @@ def _scope_statement() -> Select[Any]:
     )
 
 
-_SCOPE_BY_TOKEN = _scope_statement().where(User.token_hash == bindparam("token_hash"))
+_SCOPE_BY_TOKEN = _scope_statement().where(
+    User.token_hash == bindparam("token_hash"),
+    or_(User.token_expires.is_(None), User.token_expires > bindparam("now")),
+)
 _SCOPE_BY_ID = _scope_statement().where(User.id == bindparam("user_id"))
+_SESSION: Table = WebSession.__table__  # type: ignore[assignment]
+_SCOPE_BY_SESSION = (
+    _scope_statement()
+    .add_columns(_SESSION.c.last_seen.label("session_last_seen"))
+    .join(_SESSION, _SESSION.c.user_id == User.id)
+    .where(
+        _SESSION.c.token_hash == bindparam("session_hash"),
+        _SESSION.c.revoked.is_(None),
+        _SESSION.c.last_seen > bindparam("idle_cutoff"),
+        _SESSION.c.created > bindparam("absolute_cutoff"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,7 @@ class RequestScope:
     subject: Snapshot | None = None
     site: str | None = None
     protocol: Protocol | None = None
+    session_last_seen: float | None = None
 
 
 def request_scope(
@@ -120,17 +139,33 @@ def request_scope(
     *,
     token_hash: str | None = None,
     user_id: int | None = None,
+    session_hash: str | None = None,
     subject_code: str | None = None,
+    now: float | None = None,
+    policy: SessionPolicy | None = None,
 ) -> RequestScope | None:
-    """The active user with this API token hash (else this id), and the named subject.
+    """The active user with this API token hash (else this session, else this id), and
+    the named subject.
 
     Every request starts here, so it is one statement: the user, left-joined to the
     subject in the (only) live study, its site and its study's protocol text. None when
-    no active user matches; ``subject`` is None when the code names no live subject.
+    no active user matches, the token expired, or the session was revoked or timed out;
+    ``subject`` is None when the code names no live subject.
     """
+    moment = time.time() if now is None else now
+    rules = policy or SessionPolicy()
     params: dict[str, Any]
     if token_hash is not None:
-        statement, params = _SCOPE_BY_TOKEN, {"token_hash": token_hash}
+        statement, params = _SCOPE_BY_TOKEN, {"token_hash": token_hash, "now": moment}
+    elif session_hash is not None:
+        statement, params = (
+            _SCOPE_BY_SESSION,
+            {
+                "session_hash": session_hash,
+                "idle_cutoff": moment - rules.idle,
+                "absolute_cutoff": moment - rules.absolute,
+            },
+        )
     elif user_id is not None:
         statement, params = _SCOPE_BY_ID, {"user_id": user_id}
     else:
@@ -139,6 +174,7 @@ def request_scope(
     if row is None:
         return None
     values = row._asdict()
+    last_seen = values.pop("session_last_seen", None)
     user = Snapshot(
         User.__tablename__, {name: values.pop(f"user_{name}") for name in _USER_COLUMNS}
     )
@@ -148,9 +184,11 @@ def request_scope(
         values.pop("protocol_yaml"),
     )
     if values["id"] is None:
-        return RequestScope(user)
+        return RequestScope(user, session_last_seen=last_seen)
     subject = Snapshot(Subject.__tablename__, values)
-    return RequestScope(user, subject, site, protocol_from_text(text, study_code))
+    return RequestScope(
+        user, subject, site, protocol_from_text(text, study_code), session_last_seen=last_seen
+    )
 
 
 def list_sites(session: Session, study: Study) -> list[str]:

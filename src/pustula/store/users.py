@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Sequence
 
 from argon2 import PasswordHasher
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.store.models import User
+from pustula.store.sessions import end_user_sessions
 from pustula.store.uow import Transaction
 
 __all__ = [
@@ -26,7 +28,10 @@ __all__ = [
     "add_user",
     "api_token_hash",
     "authenticate",
+    "deactivate_user",
     "issue_api_token",
+    "revoke_api_token",
+    "set_password",
     "user_by_token",
 ]
 
@@ -79,17 +84,61 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(tx: Transaction, username: str) -> str:
-    """Create (or replace) the user's API token and return it; it is not stored in clear."""
+def _user(tx: Transaction, username: str) -> User:
     user = tx.session.scalar(
         select(User).where(User.username == username, User.deleted_at.is_(None))
     )
     if user is None:
         raise RecordNotFoundError(f"user {username} does not exist")
+    return user
+
+
+#: API tokens expire after this many days unless another lifetime is asked for.
+TOKEN_DAYS = 90
+
+
+def issue_api_token(tx: Transaction, username: str, *, expires_days: float = TOKEN_DAYS) -> str:
+    """Create (or replace) the user's API token and return it; it is not stored in clear.
+
+    The token stops working after ``expires_days`` days.
+    """
+    if not 0 < expires_days <= 3660:
+        raise DataValidationError(
+            f"expires: a token lives 1 to 3,660 days; got {expires_days:g}", field="expires"
+        )
+    user = _user(tx, username)
+    if not user.active:
+        raise DataValidationError(f"user {username} is deactivated", field="username")
     token = "pst_" + secrets.token_urlsafe(32)
     user.token_hash = _token_hash(token)
+    user.token_expires = time.time() + expires_days * 86400
     tx.session.flush()
     return token
+
+
+def revoke_api_token(tx: Transaction, username: str) -> None:
+    """The user's API token stops working now."""
+    user = _user(tx, username)
+    user.token_hash, user.token_expires = None, None
+    tx.session.flush()
+
+
+def deactivate_user(tx: Transaction, username: str) -> None:
+    """The user can no longer sign in; their sessions and API token end now."""
+    user = _user(tx, username)
+    user.active, user.token_hash, user.token_expires = False, None, None
+    tx.session.flush()
+    end_user_sessions(tx.session.connection(), user.id)
+
+
+def set_password(tx: Transaction, username: str, password: str) -> None:
+    """A new password; every session of the user ends (signed in elsewhere or not)."""
+    if len(password) < MIN_PASSWORD:
+        raise DataValidationError(f"password: at least {MIN_PASSWORD} characters", field="password")
+    user = _user(tx, username)
+    user.password_hash = _HASHER.hash(password)
+    tx.session.flush()
+    end_user_sessions(tx.session.connection(), user.id)
 
 
 def user_by_token(session: Session, token: str) -> User | None:
@@ -97,7 +146,9 @@ def user_by_token(session: Session, token: str) -> User | None:
     if token_hash is None:
         return None
     user = session.scalar(select(User).where(User.token_hash == token_hash))
-    return user if user is not None and user.active and user.deleted_at is None else None
+    if user is None or not user.active or user.deleted_at is not None:
+        return None
+    return None if user.token_expires is not None and user.token_expires <= time.time() else user
 
 
 def api_token_hash(token: str) -> str | None:

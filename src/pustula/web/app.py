@@ -23,15 +23,13 @@ from pustula.errors import (
 )
 from pustula.settings import Settings, get_settings
 from pustula.store import Store, get_study
+from pustula.store.sessions import SessionPolicy, Throttle
 from pustula.web import api, auth, pages
 from pustula.web.deps import AuthRequired
 from pustula.web.middleware import LONG_READ_SLOTS, BodyLimit, SavesFirst, SecurityHeaders
 from pustula.web.render import render
-from pustula.web.security import LoginLimiter
 
 __all__ = ["app_from_env", "create_app"]
-
-SESSION_HOURS = 8
 
 
 def create_app(
@@ -42,13 +40,7 @@ def create_app(
     if store is None:
         store = Store.open(settings.database_url)
         store.create_schema()
-    secret = settings.secret_key
-    if not secret:
-        if not demo:
-            raise ConfigurationError(
-                "set PUSTULA_SECRET_KEY (a long random string) to sign sessions"
-            )
-        secret = secrets.token_urlsafe(32)
+    secret = check_secret_key(settings.secret_key, demo=demo)
     threads = settings.web_threads + settings.web_save_threads + LONG_READ_SLOTS
 
     @asynccontextmanager
@@ -67,14 +59,17 @@ def create_app(
         "endpoints and exports. Bearer token or session + X-CSRF-Token.",
     )
     app.state.store = store
-    app.state.limiter = LoginLimiter()
+    app.state.throttle = Throttle()
+    app.state.session_policy = SessionPolicy(
+        idle=settings.session_idle_minutes * 60.0, absolute=settings.session_hours * 3600.0
+    )
     app.state.demo = demo
     app.state.synthetic = _synthetic(store)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie="pustula_session",
-        max_age=SESSION_HOURS * 3600,
+        max_age=int(settings.session_hours * 3600),
         same_site="strict",
         https_only=settings.secure_cookies,
     )
@@ -90,6 +85,27 @@ def create_app(
     app.add_middleware(BodyLimit)
     _handlers(app)
     return app
+
+
+#: A session-signing key shorter than this can be guessed offline from one cookie.
+MIN_SECRET_BYTES = 32
+
+
+def check_secret_key(secret: str | None, *, demo: bool) -> str:
+    """The key that signs session cookies: at least 32 bytes; demo mode makes a random one."""
+    if not secret:
+        if demo:
+            return secrets.token_urlsafe(32)
+        raise ConfigurationError(
+            "set PUSTULA_SECRET_KEY (at least 32 random bytes, e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`) to sign sessions"
+        )
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"PUSTULA_SECRET_KEY is {len(secret.encode('utf-8'))} bytes; it needs at least "
+            f"{MIN_SECRET_BYTES} random bytes"
+        )
+    return secret
 
 
 def _long_read_paths(*routers: APIRouter) -> frozenset[str]:

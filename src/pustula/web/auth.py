@@ -1,4 +1,8 @@
-"""Sign-in and sign-out. Login attempts are rate-limited per user name and per client."""
+"""Sign-in and sign-out, with sessions kept in the database (:mod:`pustula.store.sessions`).
+
+Sign-in attempts are throttled per (user name, client) and per client, in the database,
+so every worker counts the same attempts and a stranger cannot lock a user out.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pustula.store import Store
+from pustula.store.sessions import Throttle, end_session, start_session
 from pustula.store.users import authenticate
 from pustula.web.deps import get_store
 from pustula.web.render import render
-from pustula.web.security import LoginLimiter, csrf_valid
+from pustula.web.security import csrf_valid, same_origin
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,33 +41,38 @@ async def login(request: Request) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
-    limiter: LoginLimiter = request.app.state.limiter
+    throttle: Throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.lower()}", f"client:{client}")
+    store = get_store(request)
 
     def page(error: str, status: int) -> Response:
         return render(
             request, "login.html", status_code=status, next=target, error=error, username=username
         )
 
-    if not csrf_valid(request.session, str(form.get("csrf", ""))):
+    if not same_origin(request) or not csrf_valid(request.session, str(form.get("csrf", ""))):
         return page("The form expired; please sign in again.", 403)
-    wait = limiter.blocked(*keys)
-    if wait:
-        return page(f"Too many failed attempts. Try again in {int(wait) + 1} seconds.", 429)
-    user_id = await run_in_threadpool(_login, get_store(request), username, password)
-    if user_id is None:
-        limiter.failed(*keys)
+    if len(username) > 80 or len(password) > 1000:
         return page("Unknown user name or wrong password.", 401)
-    limiter.succeeded(*keys)
+    attempt = await run_in_threadpool(throttle.reserve, store, username, client)
+    if attempt.wait:
+        return page(f"Too many failed attempts. Try again in {int(attempt.wait) + 1} seconds.", 429)
+    user_id = await run_in_threadpool(_login, store, username, password)
+    if user_id is None:
+        return page("Unknown user name or wrong password.", 401)
+    await run_in_threadpool(throttle.succeeded, store, attempt)
+    session_id = await run_in_threadpool(start_session, store, user_id)
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session["user_id"] = user_id
+    request.session["sid"] = session_id
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", name="logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    if csrf_valid(request.session, str(form.get("csrf", ""))):
+    if same_origin(request) and csrf_valid(request.session, str(form.get("csrf", ""))):
+        session_id = request.session.get("sid")
+        if isinstance(session_id, str):
+            await run_in_threadpool(end_session, get_store(request), session_id)
         request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from pustula.protocol import Protocol
 from pustula.store import Store
 from pustula.store.queries import RequestScope, Timeline, request_scope, subject_timeline
+from pustula.store.sessions import SessionPolicy, session_hash, touch_session
 from pustula.store.snapshot import Snapshot
 from pustula.store.users import api_token_hash
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
-from pustula.web.security import csrf_valid
+from pustula.web.security import csrf_valid, same_origin
 
 __all__ = [
     "AuthRequired",
@@ -63,14 +65,26 @@ def reads_whole_record(endpoint: E) -> E:
 
 
 def _scope(
-    store: Store, user_id: int | None, token: str | None, code: str | None, whole_record: bool
+    store: Store,
+    session_id: str | None,
+    token: str | None,
+    code: str | None,
+    whole_record: bool,
+    policy: SessionPolicy,
 ) -> tuple[RequestScope, Timeline | None] | None:
     """The signed-in user, the subject in the path with its site, and its record if asked."""
     token_hash = None if token is None else api_token_hash(token)
     if token is not None and token_hash is None:
         return None
+    sid_hash = None if token is not None or session_id is None else session_hash(session_id)
+    now = time.time()
     with store.read_connection() as connection:
-        scope = request_scope(connection, token_hash=token_hash, user_id=user_id, subject_code=code)
+        scope = request_scope(
+            connection, token_hash=token_hash, session_hash=sid_hash, subject_code=code,
+            now=now, policy=policy,
+        )  # fmt: skip
+        if scope is not None and sid_hash is not None and scope.session_last_seen is not None:
+            touch_session(store, sid_hash, scope.session_last_seen, now)
         if scope is None or scope.subject is None or not whole_record:
             return None if scope is None else (scope, None)
         if not _principal(scope).sees_site(scope.site or ""):
@@ -97,11 +111,15 @@ async def authorize(request: Request) -> Principal:
     """
     store = get_store(request)
     token = _bearer(request)
-    user_id = None if token else request.session.get("user_id")
+    session_id = None if token else request.session.get("sid")
     code = request.path_params.get("code")
     route = request.scope.get("route")
     whole_record = getattr(getattr(route, "endpoint", None), "reads_whole_record", False)
-    found = await run_in_threadpool(_scope, store, user_id, token, code, whole_record)
+    policy: SessionPolicy = request.app.state.session_policy
+    found = await run_in_threadpool(
+        _scope, store, session_id if isinstance(session_id, str) else None, token, code,
+        whole_record, policy,
+    )  # fmt: skip
     if found is None:
         raise AuthRequired()
     scope, timeline = found
@@ -111,6 +129,8 @@ async def authorize(request: Request) -> Principal:
     if needed is None or not principal.can(needed):
         raise HTTPException(status_code=403, detail="Your role does not allow this.")
     if request.method in UNSAFE and token is None:
+        if not same_origin(request):
+            raise HTTPException(status_code=403, detail="This request came from another site.")
         sent = request.headers.get("x-csrf-token")
         if sent is None and "form" in request.headers.get("content-type", ""):
             form = await request.form()

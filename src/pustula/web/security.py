@@ -1,15 +1,15 @@
-"""Sessions, CSRF tokens and the login rate limit."""
+"""CSRF tokens and the Origin check of unsafe requests."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["LoginLimiter", "csrf_token", "csrf_valid"]
+from starlette.requests import Request
+
+__all__ = ["csrf_token", "csrf_valid", "same_origin"]
 
 
 def csrf_token(session: dict[str, Any]) -> str:
@@ -26,39 +26,14 @@ def csrf_valid(session: dict[str, Any], sent: str | None) -> bool:
     return isinstance(expected, str) and sent is not None and hmac.compare_digest(expected, sent)
 
 
-class LoginLimiter:
-    """At most ``attempts`` failed logins per user name and per client in ``window`` seconds."""
+def same_origin(request: Request) -> bool:
+    """An unsafe request from a browser must come from this site (the Origin check).
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def blocked(self, *keys: str) -> float:
-        """Seconds until another attempt is allowed (0 when allowed)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                self.window - (now - times[0])
-                for key in keys
-                if len(times := self._recent(key, now)) >= self.attempts
-            ]
-        return max(waits, default=0.0)
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+    Browsers send Origin on every POST; a request without it (a script, an old client)
+    is left to the CSRF token, which it cannot have without a page of this site.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.headers.get("host", "")
