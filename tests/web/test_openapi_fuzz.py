@@ -1,7 +1,9 @@
 """schemathesis, in-process, against the app's own OpenAPI schema: no request gives a 500.
 
 Requests carry an admin token, so they reach the handlers instead of stopping at the
-access check. Examples are generated with a fixed seed and a bounded count per operation.
+access check. Examples are generated with a fixed seed and a bounded count per operation,
+both valid (positive) and invalid (negative: wrong types, out-of-range values, missing
+fields), since invalid data must get a 4xx, never a 5xx.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 
 from pustula.demo import create_demo_study, create_demo_users
 from pustula.settings import Settings
@@ -35,10 +38,11 @@ def _app_and_token(path: Path) -> tuple[object, str]:
 _TMP = Path(__import__("tempfile").mkdtemp(prefix="pustula-fuzz-"))
 APP, TOKEN = _app_and_token(_TMP / "fuzz.sqlite3")
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])  # fmt: skip
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_no_request_gives_a_server_error(case: schemathesis.Case) -> None:

@@ -182,7 +182,7 @@ def _convert(raw: Any, column: Any) -> Any:
     ):
         raw = None
     if raw is None:
-        if not column.nullable and not column.primary_key:
+        if not column.nullable or column.primary_key:
             raise ValueError("a value is required")
         return None
     if isinstance(kind, Boolean):
@@ -337,8 +337,11 @@ def _check_audit(
     was written with this database's audit key (a backup restored where it was made).
     """
     log, head, name = data["audit_log"], data["audit_head"], manifest["tables"]["audit_log"]["file"]
-    if len(head) != 1:
-        raise ImportBundleError("audit_head: must hold exactly one row", file="audit_head")
+    if len(head) != 1 or head[0]["id"] != 1:
+        raise ImportBundleError(
+            "audit_head: must hold exactly one row, with id 1",
+            file=f"audit_head.{manifest.get('format', 'csv')}",
+        )
     same_key = manifest.get("audit_key_id") == key.key_id
     report = verify_chain(
         _audit_rows(log), key, head=(head[0]["last_id"], head[0]["last_hash"]),

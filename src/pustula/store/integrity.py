@@ -72,7 +72,11 @@ def _normal(value: Any) -> Any:
 
 
 def _replay(audit_rows: Iterable[Any]) -> tuple[dict[tuple[str, int], dict[str, Any]], list[str]]:
+    """Each record's audited columns, and its bookkeeping as the trail implies it: who
+    inserted it and when, who changed it last and when, and its version (one more per
+    transaction that changed it)."""
     state: dict[tuple[str, int], dict[str, Any]] = {}
+    changed_at: dict[tuple[str, int], set[str]] = {}
     problems: list[str] = []
     for row in audit_rows:
         if row.action == "import":
@@ -86,12 +90,18 @@ def _replay(audit_rows: Iterable[Any]) -> tuple[dict[tuple[str, int], dict[str, 
             if key in state:
                 problems.append(f"{row.table_name} {row.record_id} is inserted twice in the trail")
             state[key] = json.loads(row.new_value) if row.new_value else {}
+            state[key] |= {"created_at": row.at, "created_by": row.user, "updated_at": None,
+                           "updated_by": None, "version": 1}  # fmt: skip
+            changed_at[key] = set()
         elif key not in state:
             problems.append(
                 f"audit row {row.id} changes {row.table_name} {row.record_id}, which has no insert"
             )
         elif row.field is not None:
             state[key][row.field] = None if row.new_value is None else json.loads(row.new_value)
+            changed_at[key].add(row.at)
+            state[key] |= {"updated_at": row.at, "updated_by": row.user,
+                           "version": 1 + len(changed_at[key])}  # fmt: skip
     return state, problems
 
 
@@ -126,10 +136,14 @@ def reconcile(
     return problems
 
 
+#: Bookkeeping columns, checked against what the trail implies (see :func:`_replay`).
+BOOKKEEPING = ("version", "created_at", "created_by", "updated_at", "updated_by")
+
+
 def _differences(
     info: AuditedTable, row: Mapping[str, Any], expected: Mapping[str, Any]
 ) -> Iterator[str]:
-    for column in info.columns:
+    for column in (*info.columns, *BOOKKEEPING):
         if column in info.redacted or column not in expected:
             continue
         actual, audited = _normal(row.get(column)), expected[column]
