@@ -21,7 +21,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from pustula.errors import ImportBundleError
-from pustula.store import Store, export_bundle, import_bundle, record_visit
+from pustula.store import (
+    Store,
+    add_adverse_event,
+    add_lab,
+    export_bundle,
+    import_bundle,
+    record_visit,
+)
 from pustula.store.models import Base
 from tests.store.helpers import enrol, make_study, pppasi
 
@@ -34,11 +41,8 @@ TABLES = ["study", "site", "subject", "baseline", "prior_therapy", "eligibility_
           "exposure", "visit", "assessment", "lab", "adverse_event", "audit_log", "audit_head"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def source(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, dict[str, list[tuple[object, ...]]]]:
-    folder = tmp_path_factory.mktemp("fuzz")
+def build_source(folder: Path) -> tuple[Path, dict[str, list[tuple[object, ...]]]]:
+    """A small real study exported to ``folder / "bundle"``, and its data."""
     store = Store.open(f"sqlite:///{folder / 'source.sqlite3'}")
     store.create_schema()
     study = make_study(store)
@@ -47,8 +51,6 @@ def source(
         record_visit(tx, study, subject, visit_code="W0", visit_date=date(2024, 3, 4),
                      assessments={"pppasi": pppasi(), "pga": {"pga": 3}})  # fmt: skip
     with store.transaction(user="t") as tx:
-        from pustula.store import add_adverse_event, add_lab
-
         add_lab(tx, study, subject, {"test": "alt", "value": 30.0, "unit": "U/L",
                                      "upper_limit": 40.0, "sample_date": date(2024, 3, 1)})  # fmt: skip
         add_adverse_event(tx, subject, {"term": "Headache", "start_date": date(2024, 3, 10),
@@ -57,6 +59,13 @@ def source(
     dump = _dump(store)
     store.dispose()
     return folder / "bundle", dump
+
+
+@pytest.fixture(scope="module")
+def source(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, list[tuple[object, ...]]]]:
+    return build_source(tmp_path_factory.mktemp("fuzz"))
 
 
 @pytest.fixture(scope="module")
