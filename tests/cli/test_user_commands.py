@@ -57,3 +57,36 @@ def test_the_app_needs_a_secret_key_outside_demo_mode() -> None:
     store.create_schema()
     with pytest.raises(ConfigurationError, match="PUSTULA_SECRET_KEY"):
         create_app(Settings(secret_key=None), store=store)
+
+
+def test_serve_refuses_a_weak_secret_before_saying_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUSTULA_SECRET_KEY", "a")
+    result = runner.invoke(app, ["--database", f"sqlite:///{tmp_path / 's.sqlite3'}", "serve"])
+    assert result.exit_code == 1
+    assert "running" not in result.output
+    assert result.output.startswith("error [configuration]: PUSTULA_SECRET_KEY is 1 bytes")
+
+
+def test_deactivate_revoke_and_expire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    db = ["--database", url, "--user", "admin-cli"]
+    runner.invoke(app, [*db, "init"])
+    monkeypatch.setenv("PUSTULA_NEW_PASSWORD", "a long enough secret")
+    runner.invoke(app, [*db, "user", "add", "dr.k", "--role", "investigator", "--site", "A"])
+    token = runner.invoke(app, [*db, "user", "token", "dr.k", "--expires", "30"]).output.strip()
+    store = Store.open(url)
+    with store.reader() as session:
+        assert user_by_token(session, token) is not None
+    assert runner.invoke(app, [*db, "user", "token-revoke", "dr.k"]).exit_code == 0
+    with store.reader() as session:
+        assert user_by_token(session, token) is None
+    result = runner.invoke(app, [*db, "user", "deactivate", "dr.k", "--reason", "left the study"])
+    assert result.exit_code == 0
+    with store.reader() as session:
+        assert authenticate(session, "dr.k", "a long enough secret") is None
+    assert runner.invoke(app, [*db, "user", "token", "dr.k"]).output.startswith(
+        "error [data_invalid]: user dr.k is deactivated"
+    )
+    store.dispose()

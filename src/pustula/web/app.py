@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,6 +88,8 @@ def create_app(
     return app
 
 
+log = logging.getLogger(__name__)
+
 #: A session-signing key shorter than this can be guessed offline from one cookie.
 MIN_SECRET_BYTES = 32
 
@@ -165,8 +168,23 @@ def _handlers(app: FastAPI) -> None:
         )
         if _is_api(request):
             body = {"error": exc.code, "detail": exc.message, "field": getattr(exc, "field", None)}
+            errors = getattr(exc, "errors", None)
+            if errors:
+                body["errors"] = errors
             return JSONResponse(body, status_code=status)
         return render(request, "error.html", status_code=status, message=exc.message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # the details go to the server's log (no values typed into forms), never to a page
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        message = (
+            "Something went wrong on the server; nothing was saved by this request. "
+            "Try again, and tell the study's data manager if it happens again."
+        )
+        if _is_api(request):
+            return JSONResponse({"error": "internal", "detail": message}, status_code=500)
+        return render(request, "error.html", status_code=500, message=message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
