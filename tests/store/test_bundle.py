@@ -263,3 +263,14 @@ def test_restore_verifies_a_sqlite_backup_before_writing(store: Store, tmp_path:
     rows = restore(store, good, user="u", reason="disk failure")
     assert rows["lab"] == 72
     assert verify_store(store).ok
+
+
+@pytest.mark.parametrize("items", ["[]", "false", "3", "null"])
+def test_item_values_that_are_not_an_object_are_refused(
+    store: Store, tmp_path: Path, items: str
+) -> None:
+    """Found by the 10,000-bundle benchmark: a list or a boolean in `items` was a traceback."""
+    bundle = _bundle(tmp_path)
+    _edit_cell(bundle, "assessment", 2, "items", items)
+    with pytest.raises(ImportBundleError, match=r"assessment\.csv row 2: column `items`"):
+        import_bundle(store, bundle, user="u", reason="r")

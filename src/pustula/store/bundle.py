@@ -306,6 +306,12 @@ def _check_scores(rows: list[dict[str, Any]], name: str) -> None:
     from pustula.scoring import get_instrument
 
     for number, row in enumerate(rows, start=1):
+        if not isinstance(row["items"], dict):
+            raise ImportBundleError(
+                f"{name} row {number}: column `items` must be a JSON object of item values",
+                file=name,
+                row=number,
+            )
         try:
             result = get_instrument(row["instrument"]).score(row["items"])
         except ScoringInputError as exc:
