@@ -13,9 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from pustula.store import Store
+
+# CI runs Hypothesis derandomized: the same examples every run, so a red build is
+# reproducible; locally the default profile explores new examples each time.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("PUSTULA_HYPOTHESIS_PROFILE", "dev"))
 
 POSTGRES_URL = os.environ.get("PUSTULA_TEST_POSTGRES_URL")
 # One audit key for every store of the run, as one installation has (PostgreSQL needs one

@@ -3,7 +3,7 @@
 The PPPASI here is recomputed by hand from the bundle's item values, independently of
 pustula.scoring: per region (E + P + D) x area score x weight, weights 0.2 for each palm
 and 0.3 for each sole; area bands 0: 0 %, 1: < 10 %, 2: 10-29 %, 3: 30-49 %, 4: 50-69 %,
-5: 70-89 %, 6: 90-100 % (shared/domain/ppp.md).
+5: 70-89 %, 6: 90-100 % (docs/clinical/instruments.md).
 """
 
 from __future__ import annotations

@@ -30,3 +30,126 @@ def test_scoring_public_names() -> None:
     )
     for name in pustula.scoring.__all__:
         assert getattr(pustula.scoring, name) is not None
+
+
+def test_store_public_names() -> None:
+    import pustula.store
+
+    assert sorted(pustula.store.__all__) == sorted(
+        [
+            "AdverseEvent",
+            "Assessment",
+            "AuditLog",
+            "AuditReport",
+            "Baseline",
+            "ConMed",
+            "EligibilityResult",
+            "Enrolment",
+            "Exposure",
+            "Lab",
+            "PriorTherapy",
+            "Site",
+            "Store",
+            "Study",
+            "Subject",
+            "Transaction",
+            "Visit",
+            "add_adverse_event",
+            "add_con_med",
+            "add_exposure",
+            "add_interruption",
+            "add_lab",
+            "add_site",
+            "add_study",
+            "audit_history",
+            "backup",
+            "enrol_subject",
+            "export_bundle",
+            "get_record",
+            "get_study",
+            "get_subject",
+            "import_bundle",
+            "protocol_of",
+            "record_visit",
+            "remove",
+            "restore",
+            "save_assessment",
+            "save_assessments",
+            "update_adverse_event",
+            "update_assessment",
+            "update_record",
+            "update_visit",
+            "verify_audit",
+            "verify_store",
+            "write_anchor",
+        ]
+    )
+
+
+def test_analysis_public_names() -> None:
+    import pustula.analysis
+
+    assert sorted(pustula.analysis.__all__) == sorted(
+        [
+            "AnalysisData",
+            "AnalysisSettings",
+            "ContinuousSummary",
+            "EndpointResult",
+            "PosteriorSummary",
+            "ProportionEstimate",
+            "WilcoxonResult",
+            "beta_binomial_posterior",
+            "build_analysis",
+            "compute_endpoints",
+            "derive_param_imputed",
+            "derive_time_to_response",
+            "derive_var_base",
+            "derive_var_chg",
+            "derive_var_pga_response",
+            "derive_var_responders",
+            "proportion_ci",
+            "summarise_continuous",
+            "wilcoxon_change",
+        ]
+    )
+
+
+def test_report_public_names() -> None:
+    import pustula.report
+
+    assert sorted(pustula.report.__all__) == sorted(
+        [
+            "Report",
+            "build_report",
+            "render_html",
+            "render_pdf",
+            "report_from_analysis",
+            "write_figures",
+            "write_report",
+        ]
+    )
+
+
+def test_errors_public_names() -> None:
+    import pustula.errors
+
+    assert sorted(pustula.errors.__all__) == sorted(
+        [
+            "AnalysisError",
+            "AuditError",
+            "BulkScoringError",
+            "ConfigurationError",
+            "ConflictError",
+            "DataValidationError",
+            "EligibilityError",
+            "ImportBundleError",
+            "ProtocolError",
+            "PustulaError",
+            "ReasonRequiredError",
+            "RecordNotFoundError",
+            "RowError",
+            "ScoringInputError",
+            "StoreError",
+            "UnknownInstrumentError",
+        ]
+    )

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pustula.cli import app
 from pustula.cli import score as score_module
+from pustula.scoring import get_instrument
 
 runner = CliRunner()
 
@@ -124,10 +125,10 @@ def test_chunked_scoring_keeps_file_row_numbers(monkeypatch: pytest.MonkeyPatch)
     frame = pd.DataFrame({"pga": [0, 1, 2, 3, 4, 4, 9, 2]})
     with pytest.raises(Exception, match="row 7, column 'pga'"):
         score_module.score_file(
-            score_module.get_instrument("pga"), frame, errors="raise", progress=False
+            get_instrument("pga"), frame, errors="raise", progress=False
         )
     good = frame.assign(pga=[0, 1, 2, 3, 4, 4, 1, 2])
     out = score_module.score_file(
-        score_module.get_instrument("pga"), good, errors="raise", progress=True
+        get_instrument("pga"), good, errors="raise", progress=True
     )
     assert out["pga_total"].tolist() == [0, 1, 2, 3, 4, 4, 1, 2]

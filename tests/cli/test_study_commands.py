@@ -118,9 +118,20 @@ def test_bad_input_is_one_line_and_exit_1(db: list[str], args: list[str], messag
     assert out.count("\n") == 1
 
 
-def test_commands_refuse_an_uninitialised_database(db: list[str]) -> None:
+def test_commands_refuse_an_uninitialised_database(db: list[str], tmp_path: Path) -> None:
     code, out = run(*db, "audit", "verify")
+    assert code == 1 and "does not exist; create it with `pustula init`" in out
+    assert not list(tmp_path.glob("*.sqlite3"))  # nothing left behind by the refusal
+    empty = tmp_path / "empty.sqlite3"
+    empty.write_bytes(b"")
+    code, out = run("--database", f"sqlite:///{empty}", "endpoints")
     assert code == 1 and "is not initialised; run `pustula init` first" in out
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://u@h/db", "sqlite:::"])
+def test_a_bad_database_url_is_one_line(url: str) -> None:
+    code, out = run("--database", url, "audit", "verify")
+    assert code == 1 and out.startswith("error [configuration]: --database")
 
 
 def test_demo_then_import_into_a_new_database(db: list[str], tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Pain and itch numeric rating scales: whole numbers 0-10 (shared/domain/ppp.md)."""
+"""Pain and itch numeric rating scales: whole numbers 0-10 (docs/clinical/instruments.md)."""
 
 from __future__ import annotations
 

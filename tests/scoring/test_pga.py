@@ -1,7 +1,7 @@
 """PPP PGA, direct and composite.
 
 Sources: the 5-point PPP PGA/IGA labels and the composite cut-points (spesolimab programme)
-as given in shared/domain/ppp.md: 0 if all three components are 0; 1 if 0 < mean < 1.5;
+as given in docs/clinical/instruments.md: 0 if all three components are 0; 1 if 0 < mean < 1.5;
 2 if 1.5 <= mean < 2.5; 3 if 2.5 <= mean < 3.5; 4 if mean >= 3.5.
 """
 

@@ -1,7 +1,7 @@
 """PPPASI: reference cases, area bands, warnings and invalid input.
 
 Sources: Bhushan et al. 2001 (doi:10.1046/j.1365-2133.2001.04411.x) for the formula, and the
-hand-calculated worked example in shared/domain/ppp.md.
+hand-calculated worked example in docs/clinical/instruments.md.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ WORKED_EXAMPLE = {
 
 
 def test_worked_example_of_the_domain_doc_is_13_8() -> None:
-    # Hand calculation (shared/domain/ppp.md):
+    # Hand calculation (docs/clinical/instruments.md):
     # 0.2*6*2 = 2.4; 0.2*3*1 = 0.6; 0.3*9*4 = 10.8; 0 -> 13.8
     result = compute_pppasi(WORKED_EXAMPLE)
     assert result.total == 13.8

@@ -9,14 +9,14 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-import yaml
 
 from pustula.errors import ConfigurationError, DataValidationError, PustulaError
-from pustula.settings import get_settings
-from pustula.store import Store
+
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy: imported when a command needs it
+    from pustula.store import Store
 
 __all__ = [
     "cli_user",
@@ -93,6 +93,8 @@ def read_data(value: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataValidationError(f"--data is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    import yaml
+
     path = Path(value)
     if not path.is_file():
         raise DataValidationError(f"--data: {value} is neither JSON nor an existing file")
@@ -104,12 +106,39 @@ def read_data(value: str) -> Any:
 
 def cli_user(ctx: typer.Context) -> str:
     """Who to record in the audit trail: --user, PUSTULA_USER, or the login name."""
+    from pustula.settings import get_settings
+
     user = ctx.obj.get("user") if ctx.obj else None
     return user or get_settings().user or getpass.getuser()
 
 
 def open_store(ctx: typer.Context, *, migrate: bool = False) -> Store:
+    """The store at --database (or the setting); refuse a URL that is not a database, and
+    a SQLite file that does not exist unless the command creates it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from pustula.settings import get_settings
+    from pustula.store import Store
+
     url = (ctx.obj or {}).get("database") or get_settings().database_url
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            "--database is not a database URL; give sqlite:///FILE or "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"--database: Pustula stores studies in SQLite or PostgreSQL; got {parsed.drivername}"
+        )
+    database = parsed.database
+    in_a_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if in_a_file and not migrate and not Path(str(database)).is_file():
+        raise ConfigurationError(
+            f"the database {database} does not exist; create it with `pustula init`"
+        )
     store = Store.open(url)
     if migrate:
         store.create_schema()

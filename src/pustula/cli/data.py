@@ -10,7 +10,6 @@ import typer
 
 from pustula.cli._common import cli_user, echo_json, handles_errors, open_store
 from pustula.errors import AuditError, ConfigurationError, DataValidationError
-from pustula.store import audit_history, backup, export_bundle, import_bundle, restore
 
 __all__ = ["register"]
 
@@ -65,6 +64,8 @@ def export(
     if kind not in ("csv", "parquet"):
         raise DataValidationError(f"--format must be csv or parquet; got `{fmt}`", field="format")
     chosen: Literal["csv", "parquet"] = "csv" if kind == "csv" else "parquet"
+    from pustula.store import export_bundle
+
     summary = export_bundle(
         open_store(ctx), directory, fmt=chosen, sign_key=_key_from_env(sign_key_env)
     )
@@ -83,6 +84,8 @@ def import_(
     verify_key_env: SignKeyOpt = None,
 ) -> None:
     """Import a bundle into an empty database, all or nothing, after checking it whole."""
+    from pustula.store import import_bundle
+
     rows = import_bundle(
         open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason,
         verify_key=_key_from_env(verify_key_env),
@@ -98,6 +101,8 @@ def restore_(
     verify_key_env: SignKeyOpt = None,
 ) -> None:
     """Restore a backup into an empty database after verifying it (chain and tables)."""
+    from pustula.store import restore
+
     rows = restore(
         open_store(ctx, migrate=True), backup_path, user=cli_user(ctx), reason=reason,
         verify_key=_key_from_env(verify_key_env),
@@ -108,6 +113,8 @@ def restore_(
 @handles_errors
 def backup_(ctx: typer.Context, target: Path) -> None:
     """Back up the database while it is in use (SQLite backup API, or pg_dump)."""
+    from pustula.store import backup
+
     out = backup(open_store(ctx), target)
     typer.echo(f"backup written to {out}")
 
@@ -164,6 +171,8 @@ def audit_log(
     record: Annotated[int | None, typer.Option(help="Only this record id.")] = None,
 ) -> None:
     """Show who changed what, when, from what to what, and why."""
+    from pustula.store import audit_history
+
     with open_store(ctx).snapshot_connection() as connection:
         echo_json(audit_history(connection, table=table, record=record))
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
-from rich.progress import Progress
 
 from pustula.cli._common import echo_json, fail_on_pustula_error, fail_on_unexpected
 from pustula.errors import BulkScoringError, PustulaError, RowError, ScoringInputError
-from pustula.scoring import get_instrument, list_instruments
-from pustula.scoring.instrument import Instrument, OnError, column_array
+
+if TYPE_CHECKING:  # NumPy, pandas and the scorers load when a command scores something
+    import pandas as pd
+
+    from pustula.scoring.instrument import Instrument, OnError
 
 __all__ = ["register", "score_file"]
 
@@ -24,6 +24,8 @@ PROGRESS_ROWS = 100_000
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.is_file():
         raise ScoringInputError(f"input file {path} does not exist", field="input")
     suffix = path.suffix.lower()
@@ -73,6 +75,12 @@ def score_file(
     In ``raise`` mode every row is checked before anything is returned, so a file with
     one bad row produces no output at all.
     """
+    import numpy as np
+    import pandas as pd
+    from rich.progress import Progress
+
+    from pustula.scoring.instrument import column_array
+
     names = instrument.required_columns([str(c) for c in frame.columns])
     n_rows = len(frame)
     chunk = PROGRESS_ROWS if n_rows > PROGRESS_ROWS else max(n_rows, 1)
@@ -104,6 +112,8 @@ def score_file(
 
 def _instruments() -> None:
     """List the registered scoring instruments."""
+    from pustula.scoring import list_instruments
+
     for inst in list_instruments():
         low, high = inst.total_range
         typer.echo(f"{inst.name:<14} {inst.title} (v{inst.version}, {low:g}-{high:g})")
@@ -126,6 +136,8 @@ def _score(
     ] = "raise",
 ) -> None:
     """Score one assessment (--json) or a whole file (INPUT -o OUTPUT)."""
+    from pustula.scoring import get_instrument
+
     try:
         inst = get_instrument(instrument)
         if (input_file is None) == (json_input is None):

@@ -10,18 +10,6 @@ import typer
 
 from pustula.cli._common import cli_user, echo_json, handles_errors, open_store, read_data
 from pustula.errors import DataValidationError
-from pustula.protocol import load_protocol
-from pustula.store import (
-    add_adverse_event,
-    add_con_med,
-    add_exposure,
-    add_lab,
-    add_study,
-    enrol_subject,
-    get_study,
-    get_subject,
-    record_visit,
-)
 
 __all__ = ["register"]
 
@@ -43,6 +31,8 @@ conmed_app = typer.Typer(help="Concomitant medications.", no_args_is_help=True)
 @handles_errors
 def protocol_check(file: Path) -> None:
     """Validate a protocol file and print its summary."""
+    from pustula.protocol import load_protocol
+
     echo_json({"valid": True, **load_protocol(file).summary()})
 
 
@@ -62,6 +52,9 @@ def study_add(
                 f"--site must look like CODE=Name; got `{item}`", field="site"
             )
         sites.append((code.strip(), name.strip()))
+    from pustula.protocol import load_protocol
+    from pustula.store import add_study
+
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx)) as tx:
         study = add_study(tx, load_protocol(protocol), sites=sites)
@@ -87,6 +80,8 @@ def subject_enrol(
     unknown = set(payload) - {"baseline", "prior_therapies", "screening_labs"}
     if unknown:
         raise DataValidationError(f"--data: unknown key `{sorted(unknown)[0]}`")
+    from pustula.store import enrol_subject, get_study
+
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx)) as tx:
         found = get_study(tx.session, study)
@@ -123,6 +118,8 @@ def visit_record(
         if not sep:
             raise DataValidationError(f"--assessment must look like pppasi=FILE; got `{item}`")
         assessments[name.strip()] = _mapping(read_data(value))
+    from pustula.store import get_study, get_subject, record_visit
+
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx)) as tx:
         found = get_study(tx.session, study)
@@ -135,18 +132,23 @@ def visit_record(
     echo_json(summary)
 
 
-def _simple_add(kind: str, adder: Any, needs_study: bool = False) -> Any:
+def _simple_add(kind: str, adder: str, needs_study: bool = False) -> Any:
+    """A command that adds one record with ``pustula.store.<adder>`` (imported when run)."""
+
     @handles_errors
     def command(
         ctx: typer.Context, subject: SubjectOpt, data: DataOpt, study: StudyOpt = None
     ) -> None:
+        import pustula.store
+        from pustula.store import get_study, get_subject
+
         payload = _mapping(read_data(data))
         store = open_store(ctx)
         with store.transaction(user=cli_user(ctx)) as tx:
             found = get_study(tx.session, study)
             who = get_subject(tx.session, found, subject)
             args = (tx, found, who) if needs_study else (tx, who)
-            row = adder(*args, payload)
+            row = getattr(pustula.store, adder)(*args, payload)
             extra = {"alerts": row.alerts, "ctcae_grade": row.ctcae_grade} if kind == "lab" else {}
             if kind == "adverse event":
                 extra = {"treatment_emergent": row.treatment_emergent}
@@ -156,10 +158,10 @@ def _simple_add(kind: str, adder: Any, needs_study: bool = False) -> Any:
     return command
 
 
-ae_app.command("add")(_simple_add("adverse event", add_adverse_event))
-lab_app.command("add")(_simple_add("lab", add_lab, needs_study=True))
-exposure_app.command("add")(_simple_add("exposure", add_exposure))
-conmed_app.command("add")(_simple_add("concomitant medication", add_con_med))
+ae_app.command("add")(_simple_add("adverse event", "add_adverse_event"))
+lab_app.command("add")(_simple_add("lab", "add_lab", needs_study=True))
+exposure_app.command("add")(_simple_add("exposure", "add_exposure"))
+conmed_app.command("add")(_simple_add("concomitant medication", "add_con_med"))
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ References
 ----------
 Composite PGA: as described for the spesolimab programme in GPP and PPP (Burden AD et al.,
 Br J Dermatol 2020;182:e151; Bachelez H et al., N Engl J Med 2021;385:2431-2440,
-doi:10.1056/NEJMoa2111563), cut-points as given in ``shared/domain/ppp.md``.
+doi:10.1056/NEJMoa2111563), cut-points as given in docs/clinical/instruments.md.
 
 Examples
 --------

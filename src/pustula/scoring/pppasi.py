@@ -16,7 +16,7 @@ placebo-controlled study. Br J Dermatol 2001;145:546-553. doi:10.1046/j.1365-213
 
 Examples
 --------
-The worked example of ``shared/domain/ppp.md``:
+The worked example of docs/clinical/instruments.md:
 
 >>> result = compute_pppasi({
 ...     "right_palm": {"erythema": 2, "pustules": 3, "desquamation": 1, "area_pct": 25},
@@ -110,7 +110,7 @@ INDIAN_MPPPASI_BANDS = SeverityBands(
     labels=("mild", "moderate", "severe", "very severe"),
     lower=(0.0, 6.0, 10.0, 20.0),
     source="Indian m-PPPASI severity bands: 0-5 mild, 6-9 moderate, 10-19 severe, "
-    "20-72 very severe (shared/domain/ppp.md)",
+    "20-72 very severe (docs/clinical/instruments.md)",
 )
 
 
