@@ -12,6 +12,7 @@ No subject sits exactly on a cut-off, so "≥" and ">" give the same counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
@@ -154,17 +155,26 @@ def _labs(code: str, first: date) -> list[dict[str, Any]]:
     return rows
 
 
-def create_demo_study(store: Store, *, user: str = "demo") -> Study:
-    """Create the demo study, one unit of work per subject after the study itself."""
+def create_demo_study(
+    store: Store, *, user: str = "demo", progress: Callable[[str], None] | None = None
+) -> Study:
+    """Create the demo study, one unit of work per subject after the study itself.
+
+    ``progress`` is called once per step with what was done (for a progress bar).
+    """
     path = resources.files("pustula").joinpath("protocols", DEMO_PROTOCOL)
     protocol = load_protocol(str(path))
     with store.transaction(user=user) as tx:
         study = add_study(
             tx, protocol, sites=[("SITE1", "Demo site A"), ("SITE2", "Demo site B")], synthetic=True
         )
+    if progress:
+        progress("study and sites")
     for i, s in enumerate(SUBJECTS):
         with store.transaction(user=user) as tx:
             _create_subject(tx, study, s, site="SITE1" if i < 4 else "SITE2")
+        if progress:
+            progress(f"subject {s['code']}")
     return study
 
 

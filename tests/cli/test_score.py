@@ -132,3 +132,18 @@ def test_chunked_scoring_keeps_file_row_numbers(monkeypatch: pytest.MonkeyPatch)
         get_instrument("pga"), good, errors="raise", progress=True
     )
     assert out["pga_total"].tolist() == [0, 1, 2, 3, 4, 4, 1, 2]
+
+
+def test_the_cli_starts_without_the_heavy_packages() -> None:
+    """`pustula --help` stays fast because no command imports pandas, NumPy or SQLAlchemy
+    until it runs (the timing itself is measured in benchmarks/bench_cli.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pustula.cli; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'sqlalchemy', 'scipy', 'matplotlib') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -25,6 +26,7 @@ __all__ = [
     "fail_on_unexpected",
     "handles_errors",
     "open_store",
+    "progress_bar",
     "read_data",
 ]
 
@@ -83,6 +85,28 @@ def handles_errors(func: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(fail_on_unexpected(exc)) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on standard error for a long command; each call is one step done.
+
+    Drawn only on a terminal, so scripts and logs see just the command's own output.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"))
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
+        task = bar.add_task(label, total=total, step="")
+
+        def advance(step: str) -> None:
+            bar.update(task, advance=1, step=step)
+
+        yield advance
 
 
 def read_data(value: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from pustula.cli._common import cli_user, echo_json, handles_errors, open_store
+from pustula.cli._common import cli_user, echo_json, handles_errors, open_store, progress_bar
 from pustula.errors import AuditError, ConfigurationError, DataValidationError
 
 __all__ = ["register"]
@@ -26,10 +26,11 @@ def init(ctx: typer.Context) -> None:
 @handles_errors
 def demo(ctx: typer.Context) -> None:
     """Create the demo study: six SYNTHETIC subjects matching the published aggregates."""
-    from pustula.demo import DEMO_NOTICE, create_demo_study
+    from pustula.demo import DEMO_NOTICE, SUBJECTS, create_demo_study
 
     store = open_store(ctx, migrate=True)
-    study = create_demo_study(store, user=cli_user(ctx))
+    with progress_bar("creating the demo study", 1 + len(SUBJECTS)) as step:
+        study = create_demo_study(store, user=cli_user(ctx), progress=step)
     typer.echo(f"demo study {study.code} created in {store.url}")
     typer.echo(DEMO_NOTICE)
 
@@ -65,10 +66,13 @@ def export(
         raise DataValidationError(f"--format must be csv or parquet; got `{fmt}`", field="format")
     chosen: Literal["csv", "parquet"] = "csv" if kind == "csv" else "parquet"
     from pustula.store import export_bundle
+    from pustula.store.bundle import bundle_tables
 
-    summary = export_bundle(
-        open_store(ctx), directory, fmt=chosen, sign_key=_key_from_env(sign_key_env)
-    )
+    with progress_bar("exporting", len(bundle_tables())) as step:
+        summary = export_bundle(
+            open_store(ctx), directory, fmt=chosen, sign_key=_key_from_env(sign_key_env),
+            progress=step,
+        )  # fmt: skip
     typer.echo(
         f"exported {sum(summary.rows.values())} rows in {len(summary.rows)} tables to {directory}"
     )
@@ -85,11 +89,13 @@ def import_(
 ) -> None:
     """Import a bundle into an empty database, all or nothing, after checking it whole."""
     from pustula.store import import_bundle
+    from pustula.store.bundle import bundle_tables
 
-    rows = import_bundle(
-        open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason,
-        verify_key=_key_from_env(verify_key_env),
-    )  # fmt: skip
+    with progress_bar("checking the bundle", len(bundle_tables()) + 2) as step:
+        rows = import_bundle(
+            open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason,
+            verify_key=_key_from_env(verify_key_env), progress=step,
+        )  # fmt: skip
     typer.echo(f"imported {sum(rows.values())} rows from {directory}")
 
 

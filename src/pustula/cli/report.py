@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pustula.cli._common import echo_json, handles_errors, open_store
+from pustula.cli._common import echo_json, handles_errors, open_store, progress_bar
 from pustula.errors import DataValidationError
 
 __all__ = ["register"]
@@ -84,9 +84,11 @@ def report(
         pga_min=pga_baseline_min, pga_improve=pga_min_improvement,
         baseline_zero=baseline_zero, visit_windows=visit_windows, rounding=rounding,
     )  # fmt: skip
-    path = write_report(
-        open_store(ctx), output, study=study, settings=overrides, figures_dir=figures
-    )
+    with progress_bar("writing the report", 3) as step:
+        path = write_report(
+            open_store(ctx), output, study=study, settings=overrides, figures_dir=figures,
+            progress=step,
+        )  # fmt: skip
     typer.echo(f"report written to {path}")
 
 

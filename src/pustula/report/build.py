@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -369,6 +369,7 @@ def write_report(
     settings: AnalysisSettings | Mapping[str, Any] | None = None,
     fmt: ReportFormat | None = None,
     figures_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Build the report of ``study`` and write it as HTML, PDF or Word (by suffix or ``fmt``).
 
@@ -378,10 +379,13 @@ def write_report(
     """
     path = Path(out)
     kind = fmt or SUFFIXES.get(path.suffix.lower(), "html")
+    step = progress or (lambda _: None)
     data = read_study(store, study)
+    step("study read")
     if settings is not None and not isinstance(settings, AnalysisSettings):
         settings = AnalysisSettings.from_protocol(data.protocol, **settings)
     report = build_report(data, settings)
+    step("analysis, tables and figures")
     if kind == "pdf":
         path.write_bytes(render_pdf(report))
     elif kind == "docx":
@@ -390,6 +394,7 @@ def write_report(
         path.write_bytes(render_docx(report))
     else:
         path.write_text(render_html(report), encoding="utf-8")
+    step(f"{kind.upper()} written")
     if figures_dir is not None:
         write_figures(report, Path(figures_dir))
     return path

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,7 +48,7 @@ from pustula.store.migrate import head_revision
 from pustula.store.models import Base, Study
 from pustula.store.uow import Store
 
-__all__ = ["BundleFormat", "ExportSummary", "export_bundle", "import_bundle"]
+__all__ = ["BundleFormat", "ExportSummary", "bundle_tables", "export_bundle", "import_bundle"]
 
 BundleFormat = Literal["csv", "parquet"]
 MANIFEST = "manifest.json"
@@ -70,6 +70,11 @@ def _tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in NOT_EXPORTED]
 
 
+def bundle_tables() -> list[str]:
+    """The tables a bundle holds, in the order they are written and checked."""
+    return [t.name for t in _tables()]
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -86,6 +91,7 @@ def export_bundle(
     *,
     fmt: BundleFormat = "csv",
     sign_key: bytes | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ExportSummary:
     """Write every table of ``store`` (removed records included) to ``directory``.
 
@@ -108,6 +114,8 @@ def export_bundle(
             _write(path, [c.name for c in table.columns], rows, fmt)
             counts[table.name] = len(rows)
             files[table.name] = {"file": path.name, "rows": len(rows), "sha256": _sha256(path)}
+            if progress:
+                progress(table.name)
     manifest = {
         "pustula_version": __version__,
         "schema_revision": head_revision(),
@@ -391,6 +399,7 @@ def import_bundle(
     reason: str,
     verify_key: bytes | None = None,
     action: str = "import",
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Import a bundle written by :func:`export_bundle` into an empty store.
 
@@ -424,12 +433,18 @@ def import_bundle(
         rows = _load_table(source, table, entry, fmt)
         _check_keys(table, rows, ids, entry["file"])
         data[table.name] = rows
+        if progress:
+            progress(f"checked {table.name}")
     _check_scores(data["assessment"], manifest["tables"]["assessment"]["file"])
+    if progress:
+        progress("scores re-computed")
     key = store.audit_key
     if not _check_audit(data, manifest, key):
         last = resign(data["audit_log"], key)
         data["audit_head"][0].update(last_hash=last)
     data["audit_head"][0]["key_id"] = key.key_id
+    if progress:
+        progress("audit trail verified and reconciled")
     with (
         store.engine.connect().execution_options(**{WRITE: True}) as connection,
         connection.begin(),
