@@ -131,7 +131,7 @@ def test_commands_refuse_an_uninitialised_database(db: list[str], tmp_path: Path
 @pytest.mark.parametrize("url", ["not a url", "mysql://u@h/db", "sqlite:::"])
 def test_a_bad_database_url_is_one_line(url: str) -> None:
     code, out = run("--database", url, "audit", "verify")
-    assert code == 1 and out.startswith("error [configuration]: --database")
+    assert code == 1 and out.startswith("error [configuration]: the database ")
 
 
 def test_demo_then_import_into_a_new_database(db: list[str], tmp_path: Path) -> None:

@@ -137,33 +137,13 @@ def cli_user(ctx: typer.Context) -> str:
 
 
 def open_store(ctx: typer.Context, *, migrate: bool = False) -> Store:
-    """The store at --database (or the setting); refuse a URL that is not a database, and
-    a SQLite file that does not exist unless the command creates it."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
+    """The store at --database (or the setting): a bad URL, or a SQLite file that does not
+    exist when the command does not create the database, is one line, not a new file."""
     from pustula.settings import get_settings
     from pustula.store import Store
 
     url = (ctx.obj or {}).get("database") or get_settings().database_url
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError(
-            "--database is not a database URL; give sqlite:///FILE or "
-            "postgresql+psycopg://USER@HOST/DB"
-        ) from exc
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigurationError(
-            f"--database: Pustula stores studies in SQLite or PostgreSQL; got {parsed.drivername}"
-        )
-    database = parsed.database
-    in_a_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
-    if in_a_file and not migrate and not Path(str(database)).is_file():
-        raise ConfigurationError(
-            f"the database {database} does not exist; create it with `pustula init`"
-        )
-    store = Store.open(url)
+    store = Store.open(url, must_exist=not migrate)
     if migrate:
         store.create_schema()
     else:

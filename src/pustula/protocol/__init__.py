@@ -3,7 +3,7 @@
 from pustula.protocol.eligibility import CriterionResult, EligibilityResult, evaluate_eligibility
 from pustula.protocol.load import load_protocol, parse_protocol
 from pustula.protocol.model import Endpoint, LabRule, Protocol, Visit
-from pustula.protocol.schedule import study_day, window_status
+from pustula.protocol.schedule import day_zero, first_dose, study_day, window_status
 
 __all__ = [
     "CriterionResult",
@@ -12,7 +12,9 @@ __all__ = [
     "LabRule",
     "Protocol",
     "Visit",
+    "day_zero",
     "evaluate_eligibility",
+    "first_dose",
     "load_protocol",
     "parse_protocol",
     "study_day",

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal
 
 from pustula.protocol.model import Visit
 
-__all__ = ["WindowStatus", "study_day", "window_status"]
+__all__ = ["WindowStatus", "day_zero", "first_dose", "study_day", "window_status"]
 
 WindowStatus = Literal["in_window", "early", "late"]
+
+
+def first_dose(starts: Iterable[date | None]) -> date | None:
+    """The first dose: the earliest start of the subject's exposure records (removed
+    records are not passed in). None before any dose.
+
+    The store computes the same rule in SQL as ``min(start_date)`` over live exposure
+    rows (``pustula.store.timing``).
+
+    >>> first_dose([date(2024, 3, 18), date(2024, 3, 4), None])
+    datetime.date(2024, 3, 4)
+    """
+    return min((d for d in starts if d is not None), default=None)
+
+
+def day_zero(
+    *, first_dose: date | None, baseline_date: date | None, enrolled_on: date | None = None
+) -> date | None:
+    """The date the schedule counts from: the first dose; before any dose, the baseline
+    visit's date; before that too, the enrolment date. One rule for visit timing, the
+    schedule's due dates, the web app, the report and the exports.
+
+    >>> day_zero(first_dose=None, baseline_date=date(2024, 3, 1), enrolled_on=date(2024, 2, 26))
+    datetime.date(2024, 3, 1)
+    """
+    return first_dose or baseline_date or enrolled_on
 
 
 def study_day(visit_date: date, *, first_dose: date) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -20,26 +21,39 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, must_exist: bool = False, **kwargs: Any) -> Engine:
     """Create an engine for ``url``.
 
     SQLite is opened in WAL mode with foreign keys on and a busy timeout. A unit of work
     starts with ``BEGIN IMMEDIATE``, so two writers queue instead of one failing at
     commit; reads start a plain deferred transaction and never wait for a writer.
 
+    ``must_exist`` refuses a SQLite file that does not exist yet (SQLite would create an
+    empty one on first use).
+
     Raises
     ------
     ConfigurationError
-        The URL cannot be parsed or names a database Pustula does not support.
+        The URL cannot be parsed, names a database Pustula does not support, or names a
+        SQLite file that does not exist when ``must_exist``.
     """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigurationError(f"database URL cannot be parsed: {exc}") from exc
+        raise ConfigurationError(
+            "the database setting is not a database URL; give sqlite:///FILE or "
+            "postgresql+psycopg://USER@HOST/DATABASE"
+        ) from exc
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ConfigurationError(
-            f"database `{backend}` is not supported; use sqlite:///FILE or postgresql+psycopg://..."
+            f"the database `{backend}` is not supported; Pustula stores studies in SQLite "
+            "(sqlite:///FILE) or PostgreSQL (postgresql+psycopg://...)"
+        )
+    in_a_file = backend == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if must_exist and in_a_file and not Path(str(parsed.database)).is_file():
+        raise ConfigurationError(
+            f"the database {parsed.database} does not exist; create it with `pustula init`"
         )
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

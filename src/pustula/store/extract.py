@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from pustula.protocol import Protocol
 from pustula.store.models import (
@@ -29,6 +29,7 @@ from pustula.store.models import (
     Visit,
 )
 from pustula.store.study import get_study, protocol_of
+from pustula.store.timing import doses_by_subject
 from pustula.store.uow import Store
 
 __all__ = ["FRAMES", "StudyData", "read_study", "restrict"]
@@ -102,16 +103,7 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
         sid = study.id
         connection = session.connection()
         live = Subject.deleted_at.is_(None)
-        first_dose = (
-            select(
-                Exposure.subject_id,
-                func.min(Exposure.start_date).label("first_dose"),
-                func.max(func.coalesce(Exposure.end_date, Exposure.start_date)).label("last_dose"),
-            )
-            .where(Exposure.deleted_at.is_(None))
-            .group_by(Exposure.subject_id)
-            .subquery()
-        )
+        first_dose = doses_by_subject().subquery()
         subjects = _frame(
             connection,
             (

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
-from pustula.protocol import Protocol
+from pustula.protocol import Protocol, day_zero, first_dose
 from pustula.store.models import (
     AdverseEvent,
     Assessment,
@@ -32,6 +32,7 @@ from pustula.store.models import (
 from pustula.store.sessions import SessionPolicy
 from pustula.store.snapshot import Snapshot, subject_records
 from pustula.store.study import protocol_from_text, protocol_of
+from pustula.store.timing import doses_by_subject
 from pustula.store.uow import MAX_ID
 
 __all__ = [
@@ -229,8 +230,7 @@ def subject_timeline(connection: Connection, subject: Any, *, site: str | None =
     return Timeline(
         subject=subject,
         site=site,
-        # visits.first_dose_date's rule, on the rows already read
-        first_dose=min((e.start_date for e in exposure), default=None),
+        first_dose=first_dose(e.start_date for e in exposure),
         baseline=baseline[0] if baseline else None,
         eligibility=records["eligibility_result"],
         prior_therapies=records["prior_therapy"],
@@ -264,12 +264,8 @@ def visit_schedule(
     protocol = protocol_of(study)
     enrolled = [r for r in list_subjects(session, study, sites=sites) if r.status == "enrolled"]
     ids = [r.id for r in enrolled]
-    doses = session.execute(
-        select(Exposure.subject_id, func.min(Exposure.start_date))
-        .where(Exposure.subject_id.in_(ids), Exposure.deleted_at.is_(None))
-        .group_by(Exposure.subject_id)
-    )
-    first_doses: dict[int, date] = {subject_id: first for subject_id, first in doses}
+    doses = session.execute(doses_by_subject().where(Exposure.subject_id.in_(ids)))
+    first_doses: dict[int, date] = {row.subject_id: row.first_dose for row in doses}
     done: dict[int, dict[str, Visit]] = {i: {} for i in ids}
     for visit in session.scalars(
         select(Visit).where(Visit.subject_id.in_(ids), Visit.deleted_at.is_(None))
@@ -278,7 +274,11 @@ def visit_schedule(
     result = []
     for row in enrolled:
         base = done[row.id].get(protocol.baseline_visit.code)
-        anchor = first_doses.get(row.id) or (base.visit_date if base else None) or row.enrolled_on
+        anchor = day_zero(
+            first_dose=first_doses.get(row.id),
+            baseline_date=base.visit_date if base else None,
+            enrolled_on=row.enrolled_on,
+        )
         if anchor is None:
             continue
         for planned in protocol.visits:

@@ -73,8 +73,10 @@ class Store:
         return self._audit_key
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
-        return cls(make_engine(url or get_settings().database_url))
+    def open(cls, url: str | None = None, *, must_exist: bool = False) -> Store:
+        """The store at ``url`` (default: the setting); ``must_exist`` refuses a SQLite
+        file that does not exist instead of creating an empty one."""
+        return cls(make_engine(url or get_settings().database_url, must_exist=must_exist))
 
     @property
     def url(self) -> str:

@@ -6,16 +6,17 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from pustula.checks.values import check_date, check_text
 from pustula.errors import DataValidationError
-from pustula.protocol import Protocol, study_day, window_status
+from pustula.protocol import Protocol, day_zero, study_day, window_status
 from pustula.scoring import ScoreResult, get_instrument
-from pustula.store.models import Assessment, Exposure, Study, Subject, Visit
+from pustula.store.models import Assessment, Study, Subject, Visit
 from pustula.store.snapshot import Snapshot
 from pustula.store.study import protocol_of
+from pustula.store.timing import first_dose_of
 from pustula.store.uow import Transaction, update_record
 
 __all__ = [
@@ -29,11 +30,7 @@ __all__ = [
 
 
 def first_dose_date(session: Session, subject: Subject) -> date | None:
-    return session.scalar(
-        select(func.min(Exposure.start_date)).where(
-            Exposure.subject_id == subject.id, Exposure.deleted_at.is_(None)
-        )
-    )
+    return session.scalar(select(first_dose_of(subject.id)))
 
 
 def _timing(
@@ -43,7 +40,7 @@ def _timing(
     _, first_dose, baseline_date = _visit_facts(
         session, subject.id, code, protocol.baseline_visit.code
     )
-    anchor = _day_zero(protocol, code, when, first_dose, baseline_date)
+    anchor = _day_zero(protocol, code, when, first_dose, baseline_date, subject.enrolled_on)
     return _timing_from(protocol, code, when, anchor=anchor)
 
 
@@ -53,14 +50,12 @@ def _day_zero(
     when: date | None,
     first_dose: date | None,
     baseline_date: date | None,
+    enrolled_on: date | None,
 ) -> date | None:
-    """Day 0 is the first dose; before any dose is recorded, the baseline visit's date.
-
-    The baseline visit itself is day 0 of its own date.
-    """
+    """:func:`pustula.protocol.day_zero`; the baseline visit itself is day 0 of its date."""
     if protocol.visit(code).baseline:
         return when
-    return first_dose or baseline_date
+    return day_zero(first_dose=first_dose, baseline_date=baseline_date, enrolled_on=enrolled_on)
 
 
 def _timing_from(
@@ -73,7 +68,7 @@ def _timing_from(
 
 
 def _visit_facts_statement() -> Select[Any]:
-    visit, exposure = Visit.__table__, Exposure.__table__
+    visit = Visit.__table__
     subject_id: Any = bindparam("subject_id")
     recorded = (
         select(visit.c.id)
@@ -81,11 +76,7 @@ def _visit_facts_statement() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    first_dose = (
-        select(func.min(exposure.c.start_date))
-        .where(exposure.c.subject_id == subject_id, exposure.c.deleted_at.is_(None))
-        .scalar_subquery()
-    )
+    first_dose = first_dose_of(subject_id)
     baseline = (
         select(visit.c.visit_date)
         .where(
@@ -161,7 +152,9 @@ def record_visit(
             f"visit {visit_code} of subject {subject.code} is already recorded; edit it instead",
             field="visit_code",
         )
-    anchor = _day_zero(protocol, visit_code, visit_date, first_dose, baseline_date)
+    anchor = _day_zero(
+        protocol, visit_code, visit_date, first_dose, baseline_date, subject.enrolled_on
+    )
     visit = Visit(
         subject_id=subject.id, visit_code=visit_code, visit_date=visit_date, status=status,
         notes=notes, **_timing_from(protocol, visit_code, visit_date, anchor=anchor),
