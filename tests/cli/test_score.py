@@ -124,13 +124,9 @@ def test_chunked_scoring_keeps_file_row_numbers(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(score_module, "PROGRESS_ROWS", 3)
     frame = pd.DataFrame({"pga": [0, 1, 2, 3, 4, 4, 9, 2]})
     with pytest.raises(Exception, match="row 7, column 'pga'"):
-        score_module.score_file(
-            get_instrument("pga"), frame, errors="raise", progress=False
-        )
+        score_module.score_file(get_instrument("pga"), frame, errors="raise", progress=False)
     good = frame.assign(pga=[0, 1, 2, 3, 4, 4, 1, 2])
-    out = score_module.score_file(
-        get_instrument("pga"), good, errors="raise", progress=True
-    )
+    out = score_module.score_file(get_instrument("pga"), good, errors="raise", progress=True)
     assert out["pga_total"].tolist() == [0, 1, 2, 3, 4, 4, 1, 2]
 
 

@@ -211,3 +211,33 @@ def test_download_the_pdf_report(page: Page, server: str, tmp_path: Path) -> Non
     shutil.copy(target, SHOTS / "report.pdf")
     page.goto(f"{server}/report")
     page.screenshot(path=str(SHOTS / "report.png"))
+
+
+def test_the_live_scorer_in_the_browser_equals_the_python_scorer(page: Page, server: str) -> None:
+    """5,000 random assessments scored by pppasi.js in Chromium and by compute_pppasi."""
+    import random
+
+    from pustula.scoring import PPPASI
+    from pustula.scoring.pppasi import REGIONS, SIGNS
+
+    rng = random.Random(20261129)
+    cases = []
+    for _ in range(5000):
+        items: dict[str, float] = {}
+        for region in REGIONS:
+            for sign in SIGNS:
+                items[f"{region}_{sign}"] = rng.randint(0, 4)
+            # whole percents, band edges and fractions just around them
+            items[f"{region}_area_pct"] = rng.choice(
+                [
+                    rng.randint(0, 100),
+                    rng.choice([0, 9.99, 10, 29.9, 30, 49.5, 50, 70, 89.9, 90, 100]),
+                ]
+            )
+        cases.append(items)
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S01/visits/new")
+    browser_totals = page.evaluate("cases => cases.map(c => window.pustulaPPPASI.score(c))", cases)
+    python_totals = [PPPASI.score(c).total for c in cases]
+    assert browser_totals == python_totals
+    assert page.evaluate("window.pustulaPPPASI.score({})") is None  # missing items: no total

@@ -176,6 +176,7 @@ def compute_dlqi(answers: Mapping[str, object]) -> ScoreResult:
 
 class _DLQI(Instrument):
     name: ClassVar[str] = "dlqi"
+    display_name: ClassVar[str] = "DLQI"
     title: ClassVar[str] = "Dermatology Life Quality Index"
     version: ClassVar[str] = "1.0"
     reference: ClassVar[str] = (

@@ -147,6 +147,8 @@ class Instrument(ABC):
     """A registered scoring instrument."""
 
     name: ClassVar[str]
+    #: The name as published and shown to people ("PPP PGA", "Pain NRS").
+    display_name: ClassVar[str] = ""
     title: ClassVar[str]
     version: ClassVar[str]
     reference: ClassVar[str]
@@ -160,6 +162,26 @@ class Instrument(ABC):
     @abstractmethod
     def score(self, values: Mapping[str, object]) -> ScoreResult:
         """Score one assessment given its flat fields (column names as keys)."""
+
+    def metadata(self) -> dict[str, Any]:
+        """What forms and other programs need to know of the instrument, as JSON-ready data:
+        its names, version, reference, total range and every field with its allowed range
+        and answer words. Instruments add their structure (PPPASI: regions and weights)."""
+        return {
+            "name": self.name,
+            "display_name": self.display_name or self.name,
+            "title": self.title,
+            "version": self.version,
+            "reference": self.reference,
+            "total_range": list(self.total_range),
+            "decimals": self.decimals,
+            "fields": [
+                {"name": f.name, "low": f.low, "high": f.high, "whole": f.whole,
+                 "group": f.group, "labels": dict(f.labels) if f.labels else None,
+                 "may_be_missing": f.may_be_missing}
+                for f in self.fields
+            ],
+        }  # fmt: skip
 
     @abstractmethod
     def score_columns(self, checked: Mapping[str, ColumnCheck], n_rows: int) -> Columns:

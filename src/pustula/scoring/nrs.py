@@ -51,6 +51,7 @@ class _NRS(Instrument):
 
 class _PainNRS(_NRS):
     name: ClassVar[str] = "pain_nrs"
+    display_name: ClassVar[str] = "Pain NRS"
     title: ClassVar[str] = "Pain numeric rating scale (0-10)"
     scale: ClassVar[Scale] = "pain"
     fields: ClassVar[tuple[FieldSpec, ...]] = (FieldSpec("pain_nrs", 0, 10),)
@@ -58,6 +59,7 @@ class _PainNRS(_NRS):
 
 class _ItchNRS(_NRS):
     name: ClassVar[str] = "itch_nrs"
+    display_name: ClassVar[str] = "Itch NRS"
     title: ClassVar[str] = "Itch numeric rating scale (0-10)"
     scale: ClassVar[Scale] = "itch"
     fields: ClassVar[tuple[FieldSpec, ...]] = (FieldSpec("itch_nrs", 0, 10),)

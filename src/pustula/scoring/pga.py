@@ -81,6 +81,7 @@ def compute_pga_composite(*, erythema: object, pustules: object, scaling: object
 
 class _PGA(Instrument):
     name: ClassVar[str] = "pga"
+    display_name: ClassVar[str] = "PPP PGA"
     title: ClassVar[str] = "PPP Physician's Global Assessment (5-point)"
     version: ClassVar[str] = "1.0"
     reference: ClassVar[str] = (
@@ -100,6 +101,7 @@ class _PGA(Instrument):
 
 class _PGAComposite(Instrument):
     name: ClassVar[str] = "pga_composite"
+    display_name: ClassVar[str] = "PPP PGA (composite)"
     title: ClassVar[str] = "Composite PGA (mean of erythema, pustules, scaling)"
     version: ClassVar[str] = "1.0"
     reference: ClassVar[str] = (

@@ -48,8 +48,11 @@ __all__ = [
     "INDIAN_MPPPASI_BANDS",
     "PPPASI",
     "REGIONS",
+    "REGION_LABELS",
     "REGION_WEIGHTS",
+    "SEVERITY_DESCRIPTORS",
     "SIGNS",
+    "SIGN_LABELS",
     "SeverityBands",
     "area_score_from_percent",
     "compute_pppasi",
@@ -69,6 +72,21 @@ _WEIGHT_TENTHS: Mapping[str, int] = {
     "right_sole": 3,
     "left_sole": 3,
 }
+
+#: How regions and signs are named on forms and in reports.
+REGION_LABELS: Mapping[str, str] = {
+    "right_palm": "Right palm",
+    "left_palm": "Left palm",
+    "right_sole": "Right sole",
+    "left_sole": "Left sole",
+}
+SIGN_LABELS: Mapping[str, str] = {
+    "erythema": "Erythema",
+    "pustules": "Pustules",
+    "desquamation": "Desquamation",
+}
+#: The severity scale of every sign, as published: 0 none to 4 very severe.
+SEVERITY_DESCRIPTORS: tuple[str, ...] = ("none", "slight", "moderate", "severe", "very severe")
 
 #: Lower edges (percent) of area scores 2 to 6; area score 1 is ">0 to <10%", 0 is 0%.
 AREA_BANDS_PERCENT: tuple[float, ...] = (10.0, 30.0, 50.0, 70.0, 90.0)
@@ -279,6 +297,7 @@ _BLOCK = 1 << 15
 
 class _PPPASI(Instrument):
     name: ClassVar[str] = "pppasi"
+    display_name: ClassVar[str] = "PPPASI"
     title: ClassVar[str] = "Palmoplantar Pustulosis Area and Severity Index"
     version: ClassVar[str] = "1.0"
     reference: ClassVar[str] = (
@@ -302,6 +321,21 @@ class _PPPASI(Instrument):
         if any(k in REGIONS for k in values):
             return compute_pppasi(values)  # type: ignore[arg-type]
         return compute_pppasi(_nest(values))
+
+    def metadata(self) -> dict[str, Any]:
+        """The fields, plus the structure a live scorer needs: regions with their weights
+        (also in integer tenths, as the exact arithmetic uses them), signs with the
+        severity scale, and the area bands' lower edges."""
+        return super().metadata() | {
+            "regions": [
+                {"code": r, "label": REGION_LABELS[r], "weight": REGION_WEIGHTS[r],
+                 "weight_tenths": _WEIGHT_TENTHS[r]}
+                for r in REGIONS
+            ],
+            "signs": [{"code": s, "label": SIGN_LABELS[s]} for s in SIGNS],
+            "severity": list(SEVERITY_DESCRIPTORS),
+            "area_band_edges": list(AREA_BANDS_PERCENT),
+        }  # fmt: skip
 
     def score_columns(self, checked: Mapping[str, ColumnCheck], n_rows: int) -> Columns:
         tenths = np.zeros(n_rows, dtype=np.uint16)

@@ -12,16 +12,25 @@ import zipfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 from starlette.concurrency import run_in_threadpool
 
 from pustula.analysis.endpoints import EndpointResult
 from pustula.errors import RecordNotFoundError
-from pustula.scoring import get_instrument
+from pustula.scoring import get_instrument, list_instruments
 from pustula.store import (
     AdverseEvent,
     Assessment,
@@ -58,7 +67,16 @@ from pustula.web.views import report_for
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])
 
-InstrumentName = Literal["pppasi", "pga", "pga_composite", "dlqi", "pain_nrs", "itch_nrs"]
+def _registered(name: str) -> str:
+    return get_instrument(name).name  # an unknown name is refused with the known ones
+
+
+#: An instrument of the registry (pustula.scoring), listed in the API schema as an enum.
+InstrumentName = Annotated[
+    str,
+    AfterValidator(_registered),
+    Field(json_schema_extra={"enum": [i.name for i in list_instruments()]}),
+]
 #: Item values as sent: booleans stay booleans, so that scoring refuses them by name
 #: instead of pydantic turning ``true`` into 1.
 Items = dict[str, StrictBool | StrictInt | StrictFloat | StrictStr | None]

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from pustula.errors import BulkScoringError, PustulaError, ScoringInputError
-from pustula.scoring import get_instrument
+from pustula.scoring import PPPASI, get_instrument
 
 __all__ = [
     "PPPASI_FIELDS",
@@ -23,13 +23,9 @@ __all__ = [
     "number",
 ]
 
-REGIONS = (
-    ("right_palm", "Right palm"),
-    ("left_palm", "Left palm"),
-    ("right_sole", "Right sole"),
-    ("left_sole", "Left sole"),
-)
-SIGNS = (("erythema", "Erythema"), ("pustules", "Pustules"), ("desquamation", "Desquamation"))
+#: (code, label) pairs, from the instrument itself (pustula.scoring.pppasi)
+REGIONS = tuple((r["code"], r["label"]) for r in PPPASI.metadata()["regions"])
+SIGNS = tuple((s["code"], s["label"]) for s in PPPASI.metadata()["signs"])
 PPPASI_FIELDS = tuple(f"{r}_{s}" for r, _ in REGIONS for s in (*dict(SIGNS), "area_pct"))
 NRS = ("pain_nrs", "itch_nrs")
 DLQI = tuple(f"dlqi_q{i}" for i in range(1, 11))

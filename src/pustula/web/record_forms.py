@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pustula.checks.adverse_events import ACTIONS, OUTCOMES, RELATEDNESS, SERIOUS_CRITERIA
+from pustula.checks.values import LAB_TESTS
+
+LAB_UNITS = tuple(dict.fromkeys(u for test in LAB_TESTS.values() for u in test.units))
 
 __all__ = ["RECORD_FORMS", "Field", "parse_record"]
 
@@ -49,31 +52,10 @@ RECORD_FORMS: dict[str, RecordForm] = {
     "lab": RecordForm(
         "Lab value",
         (
-            Field(
-                "test",
-                "Test",
-                "select",
-                (
-                    "lymphocytes",
-                    "neutrophils",
-                    "haemoglobin",
-                    "alt",
-                    "ast",
-                    "platelets",
-                    "leukocytes",
-                    "ldl",
-                    "creatinine",
-                ),
-                required=True,
-            ),
+            # tests and units from the one table the validation gate uses
+            Field("test", "Test", "select", tuple(LAB_TESTS), required=True),
             Field("value", "Value", "number", required=True),
-            Field(
-                "unit",
-                "Unit",
-                "select",
-                ("/mm3", "10^9/L", "g/dL", "g/L", "U/L", "mmol/L", "umol/L"),
-                required=True,
-            ),
+            Field("unit", "Unit", "select", LAB_UNITS, required=True),
             Field("lower_limit", "Lower limit of normal", "number"),
             Field("upper_limit", "Upper limit of normal", "number"),
             Field("sample_date", "Sample date", "date", required=True),

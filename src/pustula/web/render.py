@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
+from pustula.scoring import PPPASI
+from pustula.scoring.pppasi import REGIONS
 from pustula.web.bodymap import body_map
 from pustula.web.security import csrf_token
 
@@ -22,7 +26,10 @@ ENV = Environment(
 )
 
 
-BODY_MAPS = {r: body_map(r) for r in ("right_palm", "left_palm", "right_sole", "left_sole")}
+BODY_MAPS = {r: body_map(r) for r in REGIONS}
+#: What the browser's live PPPASI scorer reads, so that no weight or band is copied into
+#: JavaScript (a data block: CSP does not run it).
+PPPASI_METADATA = Markup(json.dumps(PPPASI.metadata()).replace("<", "\\u003c"))
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -35,6 +42,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         csrf="" if by_token else csrf_token(request.session),
         synthetic=request.app.state.synthetic,
         bodymaps=BODY_MAPS,
+        pppasi_metadata=PPPASI_METADATA,
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

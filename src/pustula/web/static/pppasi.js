@@ -1,10 +1,14 @@
 // Live PPPASI total and the palm/sole maps. The server scores every save again and its
-// score is the one stored; this mirrors pustula.scoring.pppasi exactly, in integer tenths.
+// score is the one stored. The weights, signs and area bands are not copied here: they
+// come from pustula.scoring.pppasi through the page's #pppasi-metadata data block, and the
+// arithmetic is the scorer's own, in integer tenths (a test compares the two in Chromium).
 (function () {
   "use strict";
-  var WEIGHT_TENTHS = { right_palm: 2, left_palm: 2, right_sole: 3, left_sole: 3 };
-  var SIGNS = ["erythema", "pustules", "desquamation"];
-  var EDGES = [10, 30, 50, 70, 90]; // area % band edges: <10 -> 1, <30 -> 2, ... >=90 -> 6
+  var META = JSON.parse(document.getElementById("pppasi-metadata").textContent);
+  var WEIGHT_TENTHS = {};
+  META.regions.forEach(function (r) { WEIGHT_TENTHS[r.code] = r.weight_tenths; });
+  var SIGNS = META.signs.map(function (s) { return s.code; });
+  var EDGES = META.area_band_edges; // lower edges of area scores 2..6
 
   function areaScore(pct) {
     if (pct === 0) return 0;
@@ -12,6 +16,25 @@
     for (var i = 0; i < EDGES.length; i++) if (pct >= EDGES[i]) score = i + 2;
     return score;
   }
+
+  // One assessment's total from flat items ({right_palm_erythema: 2, ...}): the same
+  // rule the form's live total uses. Null when an item is missing or out of range.
+  function scoreItems(items) {
+    var total = 0;
+    for (var r = 0; r < META.regions.length; r++) {
+      var region = META.regions[r].code, sum = 0;
+      for (var k = 0; k < SIGNS.length; k++) {
+        var v = items[region + "_" + SIGNS[k]];
+        if (typeof v !== "number" || v < 0 || v > 4 || Math.floor(v) !== v) return null;
+        sum += v;
+      }
+      var pct = items[region + "_area_pct"];
+      if (typeof pct !== "number" || pct < 0 || pct > 100) return null;
+      total += sum * areaScore(pct) * WEIGHT_TENTHS[region];
+    }
+    return total / 10;
+  }
+  window.pustulaPPPASI = { score: scoreItems, areaScore: areaScore };
 
   function value(id, low, high, whole) {
     var el = document.getElementById(id);
