@@ -22,6 +22,7 @@ from pustula.analysis.derive import (
     derive_var_window,
 )
 from pustula.analysis.settings import AnalysisSettings
+from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
 from pustula.store.extract import StudyData
 
 __all__ = [
@@ -114,9 +115,9 @@ def build_adsl(data: StudyData) -> pd.DataFrame:
             "SCRNDT": s["screened_on"],
             "TRTSDT": s["first_dose"],
             "TRTEDT": s["last_dose"],
-            "ENRLFL": _flag(s["status"].isin(["enrolled", "completed", "withdrawn"])),
+            "ENRLFL": _flag(s["status"].isin([str(x) for x in ENROLLED_STATES])),
             "SAFFL": _flag(s["first_dose"].notna()),
-            "WDFL": _flag(s["status"] == "withdrawn"),
+            "WDFL": _flag(s["status"] == SubjectStatus.WITHDRAWN),
             "DURDISM": s["disease_duration_months"],
             "SMOKING": s["smoking"],
             "PACKYRS": s["pack_years"],

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal
 
 from pustula.protocol.model import Visit
+from pustula.protocol.status import WindowStatus
 
 __all__ = ["WindowStatus", "day_zero", "first_dose", "study_day", "window_status"]
 
-WindowStatus = Literal["in_window", "early", "late"]
 
 
 def first_dose(starts: Iterable[date | None]) -> date | None:
@@ -53,11 +52,11 @@ def window_status(visit: Visit, day: int) -> WindowStatus:
 
     >>> from pustula.protocol.model import Visit
     >>> w4 = Visit(code="W4", label="Week 4", day=28, window_before=3, window_after=3)
-    >>> [window_status(w4, d) for d in (24, 25, 31, 32)]
+    >>> [str(window_status(w4, d)) for d in (24, 25, 31, 32)]
     ['early', 'in_window', 'in_window', 'late']
     """
     if day < visit.day - visit.window_before:
-        return "early"
+        return WindowStatus.EARLY
     if day > visit.day + visit.window_after:
-        return "late"
-    return "in_window"
+        return WindowStatus.LATE
+    return WindowStatus.IN_WINDOW

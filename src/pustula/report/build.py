@@ -21,6 +21,7 @@ from pustula.analysis.ci import CI_METHOD_NAMES
 from pustula.analysis.datasets import POPULATIONS, AnalysisData, AnalysisSettings, build_analysis
 from pustula.analysis.endpoints import EndpointResult, compute_endpoints, pga_definition
 from pustula.analysis.plots import Figure_, all_figures, consort_flow
+from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.report.care import care_checklist
 from pustula.scoring import get_instrument
 from pustula.store import Store
@@ -93,12 +94,13 @@ def _flow(analysis: AnalysisData) -> list[tuple[str, int]]:
     last = analysis.visits[-1]
     visits = analysis.study.assessments
     completed = visits.loc[
-        (visits["visit_code"] == last[0]) & (visits["visit_status"] != "missed"), "subject"
+        (visits["visit_code"] == last[0]) & (visits["visit_status"] != VisitStatus.MISSED),
+        "subject",
     ]
     dosed = adsl["SAFFL"] == "Y"
     return [
         ("Screened", len(s)),
-        ("Screen failures", int((s["status"] == "screen_failure").sum())),
+        ("Screen failures", int((s["status"] == SubjectStatus.SCREEN_FAILURE).sum())),
         ("Enrolled", int((adsl["ENRLFL"] == "Y").sum())),
         ("Dosed (safety set)", int(dosed.sum())),
         ("Full analysis set", int((adsl["FASFL"] == "Y").sum())),

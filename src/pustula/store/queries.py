@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
 from pustula.protocol import Protocol, day_zero, first_dose
+from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.store.models import (
     AdverseEvent,
     Assessment,
@@ -262,7 +263,9 @@ def visit_schedule(
     Three queries for the whole study (subjects, first doses, visits), not three per subject.
     """
     protocol = protocol_of(study)
-    enrolled = [r for r in list_subjects(session, study, sites=sites) if r.status == "enrolled"]
+    enrolled = [
+        r for r in list_subjects(session, study, sites=sites) if r.status == SubjectStatus.ENROLLED
+    ]
     ids = [r.id for r in enrolled]
     doses = session.execute(doses_by_subject().where(Exposure.subject_id.in_(ids)))
     first_doses: dict[int, date] = {row.subject_id: row.first_dose for row in doses}
@@ -293,9 +296,11 @@ def visit_schedule(
 
 def _visit_state(visit: Visit | None, planned: Any, due: date, end: date, today: date) -> str:
     if visit is not None:
-        if visit.status == "missed":
+        if visit.status == VisitStatus.MISSED:
             return "missed"
-        return "out_of_window" if visit.window_status not in (None, "in_window") else "done"
+        return (
+            "out_of_window" if visit.window_status not in (None, WindowStatus.IN_WINDOW) else "done"
+        )
     if today > end:
         return "overdue"
     if today >= due - timedelta(days=planned.window_before):

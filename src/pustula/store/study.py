@@ -16,6 +16,7 @@ from pustula.checks.values import check_date, check_lab_value, check_number
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import EligibilityResult, Protocol, evaluate_eligibility, parse_protocol
 from pustula.protocol.model import Refractory
+from pustula.protocol.status import SubjectStatus
 from pustula.store.models import (
     Baseline,
     PriorTherapy,
@@ -152,7 +153,7 @@ class Enrolment:
 
     @property
     def enrolled(self) -> bool:
-        return self.subject.status == "enrolled"
+        return self.subject.status == SubjectStatus.ENROLLED
 
 
 def _screening_labs(protocol: Protocol, labs: Mapping[str, Any]) -> dict[str, Any]:
@@ -210,7 +211,7 @@ def enrol_subject(
         study_id=study.id,
         site_id=site_row.id,
         code=code,
-        status="enrolled" if result.eligible else "screen_failure",
+        status=SubjectStatus.ENROLLED if result.eligible else SubjectStatus.SCREEN_FAILURE,
         arm=protocol.arms[0].code if result.eligible and len(protocol.arms) == 1 else None,
         screened_on=screened_on,
         enrolled_on=screened_on if result.eligible else None,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pustula.checks.values import check_date, check_text
 from pustula.errors import DataValidationError
 from pustula.protocol import Protocol, day_zero, study_day, window_status
+from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.scoring import ScoreResult, get_instrument
 from pustula.store.models import Assessment, Study, Subject, Visit
 from pustula.store.snapshot import Snapshot
@@ -113,7 +114,7 @@ def record_visit(
     *,
     visit_code: str,
     visit_date: date | None,
-    status: str = "done",
+    status: str = VisitStatus.DONE,
     notes: str = "",
     assessments: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Visit:
@@ -126,7 +127,7 @@ def record_visit(
     """
     session = tx.session
     protocol = study if isinstance(study, Protocol) else protocol_of(study)
-    if subject.status != "enrolled":
+    if subject.status != SubjectStatus.ENROLLED:
         raise DataValidationError(
             f"subject {subject.code} is not enrolled ({subject.status}); visits cannot be recorded",
             field="subject",
@@ -135,9 +136,9 @@ def record_visit(
         protocol.visit(visit_code)
     except KeyError as exc:
         raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
-    if status not in ("done", "missed"):
+    if status not in tuple(VisitStatus):
         raise DataValidationError(f"status: must be done or missed; got `{status}`", field="status")
-    if status == "done" and visit_date is None:
+    if status == VisitStatus.DONE and visit_date is None:
         raise DataValidationError(
             "visit_date: a visit that took place needs its date", field="visit_date"
         )
@@ -193,7 +194,7 @@ def save_assessments(
 
 
 def _new_assessment(visit: Visit, instrument: str, items: Mapping[str, object]) -> Assessment:
-    if visit.status != "done":
+    if visit.status != VisitStatus.DONE:
         raise DataValidationError(f"visit {visit.visit_code} was missed; it has no assessments")
     result = get_instrument(instrument).score(items)
     return Assessment(

@@ -67,6 +67,7 @@ from pustula.web.views import report_for
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])
 
+
 def _registered(name: str) -> str:
     return get_instrument(name).name  # an unknown name is refused with the known ones
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from pustula.errors import DataValidationError
+from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report
 from pustula.store import Store, get_study, protocol_of
 from pustula.store.extract import read_study, restrict
@@ -33,7 +34,7 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
         "study": study,
         "protocol": protocol_of(study),
         "status_counts": Counter(r.status for r in rows),
-        "by_site": Counter(r.site for r in rows if r.status == "enrolled"),
+        "by_site": Counter(r.site for r in rows if r.status == SubjectStatus.ENROLLED),
         "due": [v for v in schedule if v.state == "due"],
         "overdue": [v for v in schedule if v.state == "overdue"],
         "out_of_window": [v for v in schedule if v.state == "out_of_window"],
