@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     web_save_threads
         Further threads per worker kept for saves (POST, PUT), so that page views waiting
         for a thread never queue ahead of someone saving.
+    web_throughput
+        Schedule requests for throughput (saves first, read slots, one database visit per
+        subject page: :mod:`pustula.web.throughput`); off, every request runs plainly.
     session_idle_minutes, session_hours
         A web session ends after this long without a request, and this long after sign-in
         whatever happens (it also ends at sign-out, deactivation and a password change).
@@ -53,6 +56,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     web_threads: int = Field(default=1, ge=1, le=200)
     web_save_threads: int = Field(default=2, ge=1, le=200)
+    web_throughput: bool = True
     session_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
 

@@ -46,6 +46,7 @@ def test_the_request_threads_follow_the_settings(web_store: Store) -> None:
             secret_key="test-secret-key-0123456789-0123456789",
             web_threads=reads,
             web_save_threads=saves,
+            web_throughput=True,
         )
         with TestClient(create_app(settings, store=web_store)) as client:
             assert client.portal is not None
@@ -72,7 +73,10 @@ def test_page_views_wait_for_a_read_slot_but_saves_do_not(
     slow_first_read = _Held(deps._scope)
     monkeypatch.setattr(deps, "_scope", slow_first_read)
     settings = Settings(
-        secret_key="test-secret-key-0123456789-0123456789", web_threads=1, web_save_threads=1
+        secret_key="test-secret-key-0123456789-0123456789",
+        web_threads=1,
+        web_save_threads=1,
+        web_throughput=True,
     )
     headers = _token_headers(web_store, "monitor")
     with TestClient(create_app(settings, store=web_store), headers=headers) as client:
@@ -102,8 +106,8 @@ def test_a_subject_page_is_one_visit_to_the_database(
 
     monkeypatch.setattr(web_store, "read_connection", counting)
     headers = _token_headers(web_store, "site-b")  # data entry at SITE2 only
-    app = create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"), store=web_store)
-    client = TestClient(app, headers=headers)
+    settings = Settings(secret_key="test-secret-key-0123456789-0123456789", web_throughput=True)
+    client = TestClient(create_app(settings, store=web_store), headers=headers)
     page = client.get("/subjects/S05")
     assert page.status_code == 200 and "Subject S05" in page.text
     assert opened == ["read"]
@@ -120,7 +124,9 @@ def test_a_report_being_built_does_not_hold_up_page_views(
 
     slow_report = _Held(pages.report_for)
     monkeypatch.setattr(pages, "report_for", slow_report)
-    settings = Settings(secret_key="test-secret-key-0123456789-0123456789", web_threads=1)
+    settings = Settings(
+        secret_key="test-secret-key-0123456789-0123456789", web_threads=1, web_throughput=True
+    )
     headers = _token_headers(web_store, "statistician")
     with TestClient(create_app(settings, store=web_store), headers=headers) as client:
         with ThreadPoolExecutor(2) as pool:
@@ -131,3 +137,16 @@ def test_a_report_being_built_does_not_hold_up_page_views(
             assert not report.done()
             slow_report.release.set()
             assert report.result(timeout=20).status_code == 200
+
+
+def test_the_throughput_switch_off_installs_none_of_it(web_store: Store) -> None:
+    from pustula.web.throughput import SavesFirst
+
+    settings = Settings(secret_key="test-secret-key-0123456789-0123456789", web_throughput=False)
+    app = create_app(settings, store=web_store)
+    assert all(m.cls is not SavesFirst for m in app.user_middleware)
+    headers = _token_headers(web_store, "site-b")
+    with TestClient(app, headers=headers) as client:
+        page = client.get("/subjects/S05")  # the route reads the record itself
+        assert page.status_code == 200 and "Subject S05" in page.text
+        assert client.get("/api/v1/subjects/S05/labs").status_code == 200

@@ -6,7 +6,7 @@ import anyio
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from pustula.web.middleware import SavesFirst
+from pustula.web.throughput import SavesFirst
 
 
 def _request(method: str, path: str) -> Scope:

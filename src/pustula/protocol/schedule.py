@@ -11,7 +11,6 @@ from pustula.protocol.status import WindowStatus
 __all__ = ["WindowStatus", "day_zero", "first_dose", "study_day", "window_status"]
 
 
-
 def first_dose(starts: Iterable[date | None]) -> date | None:
     """The first dose: the earliest start of the subject's exposure records (removed
     records are not passed in). None before any dose.

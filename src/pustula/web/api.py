@@ -56,13 +56,12 @@ from pustula.store.snapshot import Snapshot
 from pustula.web.deps import (
     authorize,
     get_store,
-    long_read,
     principal_of,
-    reads_whole_record,
     scoped_protocol,
     scoped_subject,
     scoped_timeline,
 )
+from pustula.web.throughput import long_read, reads_whole_record
 from pustula.web.views import report_for
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])

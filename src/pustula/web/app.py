@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import anyio.to_thread
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -25,9 +21,9 @@ from pustula.errors import (
 from pustula.settings import Settings, get_settings
 from pustula.store import Store, get_study
 from pustula.store.sessions import SessionPolicy, Throttle
-from pustula.web import api, auth, pages
+from pustula.web import api, auth, pages, throughput
 from pustula.web.deps import AuthRequired
-from pustula.web.middleware import LONG_READ_SLOTS, BodyLimit, SavesFirst, SecurityHeaders
+from pustula.web.middleware import BodyLimit, SecurityHeaders
 from pustula.web.render import render
 
 __all__ = ["app_from_env", "create_app"]
@@ -42,15 +38,7 @@ def create_app(
         store = Store.open(settings.database_url)
         store.create_schema()
     secret = check_secret_key(settings.secret_key, demo=demo)
-    threads = settings.web_threads + settings.web_save_threads + LONG_READ_SLOTS
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
-
     app = FastAPI(
-        lifespan=lifespan,
         title="Pustula API",
         version=__version__,
         docs_url=None,
@@ -79,9 +67,7 @@ def create_app(
     routers = (auth.router, api.router, pages.router)
     for router in routers:
         app.include_router(router)
-    app.add_middleware(
-        SavesFirst, read_slots=settings.web_threads, long_paths=_long_read_paths(*routers)
-    )
+    throughput.install(app, settings, routers)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     _handlers(app)
@@ -109,19 +95,6 @@ def check_secret_key(secret: str | None, *, demo: bool) -> str:
             f"{MIN_SECRET_BYTES} random bytes"
         )
     return secret
-
-
-def _long_read_paths(*routers: APIRouter) -> frozenset[str]:
-    paths = set()
-    for router in routers:
-        for route in router.routes:
-            if isinstance(route, APIRoute) and getattr(route.endpoint, "long_read", False):
-                if "{" in route.path:
-                    raise ConfigurationError(
-                        f"long reads are matched by path; {route.path} has parameters"
-                    )
-                paths.add(route.path)
-    return frozenset(paths)
 
 
 def app_from_env() -> FastAPI:

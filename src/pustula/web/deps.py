@@ -17,14 +17,13 @@ from pustula.store.snapshot import Snapshot
 from pustula.store.users import api_token_hash
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
 from pustula.web.security import csrf_valid, same_origin
+from pustula.web.throughput import prefetches_record
 
 __all__ = [
     "AuthRequired",
     "authorize",
     "get_store",
-    "long_read",
     "principal_of",
-    "reads_whole_record",
     "scoped_protocol",
     "scoped_subject",
     "scoped_timeline",
@@ -41,27 +40,6 @@ class AuthRequired(Exception):  # noqa: N818 (a signal, handled as a redirect or
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
-
-
-def long_read(endpoint: E) -> E:
-    """Mark a read that takes seconds (reports, exports, the audit check).
-
-    It runs on the worker's long-read slot (see :class:`pustula.web.middleware.SavesFirst`),
-    so page views do not queue behind it. Only for paths without parameters.
-    """
-    endpoint.long_read = True  # type: ignore[attr-defined]
-    return endpoint
-
-
-def reads_whole_record(endpoint: E) -> E:
-    """Mark a route that shows the whole record of the subject in its path.
-
-    The access check then reads that record in the same visit to the database as the
-    user and subject (one thread, one connection), once it knows the user may see it;
-    the route takes it with :func:`scoped_timeline`.
-    """
-    endpoint.reads_whole_record = True  # type: ignore[attr-defined]
-    return endpoint
 
 
 def _scope(
@@ -114,7 +92,7 @@ async def authorize(request: Request) -> Principal:
     session_id = None if token else request.session.get("sid")
     code = request.path_params.get("code")
     route = request.scope.get("route")
-    whole_record = getattr(getattr(route, "endpoint", None), "reads_whole_record", False)
+    whole_record = prefetches_record(request.app, getattr(route, "endpoint", None))
     policy: SessionPolicy = request.app.state.session_policy
     found = await run_in_threadpool(
         _scope, store, session_id if isinstance(session_id, str) else None, token, code,
@@ -162,8 +140,15 @@ def scoped_protocol(request: Request) -> Protocol:
 
 
 def scoped_timeline(request: Request) -> Timeline:
-    """The whole record of the subject in the path, for routes that :func:`reads_whole_record`."""
-    timeline: Timeline = request.state.timeline
+    """The whole record of the subject in the path: read by the access check when
+    :func:`pustula.web.throughput.reads_whole_record` applies, else read here."""
+    timeline: Timeline | None = getattr(request.state, "timeline", None)
+    if timeline is None:
+        with get_store(request).read_connection() as connection:
+            timeline = subject_timeline(
+                connection, request.state.subject, site=request.state.site
+            )
+        request.state.timeline = timeline
     return timeline
 
 

@@ -39,9 +39,7 @@ from pustula.web.access import Principal
 from pustula.web.deps import (
     authorize,
     get_store,
-    long_read,
     principal_of,
-    reads_whole_record,
     scoped_protocol,
     scoped_subject,
     scoped_timeline,
@@ -57,6 +55,7 @@ from pustula.web.forms import (
 )
 from pustula.web.record_forms import RECORD_FORMS, parse_record
 from pustula.web.render import render
+from pustula.web.throughput import long_read, reads_whole_record
 from pustula.web.views import dashboard_view, enrolment_payload, report_for
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
