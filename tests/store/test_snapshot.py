@@ -31,7 +31,8 @@ from pustula.store.models import (
     Visit,
 )
 from pustula.store.queries import subject_timeline
-from pustula.store.snapshot import Snapshot, subject_records
+from pustula.store.snapshot import subject_records
+from pustula.store.views import VIEWS, SubjectView
 from tests.store.helpers import enrol, make_study, pppasi
 
 # 0.1 + 0.2: a double that needs 17 significant digits (SQLite's json_object prints 15)
@@ -85,21 +86,21 @@ def test_each_row_has_the_values_the_orm_loads(store: Store, full_subject: int) 
                 .where(model.subject_id == full_subject, model.deleted_at.is_(None))  # type: ignore[attr-defined]
                 .order_by(model.id)
             ).all()
-            assert [s.as_dict() for s in found[model.__tablename__]] == [
+            assert [s.as_dict() for s in getattr(found, model.__tablename__)] == [
                 _columns(r) for r in expected
             ], model.__tablename__
         visits = select(Visit.id).where(Visit.subject_id == full_subject)
         assessments = session.scalars(
             select(Assessment).where(Assessment.visit_id.in_(visits)).order_by(Assessment.id)
         ).all()
-        assert [s.as_dict() for s in found["assessment"]] == [_columns(a) for a in assessments]
-    assert len(found["assessment"]) == 3
-    assert [m.drug for m in found["con_med"]] == ["emollient"]  # the removed one is left out
-    lab = found["lab"][0]
+        assert [s.as_dict() for s in found.assessment] == [_columns(a) for a in assessments]
+    assert len(found.assessment) == 3
+    assert [m.drug for m in found.con_med] == ["emollient"]  # the removed one is left out
+    lab = found.lab[0]
     assert lab.value == AWKWARD and isinstance(lab.value, float)
-    assert isinstance(found["adverse_event"][1].serious, bool)
-    assert found["adverse_event"][1].serious_criteria == ["hospitalisation"]
-    assert found["visit"][0].visit_date == date(2024, 3, 4)
+    assert isinstance(found.adverse_event[1].serious, bool)
+    assert found.adverse_event[1].serious_criteria == ["hospitalisation"]
+    assert found.visit[0].visit_date == date(2024, 3, 4)
 
 
 def test_the_timeline_orders_visits_by_date_and_groups_assessments(
@@ -117,10 +118,27 @@ def test_the_timeline_orders_visits_by_date_and_groups_assessments(
     assert [e.term for e in t.adverse_events] == ["Acne", "Pneumonia"]
 
 
-def test_a_snapshot_is_read_only() -> None:
-    subject = Snapshot("subject", {"id": 1, "code": "S01"})
-    with pytest.raises(AttributeError, match="read-only"):
-        subject.status = "withdrawn"
-    with pytest.raises(AttributeError, match="no column name"):
-        _ = subject.name
+def test_a_view_is_read_only_and_typed() -> None:
+    import dataclasses
+
+    subject = SubjectView(
+        id=1, study_id=1, site_id=1, code="S01", status="enrolled", arm="TOFA",
+        screened_on=date(2024, 2, 26), enrolled_on=date(2024, 2, 26), version=1,
+        created_at="2024-02-26", created_by="t", updated_at=None, updated_by=None,
+        deleted_at=None,
+    )  # fmt: skip
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        subject.status = "withdrawn"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        _ = subject.name  # type: ignore[attr-defined]
     assert subject.code == "S01" and subject.label == "subject 1"
+
+
+def test_every_view_has_the_columns_of_its_table() -> None:
+    import dataclasses
+
+    from pustula.store.models import Base
+
+    for table, view in VIEWS.items():
+        columns = set(Base.metadata.tables[table].columns.keys())
+        assert {f.name for f in dataclasses.fields(view)} == columns, table

@@ -31,10 +31,23 @@ from pustula.store.models import (
     WebSession,
 )
 from pustula.store.sessions import SessionPolicy
-from pustula.store.snapshot import Snapshot, subject_records
+from pustula.store.snapshot import subject_records
 from pustula.store.study import protocol_from_text, protocol_of
 from pustula.store.timing import doses_by_subject
 from pustula.store.uow import MAX_ID
+from pustula.store.views import (
+    AdverseEventView,
+    AssessmentView,
+    BaselineView,
+    ConMedView,
+    EligibilityView,
+    ExposureView,
+    LabView,
+    PriorTherapyView,
+    SubjectView,
+    UserView,
+    VisitView,
+)
 
 __all__ = [
     "RequestScope",
@@ -129,8 +142,8 @@ def list_subjects(
 class RequestScope:
     """Who is asking, and the subject their request names with its site and protocol."""
 
-    user: Snapshot
-    subject: Snapshot | None = None
+    user: UserView
+    subject: SubjectView | None = None
     site: str | None = None
     protocol: Protocol | None = None
     session_last_seen: float | None = None
@@ -177,9 +190,7 @@ def request_scope(
         return None
     values = row._asdict()
     last_seen = values.pop("session_last_seen", None)
-    user = Snapshot(
-        User.__tablename__, {name: values.pop(f"user_{name}") for name in _USER_COLUMNS}
-    )
+    user = UserView.from_row({name: values.pop(f"user_{name}") for name in _USER_COLUMNS})
     site, study_code, text = (
         values.pop("site_code"),
         values.pop("study_code"),
@@ -187,7 +198,7 @@ def request_scope(
     )
     if values["id"] is None:
         return RequestScope(user, session_last_seen=last_seen)
-    subject = Snapshot(Subject.__tablename__, values)
+    subject = SubjectView.from_row(values)
     return RequestScope(
         user, subject, site, protocol_from_text(text, study_code), session_last_seen=last_seen
     )
@@ -198,49 +209,48 @@ def list_sites(session: Session, study: Study) -> list[str]:
     return list(session.scalars(query.order_by(Site.code)))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Timeline:
-    """A subject's whole record as read-only snapshots, for pages and API answers."""
+    """A subject's whole record as typed, read-only views, for pages and API answers."""
 
-    subject: Any  # the Subject record or its Snapshot
+    subject: SubjectView | Subject
     site: str
     first_dose: date | None
-    baseline: Snapshot | None
-    eligibility: list[Snapshot]
-    prior_therapies: list[Snapshot]
-    exposure: list[Snapshot]
-    visits: list[Snapshot]
-    assessments: dict[int, list[Snapshot]] = field(default_factory=dict)
-    adverse_events: list[Snapshot] = field(default_factory=list)
-    labs: list[Snapshot] = field(default_factory=list)
-    con_meds: list[Snapshot] = field(default_factory=list)
+    baseline: BaselineView | None
+    eligibility: list[EligibilityView]
+    prior_therapies: list[PriorTherapyView]
+    exposure: list[ExposureView]
+    visits: list[VisitView]
+    assessments: dict[int, list[AssessmentView]] = field(default_factory=dict)
+    adverse_events: list[AdverseEventView] = field(default_factory=list)
+    labs: list[LabView] = field(default_factory=list)
+    con_meds: list[ConMedView] = field(default_factory=list)
 
 
-def subject_timeline(connection: Connection, subject: Any, *, site: str | None = None) -> Timeline:
-    """Everything recorded for ``subject`` (a Subject or its snapshot), read in one statement."""
+def subject_timeline(
+    connection: Connection, subject: SubjectView | Subject, *, site: str | None = None
+) -> Timeline:
+    """Everything recorded for ``subject`` (its view or its record), read in one statement."""
     if site is None:
         site = connection.execute(select(Site.code).where(Site.id == subject.site_id)).scalar_one()
-    records = subject_records(connection, subject.id)
-    visits = records["visit"]
-    visits.sort(key=lambda v: (v.visit_date or date.max, v.id))
-    assessments: dict[int, list[Snapshot]] = {v.id: [] for v in visits}
-    for a in records["assessment"]:
+    rows = subject_records(connection, subject.id)
+    visits = sorted(rows.visit, key=lambda v: (v.visit_date or date.max, v.id))
+    assessments: dict[int, list[AssessmentView]] = {v.id: [] for v in visits}
+    for a in rows.assessment:
         assessments[a.visit_id].append(a)
-    exposure = records["exposure"]
-    baseline = records["baseline"]
     return Timeline(
         subject=subject,
         site=site,
-        first_dose=first_dose(e.start_date for e in exposure),
-        baseline=baseline[0] if baseline else None,
-        eligibility=records["eligibility_result"],
-        prior_therapies=records["prior_therapy"],
-        exposure=exposure,
+        first_dose=first_dose(e.start_date for e in rows.exposure),
+        baseline=rows.baseline[0] if rows.baseline else None,
+        eligibility=rows.eligibility_result,
+        prior_therapies=rows.prior_therapy,
+        exposure=rows.exposure,
         visits=visits,
         assessments=assessments,
-        adverse_events=records["adverse_event"],
-        labs=sorted(records["lab"], key=lambda x: (x.sample_date, x.id)),
-        con_meds=records["con_med"],
+        adverse_events=rows.adverse_event,
+        labs=sorted(rows.lab, key=lambda x: (x.sample_date, x.id)),
+        con_meds=rows.con_med,
     )
 
 

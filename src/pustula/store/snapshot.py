@@ -1,4 +1,4 @@
-"""Read-only snapshots of stored rows, and a subject's whole record read in one statement.
+"""A subject's whole record read in one statement, as typed views (:mod:`pustula.store.views`).
 
 The subject page and the API's subject reads were dominated by the ORM: thirteen queries,
 each costing more in object loading than in the database. Here each of the subject's rows
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -45,8 +46,22 @@ from pustula.store.models import (
     Record,
     Visit,
 )
+from pustula.store.views import (
+    VIEWS,
+    AdverseEventView,
+    AssessmentView,
+    BaselineView,
+    ConMedView,
+    EligibilityView,
+    ExposureView,
+    LabView,
+    PriorTherapyView,
+    VisitView,
+)
 
-__all__ = ["Snapshot", "subject_records"]
+__all__ = ["SubjectRows", "subject_records"]
+
+V = TypeVar("V")
 
 #: The subject's own tables, read for its timeline (assessments come through its visits).
 SUBJECT_TABLES: tuple[type[Record], ...] = (
@@ -54,57 +69,51 @@ SUBJECT_TABLES: tuple[type[Record], ...] = (
 )  # fmt: skip
 
 
-class Snapshot:
-    """One stored row's values, read-only, with attribute access like the ORM record's.
+@dataclass(frozen=True)
+class SubjectRows:
+    """Every live row of a subject's tables, as typed views, each list in id order."""
 
-    It is not attached to a session: changing data goes through the store's services.
-    """
-
-    __slots__ = ("__tablename__", "_values")
-
-    def __init__(self, table: str, values: Mapping[str, Any]) -> None:
-        object.__setattr__(self, "__tablename__", table)
-        object.__setattr__(self, "_values", dict(values))
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"{self.__tablename__} has no column {name}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"a {self.__tablename__} snapshot is read-only")
-
-    def __repr__(self) -> str:
-        return f"Snapshot({self.__tablename__!r}, id={self._values.get('id')!r})"
-
-    @property
-    def label(self) -> str:
-        return f"{self.__tablename__} {self._values.get('id')}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self._values)
+    baseline: list[BaselineView]
+    eligibility_result: list[EligibilityView]
+    prior_therapy: list[PriorTherapyView]
+    exposure: list[ExposureView]
+    visit: list[VisitView]
+    assessment: list[AssessmentView]
+    adverse_event: list[AdverseEventView]
+    lab: list[LabView]
+    con_med: list[ConMedView]
 
 
-def subject_records(connection: Connection, subject_id: int) -> dict[str, list[Snapshot]]:
-    """Every live row of the subject's tables and its visits' assessments, by table name.
+def _of(rows: list[Any], view: type[V]) -> list[V]:
+    return sorted((r for r in rows if isinstance(r, view)), key=lambda r: r.id)  # type: ignore[attr-defined]
+
+
+def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
+    """Every live row of the subject's tables and its visits' assessments, as views.
 
     One statement and one round trip; rows are in id order within each table.
     """
     statement = _statement(connection.dialect.name)
     decoders = _decoders()
-    found: dict[str, list[Snapshot]] = {m.__tablename__: [] for m in SUBJECT_TABLES}
-    found[Assessment.__tablename__] = []
+    found: list[Any] = []
     for table, doc in connection.execute(statement, {"subject_id": subject_id}):
         values = json.loads(doc) if isinstance(doc, str) else doc
         for column, decode in decoders[table]:
             value = values[column]
             if value is not None:
                 values[column] = decode(value)
-        found[table].append(Snapshot(table, values))
-    for rows in found.values():
-        rows.sort(key=lambda r: r.id)
-    return found
+        found.append(VIEWS[table].from_row(values))
+    return SubjectRows(
+        baseline=_of(found, BaselineView),
+        eligibility_result=_of(found, EligibilityView),
+        prior_therapy=_of(found, PriorTherapyView),
+        exposure=_of(found, ExposureView),
+        visit=_of(found, VisitView),
+        assessment=_of(found, AssessmentView),
+        adverse_event=_of(found, AdverseEventView),
+        lab=_of(found, LabView),
+        con_med=_of(found, ConMedView),
+    )
 
 
 def _as_date(value: Any) -> date:

@@ -15,10 +15,10 @@ from pustula.protocol import Protocol, day_zero, study_day, window_status
 from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.scoring import ScoreResult, get_instrument
 from pustula.store.models import Assessment, Study, Subject, Visit
-from pustula.store.snapshot import Snapshot
 from pustula.store.study import protocol_of
 from pustula.store.timing import first_dose_of
 from pustula.store.uow import Transaction, update_record
+from pustula.store.views import SubjectView
 
 __all__ = [
     "first_dose_date",
@@ -110,7 +110,7 @@ def _visit_facts(
 def record_visit(
     tx: Transaction,
     study: Study | Protocol,
-    subject: Subject | Snapshot,
+    subject: Subject | SubjectView,
     *,
     visit_code: str,
     visit_date: date | None,

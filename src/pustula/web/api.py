@@ -52,7 +52,7 @@ from pustula.store.queries import (
     site_of_record,
 )
 from pustula.store.schemas import AdverseEventIn, LabIn
-from pustula.store.snapshot import Snapshot
+from pustula.store.views import AdverseEventView, LabView, VisitView
 from pustula.web.deps import (
     authorize,
     get_store,
@@ -218,7 +218,7 @@ def subjects(request: Request) -> list[SubjectOut]:
     ]
 
 
-def _visit_out(visit: Visit | Snapshot, assessments: Iterable[Any]) -> VisitOut:
+def _visit_out(visit: Visit | VisitView, assessments: Iterable[Any]) -> VisitOut:
     return VisitOut(
         id=visit.id,
         visit_code=visit.visit_code,
@@ -281,11 +281,11 @@ def assessment_update(
         return AssessmentOut.model_validate(row)
 
 
-def _ae_out(e: AdverseEvent | Snapshot) -> AdverseEventOut:
+def _ae_out(e: AdverseEvent | AdverseEventView) -> AdverseEventOut:
     return AdverseEventOut.model_validate(e)
 
 
-def _lab_out(x: Lab | Snapshot) -> LabOut:
+def _lab_out(x: Lab | LabView) -> LabOut:
     return LabOut.model_validate(x)
 
 

@@ -13,8 +13,8 @@ from pustula.protocol import Protocol
 from pustula.store import Store
 from pustula.store.queries import RequestScope, Timeline, request_scope, subject_timeline
 from pustula.store.sessions import SessionPolicy, session_hash, touch_session
-from pustula.store.snapshot import Snapshot
 from pustula.store.users import api_token_hash
+from pustula.store.views import SubjectView
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
 from pustula.web.security import csrf_valid, same_origin
 from pustula.web.throughput import prefetches_record
@@ -145,13 +145,11 @@ def scoped_timeline(request: Request) -> Timeline:
     timeline: Timeline | None = getattr(request.state, "timeline", None)
     if timeline is None:
         with get_store(request).read_connection() as connection:
-            timeline = subject_timeline(
-                connection, request.state.subject, site=request.state.site
-            )
+            timeline = subject_timeline(connection, request.state.subject, site=request.state.site)
         request.state.timeline = timeline
     return timeline
 
 
-def scoped_subject(request: Request) -> Snapshot:
-    subject: Snapshot = request.state.subject
+def scoped_subject(request: Request) -> SubjectView:
+    subject: SubjectView = request.state.subject
     return subject

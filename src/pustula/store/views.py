@@ -1,0 +1,293 @@
+"""The store's typed front: frozen, read-only views of the rows pages and the API read.
+
+Each view has the columns of its table (``tests/store/test_views.py`` keeps them in step
+with the models) and none of the ORM's machinery: a route gets data, never a session.
+They are built by :func:`pustula.store.snapshot.subject_records` and
+:func:`pustula.store.queries.request_scope` from one statement per request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, TypeVar
+
+__all__ = [
+    "VIEWS",
+    "AdverseEventView",
+    "AssessmentView",
+    "BaselineView",
+    "ConMedView",
+    "EligibilityView",
+    "ExposureView",
+    "LabView",
+    "PriorTherapyView",
+    "SubjectView",
+    "UserView",
+    "VisitView",
+]
+
+V = TypeVar("V", bound="_View")
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    __tablename__: ClassVar[str] = ""
+
+    @classmethod
+    def from_row(cls: type[V], values: Mapping[str, Any]) -> V:
+        """The view of a row; columns the view does not show (secrets) are left out."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    @property
+    def label(self) -> str:
+        return f"{self.__tablename__} {getattr(self, 'id', '')}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectView(_View):
+    """A subject record, read-only."""
+
+    __tablename__: ClassVar[str] = "subject"
+    id: int
+    study_id: int
+    site_id: int
+    code: str
+    status: str
+    arm: str | None
+    screened_on: date
+    enrolled_on: date | None
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineView(_View):
+    """A baseline record, read-only."""
+
+    __tablename__: ClassVar[str] = "baseline"
+    id: int
+    subject_id: int
+    age: int
+    sex: str
+    disease_duration_months: float
+    eraspen_ppp: bool
+    smoking: str
+    pack_years: float | None
+    triggers: Any
+    comorbidities: Any
+    screening: Any
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityView(_View):
+    """A eligibility result record, read-only."""
+
+    __tablename__: ClassVar[str] = "eligibility_result"
+    id: int
+    subject_id: int
+    criterion_id: str
+    kind: str
+    text: str
+    met: bool | None
+    passed: bool
+    reason: str
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PriorTherapyView(_View):
+    """A prior therapy record, read-only."""
+
+    __tablename__: ClassVar[str] = "prior_therapy"
+    id: int
+    subject_id: int
+    category: str
+    drug: str
+    response: str
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureView(_View):
+    """A exposure record, read-only."""
+
+    __tablename__: ClassVar[str] = "exposure"
+    id: int
+    subject_id: int
+    drug: str
+    dose: float
+    unit: str
+    frequency: str
+    start_date: date
+    end_date: date | None
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitView(_View):
+    """A visit record, read-only."""
+
+    __tablename__: ClassVar[str] = "visit"
+    id: int
+    subject_id: int
+    visit_code: str
+    visit_date: date | None
+    study_day: int | None
+    window_status: str | None
+    status: str
+    notes: str
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentView(_View):
+    """A assessment record, read-only."""
+
+    __tablename__: ClassVar[str] = "assessment"
+    id: int
+    visit_id: int
+    instrument: str
+    instrument_version: str
+    items: Any
+    total: float | None
+    band: str | None
+    subscores: Any
+    warnings: Any
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEventView(_View):
+    """A adverse event record, read-only."""
+
+    __tablename__: ClassVar[str] = "adverse_event"
+    id: int
+    subject_id: int
+    term: str
+    meddra_pt_code: str | None
+    meddra_pt: str | None
+    meddra_soc_code: str | None
+    meddra_soc: str | None
+    start_date: date
+    end_date: date | None
+    grade: int
+    serious: bool
+    serious_criteria: Any
+    relatedness: str
+    action_taken: str
+    outcome: str
+    worsened_on_treatment: bool
+    treatment_emergent: bool | None
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabView(_View):
+    """A lab record, read-only."""
+
+    __tablename__: ClassVar[str] = "lab"
+    id: int
+    subject_id: int
+    test: str
+    value: float
+    unit: str
+    lower_limit: float | None
+    upper_limit: float | None
+    sample_date: date
+    on_treatment: bool
+    alerts: Any
+    ctcae_grade: int | None
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConMedView(_View):
+    """A con med record, read-only."""
+
+    __tablename__: ClassVar[str] = "con_med"
+    id: int
+    subject_id: int
+    drug: str
+    indication: str
+    dose: str
+    start_date: date | None
+    end_date: date | None
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str | None
+    updated_by: str | None
+    deleted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserView(_View):
+    """Who is asking: the signed-in user's name, role and sites (never a secret)."""
+
+    __tablename__: ClassVar[str] = "app_user"
+    id: int
+    username: str
+    role: str
+    sites: Any
+
+
+#: The view of each table a subject's record holds, by table name.
+VIEWS: dict[str, type[_View]] = {
+    v.__tablename__: v
+    for v in (
+        SubjectView, BaselineView, EligibilityView, PriorTherapyView, ExposureView, VisitView,
+        AssessmentView, AdverseEventView, LabView, ConMedView,
+    )
+}  # fmt: skip
