@@ -112,7 +112,7 @@ def test_forty_concurrent_attempts_check_at_most_five_passwords(
         checked.append(1)
         return real(*args)  # type: ignore[arg-type]
 
-    with mock.patch("pustula.web.auth.authenticate", counting), ThreadPoolExecutor(8) as pool:
+    with mock.patch("pustula.store.services.authenticate", counting), ThreadPoolExecutor(8) as pool:
         codes = list(
             pool.map(lambda _: _attempt(app, "monitor", "wrong", ("10.1.1.1", 1)), range(40))
         )

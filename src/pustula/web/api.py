@@ -29,29 +29,16 @@ from pydantic import (
 from starlette.concurrency import run_in_threadpool
 
 from pustula.analysis.endpoints import EndpointResult
-from pustula.errors import RecordNotFoundError
 from pustula.scoring import get_instrument, list_instruments
-from pustula.store import (
-    AdverseEvent,
-    Assessment,
-    Lab,
-    Visit,
-    add_adverse_event,
-    add_lab,
-    audit_history,
-    export_bundle,
-    get_record,
-    get_study,
-    get_subject,
-    record_visit,
-    save_assessments,
-    update_assessment,
-)
-from pustula.store.queries import (
-    list_subjects,
-    site_of_record,
-)
+from pustula.store import export_bundle
 from pustula.store.schemas import AdverseEventIn, LabIn
+from pustula.store.services import (
+    add_subject_record,
+    edit_assessment,
+    record_history,
+    save_visit,
+    subject_rows,
+)
 from pustula.store.views import AdverseEventView, LabView, VisitView
 from pustula.web.deps import (
     authorize,
@@ -203,9 +190,7 @@ def me(request: Request) -> Me:
 
 @router.get("/subjects", name="api_subjects")
 def subjects(request: Request) -> list[SubjectOut]:
-    store = get_store(request)
-    with store.reader() as session:
-        rows = list_subjects(session, get_study(session), sites=principal_of(request).site_filter)
+    rows = subject_rows(get_store(request), sites=principal_of(request).site_filter)
     return [
         SubjectOut(
             code=r.code,
@@ -218,7 +203,7 @@ def subjects(request: Request) -> list[SubjectOut]:
     ]
 
 
-def _visit_out(visit: Visit | VisitView, assessments: Iterable[Any]) -> VisitOut:
+def _visit_out(visit: VisitView, assessments: Iterable[Any]) -> VisitOut:
     return VisitOut(
         id=visit.id,
         visit_code=visit.visit_code,
@@ -253,16 +238,15 @@ async def subject(request: Request, code: str) -> SubjectDetail:
 @router.post("/subjects/{code}/visits", name="api_visit_create", status_code=201)
 def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
     """Record a visit with its assessments; the answer is the saved visit, scored."""
-    store, principal = get_store(request), principal_of(request)
-    with store.transaction(user=principal.username) as tx:
-        visit = record_visit(
-            tx,
-            scoped_protocol(request),
-            scoped_subject(request),
-            visit_code=body.visit_code,
-            visit_date=body.visit_date,
-        )
-        saved = save_assessments(tx, visit, {str(k): v for k, v in body.assessments.items()})
+    visit, saved = save_visit(
+        get_store(request),
+        principal_of(request).username,
+        protocol=scoped_protocol(request),
+        subject=scoped_subject(request),
+        visit_code=body.visit_code,
+        visit_date=body.visit_date,
+        assessments={str(k): v for k, v in body.assessments.items()},
+    )
     return _visit_out(visit, saved)
 
 
@@ -270,22 +254,23 @@ def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
 def assessment_update(
     request: Request, code: str, assessment_id: int, body: AssessmentUpdate
 ) -> AssessmentOut:
-    store, principal = get_store(request), principal_of(request)
-    with store.transaction(user=principal.username, reason=body.reason) as tx:
-        row = get_record(tx.session, Assessment, assessment_id)
-        if get_record(tx.session, Visit, row.visit_id).subject_id != scoped_subject(request).id:
-            raise RecordNotFoundError(
-                f"assessment {assessment_id} is not a record of subject {code}"
-            )
-        update_assessment(tx, row, items=body.items, expected_version=body.expected_version)
-        return AssessmentOut.model_validate(row)
+    saved = edit_assessment(
+        get_store(request),
+        principal_of(request).username,
+        reason=body.reason,
+        subject_id=scoped_subject(request).id,
+        assessment_id=assessment_id,
+        items=body.items,
+        expected_version=body.expected_version,
+    )
+    return AssessmentOut.model_validate(saved)
 
 
-def _ae_out(e: AdverseEvent | AdverseEventView) -> AdverseEventOut:
+def _ae_out(e: AdverseEventView) -> AdverseEventOut:
     return AdverseEventOut.model_validate(e)
 
 
-def _lab_out(x: Lab | LabView) -> LabOut:
+def _lab_out(x: LabView) -> LabOut:
     return LabOut.model_validate(x)
 
 
@@ -297,10 +282,9 @@ async def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
 
 @router.post("/subjects/{code}/adverse-events", name="api_adverse_event_create", status_code=201)
 def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> AdverseEventOut:
-    store, principal = get_store(request), principal_of(request)
-    with store.transaction(user=principal.username) as tx:
-        study = get_study(tx.session)
-        return _ae_out(add_adverse_event(tx, get_subject(tx.session, study, code), body))
+    user = principal_of(request).username
+    saved = add_subject_record(get_store(request), user, "ae", code, body)
+    return AdverseEventOut.model_validate(saved)
 
 
 @router.get("/subjects/{code}/labs", name="api_labs")
@@ -311,23 +295,16 @@ async def labs(request: Request, code: str) -> list[LabOut]:
 
 @router.post("/subjects/{code}/labs", name="api_lab_create", status_code=201)
 def lab_create(request: Request, code: str, body: LabIn) -> LabOut:
-    store, principal = get_store(request), principal_of(request)
-    with store.transaction(user=principal.username) as tx:
-        study = get_study(tx.session)
-        return _lab_out(add_lab(tx, study, get_subject(tx.session, study, code), body))
+    user = principal_of(request).username
+    return LabOut.model_validate(add_subject_record(get_store(request), user, "lab", code, body))
 
 
 @router.get("/history/{table}/{record_id}", name="api_history")
 def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
-    store = get_store(request)
-    with store.reader() as session:
-        site, _ = site_of_record(session, table, record_id)
+    site, _, rows = record_history(get_store(request), table, record_id)
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    with store.snapshot_connection() as connection:
-        return [
-            HistoryOut(**row) for row in audit_history(connection, table=table, record=record_id)
-        ]
+    return [HistoryOut(**row) for row in rows]
 
 
 @router.get("/endpoints", name="api_endpoints")

@@ -19,7 +19,8 @@ from pustula.errors import (
     RecordNotFoundError,
 )
 from pustula.settings import Settings, get_settings
-from pustula.store import Store, get_study
+from pustula.store import Store
+from pustula.store.services import holds_synthetic_data
 from pustula.store.sessions import SessionPolicy, Throttle
 from pustula.web import api, auth, pages, throughput
 from pustula.web.deps import AuthRequired
@@ -53,7 +54,7 @@ def create_app(
         idle=settings.session_idle_minutes * 60.0, absolute=settings.session_hours * 3600.0
     )
     app.state.demo = demo
-    app.state.synthetic = _synthetic(store)
+    app.state.synthetic = holds_synthetic_data(store)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -107,12 +108,6 @@ def app_from_env() -> FastAPI:
     return create_app(demo=os.environ.get("PUSTULA_DEMO") == "1")
 
 
-def _synthetic(store: Store) -> bool:
-    try:
-        with store.reader() as session:
-            return bool(get_study(session).synthetic)
-    except PustulaError:
-        return False
 
 
 def _is_api(request: Request) -> bool:

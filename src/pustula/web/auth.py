@@ -10,20 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.store import Store
+from pustula.store.services import check_password
 from pustula.store.sessions import Throttle, end_session, start_session
-from pustula.store.users import authenticate
 from pustula.web.deps import get_store
 from pustula.web.render import render
 from pustula.web.security import csrf_valid, same_origin
 
 router = APIRouter(include_in_schema=False)
 
-
-def _login(store: Store, username: str, password: str) -> int | None:
-    with store.reader() as session:
-        user = authenticate(session, username, password)
-        return None if user is None else user.id
 
 
 def _safe_next(target: str) -> str:
@@ -57,7 +51,7 @@ async def login(request: Request) -> Response:
     attempt = await run_in_threadpool(throttle.reserve, store, username, client)
     if attempt.wait:
         return page(f"Too many failed attempts. Try again in {int(attempt.wait) + 1} seconds.", 429)
-    user_id = await run_in_threadpool(_login, store, username, password)
+    user_id = await run_in_threadpool(check_password, store, username, password)
     if user_id is None:
         return page("Unknown user name or wrong password.", 401)
     await run_in_threadpool(throttle.succeeded, store, attempt)

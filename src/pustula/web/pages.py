@@ -11,30 +11,19 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.errors import ConflictError, PustulaError
 from pustula.report import render_html, render_pdf
-from pustula.store import (
-    Assessment,
-    Store,
-    Visit,
-    add_adverse_event,
-    add_con_med,
-    add_lab,
-    audit_history,
-    enrol_subject,
-    get_record,
-    get_study,
-    get_subject,
-    protocol_of,
-    record_visit,
-    update_assessment,
-    verify_audit,
+from pustula.store import Store
+from pustula.store.services import (
+    RecordKind,
+    add_subject_record,
+    assessment_of,
+    audit_page,
+    edit_assessment,
+    enrol,
+    save_visit,
+    study_page,
 )
-from pustula.store.queries import (
-    list_sites,
-    list_subjects,
-    site_of_record,
-    subject_timeline,
-    visit_schedule,
-)
+from pustula.store.services import record_history as history_of
+from pustula.store.views import AssessmentView
 from pustula.web.access import Principal
 from pustula.web.deps import (
     authorize,
@@ -70,12 +59,9 @@ def dashboard(request: Request) -> Response:
 
 @router.get("/subjects", name="subject_list", response_class=HTMLResponse)
 def subject_list(request: Request) -> Response:
-    store, principal = get_store(request), principal_of(request)
-    with store.reader() as session:
-        study = get_study(session)
-        rows = list_subjects(session, study, sites=principal.site_filter)
-        schedule = visit_schedule(session, study, sites=principal.site_filter, today=date.today())
-    return render(request, "subjects.html", study=study, rows=rows, schedule=schedule)
+    principal = principal_of(request)
+    page = study_page(get_store(request), sites=principal.site_filter, today=date.today())
+    return render(request, "subjects.html", study=page, rows=page.subjects, schedule=page.schedule)
 
 
 @router.get("/subjects/new", name="enrol_form", response_class=HTMLResponse)
@@ -86,17 +72,13 @@ def enrol_form(request: Request) -> Response:
 def _enrol_page(
     request: Request, *, values: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> Response:
-    store, principal = get_store(request), principal_of(request)
-    with store.reader() as session:
-        study = get_study(session)
-        protocol = protocol_of(study)
-        sites = list_sites(session, study)
+    page = study_page(get_store(request), sites=[], today=date.today())
     return render(
         request,
         "enrol.html",
         status_code=status,
-        protocol=protocol,
-        sites=principal.visible(sites),
+        protocol=page.protocol,
+        sites=principal_of(request).visible(page.sites),
         values=values,
         errors=errors,
     )
@@ -119,8 +101,7 @@ async def enrol_save(request: Request) -> Response:
 
 
 def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
-    with store.transaction(user=principal.username) as tx:
-        return enrol_subject(tx, get_study(tx.session), **payload)
+    return enrol(store, principal.username, payload)
 
 
 @router.get("/subjects/{code}", name="subject_timeline", response_class=HTMLResponse)
@@ -143,14 +124,11 @@ def _visit_page(
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
-    edit: Assessment | None = None,
+    edit: AssessmentView | None = None,
 ) -> Response:
-    store = get_store(request)
     subject = scoped_subject(request)
     protocol = scoped_protocol(request)
-    with store.read_connection() as connection:
-        timeline = subject_timeline(connection, subject, site=request.state.site)
-    done = {v.visit_code for v in timeline.visits}
+    done = {v.visit_code for v in scoped_timeline(request).visits}
     return render(
         request,
         "visit.html",
@@ -192,25 +170,21 @@ async def visit_save(request: Request, code: str) -> Response:
 
 
 def _save_visit(request: Request, visit_code: str, when: date, items: dict[str, Any]) -> None:
-    store, principal, subject = get_store(request), principal_of(request), scoped_subject(request)
-    with store.transaction(user=principal.username) as tx:
-        record_visit(
-            tx,
-            scoped_protocol(request),
-            subject,
-            visit_code=visit_code,
-            visit_date=when,
-            assessments=items,
-        )
+    save_visit(
+        get_store(request),
+        principal_of(request).username,
+        protocol=scoped_protocol(request),
+        subject=scoped_subject(request),
+        visit_code=visit_code,
+        visit_date=when,
+        assessments=items,
+    )
 
 
-def _assessment_of(request: Request, assessment_id: int) -> Assessment:
-    with get_store(request).reader() as session:
-        assessment = get_record(session, Assessment, assessment_id)
-        visit = get_record(session, Visit, assessment.visit_id)
-        if visit.subject_id != scoped_subject(request).id:
-            raise HTTPException(status_code=404, detail="No such assessment for this subject.")
-        return assessment
+def _assessment_of(request: Request, assessment_id: int) -> AssessmentView:
+    return assessment_of(
+        get_store(request), subject_id=scoped_subject(request).id, assessment_id=assessment_id
+    )
 
 
 @router.get(
@@ -274,10 +248,15 @@ async def assessment_edit_save(request: Request, code: str, assessment_id: int) 
 def _update(
     request: Request, assessment_id: int, items: dict[str, Any], version: int, reason: str
 ) -> None:
-    store, principal = get_store(request), principal_of(request)
-    with store.transaction(user=principal.username, reason=reason) as tx:
-        row = get_record(tx.session, Assessment, assessment_id)
-        update_assessment(tx, row, items=items, expected_version=version)
+    edit_assessment(
+        get_store(request),
+        principal_of(request).username,
+        reason=reason,
+        subject_id=scoped_subject(request).id,
+        assessment_id=assessment_id,
+        items=items,
+        expected_version=version,
+    )
 
 
 def _record_page(
@@ -300,7 +279,7 @@ def _record_page(
     )
 
 
-def _record_routes(kind: str, path: str) -> None:
+def _record_routes(kind: RecordKind, path: str) -> None:
     def form_page(request: Request, code: str) -> Response:
         return _record_page(request, kind, values={}, errors={})
 
@@ -331,17 +310,9 @@ def _record_routes(kind: str, path: str) -> None:
     )
 
 
-def _add_record(request: Request, kind: str, data: dict[str, Any]) -> None:
-    store, principal, subject = get_store(request), principal_of(request), scoped_subject(request)
-    with store.transaction(user=principal.username) as tx:
-        study = get_study(tx.session)
-        row = get_subject(tx.session, study, subject.code)
-        if kind == "lab":
-            add_lab(tx, study, row, data)
-        elif kind == "ae":
-            add_adverse_event(tx, row, data)
-        else:
-            add_con_med(tx, row, data)
+def _add_record(request: Request, kind: RecordKind, data: dict[str, Any]) -> None:
+    user, code = principal_of(request).username, scoped_subject(request).code
+    add_subject_record(get_store(request), user, kind, code, data)
 
 
 _record_routes("ae", "ae")
@@ -351,16 +322,12 @@ _record_routes("conmed", "conmeds")
 
 @router.get("/history/{table}/{record_id}", name="record_history", response_class=HTMLResponse)
 def record_history(request: Request, table: str, record_id: int) -> Response:
-    store, principal = get_store(request), principal_of(request)
-    with store.reader() as session:
-        try:
-            site, subject = site_of_record(session, table, record_id)
-        except PustulaError:
-            raise HTTPException(status_code=404, detail="No such record.") from None
-    if not principal.sees_site(site):
+    try:
+        site, subject, rows = history_of(get_store(request), table, record_id)
+    except PustulaError:
+        raise HTTPException(status_code=404, detail="No such record.") from None
+    if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    with store.snapshot_connection() as connection:
-        rows = audit_history(connection, table=table, record=record_id)
     return render(
         request, "history.html", rows=rows, table=table, record_id=record_id, subject=subject
     )
@@ -369,10 +336,7 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
 @router.get("/audit", name="audit_trail", response_class=HTMLResponse)
 @long_read
 def audit_trail(request: Request, table: str | None = None) -> Response:
-    store = get_store(request)
-    with store.snapshot_connection() as connection:
-        rows = audit_history(connection, table=table or None, last=500)
-        report = verify_audit(connection, store.audit_key)
+    rows, report = audit_page(get_store(request), table=table or None, last=500)
     return render(
         request,
         "history.html",

@@ -10,9 +10,9 @@ from typing import Any
 from pustula.errors import DataValidationError
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report
-from pustula.store import Store, get_study, protocol_of
+from pustula.store import Store
 from pustula.store.extract import read_study, restrict
-from pustula.store.queries import list_subjects, visit_schedule
+from pustula.store.services import study_page
 from pustula.web.access import Principal
 
 __all__ = ["dashboard_view", "enrolment_payload", "report_for"]
@@ -21,18 +21,16 @@ __all__ = ["dashboard_view", "enrolment_payload", "report_for"]
 def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[str, Any]:
     from pustula.analysis import build_analysis, compute_endpoints
 
-    with store.reader() as session:
-        study = get_study(session)
-        rows = list_subjects(session, study, sites=principal.site_filter)
-        schedule = visit_schedule(session, study, sites=principal.site_filter, today=today)
-        codes = {r.code for r in rows}
+    page = study_page(store, sites=principal.site_filter, today=today)
+    rows, schedule = page.subjects, page.schedule
+    codes = {r.code for r in rows}
     data = restrict(read_study(store), codes)
     endpoints = compute_endpoints(build_analysis(data)) if len(data.subjects) else []
     labs = data.labs
     alerts = labs[labs["on_treatment"].astype(bool) & labs["alerts"].map(bool)]
     return {
-        "study": study,
-        "protocol": protocol_of(study),
+        "study": page,
+        "protocol": page.protocol,
         "status_counts": Counter(r.status for r in rows),
         "by_site": Counter(r.site for r in rows if r.status == SubjectStatus.ENROLLED),
         "due": [v for v in schedule if v.state == "due"],

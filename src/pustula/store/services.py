@@ -1,0 +1,197 @@
+"""Store services for the web app and the API: each opens its own unit of work or read,
+and answers with typed views (:mod:`pustula.store.views`), so routes never open a
+session or touch an ORM class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pustula.errors import RecordNotFoundError
+from pustula.protocol import Protocol
+from pustula.store.audit import AuditReport, audit_history, verify_audit
+from pustula.store.models import Assessment, Record, Visit
+from pustula.store.queries import (
+    PlannedVisit,
+    SubjectRow,
+    list_sites,
+    list_subjects,
+    site_of_record,
+    visit_schedule,
+)
+from pustula.store.safety import add_adverse_event, add_con_med, add_lab
+from pustula.store.study import Enrolment, enrol_subject, get_study, get_subject, protocol_of
+from pustula.store.uow import Store, get_record
+from pustula.store.users import authenticate
+from pustula.store.views import (
+    VIEWS,
+    AdverseEventView,
+    AssessmentView,
+    ConMedView,
+    LabView,
+    SubjectView,
+    VisitView,
+)
+from pustula.store.visits import record_visit, save_assessments, update_assessment
+
+__all__ = [
+    "RecordKind",
+    "StudyPage",
+    "add_subject_record",
+    "assessment_of",
+    "audit_page",
+    "check_password",
+    "edit_assessment",
+    "enrol",
+    "holds_synthetic_data",
+    "record_history",
+    "save_visit",
+    "study_page",
+    "subject_rows",
+    "view_of",
+]
+
+RecordKind = Literal["ae", "lab", "conmed"]
+
+
+def view_of(record: Record) -> Any:
+    """The typed view of a saved record (its values after the save)."""
+    view = VIEWS[record.__tablename__]
+    return view.from_row({c.key: getattr(record, c.key) for c in record.__table__.columns})
+
+
+def subject_rows(store: Store, *, sites: list[str] | None) -> list[SubjectRow]:
+    """The study's subjects (only those at ``sites`` when given), by code."""
+    with store.reader() as session:
+        return list_subjects(session, get_study(session), sites=sites)
+
+
+def save_visit(
+    store: Store,
+    user: str,
+    *,
+    protocol: Protocol,
+    subject: SubjectView,
+    visit_code: str,
+    visit_date: date | None,
+    assessments: Mapping[str, Mapping[str, object]],
+) -> tuple[VisitView, list[AssessmentView]]:
+    """Record a visit with its assessments in one unit of work; the saved, scored rows."""
+    with store.transaction(user=user) as tx:
+        visit = record_visit(tx, protocol, subject, visit_code=visit_code, visit_date=visit_date)
+        saved = save_assessments(tx, visit, assessments)
+        return view_of(visit), [view_of(a) for a in saved]
+
+
+def assessment_of(store: Store, *, subject_id: int, assessment_id: int) -> AssessmentView:
+    """An assessment of this subject; another subject's is not found."""
+    with store.reader() as session:
+        row = get_record(session, Assessment, assessment_id)
+        if get_record(session, Visit, row.visit_id).subject_id != subject_id:
+            raise RecordNotFoundError(f"assessment {assessment_id} is not a record of this subject")
+        view: AssessmentView = view_of(row)
+        return view
+
+
+def edit_assessment(
+    store: Store,
+    user: str,
+    *,
+    reason: str,
+    subject_id: int,
+    assessment_id: int,
+    items: Mapping[str, object],
+    expected_version: int,
+) -> AssessmentView:
+    """Replace an assessment's items (re-scored), if it is this subject's and unchanged."""
+    with store.transaction(user=user, reason=reason) as tx:
+        row = get_record(tx.session, Assessment, assessment_id)
+        if get_record(tx.session, Visit, row.visit_id).subject_id != subject_id:
+            raise RecordNotFoundError(f"assessment {assessment_id} is not a record of this subject")
+        update_assessment(tx, row, items=items, expected_version=expected_version)
+        view: AssessmentView = view_of(row)
+        return view
+
+
+def add_subject_record(
+    store: Store, user: str, kind: RecordKind, subject_code: str, data: Any
+) -> AdverseEventView | LabView | ConMedView:
+    """Add an adverse event, a lab value or a concomitant medication to a subject."""
+    with store.transaction(user=user) as tx:
+        study = get_study(tx.session)
+        subject = get_subject(tx.session, study, subject_code)
+        if kind == "ae":
+            saved: Record = add_adverse_event(tx, subject, data)
+        elif kind == "lab":
+            saved = add_lab(tx, study, subject, data)
+        else:
+            saved = add_con_med(tx, subject, data)
+        return view_of(saved)  # type: ignore[no-any-return]
+
+
+def record_history(
+    store: Store, table: str, record_id: int
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """(site, subject code, audit rows) of one record of a subject, oldest first."""
+    with store.reader() as session:
+        site, subject = site_of_record(session, table, record_id)
+    with store.snapshot_connection() as connection:
+        return site, subject, audit_history(connection, table=table, record=record_id)
+
+
+@dataclass(frozen=True)
+class StudyPage:
+    """What the subject list and the dashboard show of the study."""
+
+    code: str
+    title: str
+    synthetic: bool
+    protocol: Protocol
+    sites: list[str]
+    subjects: list[SubjectRow]
+    schedule: list[PlannedVisit]
+
+
+def study_page(store: Store, *, sites: list[str] | None, today: date) -> StudyPage:
+    """The study, its sites, the subjects of ``sites`` and their visit schedule on ``today``."""
+    with store.reader() as session:
+        study = get_study(session)
+        return StudyPage(
+            study.code, study.title, study.synthetic, protocol_of(study),
+            list_sites(session, study), list_subjects(session, study, sites=sites),
+            visit_schedule(session, study, sites=sites, today=today),
+        )  # fmt: skip
+
+
+def enrol(store: Store, user: str, payload: Mapping[str, Any]) -> Enrolment:
+    """Screen and enrol a subject in the study (one unit of work)."""
+    with store.transaction(user=user) as tx:
+        return enrol_subject(tx, get_study(tx.session), **payload)
+
+
+def audit_page(
+    store: Store, *, table: str | None, last: int
+) -> tuple[list[dict[str, Any]], AuditReport]:
+    """The newest ``last`` audit entries (of ``table``), and the chain's verification."""
+    with store.snapshot_connection() as connection:
+        rows = audit_history(connection, table=table, last=last)
+        return rows, verify_audit(connection, store.audit_key)
+
+
+def check_password(store: Store, username: str, password: str) -> int | None:
+    """The id of the active user with this name and password, or None (same time either way)."""
+    with store.reader() as session:
+        user = authenticate(session, username, password)
+        return None if user is None else user.id
+
+
+def holds_synthetic_data(store: Store) -> bool:
+    """Whether the study is the synthetic demo (False when there is no study yet)."""
+    try:
+        with store.reader() as session:
+            return bool(get_study(session).synthetic)
+    except RecordNotFoundError:
+        return False
