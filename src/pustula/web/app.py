@@ -108,8 +108,6 @@ def app_from_env() -> FastAPI:
     return create_app(demo=os.environ.get("PUSTULA_DEMO") == "1")
 
 
-
-
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 

@@ -19,7 +19,6 @@ from pustula.web.security import csrf_valid, same_origin
 router = APIRouter(include_in_schema=False)
 
 
-
 def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
