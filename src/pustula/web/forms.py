@@ -5,7 +5,7 @@ No clinical rule lives here: values are only parsed; scoring and checks decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,7 +27,6 @@ __all__ = [
 REGIONS = tuple((r["code"], r["label"]) for r in PPPASI.metadata()["regions"])
 SIGNS = tuple((s["code"], s["label"]) for s in PPPASI.metadata()["signs"])
 PPPASI_FIELDS = tuple(f"{r}_{s}" for r, _ in REGIONS for s in (*dict(SIGNS), "area_pct"))
-NRS = ("pain_nrs", "itch_nrs")
 DLQI = tuple(f"dlqi_q{i}" for i in range(1, 11))
 
 
@@ -43,21 +42,32 @@ def number(text: str) -> Any:
             return stripped
 
 
-def assessment_items(form: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """The instruments filled in on a visit form, each with its flat item values.
+def assessment_items(
+    form: Mapping[str, str], *, collected: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The instruments of a visit form, each with its flat item values.
 
-    PPPASI and PGA are always taken; pain/itch NRS and DLQI only when any of their fields
-    was filled, because they are optional in the seed protocol.
+    ``collected`` are the instruments the protocol's visit collects: they are always taken
+    (an empty field is then an error the scorer names). The others on the form are taken
+    only when any of their fields was filled.
     """
-    items: dict[str, dict[str, Any]] = {
-        "pppasi": {name: number(form.get(name, "")) for name in PPPASI_FIELDS},
-        "pga": {"pga": number(form.get("pga", ""))},
+    fields = {
+        "pppasi": PPPASI_FIELDS,
+        "pga": ("pga",),
+        "pain_nrs": ("pain_nrs",),
+        "itch_nrs": ("itch_nrs",),
+        "dlqi": DLQI,
     }
-    for name in NRS:
-        if form.get(name, "").strip():
-            items[name] = {name: number(form[name])}
-    if any(form.get(q, "").strip() for q in DLQI):
-        items["dlqi"] = {q: (number(form[q]) if form.get(q, "").strip() else None) for q in DLQI}
+    items: dict[str, dict[str, Any]] = {}
+    for instrument, names in fields.items():
+        if instrument in collected or any(form.get(n, "").strip() for n in names):
+            blank_is_missing = instrument == "dlqi"  # the DLQI has a missing-item rule
+            items[instrument] = {
+                n: None
+                if blank_is_missing and not form.get(n, "").strip()
+                else number(form.get(n, ""))
+                for n in names
+            }
     return items
 
 

@@ -154,7 +154,8 @@ def visit_form(request: Request, code: str, visit: str = "") -> Response:
 @router.post("/subjects/{code}/visits", name="visit_save", response_class=HTMLResponse)
 async def visit_save(request: Request, code: str) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
-    items = assessment_items(form)
+    planned = {v.code: v.instruments for v in scoped_protocol(request).visits}
+    items = assessment_items(form, collected=planned.get(form.get("visit_code", ""), ()))
     errors = field_errors(items)
     try:
         when = date.fromisoformat(form.get("visit_date", ""))
