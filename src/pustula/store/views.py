@@ -84,9 +84,9 @@ class BaselineView(_View):
     eraspen_ppp: bool
     smoking: str
     pack_years: float | None
-    triggers: Any
-    comorbidities: Any
-    screening: Any
+    triggers: list[str]
+    comorbidities: list[str]
+    screening: dict[str, str]
     version: int
     created_at: str
     created_by: str
@@ -185,11 +185,11 @@ class AssessmentView(_View):
     visit_id: int
     instrument: str
     instrument_version: str
-    items: Any
+    items: dict[str, Any]
     total: float | None
     band: str | None
-    subscores: Any
-    warnings: Any
+    subscores: dict[str, float]
+    warnings: list[str]
     version: int
     created_at: str
     created_by: str
@@ -214,7 +214,7 @@ class AdverseEventView(_View):
     end_date: date | None
     grade: int
     serious: bool
-    serious_criteria: Any
+    serious_criteria: list[str]
     relatedness: str
     action_taken: str
     outcome: str
@@ -242,7 +242,7 @@ class LabView(_View):
     upper_limit: float | None
     sample_date: date
     on_treatment: bool
-    alerts: Any
+    alerts: list[dict[str, Any]]
     ctcae_grade: int | None
     version: int
     created_at: str
@@ -280,7 +280,7 @@ class UserView(_View):
     id: int
     username: str
     role: str
-    sites: Any
+    sites: list[str]
 
 
 #: The view of each table a subject's record holds, by table name.

@@ -49,28 +49,31 @@ SAVES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LONG_READ_SLOTS = 1
 
 
+#: Routes marked by the decorators below (kept here, not as attributes on the functions).
+_LONG_READS: set[Callable[..., Any]] = set()
+_WHOLE_RECORD: set[Callable[..., Any]] = set()
+
+
 def long_read(endpoint: E) -> E:
     """Mark a read that takes seconds (reports, exports, the audit check).
 
     It runs on the worker's long-read slot, so page views do not queue behind it. Only for
     paths without parameters.
     """
-    endpoint.long_read = True  # type: ignore[attr-defined]
+    _LONG_READS.add(endpoint)
     return endpoint
 
 
 def reads_whole_record(endpoint: E) -> E:
     """Mark a route that shows the whole record of the subject in its path; with the switch
     on, the access check reads it in the same visit to the database as the user."""
-    endpoint.reads_whole_record = True  # type: ignore[attr-defined]
+    _WHOLE_RECORD.add(endpoint)
     return endpoint
 
 
-def prefetches_record(app: Any, endpoint: Any) -> bool:
+def prefetches_record(app: Any, endpoint: object) -> bool:
     """Whether the access check should read this route's subject record itself."""
-    return bool(getattr(app.state, "throughput", False)) and bool(
-        getattr(endpoint, "reads_whole_record", False)
-    )
+    return bool(getattr(app.state, "throughput", False)) and endpoint in _WHOLE_RECORD
 
 
 def install(app: FastAPI, settings: Settings, routers: tuple[APIRouter, ...]) -> None:
@@ -97,7 +100,7 @@ def _long_read_paths(*routers: APIRouter) -> frozenset[str]:
     paths = set()
     for router in routers:
         for route in router.routes:
-            if isinstance(route, APIRoute) and getattr(route.endpoint, "long_read", False):
+            if isinstance(route, APIRoute) and route.endpoint in _LONG_READS:
                 if "{" in route.path:
                     raise ConfigurationError(
                         f"long reads are matched by path; {route.path} has parameters"
