@@ -61,3 +61,32 @@ def audit_count(store: Store) -> int:
 def count(store: Store, model: Any) -> int:
     with store.reader() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def drop_audit_triggers(store: Store) -> None:
+    """Only someone with DDL rights can do this; the chain must still catch them."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as connection:
+        if store.engine.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER audit_log_no_update"))
+            connection.execute(text("DROP TRIGGER audit_log_no_delete"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+
+
+def dump_tables(
+    store: Store, *, leave_out: tuple[str, ...] = ()
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table (but the audit trail and ``leave_out``), in key order."""
+    from pustula.store.models import Base
+
+    skipped = {"audit_log", "audit_head", *leave_out}
+    with store.engine.connect() as connection:
+        return {
+            t.name: [
+                tuple(r) for r in connection.execute(select(t).order_by(*t.primary_key.columns))
+            ]
+            for t in Base.metadata.sorted_tables
+            if t.name not in skipped
+        }

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pustula.store import Assessment, AuditLog, Store, get_record, record_visit, update_assessment
 from pustula.store.audit import audit_history, verify_audit
-from tests.store.helpers import enrol, make_study, pppasi
+from tests.store.helpers import drop_audit_triggers, enrol, make_study, pppasi
 
 
 def _entries(store: Store, table: str) -> list[AuditLog]:
@@ -99,16 +99,6 @@ def test_the_database_refuses_to_update_or_delete_audit_rows(store: Store) -> No
             connection.execute(text(statement))
 
 
-def _drop_triggers(store: Store) -> None:
-    """Only someone with DDL rights can do this; the chain must still catch them."""
-    with store.engine.begin() as connection:
-        if store.engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER audit_log_no_update"))
-            connection.execute(text("DROP TRIGGER audit_log_no_delete"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
-
-
 @pytest.mark.parametrize(
     ("statement", "problem"),
     [
@@ -119,7 +109,7 @@ def _drop_triggers(store: Store) -> None:
 )
 def test_verify_catches_a_tampered_row(store: Store, statement: str, problem: str) -> None:
     _visit_with_edit(store)
-    _drop_triggers(store)
+    drop_audit_triggers(store)
     with store.engine.begin() as connection:
         connection.execute(text(statement))
     with store.engine.connect() as connection:

@@ -8,24 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from pustula.demo import create_demo_study
 from pustula.errors import ImportBundleError
 from pustula.store import Store, export_bundle, import_bundle, verify_audit
-from pustula.store.models import Base
-from tests.store.helpers import audit_count
+from tests.store.helpers import audit_count, dump_tables
 
 
 def _dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    with store.engine.connect() as connection:
-        return {
-            t.name: [
-                tuple(r) for r in connection.execute(select(t).order_by(*t.primary_key.columns))
-            ]
-            for t in Base.metadata.sorted_tables
-            if t.name not in ("audit_log", "audit_head")
-        }
+    return dump_tables(store)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

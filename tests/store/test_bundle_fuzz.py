@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from pustula.errors import ImportBundleError
 from pustula.store import (
@@ -30,7 +29,7 @@ from pustula.store import (
     record_visit,
 )
 from pustula.store.models import Base
-from tests.store.helpers import enrol, make_study, pppasi
+from tests.store.helpers import dump_tables, enrol, make_study, pppasi
 
 NASTY = [
     # "[]" and "false" in a JSON column were found by the 10,000-case benchmark
@@ -77,14 +76,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def _dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    with store.engine.connect() as connection:
-        return {
-            t.name: [
-                tuple(r) for r in connection.execute(select(t).order_by(*t.primary_key.columns))
-            ]
-            for t in Base.metadata.sorted_tables
-            if t.name not in ("audit_log", "audit_head", "app_user", "web_session", "login_failure")
-        }
+    return dump_tables(store, leave_out=("app_user", "web_session", "login_failure"))
 
 
 def _reseal(bundle: Path, table: str) -> None:

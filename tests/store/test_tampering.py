@@ -19,15 +19,7 @@ from pustula.cli import app
 from pustula.demo import create_demo_study
 from pustula.store import Store, verify_store, write_anchor
 from pustula.store.audit import _chain_row, _entry_of
-
-
-def _drop_triggers(store: Store) -> None:
-    with store.engine.begin() as connection:
-        if store.engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER audit_log_no_update"))
-            connection.execute(text("DROP TRIGGER audit_log_no_delete"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+from tests.store.helpers import drop_audit_triggers
 
 
 def _run(store: Store, *statements: str) -> None:
@@ -92,7 +84,7 @@ def test_a_record_inserted_behind_the_trail_is_found(demo: Store) -> None:
 
 
 def test_removing_the_newest_audit_rows_and_moving_the_head_is_found(demo: Store) -> None:
-    _drop_triggers(demo)
+    drop_audit_triggers(demo)
     with demo.engine.begin() as connection:
         last = connection.execute(text("SELECT MAX(id) FROM audit_log")).scalar_one()
         keep = last - 5
@@ -110,7 +102,7 @@ def test_removing_the_newest_audit_rows_and_moving_the_head_is_found(demo: Store
 
 
 def test_a_log_rewritten_without_the_key_is_found(demo: Store) -> None:
-    _drop_triggers(demo)
+    drop_audit_triggers(demo)
     _run(demo, "UPDATE audit_log SET new_value = '99999.0' WHERE id = 1")
     _rewrite_chain(demo, lambda b: hashlib.sha256(b).hexdigest())  # plain SHA-256, no key
     report = verify_store(demo)
@@ -120,7 +112,7 @@ def test_a_log_rewritten_without_the_key_is_found(demo: Store) -> None:
 def test_a_log_rewritten_with_the_key_is_found_by_the_anchor(demo: Store, tmp_path: Path) -> None:
     anchor = tmp_path / "anchor.json"
     write_anchor(demo, anchor)
-    _drop_triggers(demo)
+    drop_audit_triggers(demo)
     with demo.engine.begin() as connection:  # the forger changes a lab value and its insert
         row = connection.execute(
             text("SELECT id, new_value FROM audit_log WHERE table_name = 'lab' ORDER BY id")
@@ -141,7 +133,7 @@ def test_a_log_rewritten_with_the_key_is_found_by_the_anchor(demo: Store, tmp_pa
 def test_a_truncated_log_is_found_by_the_anchor(demo: Store, tmp_path: Path) -> None:
     anchor = tmp_path / "anchor.json"
     write_anchor(demo, anchor)
-    _drop_triggers(demo)
+    drop_audit_triggers(demo)
     _run(demo, "DELETE FROM audit_log", "DELETE FROM adverse_event", "DELETE FROM lab")
     report = verify_store(demo, anchor=anchor)
     assert not report.ok

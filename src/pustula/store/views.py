@@ -51,18 +51,10 @@ class _View:
 
 
 @dataclass(frozen=True, slots=True)
-class SubjectView(_View):
-    """A subject record, read-only."""
+class _Record(_View):
+    """The columns every audited record has (:class:`pustula.store.models.Record`)."""
 
-    __tablename__: ClassVar[str] = "subject"
     id: int
-    study_id: int
-    site_id: int
-    code: str
-    status: str
-    arm: str | None
-    screened_on: date
-    enrolled_on: date | None
     version: int
     created_at: str
     created_by: str
@@ -72,11 +64,24 @@ class SubjectView(_View):
 
 
 @dataclass(frozen=True, slots=True)
-class BaselineView(_View):
+class SubjectView(_Record):
+    """A subject record, read-only."""
+
+    __tablename__: ClassVar[str] = "subject"
+    study_id: int
+    site_id: int
+    code: str
+    status: str
+    arm: str | None
+    screened_on: date
+    enrolled_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineView(_Record):
     """A baseline record, read-only."""
 
     __tablename__: ClassVar[str] = "baseline"
-    id: int
     subject_id: int
     age: int
     sex: str
@@ -87,20 +92,13 @@ class BaselineView(_View):
     triggers: list[str]
     comorbidities: list[str]
     screening: dict[str, str]
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class EligibilityView(_View):
+class EligibilityView(_Record):
     """A eligibility result record, read-only."""
 
     __tablename__: ClassVar[str] = "eligibility_result"
-    id: int
     subject_id: int
     criterion_id: str
     kind: str
@@ -108,38 +106,24 @@ class EligibilityView(_View):
     met: bool | None
     passed: bool
     reason: str
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class PriorTherapyView(_View):
+class PriorTherapyView(_Record):
     """A prior therapy record, read-only."""
 
     __tablename__: ClassVar[str] = "prior_therapy"
-    id: int
     subject_id: int
     category: str
     drug: str
     response: str
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class ExposureView(_View):
+class ExposureView(_Record):
     """A exposure record, read-only."""
 
     __tablename__: ClassVar[str] = "exposure"
-    id: int
     subject_id: int
     drug: str
     dose: float
@@ -147,20 +131,13 @@ class ExposureView(_View):
     frequency: str
     start_date: date
     end_date: date | None
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class VisitView(_View):
+class VisitView(_Record):
     """A visit record, read-only."""
 
     __tablename__: ClassVar[str] = "visit"
-    id: int
     subject_id: int
     visit_code: str
     visit_date: date | None
@@ -168,20 +145,13 @@ class VisitView(_View):
     window_status: str | None
     status: str
     notes: str
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class AssessmentView(_View):
+class AssessmentView(_Record):
     """A assessment record, read-only."""
 
     __tablename__: ClassVar[str] = "assessment"
-    id: int
     visit_id: int
     instrument: str
     instrument_version: str
@@ -190,20 +160,13 @@ class AssessmentView(_View):
     band: str | None
     subscores: dict[str, float]
     warnings: list[str]
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class AdverseEventView(_View):
+class AdverseEventView(_Record):
     """A adverse event record, read-only."""
 
     __tablename__: ClassVar[str] = "adverse_event"
-    id: int
     subject_id: int
     term: str
     meddra_pt_code: str | None
@@ -220,20 +183,13 @@ class AdverseEventView(_View):
     outcome: str
     worsened_on_treatment: bool
     treatment_emergent: bool | None
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class LabView(_View):
+class LabView(_Record):
     """A lab record, read-only."""
 
     __tablename__: ClassVar[str] = "lab"
-    id: int
     subject_id: int
     test: str
     value: float
@@ -244,32 +200,19 @@ class LabView(_View):
     on_treatment: bool
     alerts: list[dict[str, Any]]
     ctcae_grade: int | None
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class ConMedView(_View):
+class ConMedView(_Record):
     """A con med record, read-only."""
 
     __tablename__: ClassVar[str] = "con_med"
-    id: int
     subject_id: int
     drug: str
     indication: str
     dose: str
     start_date: date | None
     end_date: date | None
-    version: int
-    created_at: str
-    created_by: str
-    updated_at: str | None
-    updated_by: str | None
-    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
