@@ -8,20 +8,11 @@ from typing import Any
 import pandas as pd
 
 from pustula.analysis.datasets import AnalysisData
+from pustula.checks.values import LAB_TESTS
 
 __all__ = ["RELATED", "safety_rows", "treatment_emergent_events"]
 
 RELATED = ("possible", "probable", "definite")
-#: Lab tests by their clinical names in tables.
-LAB_NAMES = {
-    "alt": "ALT",
-    "ast": "AST",
-    "neutrophils": "Neutrophils",
-    "lymphocytes": "Lymphocytes",
-    "haemoglobin": "Haemoglobin",
-    "leukocytes": "Leukocytes",
-    "platelets": "Platelets",
-}
 Row = dict[str, Any]
 
 
@@ -99,6 +90,12 @@ def safety_rows(analysis: AnalysisData) -> Iterable[Row]:
     yield from _lab_rows(analysis, n)
 
 
+def _lab_name(test: str) -> str:
+    """A lab test by its clinical name, from the one table of tests (checks.values)."""
+    known = LAB_TESTS.get(test)
+    return test if known is None else known.label
+
+
 def _lab_rows(analysis: AnalysisData, n: int) -> Iterable[Row]:
     labs = analysis.study.labs
     safety = analysis.adsl.loc[analysis.adsl["SAFFL"] == "Y", "SUBJID"]
@@ -114,7 +111,7 @@ def _lab_rows(analysis: AnalysisData, n: int) -> Iterable[Row]:
             yield from _count(
                 "lab_grades",
                 str(test),
-                f"{LAB_NAMES.get(str(test), str(test))} on treatment",
+                f"{_lab_name(str(test))} on treatment",
                 str(grade),
                 subjects,
                 n,
