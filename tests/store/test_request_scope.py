@@ -47,13 +47,19 @@ def test_the_token_gives_the_user_and_the_subject_with_site_and_protocol(
     assert scope.protocol is not None and scope.protocol.version == study.protocol_version
 
 
-def test_the_session_user_id_works_the_same(store: Store, token: str) -> None:
+def test_a_web_session_works_the_same(store: Store, token: str) -> None:
+    from pustula.store.sessions import session_hash, start_session
+
     with store.reader() as session:
         user_id = session.query(User.id).filter(User.username == "ines").scalar()
-        scope = request_scope(session.connection(), user_id=user_id, subject_code="S01")
-        plain = request_scope(session.connection(), user_id=user_id)
+    signed_in = session_hash(start_session(store, user_id))
+    with store.read_connection() as connection:
+        scope = request_scope(connection, session_hash=signed_in, subject_code="S01")
+        plain = request_scope(connection, session_hash=signed_in)
+        stranger = request_scope(connection, session_hash=session_hash("not-a-session"))
     assert scope is not None and scope.subject is not None and scope.subject.code == "S01"
     assert plain is not None and plain.subject is None and plain.protocol is None
+    assert stranger is None
 
 
 def test_an_unknown_or_removed_subject_is_none_but_the_user_is_known(

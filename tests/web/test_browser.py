@@ -241,3 +241,14 @@ def test_the_live_scorer_in_the_browser_equals_the_python_scorer(page: Page, ser
     python_totals = [PPPASI.score(c).total for c in cases]
     assert browser_totals == python_totals
     assert page.evaluate("window.pustulaPPPASI.score({})") is None  # missing items: no total
+
+
+def test_the_report_page_never_scrolls_sideways_on_a_phone(browser: Browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    sign_in(phone, server, "statistician")
+    phone.goto(f"{server}/report")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    phone.screenshot(path=str(SHOTS / "report-390.png"))
+    context.close()
+    assert width <= 390

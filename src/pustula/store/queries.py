@@ -95,7 +95,6 @@ _SCOPE_BY_TOKEN = _scope_statement().where(
     User.token_hash == bindparam("token_hash"),
     or_(User.token_expires.is_(None), User.token_expires > bindparam("now")),
 )
-_SCOPE_BY_ID = _scope_statement().where(User.id == bindparam("user_id"))
 _SESSION: Table = WebSession.__table__  # type: ignore[assignment]
 _SCOPE_BY_SESSION = (
     _scope_statement()
@@ -153,14 +152,13 @@ def request_scope(
     connection: Connection,
     *,
     token_hash: str | None = None,
-    user_id: int | None = None,
     session_hash: str | None = None,
     subject_code: str | None = None,
     now: float | None = None,
     policy: SessionPolicy | None = None,
 ) -> RequestScope | None:
-    """The active user with this API token hash (else this session, else this id), and
-    the named subject.
+    """The active user with this API token hash (else this web session), and the named
+    subject.
 
     Every request starts here, so it is one statement: the user, left-joined to the
     subject in the (only) live study, its site and its study's protocol text. None when
@@ -181,8 +179,6 @@ def request_scope(
                 "absolute_cutoff": moment - rules.absolute,
             },
         )
-    elif user_id is not None:
-        statement, params = _SCOPE_BY_ID, {"user_id": user_id}
     else:
         return None
     row = connection.execute(statement, params | {"code": subject_code}).first()

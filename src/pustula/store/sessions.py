@@ -17,7 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from pustula.store.models import LoginFailure, WebSession
 from pustula.store.uow import Store
@@ -70,9 +70,9 @@ def end_session(store: Store, session_id: str) -> None:
         )
 
 
-def end_user_sessions(connection: object, user_id: int) -> None:
+def end_user_sessions(connection: Connection, user_id: int) -> None:
     """End every session of a user (deactivation, a new password), in the caller's work."""
-    connection.execute(  # type: ignore[attr-defined]
+    connection.execute(
         update(WebSession)
         .where(WebSession.user_id == user_id, WebSession.revoked.is_(None))
         .values(revoked=time.time())
