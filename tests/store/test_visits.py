@@ -151,8 +151,11 @@ def test_a_visit_can_be_recorded_from_the_protocol_and_a_subject_snapshot(store:
     with store.transaction(user="t") as tx:
         user_id = add_user(tx, username="ines", password="a long password", role="investigator",
                            sites=["A"]).id  # fmt: skip
+    from pustula.store.sessions import session_hash, start_session
+
+    signed_in = session_hash(start_session(store, user_id))
     with store.read_connection() as connection:
-        scope = request_scope(connection, user_id=user_id, subject_code="S01")
+        scope = request_scope(connection, session_hash=signed_in, subject_code="S01")
     assert scope is not None and scope.subject is not None and scope.protocol is not None
     with store.transaction(user="t") as tx:
         visit = record_visit(tx, scope.protocol, scope.subject, visit_code="W4",
