@@ -61,6 +61,7 @@ def test_a_study_from_init_to_export(db: list[str], tmp_path: Path) -> None:
             "start_date": "2024-03-20",
             "grade": 1,
             "relatedness": "probable",
+            "action_taken": "none",
             "outcome": "recovering",
         }
     )
@@ -84,7 +85,7 @@ def test_a_screen_failure_prints_its_reasons(db: list[str]) -> None:
     )
     assert (code, out) == (
         0,
-        "subject S02: screen failure\n  inclusion I1 not met: age is 16, needs >= 18\n",
+        "subject S02: screen failure\n  Inclusion I1 not met: Age 16 years; inclusion needs ≥ 18 years\n",
     )
 
 

@@ -61,7 +61,8 @@ def test_an_exclusion_passes_when_its_rule_does_not_hold() -> None:
     assert evaluate_eligibility(protocol, {"labs": {"neutrophils": 1000}}).eligible
     result = evaluate_eligibility(protocol, {"labs": {"neutrophils": 999}})
     assert (
-        result.failures[0].reason == "exclusion C1 applies: labs.neutrophils is 999, needs < 1000"
+        result.failures[0].reason
+        == "Exclusion C1 applies: Neutrophils 999/mm³; exclusion needs < 1,000/mm³"
     )
 
 
@@ -78,3 +79,16 @@ def test_incomparable_values_are_an_error_not_a_guess() -> None:
         EligibilityError, match="cannot compare `age` \\('fifty'\\) with 18 using >="
     ):
         evaluate_eligibility(_protocol({"field": "age", "op": ">=", "value": 18}), {"age": "fifty"})
+
+
+def test_reasons_name_facts_in_words_with_units() -> None:
+    # the wording a coordinator reads: label, value with thousands separator and unit
+    protocol = _protocol({"field": "labs.lymphocytes", "op": "<", "value": 500}, kind="exclusion")
+    result = evaluate_eligibility(protocol, {"labs": {"lymphocytes": 1800}})
+    assert result.criteria[0].reason == (
+        "Exclusion C1 does not apply: Lymphocytes 1,800/mm³; exclusion needs < 500/mm³"
+    )
+    missing = evaluate_eligibility(protocol, {"labs": {}})
+    assert (
+        missing.criteria[0].reason == "Exclusion C1 not evaluable: Lymphocytes is not recorded yet"
+    )

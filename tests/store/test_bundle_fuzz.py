@@ -54,7 +54,9 @@ def build_source(folder: Path) -> tuple[Path, dict[str, list[tuple[object, ...]]
         add_lab(tx, study, subject, {"test": "alt", "value": 30.0, "unit": "U/L",
                                      "upper_limit": 40.0, "sample_date": date(2024, 3, 1)})  # fmt: skip
         add_adverse_event(tx, subject, {"term": "Headache", "start_date": date(2024, 3, 10),
-                                        "grade": 1, "relatedness": "unlikely", "outcome": "recovered"})  # fmt: skip
+                                        "grade": 1, "relatedness": "unlikely",
+                                        "action_taken": "none", "outcome": "recovered",
+                                        "end_date": date(2024, 3, 12)})  # fmt: skip
     export_bundle(store, folder / "bundle")
     dump = _dump(store)
     store.dispose()

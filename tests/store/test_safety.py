@@ -23,7 +23,7 @@ AE: dict[str, Any] = {
     "term": "Nasopharyngitis", "meddra_pt_code": "10028810", "meddra_pt": "Nasopharyngitis",
     "meddra_soc_code": "10021881", "meddra_soc": "Infections and infestations",
     "start_date": FIRST_DOSE + timedelta(days=10), "grade": 1, "relatedness": "possible",
-    "outcome": "recovered", "end_date": FIRST_DOSE + timedelta(days=17),
+    "action_taken": "none", "outcome": "recovered", "end_date": FIRST_DOSE + timedelta(days=17),
 }  # fmt: skip
 
 

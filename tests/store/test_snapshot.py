@@ -55,12 +55,13 @@ def full_subject(store: Store) -> int:
                      assessments={"pppasi": pppasi(e=1, p=1, d=0, area=10)})  # fmt: skip
         add_adverse_event(tx, subject, {
             "term": "Acne", "start_date": date(2024, 3, 20), "grade": 1, "serious": False,
-            "relatedness": "possible", "outcome": "recovered",
+            "relatedness": "possible", "action_taken": "none", "outcome": "recovered",
+            "end_date": date(2024, 3, 25),
         })  # fmt: skip
         add_adverse_event(tx, subject, {
             "term": "Pneumonia", "start_date": date(2024, 4, 2), "grade": 3, "serious": True,
             "serious_criteria": ["hospitalisation"], "relatedness": "unlikely",
-            "outcome": "recovering",
+            "action_taken": "none", "outcome": "recovering",
         })  # fmt: skip
         add_lab(tx, study, subject, {"test": "crp", "value": AWKWARD, "unit": "mg/L",
                                      "sample_date": date(2024, 4, 1)})  # fmt: skip
@@ -123,7 +124,8 @@ def test_a_view_is_read_only_and_typed() -> None:
 
     subject = SubjectView(
         id=1, study_id=1, site_id=1, code="S01", status="enrolled", arm="TOFA",
-        screened_on=date(2024, 2, 26), enrolled_on=date(2024, 2, 26), version=1,
+        screened_on=date(2024, 2, 26), enrolled_on=date(2024, 2, 26), ended_on=None,
+        end_reason=None, last_contact=None, version=1,
         created_at="2024-02-26", created_by="t", updated_at=None, updated_by=None,
         deleted_at=None,
     )  # fmt: skip

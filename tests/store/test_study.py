@@ -46,21 +46,31 @@ def test_a_failing_subject_is_a_screen_failure_with_reasons(store: Store) -> Non
     assert result.subject.enrolled_on is None
     reasons = [c.reason for c in result.eligibility.failures]
     assert reasons == [
-        "inclusion I1 not met: age is 17, needs >= 18",
-        "inclusion I4 not met: prior.systemic_failed is 0, needs >= 1",
-        "exclusion E2 applies: labs.neutrophils is 900, needs < 1000",
+        "Inclusion I1 not met: Age 17 years; inclusion needs ≥ 18 years",
+        "Inclusion I4 not met: Systemic drugs without response 0; inclusion needs ≥ 1",
+        "Exclusion E2 applies: Neutrophils 900/mm³; exclusion needs < 1,000/mm³",
     ]
 
 
-def test_missing_screening_data_make_a_criterion_not_evaluable(store: Store) -> None:
+def test_missing_screening_data_leave_screening_pending_not_failed(store: Store) -> None:
     study = make_study(store)
     with store.transaction(user="tester") as tx:
         result = enrol_subject(tx, study, code="S10", site="A", screened_on=date(2024, 2, 1),
                                baseline=BASELINE, prior_therapies=PRIOR, screening_labs={})  # fmt: skip
-    assert result.subject.status == "screen_failure"
+    assert result.subject.status == "screening_pending"
+    assert result.subject.enrolled_on is None
     assert result.eligibility.failures[0].reason == (
-        "exclusion E1 not evaluable: `labs.lymphocytes` is not recorded"
+        "Exclusion E1 not evaluable: Lymphocytes is not recorded yet"
     )
+
+
+def test_a_missing_result_does_not_hide_a_criterion_that_failed(store: Store) -> None:
+    study = make_study(store)
+    with store.transaction(user="tester") as tx:
+        result = enrol_subject(tx, study, code="S12", site="A", screened_on=date(2024, 2, 1),
+                               baseline=BASELINE | {"age": 16}, prior_therapies=PRIOR,
+                               screening_labs={})  # fmt: skip
+    assert result.subject.status == "screen_failure"
 
 
 @pytest.mark.parametrize(
@@ -102,8 +112,8 @@ def test_a_partial_response_is_not_refractory_unless_the_protocol_says_so(store:
         result = enrol_subject(tx, study, code="S11", site="A", screened_on=date(2024, 2, 1),
                                baseline=BASELINE, prior_therapies=partial, screening_labs=LABS)  # fmt: skip
     assert [c.reason for c in result.eligibility.failures] == [
-        "inclusion I3 not met: prior.topical_failed is 0, needs >= 1",
-        "inclusion I4 not met: prior.systemic_failed is 0, needs >= 1",
+        "Inclusion I3 not met: Topical drugs without response 0; inclusion needs ≥ 1",
+        "Inclusion I4 not met: Systemic drugs without response 0; inclusion needs ≥ 1",
     ]
     # a protocol that counts partial response and intolerance as failure enrols the subject
     from pustula.protocol import load_protocol

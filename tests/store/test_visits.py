@@ -107,7 +107,7 @@ def test_a_missed_visit_has_no_assessments(store: Store) -> None:
     subject = enrol(store, study)
     with pytest.raises(DataValidationError, match="was missed"), store.transaction(user="t") as tx:
         record_visit(tx, study, subject, visit_code="W2", visit_date=None, status="missed",
-                     assessments={"pga": {"pga": 2}})  # fmt: skip
+                     notes="ill", assessments={"pga": {"pga": 2}})  # fmt: skip
 
 
 def test_changing_the_date_rederives_the_window(store: Store) -> None:

@@ -16,7 +16,7 @@ from pustula.store.users import issue_api_token
 
 LAB = {"test": "alt", "value": 30.0, "unit": "U/L", "sample_date": "2024-04-01"}
 AE = {"term": "Headache", "start_date": "2024-04-01", "grade": 1, "relatedness": "unlikely",
-      "outcome": "recovered"}  # fmt: skip
+      "action_taken": "none", "outcome": "recovered", "end_date": "2024-04-03"}  # fmt: skip
 
 
 @pytest.fixture

@@ -84,6 +84,14 @@ def check_adverse_event(
             "serious_criteria: criteria are given but the event is not marked serious",
             field="serious_criteria",
         )
+    if outcome in ("recovered", "recovered_with_sequelae") and end is None:
+        raise DataValidationError(
+            "end_date: an event the subject recovered from needs its end date", field="end_date"
+        )
+    if end is not None and outcome in ("recovering", "not_recovered"):
+        raise DataValidationError(
+            "outcome: an event with an end date has ended; choose how it ended", field="outcome"
+        )
     if (grade == 5) != (outcome == "fatal"):
         raise DataValidationError(
             "outcome: grade 5 (death) and outcome `fatal` go together", field="outcome"

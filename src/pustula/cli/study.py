@@ -108,6 +108,9 @@ def visit_record(
         list[str] | None, typer.Option(help="INSTRUMENT=JSON-or-file; repeat for more.")
     ] = None,
     missed: Annotated[bool, typer.Option(help="Record the visit as missed.")] = False,
+    reason: Annotated[
+        str, typer.Option(help="Why the visit was missed (required with --missed).")
+    ] = "",
     study: StudyOpt = None,
 ) -> None:
     """Record a visit with its assessments, scored on save, in one transaction."""
@@ -126,7 +129,7 @@ def visit_record(
         row = record_visit(
             tx, found, get_subject(tx.session, found, subject), visit_code=visit,
             visit_date=visit_date,
-            status="missed" if missed else "done", assessments=assessments,
+            status="missed" if missed else "done", notes=reason, assessments=assessments,
         )  # fmt: skip
         summary = {"visit": row.visit_code, "study_day": row.study_day, "window": row.window_status}
     echo_json(summary)

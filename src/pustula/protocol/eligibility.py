@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pustula.errors import EligibilityError
+from pustula.protocol.facts import describe_value, fact
 from pustula.protocol.model import AllOf, Condition, Criterion, Not, Protocol, Rule
 
 __all__ = ["CriterionResult", "EligibilityResult", "evaluate_eligibility"]
@@ -76,7 +77,7 @@ def evaluate_eligibility(protocol: Protocol, data: Mapping[str, Any]) -> Eligibi
     ...     "eligibility": {"inclusion": [{"id": "I1", "text": "Adult",
     ...         "rule": {"field": "age", "op": ">=", "value": 18}}]}})
     >>> evaluate_eligibility(p, {"age": 17}).failures[0].reason
-    'inclusion I1 not met: age is 17, needs >= 18'
+    'Inclusion I1 not met: Age 17 years; inclusion needs ≥ 18 years'
     """
     results = [_check(c, "inclusion", data) for c in protocol.eligibility.inclusion]
     results += [_check(c, "exclusion", data) for c in protocol.eligibility.exclusion]
@@ -86,33 +87,39 @@ def evaluate_eligibility(protocol: Protocol, data: Mapping[str, Any]) -> Eligibi
 def _check(
     criterion: Criterion, kind: Literal["inclusion", "exclusion"], data: Mapping[str, Any]
 ) -> CriterionResult:
+    title = f"{kind.capitalize()} {criterion.id}"
     try:
-        met, why = _evaluate(criterion.rule, data)
+        met, why = _evaluate(criterion.rule, data, kind)
     except _NotRecordedError as missing:
-        reason = f"{kind} {criterion.id} not evaluable: `{missing.field}` is not recorded"
+        reason = f"{title} not evaluable: {fact(missing.field).label} is not recorded yet"
         return CriterionResult(criterion.id, kind, criterion.text, None, False, reason)
     passed = met if kind == "inclusion" else not met
     if kind == "inclusion":
-        reason = f"inclusion {criterion.id} {'met' if met else 'not met'}: {why}"
+        reason = f"{title} {'met' if met else 'not met'}: {why}"
     else:
-        reason = f"exclusion {criterion.id} {'applies' if met else 'does not apply'}: {why}"
+        reason = f"{title} {'applies' if met else 'does not apply'}: {why}"
     return CriterionResult(criterion.id, kind, criterion.text, met, passed, reason)
 
 
-def _evaluate(rule: Rule, data: Mapping[str, Any]) -> tuple[bool, str]:
+def _evaluate(rule: Rule, data: Mapping[str, Any], kind: str) -> tuple[bool, str]:
     if isinstance(rule, Condition):
-        return _condition(rule, data)
+        return _condition(rule, data, kind)
     if isinstance(rule, Not):
-        met, why = _evaluate(rule.not_, data)
+        met, why = _evaluate(rule.not_, data, kind)
         return not met, f"not ({why})"
     if isinstance(rule, AllOf):
-        parts = [_evaluate(r, data) for r in rule.all]
+        parts = [_evaluate(r, data, kind) for r in rule.all]
         return all(m for m, _ in parts), " and ".join(why for _, why in parts)
-    parts = [_evaluate(r, data) for r in rule.any]
+    parts = [_evaluate(r, data, kind) for r in rule.any]
     return any(m for m, _ in parts), " or ".join(why for _, why in parts)
 
 
-def _condition(rule: Condition, data: Mapping[str, Any]) -> tuple[bool, str]:
+#: How a comparison reads in a reason ("needs ≥ 18 years"; equality reads as the value).
+_SAYS = {"==": "", "!=": "not ", "<": "< ", "<=": "≤ ", ">": "> ", ">=": "≥ ",
+         "in": "one of ", "not in": "none of ", "contains": "to include "}  # fmt: skip
+
+
+def _condition(rule: Condition, data: Mapping[str, Any], kind: str) -> tuple[bool, str]:
     actual = _lookup(data, rule.field)
     expected = list(rule.value) if isinstance(rule.value, tuple) else rule.value
     try:
@@ -121,7 +128,9 @@ def _condition(rule: Condition, data: Mapping[str, Any]) -> tuple[bool, str]:
         raise EligibilityError(
             f"cannot compare `{rule.field}` ({actual!r}) with {expected!r} using {rule.op}"
         ) from exc
-    return met, f"{rule.field} is {_show(actual)}, needs {rule.op} {_show(expected)}"
+    label = fact(rule.field).label
+    needs = f"{_SAYS[rule.op]}{describe_value(rule.field, expected)}"
+    return met, f"{label} {describe_value(rule.field, actual)}; {kind} needs {needs}"
 
 
 def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
@@ -131,11 +140,3 @@ def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
             raise _NotRecordedError(dotted)
         value = value[part]
     return value
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)

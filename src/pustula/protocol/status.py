@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ENROLLED_STATES", "SubjectStatus", "VisitStatus", "WindowStatus"]
+__all__ = ["ENROLLED_STATES", "SCREENING_STATES", "SubjectStatus", "VisitStatus", "WindowStatus"]
 
 
 class SubjectStatus(StrEnum):
+    #: Screened, but a criterion cannot be evaluated yet (a result is missing).
+    SCREENING_PENDING = "screening_pending"
     ENROLLED = "enrolled"
     SCREEN_FAILURE = "screen_failure"
     WITHDRAWN = "withdrawn"
@@ -20,6 +22,8 @@ class SubjectStatus(StrEnum):
 
 #: Every state of a subject who passed screening and was enrolled.
 ENROLLED_STATES = (SubjectStatus.ENROLLED, SubjectStatus.COMPLETED, SubjectStatus.WITHDRAWN)
+#: States from which screening can be repeated.
+SCREENING_STATES = (SubjectStatus.SCREENING_PENDING, SubjectStatus.SCREEN_FAILURE)
 
 
 class VisitStatus(StrEnum):

@@ -111,12 +111,14 @@ class Subject(Record):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     # every page and API call finds its subject by code alone
     code: Mapped[str] = mapped_column(String(40), index=True)
-    status: Mapped[str] = mapped_column(
-        String(20)
-    )  # enrolled, screen_failure, withdrawn, completed
+    status: Mapped[str] = mapped_column(String(20))  # pustula.protocol.status.SubjectStatus
     arm: Mapped[str | None] = mapped_column(String(40))
     screened_on: Mapped[date] = mapped_column(Date)
     enrolled_on: Mapped[date | None] = mapped_column(Date)
+    #: Withdrawal, discontinuation or end of study: the date, why, and the last contact.
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    last_contact: Mapped[date | None] = mapped_column(Date)
 
     @property
     def label(self) -> str:
@@ -126,6 +128,8 @@ class Subject(Record):
 class EligibilityResult(Record):
     __tablename__ = "eligibility_result"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    #: 1 for the first screening; a re-screening adds rows with the next number.
+    screening: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     criterion_id: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
@@ -198,6 +202,8 @@ class Assessment(Record):
     band: Mapped[str | None] = mapped_column(String(40))
     subscores: Mapped[dict[str, Any]] = mapped_column(default=dict)
     warnings: Mapped[list[Any]] = mapped_column(default=list)
+    #: Why the instrument was not done at this visit (then there are no items and no score).
+    not_done_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AdverseEvent(Record):

@@ -20,6 +20,7 @@ from pustula.store.models import (
     ConMed,
     EligibilityResult,
     Exposure,
+    ExposureInterruption,
     Lab,
     PriorTherapy,
     Record,
@@ -42,6 +43,7 @@ from pustula.store.views import (
     ConMedView,
     EligibilityView,
     ExposureView,
+    InterruptionView,
     LabView,
     PriorTherapyView,
     SubjectView,
@@ -217,6 +219,7 @@ class Timeline:
     prior_therapies: list[PriorTherapyView]
     exposure: list[ExposureView]
     visits: list[VisitView]
+    interruptions: list[InterruptionView] = field(default_factory=list)
     assessments: dict[int, list[AssessmentView]] = field(default_factory=dict)
     adverse_events: list[AdverseEventView] = field(default_factory=list)
     labs: list[LabView] = field(default_factory=list)
@@ -242,6 +245,7 @@ def subject_timeline(
         eligibility=rows.eligibility_result,
         prior_therapies=rows.prior_therapy,
         exposure=rows.exposure,
+        interruptions=rows.exposure_interruption,
         visits=visits,
         assessments=assessments,
         adverse_events=rows.adverse_event,
@@ -337,6 +341,10 @@ def site_of_record(session: Session, table: str, record_id: int) -> tuple[str, s
         assessment = session.get(Assessment, record_id)
         visit = None if assessment is None else session.get(Visit, assessment.visit_id)
         subject_id = None if visit is None else visit.subject_id
+    elif table == "exposure_interruption":
+        pause = session.get(ExposureInterruption, record_id)
+        course = None if pause is None else session.get(Exposure, pause.exposure_id)
+        subject_id = None if course is None else course.subject_id
     elif table in _SUBJECT_COLUMN:
         row = session.get(_SUBJECT_COLUMN[table], record_id)
         subject_id = None if row is None else row.subject_id  # type: ignore[attr-defined]

@@ -38,6 +38,7 @@ __all__ = [
     "add_exposure",
     "add_interruption",
     "add_lab",
+    "lab_fields",
     "update_adverse_event",
 ]
 
@@ -103,7 +104,7 @@ def update_adverse_event(
 
 
 def _lab_baseline(
-    session: Session, subject: Subject, test: str, first_dose: date | None
+    session: Session, subject: Subject, test: str, first_dose: date | None, exclude: int | None
 ) -> Lab | None:
     if first_dose is None:
         return None
@@ -114,24 +115,25 @@ def _lab_baseline(
             Lab.test == test,
             Lab.sample_date <= first_dose,
             Lab.deleted_at.is_(None),
+            Lab.id != (exclude or 0),
         )
         .order_by(Lab.sample_date.desc(), Lab.id.desc())
         .limit(1)
     )
 
 
-def add_lab(
-    tx: Transaction, study: Study, subject: Subject, data: Mapping[str, Any] | LabIn
-) -> Lab:
-    """Save a lab value with the protocol's alerts and, where defined, its CTCAE grade.
+def lab_fields(
+    tx: Transaction, study: Study, subject: Subject, lab: LabIn, *, exclude: int | None = None
+) -> dict[str, Any]:
+    """A lab value's columns with the protocol's alerts and, where defined, its CTCAE grade.
 
     A sample taken after the first dose day is on treatment; the baseline for drop rules
-    is the last value of the same test on or before the first dose.
+    is the last value of the same test on or before the first dose (``exclude``: the row
+    being corrected, which is not its own baseline).
     """
-    lab = parse_input(LabIn, data)
     first = first_dose_date(tx.session, subject)
     on_treatment = first is not None and lab.sample_date > first
-    base = _lab_baseline(tx.session, subject, lab.test, first) if on_treatment else None
+    base = _lab_baseline(tx.session, subject, lab.test, first, exclude) if on_treatment else None
     alerts = evaluate_lab_alerts(
         protocol_of(study).lab_rules,
         test=lab.test,
@@ -140,12 +142,18 @@ def add_lab(
         on_treatment=on_treatment,
         baseline=None if base is None else (base.value, base.unit),
     )
-    grade = _ctcae_grade(lab, base)
-    row = Lab(
-        subject_id=subject.id, **lab.model_dump(), on_treatment=on_treatment, ctcae_grade=grade,
-        alerts=[{"rule": a.rule_id, "action": a.action, "text": a.text,
-                 "confirm": a.needs_confirmation} for a in alerts],
-    )  # fmt: skip
+    return {
+        **lab.model_dump(), "on_treatment": on_treatment, "ctcae_grade": _ctcae_grade(lab, base),
+        "alerts": [{"rule": a.rule_id, "action": a.action, "text": a.text,
+                    "confirm": a.needs_confirmation} for a in alerts],
+    }  # fmt: skip
+
+
+def add_lab(
+    tx: Transaction, study: Study, subject: Subject, data: Mapping[str, Any] | LabIn
+) -> Lab:
+    """Save a lab value with its alerts and grade (:func:`lab_fields`)."""
+    row = Lab(subject_id=subject.id, **lab_fields(tx, study, subject, parse_input(LabIn, data)))
     tx.session.add(row)
     tx.session.flush()
     return row

@@ -137,7 +137,7 @@ class AdverseEventIn(_In):
     serious: bool = False
     serious_criteria: list[Annotated[str, _text(40)]] = []
     relatedness: Annotated[str, _text(40)]
-    action_taken: Annotated[str, _text(40)] = "none"
+    action_taken: Annotated[str, _text(40)]
     outcome: Annotated[str, _text(40)]
     worsened_on_treatment: bool = False
 

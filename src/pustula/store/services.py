@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pustula.errors import RecordNotFoundError
 from pustula.protocol import Protocol
+from pustula.protocol.status import VisitStatus
 from pustula.store.audit import AuditReport, audit_history, verify_audit
 from pustula.store.models import Assessment, Record, Visit
 from pustula.store.queries import (
@@ -78,11 +79,20 @@ def save_visit(
     visit_code: str,
     visit_date: date | None,
     assessments: Mapping[str, Mapping[str, object]],
+    not_done: Mapping[str, str] | None = None,
+    missed_reason: str | None = None,
 ) -> tuple[VisitView, list[AssessmentView]]:
-    """Record a visit with its assessments in one unit of work; the saved, scored rows."""
-    with store.transaction(user=user) as tx:
-        visit = record_visit(tx, protocol, subject, visit_code=visit_code, visit_date=visit_date)
-        saved = save_assessments(tx, visit, assessments)
+    """Record a visit with its assessments in one unit of work; the saved, scored rows.
+
+    With ``missed_reason`` the visit is recorded as missed (no date, no assessments).
+    """
+    missed = missed_reason is not None
+    with store.transaction(user=user, reason=missed_reason or None) as tx:
+        visit = record_visit(
+            tx, protocol, subject, visit_code=visit_code, visit_date=visit_date,
+            status=VisitStatus.MISSED if missed else VisitStatus.DONE, notes=missed_reason or "",
+        )  # fmt: skip
+        saved = save_assessments(tx, visit, assessments, not_done=not_done)
         return view_of(visit), [view_of(a) for a in saved]
 
 
@@ -103,15 +113,20 @@ def edit_assessment(
     reason: str,
     subject_id: int,
     assessment_id: int,
-    items: Mapping[str, object],
+    items: Mapping[str, object] | None,
     expected_version: int,
+    not_done_reason: str | None = None,
 ) -> AssessmentView:
-    """Replace an assessment's items (re-scored), if it is this subject's and unchanged."""
+    """Replace an assessment's items (re-scored), or mark it not done with why, if it is
+    this subject's and unchanged."""
     with store.transaction(user=user, reason=reason) as tx:
         row = get_record(tx.session, Assessment, assessment_id)
         if get_record(tx.session, Visit, row.visit_id).subject_id != subject_id:
             raise RecordNotFoundError(f"assessment {assessment_id} is not a record of this subject")
-        update_assessment(tx, row, items=items, expected_version=expected_version)
+        update_assessment(
+            tx, row, items=items, expected_version=expected_version,
+            not_done_reason=not_done_reason,
+        )  # fmt: skip
         view: AssessmentView = view_of(row)
         return view
 

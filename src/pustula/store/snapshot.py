@@ -41,6 +41,7 @@ from pustula.store.models import (
     ConMed,
     EligibilityResult,
     Exposure,
+    ExposureInterruption,
     Lab,
     PriorTherapy,
     Record,
@@ -54,6 +55,7 @@ from pustula.store.views import (
     ConMedView,
     EligibilityView,
     ExposureView,
+    InterruptionView,
     LabView,
     PriorTherapyView,
     VisitView,
@@ -77,6 +79,7 @@ class SubjectRows:
     eligibility_result: list[EligibilityView]
     prior_therapy: list[PriorTherapyView]
     exposure: list[ExposureView]
+    exposure_interruption: list[InterruptionView]
     visit: list[VisitView]
     assessment: list[AssessmentView]
     adverse_event: list[AdverseEventView]
@@ -108,6 +111,7 @@ def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
         eligibility_result=_of(found, EligibilityView),
         prior_therapy=_of(found, PriorTherapyView),
         exposure=_of(found, ExposureView),
+        exposure_interruption=_of(found, InterruptionView),
         visit=_of(found, VisitView),
         assessment=_of(found, AssessmentView),
         adverse_event=_of(found, AdverseEventView),
@@ -134,7 +138,7 @@ def _column_decoders(table: Table) -> list[tuple[str, Callable[[Any], Any]]]:
 
 @functools.cache
 def _decoders() -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
-    models: tuple[type[Record], ...] = (*SUBJECT_TABLES, Assessment)
+    models: tuple[type[Record], ...] = (*SUBJECT_TABLES, Assessment, ExposureInterruption)
     return {m.__tablename__: _column_decoders(m.__table__) for m in models}  # type: ignore[arg-type]
 
 
@@ -178,6 +182,17 @@ def _statement(dialect: str) -> Select[Any]:
             visit.c.subject_id == subject,
             visit.c.deleted_at.is_(None),
             assessment.c.deleted_at.is_(None),
+        )
+    )
+    exposure: Table = Exposure.__table__  # type: ignore[assignment]
+    pause: Table = ExposureInterruption.__table__  # type: ignore[assignment]
+    parts.append(
+        select(literal_column("'exposure_interruption'"), _json_row(pause, dialect))
+        .join_from(pause, exposure, exposure.c.id == pause.c.exposure_id)
+        .where(
+            exposure.c.subject_id == subject,
+            exposure.c.deleted_at.is_(None),
+            pause.c.deleted_at.is_(None),
         )
     )
     return union_all(*parts)  # type: ignore[return-value]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from pustula.checks.values import check_date, check_lab_value, check_number
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import EligibilityResult, Protocol, evaluate_eligibility, parse_protocol
 from pustula.protocol.model import Refractory
-from pustula.protocol.status import SubjectStatus
+from pustula.protocol.status import SCREENING_STATES, SubjectStatus
 from pustula.store.models import (
     Baseline,
     PriorTherapy,
@@ -28,7 +29,7 @@ from pustula.store.models import (
     EligibilityResult as EligibilityRow,
 )
 from pustula.store.schemas import BaselineIn, PriorTherapyIn, parse_input
-from pustula.store.uow import Transaction
+from pustula.store.uow import Transaction, remove, update_record
 
 __all__ = [
     "Enrolment",
@@ -40,6 +41,8 @@ __all__ = [
     "get_subject",
     "protocol_from_text",
     "protocol_of",
+    "rescreen_subject",
+    "screening_status",
 ]
 
 _SUBJECT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
@@ -170,6 +173,68 @@ def _screening_labs(protocol: Protocol, labs: Mapping[str, Any]) -> dict[str, An
     return checked
 
 
+def screening_status(result: EligibilityResult) -> SubjectStatus:
+    """Eligible: enrolled. A criterion that failed on recorded data: a screen failure.
+
+    Otherwise a result is still missing, and screening is *pending*: missing data never
+    make a screen failure.
+    """
+    if result.eligible:
+        return SubjectStatus.ENROLLED
+    if any(c.met is not None for c in result.failures):
+        return SubjectStatus.SCREEN_FAILURE
+    return SubjectStatus.SCREENING_PENDING
+
+
+@dataclass(frozen=True)
+class _Screening:
+    screened_on: date
+    baseline: BaselineIn
+    priors: list[PriorTherapyIn]
+    result: EligibilityResult
+
+
+def _screen(
+    study: Study,
+    screened_on: date,
+    baseline: Mapping[str, Any] | BaselineIn,
+    prior_therapies: Sequence[Mapping[str, Any] | PriorTherapyIn],
+    screening_labs: Mapping[str, float] | None,
+) -> _Screening:
+    check_date(screened_on, field="screened_on")
+    base = parse_input(BaselineIn, baseline)
+    priors = [parse_input(PriorTherapyIn, p) for p in prior_therapies]
+    protocol = protocol_of(study)
+    labs = _screening_labs(protocol, screening_labs or {})
+    result = evaluate_eligibility(
+        protocol, eligibility_data(base, priors, labs, refractory=protocol.refractory)
+    )
+    return _Screening(screened_on, base, priors, result)
+
+
+def _save_eligibility(
+    session: Session, subject: Subject, result: EligibilityResult, n: int
+) -> None:
+    session.add_all(
+        EligibilityRow(
+            subject_id=subject.id, screening=n, criterion_id=c.id, kind=c.kind, text=c.text,
+            met=c.met, passed=c.passed, reason=c.reason,
+        )
+        for c in result.criteria
+    )  # fmt: skip
+
+
+def _entry(study: Study, status: SubjectStatus, screened_on: date) -> dict[str, Any]:
+    protocol = protocol_of(study)
+    enrolled = status == SubjectStatus.ENROLLED
+    return {
+        "status": status,
+        "arm": protocol.arms[0].code if enrolled and len(protocol.arms) == 1 else None,
+        "screened_on": screened_on,
+        "enrolled_on": screened_on if enrolled else None,
+    }
+
+
 def enrol_subject(
     tx: Transaction,
     study: Study,
@@ -183,9 +248,10 @@ def enrol_subject(
 ) -> Enrolment:
     """Screen a subject against the protocol and enrol them if eligible.
 
-    A subject who fails is stored with status ``screen_failure`` and a reason per
-    criterion; one who passes is ``enrolled``. Either way baseline data and prior therapies
-    are kept, so a screen failure is documented, not lost.
+    The subject is ``enrolled``, a ``screen_failure`` (a criterion failed on recorded
+    data) or ``screening_pending`` (a result is missing), with a reason per criterion.
+    Either way baseline data and prior therapies are kept, so a screening is documented,
+    not lost.
     """
     if not re.match(_SUBJECT_CODE, code):
         raise DataValidationError(
@@ -195,40 +261,65 @@ def enrol_subject(
     site_row = session.scalar(select(Site).where(Site.study_id == study.id, Site.code == site))
     if site_row is None:
         raise RecordNotFoundError(f"site {site} is not a site of study {study.code}")
-    check_date(screened_on, field="screened_on")
-    base = parse_input(BaselineIn, baseline)
-    priors = [parse_input(PriorTherapyIn, p) for p in prior_therapies]
-    protocol = protocol_of(study)
-    labs = _screening_labs(protocol, screening_labs or {})
+    screening = _screen(study, screened_on, baseline, prior_therapies, screening_labs)
     if session.scalar(select(Subject.id).where(Subject.study_id == study.id, Subject.code == code)):
         raise DataValidationError(
             f"subject {code} already exists in study {study.code}", field="code"
         )
-    result = evaluate_eligibility(
-        protocol, eligibility_data(base, priors, labs, refractory=protocol.refractory)
-    )
+    status = screening_status(screening.result)
     subject = Subject(
-        study_id=study.id,
-        site_id=site_row.id,
-        code=code,
-        status=SubjectStatus.ENROLLED if result.eligible else SubjectStatus.SCREEN_FAILURE,
-        arm=protocol.arms[0].code if result.eligible and len(protocol.arms) == 1 else None,
-        screened_on=screened_on,
-        enrolled_on=screened_on if result.eligible else None,
+        study_id=study.id, site_id=site_row.id, code=code, **_entry(study, status, screened_on)
     )
     session.add(subject)
     session.flush()
-    session.add(Baseline(subject_id=subject.id, **base.model_dump()))
-    session.add_all(PriorTherapy(subject_id=subject.id, **p.model_dump()) for p in priors)
-    session.add_all(
-        EligibilityRow(
-            subject_id=subject.id, criterion_id=c.id, kind=c.kind, text=c.text,
-            met=c.met, passed=c.passed, reason=c.reason,
-        )
-        for c in result.criteria
-    )  # fmt: skip
+    session.add(Baseline(subject_id=subject.id, **screening.baseline.model_dump()))
+    session.add_all(PriorTherapy(subject_id=subject.id, **p.model_dump()) for p in screening.priors)
+    _save_eligibility(session, subject, screening.result, 1)
     session.flush()
-    return Enrolment(subject, result)
+    return Enrolment(subject, screening.result)
+
+
+def rescreen_subject(
+    tx: Transaction,
+    study: Study,
+    subject: Subject,
+    *,
+    screened_on: date,
+    baseline: Mapping[str, Any] | BaselineIn,
+    prior_therapies: Sequence[Mapping[str, Any] | PriorTherapyIn] = (),
+    screening_labs: Mapping[str, float] | None = None,
+) -> Enrolment:
+    """Screen a pending subject or a screen failure again (the reason is the transaction's).
+
+    The earlier screening's criteria stay as they were, numbered; this one is added as the
+    next screening. Baseline and prior therapies are replaced by what was entered now
+    (the old values stay in the audit trail).
+    """
+    if subject.status not in SCREENING_STATES:
+        raise DataValidationError(
+            f"subject {subject.code} is {subject.status.replace('_', ' ')}; only a pending "
+            "screening or a screen failure can be screened again",
+            field="subject",
+        )
+    session = tx.session
+    screening = _screen(study, screened_on, baseline, prior_therapies, screening_labs)
+    base = session.scalars(select(Baseline).where(Baseline.subject_id == subject.id)).one()
+    update_record(tx, base, screening.baseline.model_dump(), expected_version=base.version)
+    old_priors = session.scalars(
+        select(PriorTherapy).where(
+            PriorTherapy.subject_id == subject.id, PriorTherapy.deleted_at.is_(None)
+        )
+    )
+    for prior in old_priors:
+        remove(tx, prior, expected_version=prior.version)
+    session.add_all(PriorTherapy(subject_id=subject.id, **p.model_dump()) for p in screening.priors)
+    done = session.scalar(
+        select(func.max(EligibilityRow.screening)).where(EligibilityRow.subject_id == subject.id)
+    )
+    _save_eligibility(session, subject, screening.result, (done or 0) + 1)
+    entry = _entry(study, screening_status(screening.result), screened_on)
+    update_record(tx, subject, entry, expected_version=subject.version)
+    return Enrolment(subject, screening.result)
 
 
 def count_subjects(session: Session, study: Study) -> int:

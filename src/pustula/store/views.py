@@ -22,6 +22,7 @@ __all__ = [
     "ConMedView",
     "EligibilityView",
     "ExposureView",
+    "InterruptionView",
     "LabView",
     "PriorTherapyView",
     "SubjectView",
@@ -75,6 +76,9 @@ class SubjectView(_Record):
     arm: str | None
     screened_on: date
     enrolled_on: date | None
+    ended_on: date | None
+    end_reason: str | None
+    last_contact: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,7 @@ class EligibilityView(_Record):
 
     __tablename__: ClassVar[str] = "eligibility_result"
     subject_id: int
+    screening: int
     criterion_id: str
     kind: str
     text: str
@@ -134,6 +139,17 @@ class ExposureView(_Record):
 
 
 @dataclass(frozen=True, slots=True)
+class InterruptionView(_Record):
+    """An interruption of study drug, read-only."""
+
+    __tablename__: ClassVar[str] = "exposure_interruption"
+    exposure_id: int
+    start_date: date
+    end_date: date | None
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
 class VisitView(_Record):
     """A visit record, read-only."""
 
@@ -160,6 +176,7 @@ class AssessmentView(_Record):
     band: str | None
     subscores: dict[str, float]
     warnings: list[str]
+    not_done_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +247,7 @@ class UserView(_View):
 VIEWS: dict[str, type[_View]] = {
     v.__tablename__: v
     for v in (
-        SubjectView, BaselineView, EligibilityView, PriorTherapyView, ExposureView, VisitView,
-        AssessmentView, AdverseEventView, LabView, ConMedView,
+        SubjectView, BaselineView, EligibilityView, PriorTherapyView, ExposureView,
+        InterruptionView, VisitView, AssessmentView, AdverseEventView, LabView, ConMedView,
     )
 }  # fmt: skip

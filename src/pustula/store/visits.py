@@ -117,13 +117,15 @@ def record_visit(
     status: str = VisitStatus.DONE,
     notes: str = "",
     assessments: Mapping[str, Mapping[str, object]] | None = None,
+    not_done: Mapping[str, str] | None = None,
 ) -> Visit:
     """Save a visit and its assessments in one unit of work.
 
     ``study`` is the study or its protocol; ``subject`` the subject or its snapshot.
     ``assessments`` maps an instrument name to its flat item values. Each is scored on
     save; a bad item value raises :class:`~pustula.errors.ScoringInputError` and, because
-    the whole visit is one transaction, nothing of the visit is saved.
+    the whole visit is one transaction, nothing of the visit is saved. ``not_done`` maps
+    an instrument that was not done at this visit to the reason.
     """
     session = tx.session
     protocol = study if isinstance(study, Protocol) else protocol_of(study)
@@ -145,6 +147,8 @@ def record_visit(
     if visit_date is not None:
         check_date(visit_date, field="visit_date")
     check_text(notes, field="notes", max_length=2000, multiline=True)
+    if status == VisitStatus.MISSED and not notes.strip():
+        raise DataValidationError("notes: say why the visit was missed", field="notes")
     recorded, first_dose, baseline_date = _visit_facts(
         session, subject.id, visit_code, protocol.baseline_visit.code
     )
@@ -162,7 +166,7 @@ def record_visit(
     )  # fmt: skip
     session.add(visit)
     session.flush()
-    save_assessments(tx, visit, assessments or {})
+    save_assessments(tx, visit, assessments or {}, not_done=not_done)
     return visit
 
 
@@ -184,13 +188,50 @@ def save_assessment(
 
 
 def save_assessments(
-    tx: Transaction, visit: Visit, by_instrument: Mapping[str, Mapping[str, object]]
+    tx: Transaction,
+    visit: Visit,
+    by_instrument: Mapping[str, Mapping[str, object]],
+    *,
+    not_done: Mapping[str, str] | None = None,
 ) -> list[Assessment]:
-    """Score and save several instruments' items for ``visit``, in one multi-row INSERT."""
+    """Score and save several instruments' items for ``visit``, in one multi-row INSERT.
+
+    ``not_done`` instruments are saved without items or score, with the reason.
+    """
+    skipped = dict(not_done or {})
+    both = sorted(set(skipped) & set(by_instrument))
+    if both:
+        raise DataValidationError(
+            f"{both[0]}: values are given for an instrument marked not done", field=both[0]
+        )
     saved = [_new_assessment(visit, name, items) for name, items in by_instrument.items()]
+    saved += [_not_done(visit, name, reason) for name, reason in skipped.items()]
     tx.session.add_all(saved)
     tx.session.flush()
     return saved
+
+
+def _check_reason(instrument: str, reason: str) -> str:
+    field = f"{instrument}_not_done_reason"
+    check_text(reason, field=field, max_length=500, multiline=True)
+    if not reason.strip():
+        raise DataValidationError(f"{field}: say why the {instrument} was not done", field=field)
+    return reason.strip()
+
+
+def _not_done_columns(instrument: str, reason: str) -> dict[str, Any]:
+    scorer = get_instrument(instrument)
+    return {
+        "instrument_version": scorer.version, "items": {}, "total": None, "band": None,
+        "subscores": {}, "warnings": [], "not_done_reason": _check_reason(scorer.name, reason),
+    }  # fmt: skip
+
+
+def _not_done(visit: Visit, instrument: str, reason: str) -> Assessment:
+    if visit.status != VisitStatus.DONE:
+        raise DataValidationError(f"visit {visit.visit_code} was missed; it has no assessments")
+    columns = _not_done_columns(instrument, reason)
+    return Assessment(visit_id=visit.id, instrument=get_instrument(instrument).name, **columns)
 
 
 def _new_assessment(visit: Visit, instrument: str, items: Mapping[str, object]) -> Assessment:
@@ -203,11 +244,22 @@ def _new_assessment(visit: Visit, instrument: str, items: Mapping[str, object]) 
 
 
 def update_assessment(
-    tx: Transaction, assessment: Assessment, *, items: Mapping[str, object], expected_version: int
+    tx: Transaction,
+    assessment: Assessment,
+    *,
+    items: Mapping[str, object] | None,
+    expected_version: int,
+    not_done_reason: str | None = None,
 ) -> Assessment:
-    """Replace the item values and re-score; the old values stay in the audit trail."""
-    result = get_instrument(assessment.instrument).score(items)
-    changes = {"items": dict(items), **_score_columns(result)}
+    """Replace the item values and re-score, or mark the instrument not done (with why).
+
+    The old values stay in the audit trail.
+    """
+    if not_done_reason is not None:
+        changes = _not_done_columns(assessment.instrument, not_done_reason)
+    else:
+        result = get_instrument(assessment.instrument).score(items or {})
+        changes = {"items": dict(items or {}), **_score_columns(result), "not_done_reason": None}
     return update_record(tx, assessment, changes, expected_version=expected_version)
 
 
