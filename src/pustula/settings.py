@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     web_throughput
         Schedule requests for throughput (saves first, read slots, one database visit per
         subject page: :mod:`pustula.web.throughput`); off, every request runs plainly.
+    dlqi_wording_file
+        A licensed site's full DLQI wording (JSON or YAML, ``dlqi_q1`` … ``dlqi_q10`` to
+        text). Without it the visit form shows the CDISC short item names.
     session_idle_minutes, session_hours
         A web session ends after this long without a request, and this long after sign-in
         whatever happens (it also ends at sign-out, deactivation and a password change).
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
     web_save_threads: int = Field(default=2, ge=1, le=200)
     web_throughput: bool = True
     session_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    dlqi_wording_file: str | None = None
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
 
 

@@ -81,11 +81,11 @@ def test_a_missing_result_does_not_hide_a_criterion_that_failed(store: Store) ->
         ({"site": "Z"}, "site Z is not a site of study TOFA-PPP"),
         (
             {"baseline": BASELINE | {"sex": "f"}},
-            "sex: Input should be 'female', 'male', 'other' or 'unknown'",
+            "sex: choose one of the listed options",
         ),
         (
             {"baseline": BASELINE | {"smoking": "never"}},
-            "pack_years are given for a subject who never smoked",
+            "pack-years are given for a subject who never smoked",
         ),
     ],
 )

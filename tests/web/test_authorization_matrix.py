@@ -7,11 +7,13 @@ this test fails. A route the table does not list fails the coverage test.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from pustula.store import Store
 from tests.web.conftest import csrf_of
 
 ALL = frozenset({"investigator", "monitor", "statistician", "site-b", "admin"})
@@ -31,14 +33,38 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "visit_save": ("POST", "/subjects/S05/visits", ENTER),
     "assessment_edit_form": ("GET", "/subjects/S05/assessments/{a}/edit", ENTER),
     "assessment_edit_save": ("POST", "/subjects/S05/assessments/{a}/edit", ENTER),
-    "ae_form": ("GET", "/subjects/S05/ae/new", ENTER),
-    "ae_save": ("POST", "/subjects/S05/ae", ENTER),
-    "lab_form": ("GET", "/subjects/S05/labs/new", ENTER),
-    "lab_save": ("POST", "/subjects/S05/labs", ENTER),
-    "conmed_form": ("GET", "/subjects/S05/conmeds/new", ENTER),
-    "conmed_save": ("POST", "/subjects/S05/conmeds", ENTER),
+    # each step of a record's life: a form (GET) and its save (POST) on the same path
+    **{
+        f"{name}_{part}": ("GET" if part == "form" else "POST", f"/subjects/S05/{path}", ENTER)
+        for name, path in (
+            ("ae_new", "ae/new"),
+            ("ae_follow_up", "ae/{ae}/follow-up"),
+            ("lab_new", "labs/new"),
+            ("lab_edit", "labs/{lab}/edit"),
+            ("lab_remove", "labs/{lab}/remove"),
+            ("conmed_new", "conmeds/new"),
+            ("conmed_edit", "conmeds/{med}/edit"),
+            ("conmed_remove", "conmeds/{med}/remove"),
+            ("dose_start", "exposure/new"),
+            ("dose_change", "exposure/{exp}/change"),
+            ("dose_interrupt", "exposure/{exp}/interrupt"),
+            ("interruption_end", "interruptions/{pause}/end"),
+            ("dose_stop", "exposure/{exp}/stop"),
+            ("visit_missed", "visits/missed"),
+            ("visit_date", "visits/{visit}/date"),
+            ("subject_end", "end"),
+            ("rescreen", "rescreen"),
+        )
+        for part in ("form", "save")
+    },
+    "eligibility_preview": ("POST", "/subjects/eligibility", ENTER),
     "record_history": ("GET", "/history/assessment/{a}", ALL),
     "audit_trail": ("GET", "/audit", AUDIT),
+    "audit_csv": ("GET", "/audit.csv", AUDIT),
+    "downloads": ("GET", "/downloads", ALL),
+    "download_adsl": ("GET", "/downloads/adsl.csv", EXPORT),
+    "download_adqs": ("GET", "/downloads/adqs.csv", EXPORT),
+    "api_docs": ("GET", "/api/docs", ALL),
     "report_page": ("GET", "/report", REPORT),
     "report_pdf": ("GET", "/report.pdf", REPORT),
     "api_me": ("GET", "/api/v1/me", ALL),
@@ -54,6 +80,26 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "api_endpoints": ("GET", "/api/v1/endpoints", REPORT),
     "api_export": ("GET", "/api/v1/export.zip", EXPORT),
     "api_score": ("POST", "/api/v1/score/pga", ALL),
+    "api_exposure_create": ("POST", "/api/v1/subjects/S05/exposures", ENTER),
+    "api_dose_change": ("POST", "/api/v1/subjects/S05/exposures/{exp}/dose-change", ENTER),
+    "api_interruption_create": (
+        "POST",
+        "/api/v1/subjects/S05/exposures/{exp}/interruptions",
+        ENTER,
+    ),
+    "api_interruption_end": ("PATCH", "/api/v1/subjects/S05/interruptions/{pause}", ENTER),
+    "api_exposure_stop": ("POST", "/api/v1/subjects/S05/exposures/{exp}/stop", ENTER),
+    "api_visit_missed": ("POST", "/api/v1/subjects/S05/visits/missed", ENTER),
+    "api_visit_date": ("PATCH", "/api/v1/subjects/S05/visits/{visit}", ENTER),
+    "api_adverse_event_update": ("PATCH", "/api/v1/subjects/S05/adverse-events/{ae}", ENTER),
+    "api_lab_update": ("PATCH", "/api/v1/subjects/S05/labs/{lab}", ENTER),
+    "api_lab_remove": ("DELETE", "/api/v1/subjects/S05/labs/{lab}", ENTER),
+    "api_conmeds": ("GET", "/api/v1/subjects/S05/conmeds", ALL),
+    "api_conmed_create": ("POST", "/api/v1/subjects/S05/conmeds", ENTER),
+    "api_conmed_update": ("PATCH", "/api/v1/subjects/S05/conmeds/{med}", ENTER),
+    "api_conmed_remove": ("DELETE", "/api/v1/subjects/S05/conmeds/{med}", ENTER),
+    "api_rescreen": ("POST", "/api/v1/subjects/S05/rescreen", ENTER),
+    "api_withdrawal": ("POST", "/api/v1/subjects/S05/withdrawal", ENTER),
 }
 PUBLIC = {"login_form", "login", "logout", "static", "openapi"}
 # The first assessment of S05 (the demo creates S01..S06 with two assessments per visit).
@@ -76,8 +122,31 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     assert names == set(ROUTES)
 
 
-def _call(client: TestClient, method: str, path: str, csrf: str) -> int:
-    url = path.format(a=S05_ASSESSMENT)
+@pytest.fixture
+def ids(web_store: Store) -> dict[str, int]:
+    """Ids of S05's records in the routes' paths; a medication and an interruption added."""
+    from sqlalchemy import select
+
+    from pustula.store.changes import interrupt_treatment
+    from pustula.store.models import AdverseEvent, Exposure, Lab, Subject, Visit
+    from pustula.store.services import add_subject_record
+
+    med = add_subject_record(web_store, "t", "conmed", "S05",
+                             {"drug": "cetirizine", "indication": "itch"})  # fmt: skip
+    with web_store.reader() as session:
+        subject = session.scalars(select(Subject).where(Subject.code == "S05")).one()
+        first = {m: session.scalars(select(m.id).where(m.subject_id == subject.id)).first()
+                 for m in (AdverseEvent, Lab, Exposure, Visit)}  # fmt: skip
+    exposure = first[Exposure]
+    assert exposure is not None
+    pause = interrupt_treatment(web_store, "t", "S05", exposure, start_date=date(2024, 5, 1),
+                                end_date=None, cause="holiday")  # fmt: skip
+    return {"a": S05_ASSESSMENT, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
+            "med": med.id, "exp": exposure, "pause": pause.id, "visit": first[Visit] or 0}  # fmt: skip
+
+
+def _call(client: TestClient, method: str, path: str, csrf: str, ids: dict[str, int]) -> int:
+    url = path.format(**ids)
     if url.startswith("/api/"):
         body = {"pga": 2} if url.endswith("/score/pga") else {}
         return client.request(method, url, json=body, headers={"X-CSRF-Token": csrf}).status_code
@@ -87,13 +156,13 @@ def _call(client: TestClient, method: str, path: str, csrf: str) -> int:
 
 @pytest.mark.parametrize("account", sorted(ALL))
 def test_each_role_gets_exactly_its_routes(
-    login: Callable[[str], TestClient], account: str
+    login: Callable[[str], TestClient], account: str, ids: dict[str, int]
 ) -> None:
     client = login(account)
     csrf = csrf_of(client.get("/").text)
     outcomes = {}
     for name, (method, path, _allowed) in ROUTES.items():
-        status = _call(client, method, path, csrf)
+        status = _call(client, method, path, csrf, ids)
         assert status < 500, f"{name}: {status}"
         outcomes[name] = "allowed" if status not in (401, 403, 404) else "denied"
     expected = {
@@ -103,10 +172,10 @@ def test_each_role_gets_exactly_its_routes(
     assert outcomes == expected
 
 
-def test_signed_out_pages_redirect_and_api_answers_401(app: FastAPI) -> None:
+def test_signed_out_pages_redirect_and_api_answers_401(app: FastAPI, ids: dict[str, int]) -> None:
     client = TestClient(app)
     for name, (method, path, _) in ROUTES.items():
-        response = client.request(method, path.format(a=S05_ASSESSMENT), follow_redirects=False)
+        response = client.request(method, path.format(**ids), follow_redirects=False)
         expected = 401 if path.startswith("/api/") else 303
         assert response.status_code == expected, name
         if expected == 303:
@@ -130,5 +199,5 @@ def test_one_site_cannot_see_another_sites_subjects(login: Callable[[str], TestC
 
 def test_unsafe_requests_need_the_csrf_token(login: Callable[[str], TestClient]) -> None:
     client = login("investigator")
-    assert client.post("/subjects/S05/ae", data={"term": "x"}).status_code == 403
+    assert client.post("/subjects/S05/ae/new", data={"term": "x"}).status_code == 403
     assert client.post("/api/v1/subjects/S05/labs", json={}).status_code == 403

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from pustula.checks.vocabulary import codes
 from pustula.errors import DataValidationError
 
 __all__ = [
@@ -19,24 +20,10 @@ __all__ = [
     "is_treatment_emergent",
 ]
 
-SERIOUS_CRITERIA = (
-    "death",
-    "life_threatening",
-    "hospitalisation",
-    "disability",
-    "congenital_anomaly",
-    "medically_important",
-)
-RELATEDNESS = ("not_related", "unlikely", "possible", "probable", "definite")
-ACTIONS = ("none", "dose_reduced", "interrupted", "withdrawn", "not_applicable")
-OUTCOMES = (
-    "recovered",
-    "recovering",
-    "not_recovered",
-    "recovered_with_sequelae",
-    "fatal",
-    "unknown",
-)
+SERIOUS_CRITERIA = codes("serious_criterion")
+RELATEDNESS = codes("relatedness")
+ACTIONS = codes("action_taken")
+OUTCOMES = codes("outcome")
 
 
 def check_adverse_event(

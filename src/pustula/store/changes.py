@@ -27,6 +27,7 @@ from pustula.store.models import (
     Visit,
 )
 from pustula.store.safety import add_interruption, update_adverse_event
+from pustula.store.schemas import ExposureIn
 from pustula.store.services import view_of
 from pustula.store.study import Enrolment, get_study, get_subject, rescreen_subject
 from pustula.store.uow import Store, Transaction, get_record, remove
@@ -98,7 +99,9 @@ def end_participation(
         return view_of(subject)
 
 
-def start_treatment(store: Store, user: str, code: str, data: Mapping[str, Any]) -> Any:
+def start_treatment(
+    store: Store, user: str, code: str, data: Mapping[str, Any] | ExposureIn
+) -> Any:
     """The first dose of study drug (or a new course after a stop)."""
     with store.transaction(user=user) as tx:
         _, subject = _subject(tx, code)

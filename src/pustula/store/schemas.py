@@ -27,6 +27,7 @@ from pustula.checks.values import (
     check_text,
     check_unique,
 )
+from pustula.checks.vocabulary import codes
 from pustula.errors import DataValidationError
 
 __all__ = [
@@ -37,19 +38,14 @@ __all__ = [
     "LabIn",
     "PriorTherapyIn",
     "parse_input",
+    "plain_message",
 ]
 
 M = TypeVar("M", bound=BaseModel)
 
 Smoking = Literal["never", "current", "former", "unknown"]
-TRIGGERS = (
-    "smoking", "focal_infection_tonsillitis", "focal_infection_dental",
-    "focal_infection_sinus", "metal_allergy", "stress", "other",
-)  # fmt: skip
-COMORBIDITIES = (
-    "psoriasis_vulgaris", "pustular_psoriasis_elsewhere", "pustulotic_arthro_osteitis",
-    "sapho", "thyroid_disease", "diabetes", "dyslipidaemia", "hypertension", "other",
-)  # fmt: skip
+TRIGGERS = codes("trigger")
+COMORBIDITIES = codes("comorbidity")
 
 
 class _In(BaseModel):
@@ -99,7 +95,10 @@ class BaselineIn(_In):
     @model_validator(mode="after")
     def _consistent(self) -> BaselineIn:
         if self.pack_years and self.smoking == "never":
-            raise ValueError("pack_years are given for a subject who never smoked")
+            raise DataValidationError(
+                "pack_years: pack-years are given for a subject who never smoked",
+                field="pack_years",
+            )
         check_unique(self.triggers, field="triggers")
         check_unique(self.comorbidities, field="comorbidities")
         return self
@@ -185,6 +184,45 @@ class ConMedIn(_In):
         return self
 
 
+def plain_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error in the words a person reads (never the library's own text)."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return "is required"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "enter a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "enter a number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "answer yes or no"
+    if kind in ("date_parsing", "date_type", "date_from_datetime_parsing"):
+        return "enter a date as YYYY-MM-DD"
+    if kind == "literal_error":
+        return "choose one of the listed options"
+    if kind in ("list_type", "dict_type", "model_type", "string_type"):
+        return "is not in the expected form"
+    if kind == "extra_forbidden":
+        return "is not a field of this form"
+    bounds = {
+        "greater_than_equal": ("must be at least", "ge"),
+        "less_than_equal": ("must be at most", "le"),
+        "greater_than": ("must be more than", "gt"),
+        "less_than": ("must be less than", "lt"),
+        "string_too_long": ("must be at most", "max_length"),
+    }  # fmt: skip
+    if kind in bounds:
+        words, key = bounds[kind]
+        unit = " characters" if kind == "string_too_long" else ""
+        return f"{words} {ctx.get(key)}{unit}"
+    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def _where(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
+    # an item of a list is reported on the list ("comorbidities", not "comorbidities.0")
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    return ".".join(parts) or model.__name__
+
+
 def parse_input(model: type[M], data: Mapping[str, Any] | M) -> M:
     """Validate ``data`` into ``model`` or raise one :class:`DataValidationError`.
 
@@ -198,12 +236,12 @@ def parse_input(model: type[M], data: Mapping[str, Any] | M) -> M:
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or model.__name__
+            where = _where(error["loc"], model)
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, DataValidationError):
                 where, text = cause.field or where, cause.message
             else:
-                text = f"{where}: {error['msg'].removeprefix('Value error, ')}"
+                text = f"{where}: {plain_message(error)}"
             errors.setdefault(where, text)
         first = next(iter(errors))
         raise DataValidationError(errors[first], field=first, errors=errors) from exc

@@ -43,7 +43,7 @@ __all__ = [
     "StudyPage",
     "add_subject_record",
     "assessment_of",
-    "audit_page",
+    "chain_report",
     "check_password",
     "edit_assessment",
     "enrol",
@@ -187,13 +187,10 @@ def enrol(store: Store, user: str, payload: Mapping[str, Any]) -> Enrolment:
         return enrol_subject(tx, get_study(tx.session), **payload)
 
 
-def audit_page(
-    store: Store, *, table: str | None, last: int
-) -> tuple[list[dict[str, Any]], AuditReport]:
-    """The newest ``last`` audit entries (of ``table``), and the chain's verification."""
+def chain_report(store: Store) -> AuditReport:
+    """The audit chain's verification (every entry's hash and the key's signature)."""
     with store.snapshot_connection() as connection:
-        rows = audit_history(connection, table=table, last=last)
-        return rows, verify_audit(connection, store.audit_key)
+        return verify_audit(connection, store.audit_key)
 
 
 def check_password(store: Store, username: str, password: str) -> int | None:

@@ -136,8 +136,15 @@ def eligibility_data(
     A prior therapy counts as failed by the protocol's own definition (``refractory``).
     """
     failed = [p for p in prior_therapies if refractory.failed(p.response)]
+    facts = baseline.model_dump()
+    # a screen not done, or indeterminate, is not a result: the criterion stays pending
+    facts["screening"] = {
+        test: result
+        for test, result in baseline.screening.items()
+        if result not in ("not_done", "indeterminate")
+    }
     return {
-        **baseline.model_dump(),
+        **facts,
         "prior": {
             "topical_failed": sum(p.category == "topical" for p in failed),
             "systemic_failed": sum(p.category in ("systemic", "biologic") for p in failed),

@@ -82,6 +82,8 @@ class SubjectOut(BaseModel):
     status: str
     screened_on: date
     enrolled_on: date | None
+    ended_on: date | None = None
+    end_reason: str | None = None
 
 
 class AssessmentOut(BaseModel):
@@ -94,6 +96,7 @@ class AssessmentOut(BaseModel):
     total: float | None
     band: str | None
     warnings: list[str]
+    not_done_reason: str | None = None
     version: int
 
 
@@ -116,11 +119,15 @@ class VisitIn(BaseModel):
     visit_code: str = Field(min_length=1, max_length=40)
     visit_date: date
     assessments: dict[InstrumentName, Items] = {}
+    #: instruments not done at this visit, each with the reason
+    not_done: dict[InstrumentName, str] = {}
 
 
 class AssessmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    items: Items
+    #: new item values; leave out (null) with ``not_done_reason`` to mark it not done
+    items: Items | None = None
+    not_done_reason: str | None = Field(default=None, min_length=1, max_length=500)
     expected_version: int = Field(ge=1)
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -182,6 +189,7 @@ class HistoryOut(BaseModel):
 
 @router.get("/me", name="api_me")
 def me(request: Request) -> Me:
+    """Who is signed in: user name, role, sites and permissions."""
     p = principal_of(request)
     return Me(
         username=p.username, role=p.role, sites=list(p.sites), permissions=sorted(p.permissions)
@@ -190,6 +198,7 @@ def me(request: Request) -> Me:
 
 @router.get("/subjects", name="api_subjects")
 def subjects(request: Request) -> list[SubjectOut]:
+    """The subjects of your sites, with their status."""
     rows = subject_rows(get_store(request), sites=principal_of(request).site_filter)
     return [
         SubjectOut(
@@ -225,6 +234,8 @@ def _detail(request: Request) -> SubjectDetail:
         status=s.status,
         screened_on=s.screened_on,
         enrolled_on=s.enrolled_on,
+        ended_on=s.ended_on,
+        end_reason=s.end_reason,
         visits=visits,
     )
 
@@ -232,6 +243,7 @@ def _detail(request: Request) -> SubjectDetail:
 @router.get("/subjects/{code}", name="api_subject")
 @reads_whole_record
 async def subject(request: Request, code: str) -> SubjectDetail:
+    """One subject with every visit and its scored assessments."""
     return _detail(request)
 
 
@@ -246,6 +258,7 @@ def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
         visit_code=body.visit_code,
         visit_date=body.visit_date,
         assessments={str(k): v for k, v in body.assessments.items()},
+        not_done={str(k): v for k, v in body.not_done.items()},
     )
     return _visit_out(visit, saved)
 
@@ -262,6 +275,7 @@ def assessment_update(
         assessment_id=assessment_id,
         items=body.items,
         expected_version=body.expected_version,
+        not_done_reason=body.not_done_reason,
     )
     return AssessmentOut.model_validate(saved)
 
@@ -277,11 +291,13 @@ def _lab_out(x: LabView) -> LabOut:
 @router.get("/subjects/{code}/adverse-events", name="api_adverse_events")
 @reads_whole_record
 async def adverse_events(request: Request, code: str) -> list[AdverseEventOut]:
+    """The subject's adverse events."""
     return [_ae_out(e) for e in scoped_timeline(request).adverse_events]
 
 
 @router.post("/subjects/{code}/adverse-events", name="api_adverse_event_create", status_code=201)
 def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> AdverseEventOut:
+    """Record an adverse event; treatment emergence is derived from the first dose."""
     user = principal_of(request).username
     saved = add_subject_record(get_store(request), user, "ae", code, body)
     return AdverseEventOut.model_validate(saved)
@@ -290,17 +306,20 @@ def adverse_event_create(request: Request, code: str, body: AdverseEventIn) -> A
 @router.get("/subjects/{code}/labs", name="api_labs")
 @reads_whole_record
 async def labs(request: Request, code: str) -> list[LabOut]:
+    """The subject's lab values with alerts and CTCAE grades."""
     return [_lab_out(x) for x in scoped_timeline(request).labs]
 
 
 @router.post("/subjects/{code}/labs", name="api_lab_create", status_code=201)
 def lab_create(request: Request, code: str, body: LabIn) -> LabOut:
+    """Record a lab value; the protocol's alerts and the CTCAE grade are derived."""
     user = principal_of(request).username
     return LabOut.model_validate(add_subject_record(get_store(request), user, "lab", code, body))
 
 
 @router.get("/history/{table}/{record_id}", name="api_history")
 def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
+    """Every audited change of one record: who, when, old and new value, and why."""
     site, _, rows = record_history(get_store(request), table, record_id)
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
@@ -310,6 +329,7 @@ def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
 @router.get("/endpoints", name="api_endpoints")
 @long_read
 def endpoints(request: Request) -> list[EndpointResult]:
+    """The protocol's endpoints: responders, N, rate and exact confidence interval."""
     return report_for(get_store(request), principal_of(request)).endpoints
 
 
@@ -321,6 +341,8 @@ def endpoints(request: Request) -> list[EndpointResult]:
 )
 @long_read
 async def export(request: Request) -> Response:
+    """The whole study as a signed bundle (ZIP of CSV tables and a manifest)."""
+
     def build() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
             export_bundle(get_store(request), tmp)

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from pustula import __version__
+from pustula.checks.vocabulary import field_label
 from pustula.errors import (
     ConfigurationError,
     ConflictError,
@@ -22,10 +23,20 @@ from pustula.settings import Settings, get_settings
 from pustula.store import Store
 from pustula.store.services import holds_synthetic_data
 from pustula.store.sessions import SessionPolicy, Throttle
-from pustula.web import api, auth, pages, throughput
+from pustula.web import (
+    api,
+    api_casebook,
+    auth,
+    casebook,
+    downloads,
+    pages,
+    screening,
+    throughput,
+)
 from pustula.web.deps import AuthRequired
 from pustula.web.middleware import BodyLimit, SecurityHeaders
 from pustula.web.render import render
+from pustula.web.visit_form import load_dlqi_wording
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -54,6 +65,7 @@ def create_app(
         idle=settings.session_idle_minutes * 60.0, absolute=settings.session_hours * 3600.0
     )
     app.state.demo = demo
+    app.state.dlqi_wording = load_dlqi_wording(settings.dlqi_wording_file)
     app.state.synthetic = holds_synthetic_data(store)
     app.add_middleware(
         SessionMiddleware,
@@ -65,9 +77,18 @@ def create_app(
     )
 
     app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
-    routers = (auth.router, api.router, pages.router)
+    routers = (
+        auth.router,
+        api.router,
+        api_casebook.router,
+        screening.router,
+        casebook.router,
+        downloads.router,
+        pages.router,
+    )
     for router in routers:
         app.include_router(router)
+    _summaries(app)
     throughput.install(app, settings, routers)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
@@ -112,6 +133,33 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _summaries(app: FastAPI) -> None:
+    """API summaries from each route's docstring (its first line), never from its name."""
+    from fastapi.routing import APIRoute
+
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            doc = (route.endpoint.__doc__ or "").strip()
+            if doc:
+                first, _, rest = doc.partition("\n")
+                route.summary = first.strip()
+                route.description = rest.strip()
+
+
+def _page_message(exc: PustulaError) -> str:
+    """What a page says about a refused request: in words, never a table or field name."""
+    if isinstance(exc, RecordNotFoundError):
+        return (
+            "This record was not found. It may have been removed, or it belongs to another "
+            "subject or site."
+        )
+    field = getattr(exc, "field", None)
+    message = exc.message
+    if field and message.startswith(f"{field}: "):
+        message = f"{field_label(field)}: {message.removeprefix(f'{field}: ')}"
+    return message
+
+
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(AuthRequired)
     async def auth_required(request: Request, _exc: AuthRequired) -> Response:
@@ -138,7 +186,7 @@ def _handlers(app: FastAPI) -> None:
             if errors:
                 body["errors"] = errors
             return JSONResponse(body, status_code=status)
-        return render(request, "error.html", status_code=status, message=exc.message)
+        return render(request, "error.html", status_code=status, message=_page_message(exc))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

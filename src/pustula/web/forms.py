@@ -86,7 +86,12 @@ def field_errors(items: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 
 
 def _plain(column: str, reason: str) -> str:
-    return f"{column.replace('_', ' ')} {reason}".replace(" pct ", " % ")
+    """The scorer's reason for one item, shown next to that item (no column names)."""
+    if " or one of " in reason:
+        return "choose one of the answers"
+    if reason.startswith("is missing; it must be "):
+        return "is required: " + reason.removeprefix("is missing; it must be ")
+    return reason.replace("'", "")
 
 
 def error_field(exc: PustulaError) -> str:

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from pustula.checks.vocabulary import field_label as label_of
 from pustula.errors import ConflictError, PustulaError
 from pustula.report import render_html, render_pdf
-from pustula.store import Store
+from pustula.store.audit_search import AuditFilter, iter_audit, search_audit
 from pustula.store.services import (
-    RecordKind,
-    add_subject_record,
     assessment_of,
-    audit_page,
+    chain_report,
     edit_assessment,
-    enrol,
     save_visit,
     study_page,
 )
 from pustula.store.services import record_history as history_of
 from pustula.store.views import AssessmentView
-from pustula.web.access import Principal
 from pustula.web.deps import (
     authorize,
     get_store,
@@ -33,19 +34,13 @@ from pustula.web.deps import (
     scoped_subject,
     scoped_timeline,
 )
-from pustula.web.forms import (
-    PPPASI_FIELDS,
-    REGIONS,
-    SIGNS,
-    assessment_items,
-    error_field,
-    field_errors,
-    number,
-)
-from pustula.web.record_forms import RECORD_FORMS, parse_record
+from pustula.web.fields import error_messages
+from pustula.web.forms import REGIONS, SIGNS
+from pustula.web.history import TABLES, grouped, readable
 from pustula.web.render import render
 from pustula.web.throughput import long_read, reads_whole_record
-from pustula.web.views import dashboard_view, enrolment_payload, report_for
+from pustula.web.views import dashboard_view, report_for
+from pustula.web.visit_form import INSTRUMENTS, PGA, SEVERITY, dlqi_items, read_visit_form
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
@@ -64,46 +59,6 @@ def subject_list(request: Request) -> Response:
     return render(request, "subjects.html", study=page, rows=page.subjects, schedule=page.schedule)
 
 
-@router.get("/subjects/new", name="enrol_form", response_class=HTMLResponse)
-def enrol_form(request: Request) -> Response:
-    return _enrol_page(request, values={}, errors={})
-
-
-def _enrol_page(
-    request: Request, *, values: dict[str, Any], errors: dict[str, str], status: int = 200
-) -> Response:
-    page = study_page(get_store(request), sites=[], today=date.today())
-    return render(
-        request,
-        "enrol.html",
-        status_code=status,
-        protocol=page.protocol,
-        sites=principal_of(request).visible(page.sites),
-        values=values,
-        errors=errors,
-    )
-
-
-@router.post("/subjects", name="enrol_save", response_class=HTMLResponse)
-async def enrol_save(request: Request) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    principal = principal_of(request)
-    if not principal.sees_site(form.get("site", "")):
-        return _enrol_page(
-            request, values=form, errors={"site": "choose one of your sites"}, status=400
-        )
-    try:
-        payload = enrolment_payload(form)
-        result = await run_in_threadpool(_enrol, get_store(request), principal, payload)
-    except PustulaError as exc:
-        return _enrol_page(request, values=form, errors={error_field(exc): exc.message}, status=400)
-    return render(request, "enrol_result.html", result=result, code=form.get("code", ""))
-
-
-def _enrol(store: Store, principal: Principal, payload: dict[str, Any]) -> Any:
-    return enrol(store, principal.username, payload)
-
-
 @router.get("/subjects/{code}", name="subject_timeline", response_class=HTMLResponse)
 @reads_whole_record
 async def timeline(request: Request, code: str) -> Response:
@@ -118,74 +73,82 @@ async def timeline(request: Request, code: str) -> Response:
     return render(request, "timeline.html", t=data, protocol=protocol, trend=trend)
 
 
+def _instrument_context(request: Request) -> dict[str, Any]:
+    return {
+        "regions": REGIONS, "signs": SIGNS, "severity": SEVERITY, "pga_choices": PGA,
+        "dlqi": dlqi_items(request.app.state.dlqi_wording),
+    }  # fmt: skip
+
+
 def _visit_page(
-    request: Request,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status: int = 200,
-    edit: AssessmentView | None = None,
+    request: Request, *, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response:
     subject = scoped_subject(request)
     protocol = scoped_protocol(request)
     done = {v.visit_code for v in scoped_timeline(request).visits}
     return render(
-        request,
-        "visit.html",
-        status_code=status,
-        subject=subject,
-        protocol=protocol,
-        done=done,
-        values=values,
-        errors=errors,
-        regions=REGIONS,
-        signs=SIGNS,
-        edit=edit,
-    )
+        request, "visit.html", status_code=status, subject=subject, protocol=protocol,
+        done=done, values=values, errors=errors, instruments=INSTRUMENTS,
+        **_instrument_context(request),
+    )  # fmt: skip
 
 
 @router.get("/subjects/{code}/visits/new", name="visit_form", response_class=HTMLResponse)
 def visit_form(request: Request, code: str, visit: str = "") -> Response:
-    return _visit_page(
-        request, values={"visit_code": visit, "visit_date": date.today().isoformat()}, errors={}
-    )
+    return _visit_page(request, values={"visit_code": visit}, errors={})
 
 
 @router.post("/subjects/{code}/visits", name="visit_save", response_class=HTMLResponse)
 async def visit_save(request: Request, code: str) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
     planned = {v.code: v.instruments for v in scoped_protocol(request).visits}
-    items = assessment_items(form, collected=planned.get(form.get("visit_code", ""), ()))
-    errors = field_errors(items)
+    visit_code = form.get("visit_code", "")
+    errors: dict[str, str] = {}
+    if visit_code not in planned:
+        errors["visit_code"] = "choose the visit"
+    items, not_done, item_errors = read_visit_form(form, collected=planned.get(visit_code, ()))
+    errors |= item_errors
     try:
         when = date.fromisoformat(form.get("visit_date", ""))
     except ValueError:
-        errors["visit_date"] = "enter the visit date as YYYY-MM-DD"
+        errors["visit_date"] = (
+            "enter the visit date as YYYY-MM-DD" if form.get("visit_date") else "is required"
+        )
     if errors:
         return _visit_page(request, values=form, errors=errors, status=400)
     try:
-        await run_in_threadpool(_save_visit, request, form["visit_code"], when, items)
+        await run_in_threadpool(_save_visit, request, visit_code, when, items, not_done)
     except PustulaError as exc:
-        return _visit_page(request, values=form, errors={error_field(exc): exc.message}, status=400)
-    return RedirectResponse(f"/subjects/{code}?saved={form['visit_code']}", status_code=303)
+        return _visit_page(
+            request, values=form, errors=error_messages(exc, [*form, "visit_date"]), status=400
+        )
+    return RedirectResponse(f"/subjects/{code}?saved={visit_code}", status_code=303)
 
 
-def _save_visit(request: Request, visit_code: str, when: date, items: dict[str, Any]) -> None:
+def _save_visit(
+    request: Request, visit_code: str, when: date, items: dict[str, Any], not_done: dict[str, str]
+) -> None:
     save_visit(
-        get_store(request),
-        principal_of(request).username,
-        protocol=scoped_protocol(request),
-        subject=scoped_subject(request),
-        visit_code=visit_code,
-        visit_date=when,
-        assessments=items,
-    )
+        get_store(request), principal_of(request).username, protocol=scoped_protocol(request),
+        subject=scoped_subject(request), visit_code=visit_code, visit_date=when,
+        assessments=items, not_done=not_done,
+    )  # fmt: skip
 
 
 def _assessment_of(request: Request, assessment_id: int) -> AssessmentView:
     return assessment_of(
         get_store(request), subject_id=scoped_subject(request).id, assessment_id=assessment_id
     )
+
+
+def _edit_page(
+    request: Request, assessment: AssessmentView, values: dict[str, str], errors: dict[str, str]
+) -> Response:
+    return render(
+        request, "edit_assessment.html", status_code=400 if errors else 200,
+        assessment=assessment, values=values, errors=errors, subject=scoped_subject(request),
+        instruments=(assessment.instrument,), **_instrument_context(request),
+    )  # fmt: skip
 
 
 @router.get(
@@ -196,17 +159,13 @@ def _assessment_of(request: Request, assessment_id: int) -> AssessmentView:
 def assessment_edit_form(request: Request, code: str, assessment_id: int) -> Response:
     assessment = _assessment_of(request, assessment_id)
     values = {k: str(v) for k, v in assessment.items.items() if v is not None}
+    if assessment.not_done_reason:
+        values |= {
+            f"{assessment.instrument}_not_done": "on",
+            f"{assessment.instrument}_not_done_reason": assessment.not_done_reason,
+        }
     values["version"] = str(assessment.version)
-    return render(
-        request,
-        "edit_assessment.html",
-        assessment=assessment,
-        values=values,
-        errors={},
-        subject=scoped_subject(request),
-        regions=REGIONS,
-        signs=SIGNS,
-    )
+    return _edit_page(request, assessment, values, {})
 
 
 @router.post(
@@ -217,108 +176,38 @@ def assessment_edit_form(request: Request, code: str, assessment_id: int) -> Res
 async def assessment_edit_save(request: Request, code: str, assessment_id: int) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
     assessment = _assessment_of(request, assessment_id)
-    names = PPPASI_FIELDS if assessment.instrument == "pppasi" else tuple(assessment.items)
-    items = {n: number(form.get(n, "")) for n in names}
-    errors = field_errors({assessment.instrument: items})
+    name = assessment.instrument
+    items, not_done, errors = read_visit_form(form, collected=(name,))
     reason = form.get("reason", "").strip()
     if not reason:
         errors["reason"] = "say why the saved value is changed (it goes into the audit trail)"
     if not errors:
         try:
             await run_in_threadpool(
-                _update, request, assessment_id, items, int(form.get("version", "0")), reason
-            )
+                _update, request, assessment_id, items.get(name), not_done.get(name),
+                int(form.get("version", "0") or 0), reason,
+            )  # fmt: skip
             return RedirectResponse(f"/subjects/{code}?edited={assessment_id}", status_code=303)
         except ConflictError as exc:
             errors["_form"] = exc.message
         except PustulaError as exc:
-            errors[error_field(exc)] = exc.message
-    return render(
-        request,
-        "edit_assessment.html",
-        status_code=400 if errors else 200,
-        assessment=assessment,
-        values=form,
-        errors=errors,
-        subject=scoped_subject(request),
-        regions=REGIONS,
-        signs=SIGNS,
-    )
+            errors = error_messages(exc, list(form))
+    return _edit_page(request, assessment, form, errors)
 
 
 def _update(
-    request: Request, assessment_id: int, items: dict[str, Any], version: int, reason: str
+    request: Request,
+    assessment_id: int,
+    items: dict[str, Any] | None,
+    not_done_reason: str | None,
+    version: int,
+    reason: str,
 ) -> None:
     edit_assessment(
-        get_store(request),
-        principal_of(request).username,
-        reason=reason,
-        subject_id=scoped_subject(request).id,
-        assessment_id=assessment_id,
-        items=items,
-        expected_version=version,
-    )
-
-
-def _record_page(
-    request: Request,
-    kind: str,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status: int = 200,
-) -> Response:
-    return render(
-        request,
-        "record_form.html",
-        status_code=status,
-        kind=kind,
-        spec=RECORD_FORMS[kind],
-        subject=scoped_subject(request),
-        values=values,
-        errors=errors,
-    )
-
-
-def _record_routes(kind: RecordKind, path: str) -> None:
-    def form_page(request: Request, code: str) -> Response:
-        return _record_page(request, kind, values={}, errors={})
-
-    async def save(request: Request, code: str) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
-        try:
-            data = parse_record(kind, form)
-            await run_in_threadpool(_add_record, request, kind, data)
-        except PustulaError as exc:
-            return _record_page(
-                request, kind, values=form, errors={error_field(exc): exc.message}, status=400
-            )
-        return RedirectResponse(f"/subjects/{code}?saved={kind}", status_code=303)
-
-    router.add_api_route(
-        f"/subjects/{{code}}/{path}/new",
-        form_page,
-        methods=["GET"],
-        name=f"{kind}_form",
-        response_class=HTMLResponse,
-    )
-    router.add_api_route(
-        f"/subjects/{{code}}/{path}",
-        save,
-        methods=["POST"],
-        name=f"{kind}_save",
-        response_class=HTMLResponse,
-    )
-
-
-def _add_record(request: Request, kind: RecordKind, data: dict[str, Any]) -> None:
-    user, code = principal_of(request).username, scoped_subject(request).code
-    add_subject_record(get_store(request), user, kind, code, data)
-
-
-_record_routes("ae", "ae")
-_record_routes("lab", "labs")
-_record_routes("conmed", "conmeds")
+        get_store(request), principal_of(request).username, reason=reason,
+        subject_id=scoped_subject(request).id, assessment_id=assessment_id, items=items,
+        expected_version=version, not_done_reason=not_done_reason,
+    )  # fmt: skip
 
 
 @router.get("/history/{table}/{record_id}", name="record_history", response_class=HTMLResponse)
@@ -329,24 +218,72 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
         raise HTTPException(status_code=404, detail="No such record.") from None
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    return render(
-        request, "history.html", rows=rows, table=table, record_id=record_id, subject=subject
-    )
+    title = f"{TABLES.get(table, label_of(table))} {record_id}"
+    return render(request, "history.html", entries=list(reversed(grouped(rows))), title=title,
+                  subject=subject, filters=None)  # fmt: skip
+
+
+def _audit_filter(
+    request: Request, params: Mapping[str, str]
+) -> tuple[AuditFilter, dict[str, str]]:
+    errors: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for name in ("since", "until"):
+        text = params.get(name, "").strip()
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            errors[name] = "enter a date as YYYY-MM-DD"
+            days[name] = None
+    table = params.get("table", "").strip() or None
+    if table is not None and table not in TABLES:
+        errors["table"] = "choose a kind of record from the list"
+        table = None
+    principal = principal_of(request)
+    sites = None if principal.site_filter is None else tuple(principal.site_filter)
+    f = AuditFilter(
+        subject=params.get("subject", "").strip() or None,
+        user=params.get("user", "").strip() or None, table=table, since=days["since"],
+        until=days["until"], sites=sites,
+    )  # fmt: skip
+    return f, errors
 
 
 @router.get("/audit", name="audit_trail", response_class=HTMLResponse)
 @long_read
-def audit_trail(request: Request, table: str | None = None) -> Response:
-    rows, report = audit_page(get_store(request), table=table or None, last=500)
+def audit_trail(request: Request, before: int | None = None) -> Response:
+    params = dict(request.query_params)
+    f, errors = _audit_filter(request, params)
+    store = get_store(request)
+    page = search_audit(store, f, before=before)
+    report = chain_report(store)
+    query = urlencode({k: v for k, v in params.items() if k != "before" and v})
     return render(
-        request,
-        "history.html",
-        rows=list(reversed(rows)),
-        table=table or "all tables",
-        record_id=None,
-        subject=None,
-        chain=report,
-    )
+        request, "history.html", status_code=400 if errors else 200,
+        entries=grouped(page.rows), title="Audit trail", subject=None, chain=report,
+        filters=params, errors=errors, older=page.older, query=query, tables=TABLES,
+    )  # fmt: skip
+
+
+@router.get("/audit.csv", name="audit_csv")
+@long_read
+def audit_csv(request: Request) -> Response:
+    f, errors = _audit_filter(request, dict(request.query_params))
+    if errors:
+        raise HTTPException(status_code=400, detail="; ".join(errors.values()))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["entry", "when_utc", "user", "action", "table", "record", "field",
+                     "old_value", "new_value", "reason", "change"])  # fmt: skip
+    for row in iter_audit(get_store(request), f):
+        change = readable(row).summary
+        writer.writerow([row["id"], row["at"], row["user"], row["action"], row["table"],
+                         row["record"], row["field"], row["old"], row["new"], row["reason"],
+                         change])  # fmt: skip
+    return Response(
+        buffer.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="pustula-audit.csv"'},
+    )  # fmt: skip
 
 
 @router.get("/report", name="report_page", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from pustula.checks.vocabulary import field_label, label, labels
 from pustula.scoring import PPPASI
 from pustula.scoring.pppasi import REGIONS
 from pustula.web.bodymap import body_map
@@ -23,7 +24,10 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     auto_reload=False,  # templates ship in the package; skip a stat() per render
+    extensions=["jinja2.ext.do"],
 )
+# one table of labels for every code and field a page shows (pustula.checks.vocabulary)
+ENV.globals.update(label=label, labels=labels, label_of=field_label)
 
 
 BODY_MAPS = {r: body_map(r) for r in REGIONS}

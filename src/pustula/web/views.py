@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from pustula.errors import DataValidationError
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report
 from pustula.store import Store
@@ -15,7 +13,7 @@ from pustula.store.extract import read_study, restrict
 from pustula.store.services import study_page
 from pustula.web.access import Principal
 
-__all__ = ["dashboard_view", "enrolment_payload", "report_for"]
+__all__ = ["dashboard_view", "report_for"]
 
 
 def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[str, Any]:
@@ -28,6 +26,14 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
     endpoints = compute_endpoints(build_analysis(data)) if len(data.subjects) else []
     labs = data.labs
     alerts = labs[labs["on_treatment"].astype(bool) & labs["alerts"].map(bool)]
+    aes = data.adverse_events
+    serious = aes[aes["serious"].astype(bool)] if len(aes) else aes
+    subjects = data.subjects
+    undosed = (
+        subjects[(subjects["status"] == SubjectStatus.ENROLLED) & subjects["first_dose"].isna()]
+        if len(subjects)
+        else subjects
+    )
     return {
         "study": page,
         "protocol": page.protocol,
@@ -37,6 +43,19 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
         "overdue": [v for v in schedule if v.state == "overdue"],
         "out_of_window": [v for v in schedule if v.state == "out_of_window"],
         "endpoints": endpoints,
+        "pending": [r for r in rows if r.status == SubjectStatus.SCREENING_PENDING],
+        "undosed": sorted(undosed["subject"]) if len(undosed) else [],
+        "serious": [
+            {
+                "subject": r["subject"],
+                "term": r["term"],
+                "grade": r["grade"],
+                "start": r["start_date"].date(),
+                "outcome": r["outcome"],
+                "ongoing": r["end_date"] is None or r["end_date"] != r["end_date"],
+            }
+            for r in serious.to_dict("records")
+        ],
         "alerts": [
             {
                 "subject": r["subject"],
@@ -58,65 +77,3 @@ def report_for(store: Store, principal: Principal) -> Report:
         visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
         data = restrict(data, set(visible))
     return build_report(data)
-
-
-def _split(text: str) -> list[str]:
-    return [p.strip() for p in text.split(",") if p.strip()]
-
-
-def enrolment_payload(form: Mapping[str, str]) -> dict[str, Any]:
-    """The enrolment form as :func:`pustula.store.enrol_subject` arguments."""
-
-    def number(name: str) -> float | None:
-        value = form.get(name, "").strip()
-        if not value:
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            raise DataValidationError(
-                f"{name}: enter a number; got `{value}`", field=name
-            ) from None
-
-    try:
-        screened = date.fromisoformat(form.get("screened_on", ""))
-    except ValueError:
-        raise DataValidationError(
-            "screened_on: enter the date as YYYY-MM-DD", field="screened_on"
-        ) from None
-    prior = []
-    for category in ("topical", "phototherapy", "systemic", "biologic"):
-        for drug in _split(form.get(f"prior_{category}", "")):
-            prior.append(
-                {
-                    "category": category,
-                    "drug": drug,
-                    "response": form.get(f"prior_{category}_response", "none"),
-                }
-            )
-    labs = {
-        t: v
-        for t in ("lymphocytes", "neutrophils", "haemoglobin")
-        if (v := number(f"lab_{t}")) is not None
-    }
-    baseline: dict[str, Any] = {
-        "age": form.get("age", ""),
-        "sex": form.get("sex", ""),
-        "disease_duration_months": form.get("disease_duration_months", ""),
-        "eraspen_ppp": form.get("eraspen_ppp") == "on",
-        "smoking": form.get("smoking", ""),
-        "pack_years": number("pack_years"),
-        "triggers": _split(form.get("triggers", "")),
-        "comorbidities": _split(form.get("comorbidities", "")),
-        "screening": {
-            name: form[name] for name in ("tuberculosis", "hepatitis") if form.get(name, "")
-        },
-    }
-    return {
-        "code": form.get("code", "").strip(),
-        "site": form.get("site", ""),
-        "screened_on": screened,
-        "baseline": baseline,
-        "prior_therapies": prior,
-        "screening_labs": labs,
-    }

@@ -1,7 +1,8 @@
-// Live PPPASI total and the palm/sole maps. The server scores every save again and its
-// score is the one stored. The weights, signs and area bands are not copied here: they
-// come from pustula.scoring.pppasi through the page's #pppasi-metadata data block, and the
-// arithmetic is the scorer's own, in integer tenths (a test compares the two in Chromium).
+// Live PPPASI region scores and total, the palm/sole maps, "region clear" and "not done".
+// The server scores every save again and its score is the one stored. The weights, signs
+// and area bands are not copied here: they come from pustula.scoring.pppasi through the
+// page's #pppasi-metadata data block, and the arithmetic is the scorer's own, in integer
+// tenths (a browser test compares the two in Chromium).
 (function () {
   "use strict";
   var META = JSON.parse(document.getElementById("pppasi-metadata").textContent);
@@ -44,9 +45,10 @@
     return v;
   }
 
+  // Region scores as each region is completed, and the total of the completed ones.
   function update() {
-    var totalTenths = 0, complete = true;
-    Object.keys(WEIGHT_TENTHS).forEach(function (region) {
+    var totalTenths = 0, done = 0, regions = Object.keys(WEIGHT_TENTHS);
+    regions.forEach(function (region) {
       var sum = 0, ok = true;
       SIGNS.forEach(function (s) {
         var v = value(region + "_" + s, 0, 4, true);
@@ -57,28 +59,42 @@
       var areaOut = document.querySelector('output[data-area="' + region + '"]');
       var subOut = document.querySelector('output[data-sub="' + region + '"]');
       if (areaOut) areaOut.textContent = area === null ? "–" : String(area);
-      if (!ok || area === null) { complete = false; if (subOut) subOut.textContent = "–"; return; }
+      if (!ok || area === null) { if (subOut) subOut.textContent = "–"; return; }
       var tenths = sum * area * WEIGHT_TENTHS[region];
       totalTenths += tenths;
+      done += 1;
       if (subOut) subOut.textContent = (tenths / 10).toFixed(1);
     });
     var out = document.getElementById("pppasi-total");
-    if (out) out.textContent = complete ? (totalTenths / 10).toFixed(1) : "–";
+    var progress = document.getElementById("pppasi-progress");
+    if (out) out.textContent = done === 0 ? "–" : (totalTenths / 10).toFixed(1);
+    if (progress) {
+      progress.textContent = done === regions.length ? "(0–72, all four regions)"
+        : done === 0 ? "(no region complete yet)"
+        : "(so far: " + done + " of " + regions.length + " regions complete)";
+    }
   }
 
   function setupMap(svg) {
     var region = svg.getAttribute("data-region");
     var input = document.getElementById(region + "_area_pct");
+    var marks = document.getElementById(region + "_map");
     var cells = svg.querySelectorAll(".cell");
     var painting = null;
+    function keep() {
+      var on = [];
+      cells.forEach(function (c, i) { if (c.classList.contains("on")) on.push(i); });
+      if (marks) marks.value = on.join(",");
+      return on.length;
+    }
     function refresh() {
-      var on = svg.querySelectorAll(".cell.on").length;
-      input.value = String(Math.round((100 * on) / cells.length));
+      input.value = String(Math.round((100 * keep()) / cells.length));
       input.dataset.fromMap = input.value; // before the event: the map, not the keyboard, set it
       input.dispatchEvent(new Event("input", { bubbles: true }));
     }
     function paint(cell) {
-      if (!cell || !cell.classList.contains("cell")) return;
+      if (!cell || !cell.classList || !cell.classList.contains("cell")) return;
+      if (cell.parentNode !== svg) return;
       cell.classList.toggle("on", painting);
       refresh();
     }
@@ -97,13 +113,49 @@
       // a typed percentage replaces what was marked on the map
       if (input.dataset.fromMap !== input.value) {
         cells.forEach(function (c) { c.classList.remove("on"); });
+        keep();
         delete input.dataset.fromMap;
       }
     });
+    // marks kept from a save that failed: shown again, with the percentage they gave
+    if (marks && marks.value) {
+      marks.value.split(",").forEach(function (i) { if (cells[+i]) cells[+i].classList.add("on"); });
+      input.dataset.fromMap = input.value;
+    }
+  }
+
+  function clearRegion(region) {
+    SIGNS.forEach(function (s) {
+      var el = document.getElementById(region + "_" + s);
+      if (el) el.value = "0";
+    });
+    var pct = document.getElementById(region + "_area_pct");
+    if (pct) { pct.value = "0"; pct.dispatchEvent(new Event("input", { bubbles: true })); }
+    update();
+  }
+
+  // "Not done": the instrument's answers are not sent and cannot be typed.
+  function setupNotDone(box) {
+    var set = box.closest(".instrument");
+    function apply() {
+      set.querySelectorAll("input, select, button").forEach(function (el) {
+        if (el === box || el.name === box.name + "_reason" || el.name === box.name) return;
+        if (el.id === box.id + "_reason") return;
+        el.disabled = box.checked;
+      });
+      var reason = document.getElementById(box.id + "_reason");
+      if (reason) reason.closest(".not-done").classList.toggle("active", box.checked);
+    }
+    box.addEventListener("change", apply);
+    apply();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("svg.bodymap").forEach(setupMap);
+    document.querySelectorAll("button.region-clear").forEach(function (b) {
+      b.addEventListener("click", function () { clearRegion(b.getAttribute("data-region")); });
+    });
+    document.querySelectorAll('.not-done input[type="checkbox"]').forEach(setupNotDone);
     var form = document.getElementById("pppasi");
     if (form) { form.addEventListener("input", update); form.addEventListener("change", update); }
     update();

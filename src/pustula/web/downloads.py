@@ -1,0 +1,120 @@
+"""Downloads for statisticians in the browser, and the API's documentation page.
+
+The analysis datasets are those the report is built from (ADSL, ADQS), restricted to the
+user's sites. The API page is rendered here from the app's own OpenAPI schema: no script
+or stylesheet from elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from pustula.web.deps import authorize, get_store, principal_of
+from pustula.web.render import render
+from pustula.web.throughput import long_read
+
+__all__ = ["router"]
+
+router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
+
+DATASETS = {
+    "adsl": "ADSL: one row per subject (populations, baseline, treatment)",
+    "adqs": "ADQS: one row per subject, visit and score (change from baseline, responder flags)",
+}
+
+
+@router.get("/downloads", name="downloads", response_class=HTMLResponse)
+def downloads(request: Request) -> Response:
+    return render(request, "downloads.html", datasets=DATASETS)
+
+
+def _dataset_csv(request: Request, name: str) -> Response:
+    from pustula.analysis import build_analysis
+    from pustula.store.extract import read_study, restrict
+
+    data = read_study(get_store(request))
+    principal = principal_of(request)
+    if "*" not in principal.sites:
+        visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
+        data = restrict(data, set(visible))
+    frame = getattr(build_analysis(data), name)
+    return Response(
+        frame.to_csv(index=False, date_format="%Y-%m-%d"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{data.code}-{name}.csv"'},
+    )
+
+
+def _register(name: str) -> None:
+    # one fixed path per dataset: long reads are scheduled by their exact path
+    @router.get(f"/downloads/{name}.csv", name=f"download_{name}")
+    @long_read
+    def download(request: Request) -> Response:
+        return _dataset_csv(request, name)
+
+
+for _name in DATASETS:
+    _register(_name)
+
+
+def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each API operation with its summary, parameters and an example body."""
+    components = schema.get("components", {}).get("schemas", {})
+    found = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            found.append(
+                {
+                    "method": method.upper(), "path": path,
+                    "summary": op.get("summary", ""), "description": op.get("description", ""),
+                    "parameters": [p["name"] for p in op.get("parameters", [])],
+                    "example": _example(body.get("schema", {}), components),
+                }
+            )  # fmt: skip
+    return found
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> str:
+    value = _sample(schema, components, depth)
+    return "" if value is None else json.dumps(value, indent=2)
+
+
+def _sample(schema: dict[str, Any], components: dict[str, Any], depth: int) -> Any:
+    if depth > 4 or not schema:
+        return None
+    if "$ref" in schema:
+        return _sample(components.get(schema["$ref"].split("/")[-1], {}), components, depth + 1)
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return _sample(options[0], components, depth + 1) if options else None
+    kind = schema.get("type")
+    if kind == "object" and "properties" in schema:
+        required = set(schema.get("required", []))
+        return {
+            k: _sample(v, components, depth + 1)
+            for k, v in schema["properties"].items()
+            if k in required
+        }
+    if "enum" in schema:
+        return schema["enum"][0]
+    return (
+        {"string": "text", "integer": 1, "number": 1.0, "boolean": False, "array": []}.get(
+            kind or "", "…"
+        )
+        if schema.get("format") != "date"
+        else "2024-04-01"
+    )
+
+
+@router.get("/api/docs", name="api_docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    schema = request.app.openapi()
+    return render(request, "api_docs.html", info=schema.get("info", {}),
+                  operations=_operations(schema))  # fmt: skip

@@ -1,0 +1,150 @@
+"""Audit entries as people read them: "Right sole pustules: 3 → 2", with who, when, why.
+
+The audit trail keeps values as JSON; this turns each entry into labelled changes, one
+per field (and one per item of an assessment's item values), with coded values in words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pustula.checks.vocabulary import field_label, label, labels
+
+__all__ = ["ACTIONS", "TABLES", "Change", "Entry", "grouped", "readable"]
+
+TABLES = {
+    "study": "Study", "site": "Site", "subject": "Subject", "baseline": "Baseline",
+    "eligibility_result": "Eligibility criterion", "prior_therapy": "Prior therapy",
+    "exposure": "Study drug", "exposure_interruption": "Study drug interruption",
+    "visit": "Visit", "assessment": "Assessment", "adverse_event": "Adverse event",
+    "lab": "Lab value", "con_med": "Medication", "app_user": "User",
+}  # fmt: skip
+ACTIONS = {"insert": "Created", "update": "Changed", "remove": "Removed", "import": "Imported"}
+
+#: The coded list a field's values come from (pustula.checks.vocabulary).
+_CODED = {
+    "sex": "sex", "smoking": "smoking", "triggers": "trigger", "comorbidities": "comorbidity",
+    "category": "prior_category", "response": "prior_response", "grade": "grade",
+    "serious_criteria": "serious_criterion", "relatedness": "relatedness",
+    "action_taken": "action_taken", "outcome": "outcome", "window_status": "window_status",
+    "test": "lab_test", "unit": "unit", "instrument": "instrument",
+}  # fmt: skip
+_STATUS = {"subject": "subject_status", "visit": "visit_status"}
+#: Columns that say nothing to a reader (derived bookkeeping of a save).
+_QUIET = {"instrument_version", "subscores", "warnings", "alerts", "updated_at", "updated_by",
+          "id", "version", "created_at", "created_by", "deleted_at"}  # fmt: skip
+_NAMES = {"total": "Total score", "band": "Severity band", "deleted_at": "Removed"}
+
+
+def _name(field: str) -> str:
+    return _NAMES.get(field) or field_label(field)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: str
+    user: str
+    action: str
+    record: str
+    table: str
+    record_id: int | None
+    reason: str
+    changes: tuple[Change, ...]
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(
+            f"{c.label}: {c.old} → {c.new}" if c.old else f"{c.label}: {c.new}"
+            for c in self.changes
+        )
+
+
+def _load(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _show(table: str, field: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    codelist = _STATUS.get(table) if field == "status" else _CODED.get(field)
+    if isinstance(value, list):
+        return labels(codelist, value) if codelist else ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer() and field != "total":
+        value = int(value)  # a total keeps its decimal, as the instrument prints it
+    if isinstance(value, dict):
+        return ", ".join(f"{field_label(k)} {_show(table, k, v)}" for k, v in value.items())
+    return label(codelist, value) if codelist else str(value).replace("T", " ")[:200]
+
+
+def _diff(table: str, field: str, old: Any, new: Any) -> Iterable[Change]:
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for key in dict.fromkeys([*old, *new]):
+            if old.get(key) != new.get(key):
+                yield Change(
+                    field_label(key),
+                    _show(table, key, old.get(key)),
+                    _show(table, key, new.get(key)),
+                )
+        return
+    yield Change(_name(field), _show(table, field, old), _show(table, field, new))
+
+
+def readable(row: Mapping[str, Any]) -> Entry:
+    """One audit entry in words."""
+    table, field = row["table"], row["field"]
+    old, new = _load(row["old"]), _load(row["new"])
+    if row["action"] == "insert" and isinstance(new, Mapping):
+        changes = tuple(
+            Change(_name(k), "", _show(table, k, v))
+            for k, v in new.items()
+            if k not in _QUIET and not k.endswith("_id") and _show(table, k, v)
+        )
+    elif field in _QUIET:
+        changes = ()
+    elif row["action"] == "remove":
+        changes = (Change("Record", "", "removed"),)
+    else:
+        changes = tuple(_diff(table, field or "", old, new))
+    at = str(row["at"])[:19].replace("T", " ") + " UTC"
+    record = f"{TABLES.get(table, field_label(table))} {row['record'] or ''}".strip()
+    return Entry(
+        row["id"], at, row["user"], ACTIONS.get(row["action"], row["action"]), record, table,
+        row["record"], row["reason"] or "", changes,
+    )  # fmt: skip
+
+
+def grouped(rows: Iterable[Mapping[str, Any]]) -> list[Entry]:
+    """Entries in words, the fields one save changed on one record shown together."""
+    entries: list[Entry] = []
+    for row in rows:
+        entry = readable(row)
+        last = entries[-1] if entries else None
+        same = last is not None and (last.at, last.user, last.action, last.table, last.record_id,
+                                     last.reason) == (entry.at, entry.user, entry.action,
+                                     entry.table, entry.record_id, entry.reason)  # fmt: skip
+        if same and last is not None:
+            entries[-1] = Entry(
+                last.id, last.at, last.user, last.action, last.record, last.table,
+                last.record_id, last.reason, last.changes + entry.changes,
+            )  # fmt: skip
+        elif entry.changes or entry.action != "Changed":
+            entries.append(entry)
+    return entries
