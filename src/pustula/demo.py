@@ -145,7 +145,9 @@ def _labs(code: str, first: date) -> list[dict[str, Any]]:
     if code == "S02":
         later["alt"] = 52.0  # CTCAE grade 1 (> ULN 40)
     rows = []
-    for day, values in ((-7, base), (28, later), (84, base)):
+    # lymphocytes, neutrophils and haemoglobin at screening (day -7) come with enrolment
+    screening = {"alt": base["alt"]}
+    for day, values in ((-7, screening), (28, later), (84, base)):
         for test, value in values.items():
             unit = "g/dL" if test == "haemoglobin" else "U/L" if test == "alt" else "/mm3"
             limits = {"alt": (None, 40.0), "neutrophils": (1800.0, 7500.0)}.get(test, (None, None))

@@ -87,7 +87,8 @@ def test_bad_values_are_shown_next_to_the_field_and_kept(
     response = client.post("/subjects/S01/visits", data=_visit_form(items, csrf, visit_code="W2"))
     assert response.status_code == 400
     assert (
-        'data-field="left_sole_pustules">must be a whole number from 0 to 4; got 7<' in response.text
+        'data-field="left_sole_pustules">must be a whole number from 0 to 4; got 7<'
+        in response.text
     )
     assert 'data-field="right_palm_area_pct">' in response.text
     assert (

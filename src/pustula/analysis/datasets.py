@@ -99,6 +99,13 @@ def _flag(values: pd.Series) -> Any:
     return np.where(values, "Y", "N")
 
 
+_END_STATUS = {
+    SubjectStatus.ENROLLED: "ONGOING",
+    SubjectStatus.COMPLETED: "COMPLETED",
+    SubjectStatus.WITHDRAWN: "DISCONTINUED",
+}
+
+
 def build_adsl(data: StudyData) -> pd.DataFrame:
     """One row per subject: demographics, disposition, treatment dates, baseline facts."""
     s = data.subjects
@@ -118,6 +125,10 @@ def build_adsl(data: StudyData) -> pd.DataFrame:
             "ENRLFL": _flag(s["status"].isin([str(x) for x in ENROLLED_STATES])),
             "SAFFL": _flag(s["first_dose"].notna()),
             "WDFL": _flag(s["status"] == SubjectStatus.WITHDRAWN),
+            # end of study (ADaM IG: EOSSTT, EOSDT, DCSREAS)
+            "EOSSTT": s["status"].map(_END_STATUS).fillna(""),
+            "EOSDT": s["ended_on"],
+            "DCSREAS": s["end_reason"].where(s["status"] == SubjectStatus.WITHDRAWN),
             "DURDISM": s["disease_duration_months"],
             "SMOKING": s["smoking"],
             "PACKYRS": s["pack_years"],
@@ -130,7 +141,10 @@ def build_adsl(data: StudyData) -> pd.DataFrame:
 
 def build_adqs(data: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
     """One row per subject, parameter and visit, from the scored assessments."""
-    a = data.assessments[data.assessments["instrument"].isin(list(PARAMS))]
+    # an instrument not done (no total) is no analysis record: it is missing, as if not collected
+    a = data.assessments[
+        data.assessments["instrument"].isin(list(PARAMS)) & data.assessments["total"].notna()
+    ]
     order = {v.code: (v.label, visit_number(v.day)) for v in data.protocol.visits}
     bds = pd.DataFrame(
         {

@@ -115,6 +115,8 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
                     Subject.arm,
                     Subject.screened_on,
                     Subject.enrolled_on,
+                    Subject.ended_on,
+                    Subject.end_reason,
                     Baseline.age,
                     Baseline.sex,
                     Baseline.disease_duration_months,
@@ -216,7 +218,9 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
             title=study.title,
             synthetic=study.synthetic,
             protocol=protocol,
-            subjects=_dates(subjects, "screened_on", "enrolled_on", "first_dose", "last_dose"),
+            subjects=_dates(
+                subjects, "screened_on", "enrolled_on", "ended_on", "first_dose", "last_dose"
+            ),
             prior_therapies=prior,
             exposure=_dates(exposure, "start_date", "end_date"),
             interruptions=_dates(interruptions, "start_date", "end_date"),

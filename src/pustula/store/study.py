@@ -20,6 +20,7 @@ from pustula.protocol.model import Refractory
 from pustula.protocol.status import SCREENING_STATES, SubjectStatus
 from pustula.store.models import (
     Baseline,
+    Lab,
     PriorTherapy,
     Site,
     Study,
@@ -219,6 +220,33 @@ def _screen(
     return _Screening(screened_on, base, priors, result)
 
 
+def _keep_screening_labs(
+    tx: Transaction, study: Study, subject: Subject, labs: Mapping[str, Any], on: date
+) -> None:
+    """Screening results are lab values of the subject: kept as lab records on the day.
+
+    A value the subject already has as its latest result of that test (same value and
+    unit) is not stored twice, so screening again with unchanged results adds nothing.
+    """
+    from pustula.store.safety import add_lab  # safety builds on this module
+
+    protocol = protocol_of(study)
+    for test, value in labs.items():
+        unit = next((r.unit for r in protocol.lab_rules if r.test == test), None)
+        if unit is None:
+            continue
+        latest = tx.session.scalar(
+            select(Lab)
+            .where(Lab.subject_id == subject.id, Lab.test == test, Lab.sample_date <= on,
+                   Lab.deleted_at.is_(None))
+            .order_by(Lab.sample_date.desc(), Lab.id.desc())
+            .limit(1)
+        )  # fmt: skip
+        if latest is not None and (latest.value, latest.unit) == (float(value), unit):
+            continue
+        add_lab(tx, study, subject, {"test": test, "value": value, "unit": unit, "sample_date": on})
+
+
 def _save_eligibility(
     session: Session, subject: Subject, result: EligibilityResult, n: int
 ) -> None:
@@ -283,6 +311,7 @@ def enrol_subject(
     session.add_all(PriorTherapy(subject_id=subject.id, **p.model_dump()) for p in screening.priors)
     _save_eligibility(session, subject, screening.result, 1)
     session.flush()
+    _keep_screening_labs(tx, study, subject, screening_labs or {}, screened_on)
     return Enrolment(subject, screening.result)
 
 
@@ -326,6 +355,7 @@ def rescreen_subject(
     _save_eligibility(session, subject, screening.result, (done or 0) + 1)
     entry = _entry(study, screening_status(screening.result), screened_on)
     update_record(tx, subject, entry, expected_version=subject.version)
+    _keep_screening_labs(tx, study, subject, screening_labs or {}, screened_on)
     return Enrolment(subject, screening.result)
 
 

@@ -192,6 +192,10 @@ def _current(request: Request) -> FormValues:
             "triggers": list(b.triggers), "comorbidities": list(b.comorbidities),
             **{test: result for test, result in b.screening.items()},
         }  # fmt: skip
+    # the latest stored result of each screening test (labs are ordered by date)
+    for lab in t.labs:
+        if f"lab_{lab.test}" in {f.name for f in LAB_FIELDS}:
+            values[f"lab_{lab.test}"] = f"{lab.value:g}"
     for i, p in enumerate(t.prior_therapies[:PRIOR_ROWS]):
         values |= {f"prior_{i}_drug": p.drug, f"prior_{i}_category": p.category,
                    f"prior_{i}_response": p.response}  # fmt: skip

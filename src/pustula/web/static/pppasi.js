@@ -94,7 +94,7 @@
     }
     function paint(cell) {
       if (!cell || !cell.classList || !cell.classList.contains("cell")) return;
-      if (cell.parentNode !== svg) return;
+      if (!svg.contains(cell)) return;
       cell.classList.toggle("on", painting);
       refresh();
     }

@@ -5,113 +5,16 @@ Screenshots of the key pages go to ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
-from pustula.demo import DEMO_PASSWORD, create_demo_study, create_demo_users
-from pustula.settings import Settings
-from pustula.store import Store
-from pustula.web import create_app
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]  # fmt: skip
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("PUSTULA_TEST_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"{CHROMIUM} is missing; install Debian's chromium package")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from tests.web.browser.helpers import SHOTS, enrol, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    path = tmp_path_factory.mktemp("browser") / "browser.sqlite3"
-    store = Store.open(f"sqlite:///{path}")
-    store.create_schema()
-    create_demo_study(store)
-    create_demo_users(store)
-    app = create_app(Settings(secret_key="browser-secret-0123456789-0123456789"), store=store)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Page, server: str, username: str) -> None:
-    page.goto(f"{server}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_contain_text(username)
-
-
-def enrol(page: Page, server: str, code: str) -> None:
-    page.goto(f"{server}/subjects/new")
-    page.fill("input[name=code]", code)
-    page.select_option("select[name=site]", "SITE1")
-    page.fill("input[name=screened_on]", "2024-09-02")
-    page.fill("input[name=age]", "51")
-    page.select_option("select[name=sex]", "female")
-    page.fill("input[name=disease_duration_months]", "30")
-    page.check("input[name=eraspen_ppp]")
-    page.select_option("select[name=smoking]", "current")
-    page.fill("input[name=pack_years]", "15")
-    page.fill("input[name=triggers]", "smoking, metal_allergy")
-    page.fill("input[name=prior_topical]", "clobetasol")
-    page.fill("input[name=prior_systemic]", "acitretin")
-    page.select_option("select[name=prior_systemic_response]", "none")
-    page.fill("input[name=lab_lymphocytes]", "1900")
-    page.fill("input[name=lab_neutrophils]", "4200")
-    page.fill("input[name=lab_haemoglobin]", "13.4")
-    page.select_option("select[name=tuberculosis]", "negative")
-    page.select_option("select[name=hepatitis]", "negative")
-    page.click("text=Screen and enrol")
 
 
 def test_sign_in_and_enrol(page: Page, server: str) -> None:
@@ -119,7 +22,7 @@ def test_sign_in_and_enrol(page: Page, server: str) -> None:
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     enrol(page, server, "B01")
     expect(page.locator("h1")).to_have_text("Subject B01: enrolled")
-    expect(page.locator("#eligibility")).to_contain_text("inclusion I4 met")
+    expect(page.locator("#eligibility")).to_contain_text("Inclusion I4 met")
     page.screenshot(path=str(SHOTS / "enrolment-result.png"), full_page=True)
 
 
@@ -128,6 +31,7 @@ def test_week_4_pppasi_with_the_body_map_matches_the_saved_score(page: Page, ser
     enrol(page, server, "B02")
     page.goto(f"{server}/subjects/B02/visits/new?visit=W4")
     page.fill("input[name=visit_date]", "2024-10-01")
+    page.select_option("#visit_code", "W4")
     for region, signs in {"right_palm": (2, 3, 1), "left_palm": (1, 1, 0),
                           "right_sole": (3, 2, 2), "left_sole": (0, 1, 1)}.items():  # fmt: skip
         for sign, value in zip(("erythema", "pustules", "desquamation"), signs, strict=True):
@@ -153,7 +57,7 @@ def test_week_4_pppasi_with_the_body_map_matches_the_saved_score(page: Page, ser
         page.locator('svg[data-region="left_palm"] .cell').nth(i).click()
     page.fill("#right_sole_area_pct", "55")
     page.fill("#left_sole_area_pct", "8")
-    page.select_option("select[name=pga]", "2")
+    page.check("input[name=pga][value='2']")
     live = page.locator("#pppasi-total").inner_text()
     assert re.fullmatch(r"\d+\.\d", live), live
     page.screenshot(path=str(SHOTS / "visit-entry-body-map.png"), full_page=True)
@@ -171,13 +75,14 @@ def test_edit_with_a_reason_appears_in_the_history(page: Page, server: str) -> N
     page.goto(f"{server}/subjects/S03")
     page.locator('.assessment[data-instrument="pppasi"][data-visit="W2"] a.edit').click()
     page.select_option("select[name=right_palm_erythema]", "1")
-    page.click("#save-edit")  # the browser itself asks for the reason first
-    assert page.eval_on_selector("#reason", "e => e.validationMessage")
-    assert "/edit" in page.url
+    page.click("#save-edit")  # the server asks for the reason, next to its field
+    expect(page.locator('[data-field="reason"]')).to_contain_text("say why")
+    expect(page.locator("select[name=right_palm_erythema]")).to_have_value("1")  # input kept
     page.fill("#reason", "erythema re-graded from the photograph")
     page.click("#save-edit")
     page.locator('.assessment[data-instrument="pppasi"][data-visit="W2"] a.history').click()
     expect(page.locator("#history")).to_contain_text("erythema re-graded from the photograph")
+    expect(page.locator("#history")).to_contain_text("Right palm erythema:")
     expect(page.locator("#history")).to_contain_text("investigator")
     page.screenshot(path=str(SHOTS / "history.png"), full_page=True)
 
@@ -203,8 +108,9 @@ def test_one_site_cannot_see_another(page: Page, server: str) -> None:
 
 def test_download_the_pdf_report(page: Page, server: str, tmp_path: Path) -> None:
     sign_in(page, server, "statistician")
+    page.goto(f"{server}/downloads")
     with page.expect_download() as info:
-        page.click("header >> text=PDF")
+        page.click("text=Study report (PDF)")
     target = tmp_path / "report.pdf"
     info.value.save_as(target)
     assert target.read_bytes().startswith(b"%PDF")

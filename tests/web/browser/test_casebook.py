@@ -1,0 +1,202 @@
+"""One subject's whole life in the study, driven in Chromium as the investigator would;
+accessibility (axe-core) and a phone's width on every page.
+
+A screenshot per step goes to ``test-artifacts/screenshots/life-*.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.browser.helpers import SHOTS, enrol, no_sideways_scroll, phone_page, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def shot(page: Page, step: str) -> None:
+    page.screenshot(path=str(SHOTS / f"life-{step}.png"), full_page=True)
+
+
+def _pppasi(page: Page, signs: dict[str, tuple[int, int, int, int]]) -> None:
+    for region, (e, p, d, area) in signs.items():
+        for sign, value in zip(("erythema", "pustules", "desquamation"), (e, p, d), strict=True):
+            page.select_option(f"#{region}_{sign}", str(value))
+        page.fill(f"#{region}_area_pct", str(area))
+
+
+def _action(page: Page, server: str, path: str, fields: dict[str, str]) -> None:
+    page.goto(f"{server}/subjects/L01/{path}")
+    for name, value in fields.items():
+        target = page.locator(f"[name={name}]").first
+        kind = target.get_attribute("type")
+        tag = target.evaluate("e => e.tagName")
+        if kind in ("radio", "checkbox"):
+            page.check(f"input[name={name}][value='{value}']")
+        elif tag == "SELECT":
+            page.select_option(f"select[name={name}]", value)
+        else:
+            page.fill(f"[name={name}]", value)
+
+
+def test_one_subject_from_screening_to_withdrawal(page: Page, server: str) -> None:
+    sign_in(page, server, "investigator")
+    # screening with the tuberculosis result missing: pending, not a failure
+    enrol(page, server, "L01", tuberculosis="")
+    expect(page.locator("h1")).to_have_text("Subject L01: screening pending")
+    expect(page.locator("#eligibility")).to_contain_text("Tuberculosis screen is not recorded yet")
+    shot(page, "01-screening-pending")
+    # the result arrives: screening again (the first screening is kept)
+    page.goto(f"{server}/subjects/L01")
+    page.click("text=Screen again")
+    page.fill("#reason", "tuberculosis IGRA result received")
+    page.fill("#screened_on", "2024-09-09")
+    page.check("input[name=tuberculosis][value=negative]")
+    expect(page.locator('#checklist li[data-criterion="E4"]')).to_have_class("ok")  # live
+    shot(page, "02-rescreen-form")
+    page.click("text=Screen again >> nth=-1")
+    expect(page.locator("h1")).to_have_text("Subject L01: enrolled")
+    shot(page, "03-enrolled")
+    # first dose
+    page.click("a:has-text('Record the first dose')")
+    for name, value in {"drug": "tofacitinib", "dose": "5", "unit": "mg",
+                        "frequency": "twice daily", "start_date": "2024-09-10"}.items():  # fmt: skip
+        page.fill(f"#{name}", value)
+    shot(page, "04-first-dose")
+    page.click("button[type=submit] >> text=Save")
+    expect(page.locator(".card", has_text="Study drug")).to_contain_text("First dose: 2024-09-10")
+    # week 0, with one region cleared in one click
+    page.goto(f"{server}/subjects/L01/visits/new")
+    page.select_option("#visit_code", "W0")
+    page.fill("#visit_date", "2024-09-10")
+    _pppasi(page, {"right_palm": (3, 3, 2, 40), "left_palm": (2, 3, 2, 30),
+                   "right_sole": (2, 2, 1, 20)})  # fmt: skip
+    page.click('button.region-clear[data-region="left_sole"]')
+    expect(page.locator("#left_sole_pustules")).to_have_value("0")
+    expect(page.locator("#pppasi-progress")).to_contain_text("all four regions")
+    live = page.locator("#pppasi-total").inner_text()
+    page.check("input[name=pga][value='3']")
+    shot(page, "05-week-0")
+    page.click("#save-visit")
+    expect(
+        page.locator('.assessment[data-instrument="pppasi"][data-visit="W0"] .score')
+    ).to_have_text(live)
+    # week 2 missed, with the reason
+    _action(page, server, "visits/missed", {"visit_code": "W2", "notes": "subject ill, no travel"})
+    shot(page, "06-week-2-missed")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#visits")).to_contain_text("Missed: subject ill, no travel")
+    # week 4
+    page.goto(f"{server}/subjects/L01/visits/new?visit=W4")
+    page.fill("#visit_date", "2024-10-08")
+    _pppasi(page, {"right_palm": (1, 1, 1, 10), "left_palm": (1, 0, 1, 5),
+                   "right_sole": (0, 0, 0, 0), "left_sole": (0, 0, 0, 0)})  # fmt: skip
+    page.check("input[name=pga][value='1']")
+    page.click("#save-visit")
+    expect(page.locator('.assessment[data-visit="W4"][data-instrument="pga"]')).to_be_visible()
+    shot(page, "07-week-4")
+    # an adverse event, followed up to resolution
+    _action(page, server, "ae/new", {
+        "term": "Herpes zoster", "start_date": "2024-09-25", "grade": "2", "serious": "no",
+        "relatedness": "possible", "action_taken": "interrupted", "outcome": "not_recovered",
+        "worsened_on_treatment": "no"})  # fmt: skip
+    shot(page, "08-adverse-event")
+    page.click("#action-form button[type=submit]")
+    page.click("#adverse-events >> text=Follow up")
+    page.fill("#end_date", "2024-10-06")
+    page.select_option("#outcome", "recovered")
+    page.fill("#reason", "lesions crusted, resolved at the week 4 visit")
+    shot(page, "09-ae-follow-up")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#adverse-events")).to_contain_text("Recovered / resolved")
+    expect(page.locator("#adverse-events")).to_contain_text("2024-10-06")
+    # a lab value, corrected with a reason: its alert goes away
+    _action(page, server, "labs/new", {"test": "lymphocytes", "value": "450", "unit": "/mm3",
+                                       "sample_date": "2024-10-08"})  # fmt: skip
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#labs tr.warn")).to_have_count(1)
+    page.click("#labs tr.warn >> text=Correct")
+    page.fill("#value", "1450")
+    page.fill("#reason", "transcription error: the report says 1,450")
+    shot(page, "10-lab-correction")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#labs tr.warn")).to_have_count(0)
+    expect(page.locator("#labs")).to_contain_text("1450 /mm³")
+    page.click("#labs tr:has-text('1450') >> text=History")
+    expect(page.locator("#history")).to_contain_text("Value: 450 → 1450")
+    expect(page.locator("#history")).to_contain_text("transcription error")
+    shot(page, "11-lab-history")
+    # withdrawal: the schedule stops asking for visits
+    _action(page, server, "end", {"outcome_kind": "withdrawn", "ended_on": "2024-10-15",
+                                  "end_reason": "withdrew consent", "last_contact": "2024-10-15"})  # fmt: skip
+    page.click("#action-form button[type=submit]")
+    expect(page.locator('[data-field="last_dose"]')).to_contain_text("day of the last dose")
+    expect(page.locator("#end_reason")).to_have_value("withdrew consent")  # input kept
+    page.fill("#last_dose", "2024-10-14")
+    shot(page, "12-withdrawal")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Withdrawn or discontinued")
+    expect(page.locator(".ended")).to_contain_text("withdrew consent")
+    expect(page.locator("text=Record a visit")).to_have_count(0)
+    shot(page, "13-withdrawn")
+    page.goto(f"{server}/subjects")
+    expect(page.locator("#subjects tr", has_text="L01")).not_to_contain_text("Week 12")
+
+
+def test_the_analysis_counts_the_withdrawn_subject_as_the_protocol_says(
+    page: Page, server: str
+) -> None:
+    """After the life above: enrolled, dosed (safety and full analysis sets), withdrawn."""
+    sign_in(page, server, "statistician")
+    adsl = page.request.get(f"{server}/downloads/adsl.csv")
+    rows = {r["SUBJID"]: r for r in csv.DictReader(io.StringIO(adsl.text()))}
+    l01 = rows["L01"]
+    assert (l01["ENRLFL"], l01["SAFFL"], l01["WDFL"], l01["EOSSTT"]) == ("Y", "Y", "Y",
+                                                                         "DISCONTINUED")  # fmt: skip
+    assert (l01["TRTSDT"], l01["TRTEDT"], l01["DCSREAS"]) == (
+        "2024-09-10", "2024-10-14", "withdrew consent")  # fmt: skip
+    adqs = page.request.get(f"{server}/downloads/adqs.csv")
+    visits = sorted({r["VISITCD"] for r in csv.DictReader(io.StringIO(adqs.text()))
+                     if r["SUBJID"] == "L01" and r["PARAMCD"] == "PPPASI"})  # fmt: skip
+    assert visits == ["W0", "W4"]  # week 2 missed, week 12 never reached
+
+
+PAGES = [
+    "/", "/subjects", "/subjects/S01", "/subjects/new", "/subjects/S01/visits/new",
+    "/subjects/S01/visits/missed", "/subjects/S02/ae/new", "/subjects/S02/labs/new",
+    "/subjects/S02/conmeds/new", "/subjects/S02/end", "/subjects/S01/ae/1/follow-up",
+    "/subjects/S01/labs/1/edit", "/subjects/S01/labs/1/remove", "/subjects/S01/exposure/1/change",
+    "/subjects/S01/exposure/1/interrupt", "/subjects/S01/visits/1/date",
+    "/subjects/S01/assessments/1/edit", "/history/assessment/1", "/audit", "/downloads",
+    "/api/docs", "/report",
+]  # fmt: skip
+
+
+def test_every_page_has_no_serious_accessibility_violation(page: Page, server: str) -> None:
+    sign_in(page, server, "admin")
+    axe = Axe()
+    found = {}
+    for path in PAGES:
+        response = page.goto(f"{server}{path}")
+        assert response is not None and response.status == 200, path
+        results = axe.run(page)
+        bad = [v for v in results.response["violations"]
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+        if bad:
+            found[path] = [(v["id"], v["nodes"][0]["target"]) for v in bad]
+    assert found == {}
+
+
+def test_no_page_scrolls_sideways_at_390_px(browser: Browser, server: str) -> None:
+    phone = phone_page(browser)
+    sign_in(phone, server, "admin")
+    for path in PAGES:
+        phone.goto(f"{server}{path}")
+        name = path.strip("/").replace("/", "-") or "dashboard"
+        phone.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
+        no_sideways_scroll(phone)
+    phone.context.close()
