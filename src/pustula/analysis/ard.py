@@ -16,6 +16,7 @@ from pustula.analysis.ci import WilcoxonZeros, mean_ci, summarise_continuous, wi
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.endpoints import responder_estimate, responder_flags
 from pustula.analysis.settings import AnalysisSettings
+from pustula.checks.vocabulary import label as code_label
 
 __all__ = ["ARD_COLUMNS", "build_ard"]
 
@@ -70,22 +71,22 @@ def baseline_rows(analysis: AnalysisData) -> Iterable[Row]:
     sexes = adsl["SEX"].map({"F": "Female", "M": "Male", "U": "Unknown"}).value_counts().to_dict()
     yield from _categorical(t, g, "Sex", sexes, n)
     yield from _continuous(t, g, "Disease duration (months)", adsl["DURDISM"])
-    yield from _categorical(t, g, "Smoking", adsl["SMOKING"].value_counts().to_dict(), n)
-    yield from _categorical(t, g, "Triggers", _list_counts(adsl["TRIGGERS"]), n)
-    yield from _categorical(t, g, "Comorbidities", _list_counts(adsl["COMORB"]), n)
+    smoking = adsl["SMOKING"].map(lambda c: code_label("smoking", c)).value_counts().to_dict()
+    yield from _categorical(t, g, "Smoking", smoking, n)
+    yield from _categorical(t, g, "Triggers", _list_counts(adsl["TRIGGERS"], "trigger"), n)
+    yield from _categorical(t, g, "Comorbidities", _list_counts(adsl["COMORB"], "comorbidity"), n)
     prior = analysis.study.prior_therapies
     prior = prior[prior["subject"].isin(adsl["SUBJID"])]
-    by_category = (
-        prior.drop_duplicates(["subject", "category"])["category"].value_counts().to_dict()
-    )
+    categories = prior.drop_duplicates(["subject", "category"])["category"]
+    by_category = categories.map(lambda c: code_label("prior_category", c)).value_counts().to_dict()
     yield from _categorical(t, g, "Prior therapy (any, by category)", by_category, n)
     by_drug = prior.drop_duplicates(["subject", "drug"])["drug"].value_counts().to_dict()
     yield from _categorical(t, g, "Prior therapy (by drug)", by_drug, n)
 
 
-def _list_counts(column: pd.Series) -> dict[str, int]:
+def _list_counts(column: pd.Series, codelist: str) -> dict[str, int]:
     exploded = column.explode().dropna()
-    return {str(k): int(v) for k, v in exploded.value_counts().items()}
+    return {code_label(codelist, k): int(v) for k, v in exploded.value_counts().items()}
 
 
 def efficacy_rows(analysis: AnalysisData) -> Iterable[Row]:

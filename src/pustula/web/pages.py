@@ -70,7 +70,11 @@ async def timeline(request: Request, code: str) -> Response:
         for a in data.assessments[v.id]
         if a.instrument == "pppasi" and a.total is not None
     ]
-    return render(request, "timeline.html", t=data, protocol=protocol, trend=trend)
+    order = {v.code: i for i, v in enumerate(protocol.visits)}
+    visits = sorted(data.visits, key=lambda v: (order.get(v.visit_code, len(order)), v.id))
+    return render(
+        request, "timeline.html", t=data, protocol=protocol, trend=trend, visits=visits
+    )
 
 
 def _instrument_context(request: Request) -> dict[str, Any]:
