@@ -200,3 +200,21 @@ def test_no_page_scrolls_sideways_at_390_px(browser: Browser, server: str) -> No
         phone.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
         no_sideways_scroll(phone)
     phone.context.close()
+
+
+def test_map_marks_survive_a_failed_save(page: Page, server: str) -> None:
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S02/visits/new")
+    cells = page.locator('svg[data-region="right_sole"] .cell')
+    for i in (3, 4, 5, 9):
+        cells.nth(i).click()
+    pct = page.locator("#right_sole_area_pct").input_value()
+    assert pct != "0"
+    page.click("#save-visit")  # no visit chosen, no date: refused
+    expect(page.locator('[data-field="visit_code"]')).to_contain_text("choose the visit")
+    expect(page.locator('svg[data-region="right_sole"] .cell.on')).to_have_count(4)
+    expect(page.locator("#right_sole_area_pct")).to_have_value(pct)
+    # each cell is at least 24 px square: a finger can hit it
+    box = cells.nth(0).bounding_box()
+    assert box is not None and box["width"] >= 24 and box["height"] >= 24
+    page.screenshot(path=str(SHOTS / "visit-marks-kept.png"), full_page=True)
