@@ -20,7 +20,9 @@ Messages say what was wrong, where, and what to do about it.
         ├── ReasonRequiredError       reason_required      changing saved data needs a reason
         ├── DataValidationError       data_invalid         a record to save is not valid
         ├── AuditError                audit_broken         the audit hash chain does not verify
-        └── ImportBundleError         import_bundle        an import bundle has a bad row
+        ├── ImportBundleError         import_bundle        an import bundle has a bad row
+        ├── LockedError               locked               the study or subject is locked
+        └── SignatureError            signature_refused    an e-signature's credentials are wrong
 
 Each subclass also derives from the closest built-in (``ValueError``, ``LookupError``) so
 that generic callers keep working, but Pustula code always catches its own classes.
@@ -41,12 +43,14 @@ __all__ = [
     "DataValidationError",
     "EligibilityError",
     "ImportBundleError",
+    "LockedError",
     "ProtocolError",
     "PustulaError",
     "ReasonRequiredError",
     "RecordNotFoundError",
     "RowError",
     "ScoringInputError",
+    "SignatureError",
     "StoreError",
     "UnknownInstrumentError",
 ]
@@ -207,3 +211,15 @@ class ImportBundleError(StoreError, ValueError):
         super().__init__(message)
         self.file = file
         self.row = row
+
+
+class LockedError(StoreError):
+    """The study, or the subject, is locked for analysis: nothing can be changed."""
+
+    code: ClassVar[str] = "locked"
+
+
+class SignatureError(StoreError):
+    """An electronic signature was refused: the user name or password is wrong."""
+
+    code: ClassVar[str] = "signature_refused"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,19 @@ def test_protocol_check(tmp_path: Path) -> None:
     bad.write_text("id: X\ntitle: t\n")
     code, out = run("protocol", "check", str(bad))
     assert code == 1 and out.startswith(f"error [protocol_invalid]: {bad}: arms: Field required")
+
+
+def test_a_locked_study_refuses_writes_from_the_command_line(db: list[str]) -> None:
+    run(*db, "init")
+    run(*db, "study", "add", str(PROTOCOL), "--site", "A=Site A")
+    enrolment = json.dumps({"baseline": BASELINE, "prior_therapies": PRIOR, "screening_labs": LABS})
+    run(*db, "subject", "enrol", "S01", "--site", "A", "--screened-on", "2024-02-26",
+        "--data", enrolment)  # fmt: skip
+    code, out = run(*db, "study", "lock", "--reason", "database lock for the final analysis")
+    assert code == 0 and re.fullmatch(r"study locked; data SHA-256 [0-9a-f]{64}\n", out)
+    dose = json.dumps({"drug": "tofacitinib", "dose": 5, "unit": "mg",
+                       "frequency": "twice daily", "start_date": "2024-03-04"})  # fmt: skip
+    code, out = run(*db, "exposure", "add", "--subject", "S01", "--data", dose)
+    assert code == 1 and out.startswith("error [locked]: the study is locked for analysis")
+    assert run(*db, "study", "unlock", "--reason", "late lab result") == (0, "study unlocked\n")
+    assert run(*db, "exposure", "add", "--subject", "S01", "--data", dose)[0] == 0

@@ -21,6 +21,10 @@ ENTER = frozenset({"investigator", "site-b", "admin"})
 AUDIT = frozenset({"monitor", "admin"})
 REPORT = frozenset({"investigator", "statistician", "admin"})
 EXPORT = frozenset({"statistician", "admin"})
+QUERY = VERIFY = frozenset({"monitor", "admin"})  # the monitor raises, closes and verifies
+ANSWER = frozenset({"investigator", "site-b", "admin"})  # site staff answer
+SIGN = frozenset({"investigator"})  # the investigator signs
+LOCK = frozenset({"admin"})  # the administrator locks
 
 # route name -> (method, path, roles allowed). S05 is at SITE2, which every demo account sees.
 ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
@@ -65,6 +69,21 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "download_adsl": ("GET", "/downloads/adsl.csv", EXPORT),
     "download_adqs": ("GET", "/downloads/adqs.csv", EXPORT),
     "api_docs": ("GET", "/api/docs", ALL),
+    "query_list": ("GET", "/queries", ALL),
+    "query_csv": ("GET", "/queries.csv", ALL),
+    "query_detail": ("GET", "/queries/{query}", ALL),
+    "query_answer": ("POST", "/queries/{query}/answer", ANSWER),
+    "query_close": ("POST", "/queries/{query}/close", QUERY),
+    "query_reopen": ("POST", "/queries/{query}/reopen", QUERY),
+    "query_form": ("GET", "/subjects/S05/queries/new?table=lab&record={lab}", QUERY),
+    "query_save": ("POST", "/subjects/S05/queries", QUERY),
+    "verify_save": ("POST", "/subjects/S05/verify", VERIFY),
+    "sdv_page": ("GET", "/sdv", ALL),
+    "sign_form": ("GET", "/subjects/S05/sign", SIGN),
+    "sign_save": ("POST", "/subjects/S05/sign", SIGN),
+    "lock_page": ("GET", "/study/lock", ALL),
+    "lock_save": ("POST", "/study/lock", LOCK),
+    "unlock_save": ("POST", "/study/unlock", LOCK),
     "report_page": ("GET", "/report", REPORT),
     "report_pdf": ("GET", "/report.pdf", REPORT),
     "api_me": ("GET", "/api/v1/me", ALL),
@@ -100,6 +119,16 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "api_conmed_remove": ("DELETE", "/api/v1/subjects/S05/conmeds/{med}", ENTER),
     "api_rescreen": ("POST", "/api/v1/subjects/S05/rescreen", ENTER),
     "api_withdrawal": ("POST", "/api/v1/subjects/S05/withdrawal", ENTER),
+    "api_queries": ("GET", "/api/v1/queries", ALL),
+    "api_query_raise": ("POST", "/api/v1/queries", QUERY),
+    "api_query_answer": ("POST", "/api/v1/queries/{query}/answer", ANSWER),
+    "api_query_close": ("POST", "/api/v1/queries/{query}/close", QUERY),
+    "api_query_reopen": ("POST", "/api/v1/queries/{query}/reopen", QUERY),
+    "api_signatures": ("GET", "/api/v1/subjects/S05/signatures", ALL),
+    "api_sign": ("POST", "/api/v1/subjects/S05/signatures", SIGN),
+    "api_lock_status": ("GET", "/api/v1/study/lock", ALL),
+    "api_lock": ("POST", "/api/v1/study/lock", LOCK),
+    "api_unlock": ("DELETE", "/api/v1/study/lock", LOCK),
 }
 PUBLIC = {"login_form", "login", "logout", "static", "openapi"}
 # The first assessment of S05 (the demo creates S01..S06 with two assessments per visit).
@@ -141,7 +170,10 @@ def ids(web_store: Store) -> dict[str, int]:
     assert exposure is not None
     pause = interrupt_treatment(web_store, "t", "S05", exposure, start_date=date(2024, 5, 1),
                                 end_date=None, cause="holiday")  # fmt: skip
-    return {"a": S05_ASSESSMENT, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
+    from pustula.store.monitor_services import search_queries
+
+    query = search_queries(web_store, sites=None, subject="S05", today=date(2024, 9, 1))[0]
+    return {"a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
             "med": med.id, "exp": exposure, "pause": pause.id, "visit": first[Visit] or 0}  # fmt: skip
 
 
@@ -201,3 +233,21 @@ def test_unsafe_requests_need_the_csrf_token(login: Callable[[str], TestClient])
     client = login("investigator")
     assert client.post("/subjects/S05/ae/new", data={"term": "x"}).status_code == 403
     assert client.post("/api/v1/subjects/S05/labs", json={}).status_code == 403
+
+
+def test_another_sites_queries_answer_404(
+    login: Callable[[str], TestClient], web_store: Store
+) -> None:
+    from pustula.store.monitor_services import raise_query
+
+    # S01 is at SITE1, which site-b does not see
+    query = raise_query(web_store, "monitor", "S01", table="subject", record_id=1, field=None,
+                        text="Check the screening date")  # fmt: skip
+    client = login("site-b")
+    csrf = csrf_of(client.get("/").text)
+    assert client.get(f"/queries/{query.id}").status_code == 404
+    answer = client.post(f"/api/v1/queries/{query.id}/answer", json={"text": "x"},
+                         headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert answer.status_code == 404
+    assert all(q["subject"] != "S01" for q in client.get("/api/v1/queries").json())
+    assert "S01" not in client.get("/queries").text

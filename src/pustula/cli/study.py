@@ -61,6 +61,35 @@ def study_add(
     typer.echo(f"study {study.code} created with {len(sites)} site(s)")
 
 
+@study_app.command("lock")
+@handles_errors
+def study_lock(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(help="Why the study (or subject) is locked.")],
+    subject: Annotated[str | None, typer.Option(help="Lock one subject only.")] = None,
+) -> None:
+    """Lock the study (or one subject) for analysis; every write is refused until unlocked."""
+    from pustula.store.monitor_services import lock
+
+    row = lock(open_store(ctx), cli_user(ctx), reason=reason, subject=subject)
+    what = f"subject {subject}" if subject else "study"
+    typer.echo(f"{what} locked; data SHA-256 {row.snapshot_sha256}")
+
+
+@study_app.command("unlock")
+@handles_errors
+def study_unlock(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(help="Why the lock is lifted.")],
+    subject: Annotated[str | None, typer.Option(help="Unlock one subject only.")] = None,
+) -> None:
+    """Lift a lock of the study (or of one subject), with a reason."""
+    from pustula.store.monitor_services import unlock
+
+    unlock(open_store(ctx), cli_user(ctx), reason=reason, subject=subject)
+    typer.echo(f"{f'subject {subject}' if subject else 'study'} unlocked")
+
+
 @subject_app.command("enrol")
 @handles_errors
 def subject_enrol(
@@ -155,7 +184,8 @@ def _simple_add(kind: str, adder: str, needs_study: bool = False) -> Any:
             extra = {"alerts": row.alerts, "ctcae_grade": row.ctcae_grade} if kind == "lab" else {}
             if kind == "adverse event":
                 extra = {"treatment_emergent": row.treatment_emergent}
-            echo_json({"saved": kind, "id": row.id, **extra})
+            saved = {"saved": kind, "id": row.id, **extra}
+        echo_json(saved)  # only once the save has committed
 
     command.__doc__ = f"Add {'an' if kind[0] in 'ae' else 'a'} {kind} for a subject."
     return command

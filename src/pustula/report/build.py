@@ -210,6 +210,13 @@ def _methods(analysis: AnalysisData) -> list[str]:
     ]
 
 
+def _generated_at(data: StudyData) -> str:
+    """A locked study's report is dated by its lock, so that it is the same every time."""
+    if data.lock is not None:
+        return f"{data.lock['locked_at'][:16].replace('T', ' ')} UTC (database lock)"
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _reproducibility(analysis: AnalysisData) -> dict[str, str]:
     versions = analysis.adqs.dropna(subset=["INSTVER"]).groupby("PARAMCD")["INSTVER"].unique()
     instruments = "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in versions.items())
@@ -220,6 +227,18 @@ def _reproducibility(analysis: AnalysisData) -> dict[str, str]:
         "Instrument versions of this Pustula": current,
         "Protocol": f"{analysis.study.protocol.id} version {analysis.study.protocol.version}",
         "Data snapshot (SHA-256)": analysis.study.snapshot_hash(),
+        **_lock_lines(analysis.study),
+    }
+
+
+def _lock_lines(data: StudyData) -> dict[str, str]:
+    lock = data.lock
+    if lock is None:
+        return {"Database lock": "not locked: the data may still change"}
+    return {
+        "Database lock": f"locked {lock['locked_at'][:19].replace('T', ' ')} UTC by "
+        f"{lock['locked_by']}: {lock['reason']}",
+        "Data SHA-256 at the lock": lock["snapshot_sha256"],
     }
 
 
@@ -290,7 +309,7 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
         disposition=_disposition(analysis),
         methods=_methods(analysis),
         reproducibility=_reproducibility(analysis),
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=_generated_at(data),
         notes=[SYNTHETIC_NOTICE] if data.synthetic else [],
         populations=_populations(analysis),
         care=care_checklist(),

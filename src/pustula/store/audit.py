@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -125,12 +125,18 @@ def append_audit(
     at: str,
     reason: str | None,
     key: AuditKey,
+    with_head_locked: Callable[[Connection], None] | None = None,
 ) -> int:
-    """Append entries to the chain on ``connection`` (inside the caller's transaction)."""
+    """Append entries to the chain on ``connection`` (inside the caller's transaction).
+
+    ``with_head_locked`` runs once the chain's head is locked, when commits are ordered.
+    """
     entries = list(entries)
     if not entries:
         return 0
     head = connection.execute(_LOCK_HEAD).one()
+    if with_head_locked is not None:
+        with_head_locked(connection)
     check_key(head.key_id, key, entries=head.last_id)
     last_id, prev = head.last_id, head.last_hash
     rows = []
@@ -258,7 +264,7 @@ def before_flush(session: Session, _context: UOWTransaction, _instances: object)
             obj.created_at, obj.created_by = info["at"], info["user"]
     for obj in session.dirty:
         if isinstance(obj, Record) and session.is_modified(obj, include_collections=False):
-            if not (info.get("reason") or "").strip():
+            if obj.changes_need_reason and not (info.get("reason") or "").strip():
                 raise ReasonRequiredError(
                     f"changing or removing saved data ({obj.label}) needs a reason"
                 )
@@ -270,7 +276,14 @@ def after_flush(session: Session, _context: UOWTransaction) -> None:
     session.info.setdefault(PENDING, []).extend([*_inserts(session.new), *_updates(session.dirty)])
 
 
-def write_pending(session: Session) -> int:
+def lock_chain_head(session: Session) -> None:
+    """Hold the chain's head until the transaction ends: no other save can commit meanwhile."""
+    session.execute(_LOCK_HEAD)
+
+
+def write_pending(
+    session: Session, *, with_head_locked: Callable[[Connection], None] | None = None
+) -> int:
     """Append the collected rows to the chain, in the caller's transaction, just before commit.
 
     Appending once per transaction, at its end, keeps the chain's head locked only for the
@@ -280,7 +293,7 @@ def write_pending(session: Session) -> int:
     info = session.info
     return append_audit(
         session.connection(), entries, user=info["user"], at=info["at"],
-        reason=info.get("reason"), key=info["audit_key"],
+        reason=info.get("reason"), key=info["audit_key"], with_head_locked=with_head_locked,
     )  # fmt: skip
 
 

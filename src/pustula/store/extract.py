@@ -24,7 +24,9 @@ from pustula.store.models import (
     ExposureInterruption,
     Lab,
     PriorTherapy,
+    Signature,
     Site,
+    StudyLock,
     Subject,
     Visit,
 )
@@ -56,6 +58,11 @@ class StudyData:
     assessments: pd.DataFrame
     adverse_events: pd.DataFrame
     labs: pd.DataFrame
+    #: the study-wide lock that holds, if any: who, when (UTC), why and the data's SHA-256
+    lock: dict[str, str] | None = None
+    #: e-signatures (subject, visit, signer, signed_at, meaning, invalidated_at); not part of
+    #: the data hash, which covers the clinical data a signature is about
+    signatures: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def snapshot_hash(self) -> str:
         """SHA-256 over every frame's content: the same data always give the same hash."""
@@ -75,7 +82,10 @@ def restrict(data: StudyData, subjects: set[str]) -> StudyData:
         )
         for name in FRAMES
     }
-    return dataclasses.replace(data, **frames)
+    signed = data.signatures
+    if len(signed):
+        signed = signed[signed["subject"].isin(subjects)].reset_index(drop=True)
+    return dataclasses.replace(data, **frames, signatures=signed)
 
 
 def _children(connection: Any, by_subject: Select[Any], model: Any, *columns: Any) -> pd.DataFrame:
@@ -227,7 +237,35 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
             assessments=_dates(assessments, "visit_date"),
             adverse_events=_dates(aes, "start_date", "end_date"),
             labs=_dates(labs, "sample_date"),
+            lock=_study_lock(session, study.id),
+            signatures=_frame(
+                connection,
+                by_subject.add_columns(
+                    Visit.visit_code,
+                    Signature.signer,
+                    Signature.signed_at,
+                    Signature.meaning,
+                    Signature.invalidated_at,
+                )
+                .join(Signature, Signature.subject_id == Subject.id)
+                .outerjoin(Visit, Visit.id == Signature.visit_id)
+                .where(Signature.deleted_at.is_(None))
+                .order_by(Signature.id),
+            ),
         )
+
+
+def _study_lock(session: Any, study_id: int) -> dict[str, str] | None:
+    row = session.scalars(
+        select(StudyLock).where(
+            StudyLock.study_id == study_id, StudyLock.subject_id.is_(None),
+            StudyLock.unlocked_at.is_(None), StudyLock.deleted_at.is_(None),
+        )
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    return {"locked_at": row.locked_at, "locked_by": row.locked_by, "reason": row.lock_reason,
+            "snapshot_sha256": row.snapshot_sha256}  # fmt: skip
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

@@ -34,17 +34,22 @@ __all__ = [
     "Base",
     "Baseline",
     "ConMed",
+    "DataQuery",
     "EligibilityResult",
     "Exposure",
     "ExposureInterruption",
     "Lab",
     "LoginFailure",
     "PriorTherapy",
+    "QueryMessage",
     "Record",
+    "Signature",
     "Site",
     "Study",
+    "StudyLock",
     "Subject",
     "User",
+    "Verification",
     "Visit",
     "WebSession",
 ]
@@ -69,6 +74,9 @@ class Record(Base):
     __abstract__ = True
     #: Columns whose values never go into the audit trail (secrets).
     audit_redacted: ClassVar[frozenset[str]] = frozenset()
+    #: A change of saved values needs a reason; workflow records that change state as the
+    #: data do (queries, signatures) carry their why in their own columns instead.
+    changes_need_reason: ClassVar[bool] = True
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -248,6 +256,80 @@ class ConMed(Record):
     dose: Mapped[str] = mapped_column(String(100), default="")
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class DataQuery(Record):
+    """A question about a value (discrepancy): raised by an edit check or by a monitor."""
+
+    __tablename__ = "data_query"
+    changes_need_reason: ClassVar[bool] = False  # each step's why is in its thread
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(10))  # auto, manual
+    rule: Mapped[str | None] = mapped_column(String(40))  # the edit check of an automatic one
+    state: Mapped[str] = mapped_column(String(10))  # open, answered, closed
+    text: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[str] = mapped_column(String(40))
+    closed_at: Mapped[str | None] = mapped_column(String(40))
+
+
+class QueryMessage(Record):
+    """One step of a query's thread: raised, answered, closed, re-opened."""
+
+    __tablename__ = "query_message"
+    query_id: Mapped[int] = mapped_column(ForeignKey("data_query.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))  # raise, answer, close, reopen, resolve
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(40))
+    by: Mapped[str] = mapped_column(String(80))
+    #: the transaction time of a change made in answer (its audit entries carry the same)
+    change_at: Mapped[str | None] = mapped_column(String(40))
+
+
+class Verification(Record):
+    """Source data verification of a record (or one field) at one version of it."""
+
+    __tablename__ = "verification"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(60))
+    record_version: Mapped[int] = mapped_column(Integer)
+    verified_by: Mapped[str] = mapped_column(String(80))
+    verified_at: Mapped[str] = mapped_column(String(40))
+
+
+class Signature(Record):
+    """An investigator's electronic signature of a casebook or a visit (21 CFR 11.50)."""
+
+    __tablename__ = "signature"
+    changes_need_reason: ClassVar[bool] = False  # an invalidation states its reason
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    signer: Mapped[str] = mapped_column(String(80))
+    signed_at: Mapped[str] = mapped_column(String(40))
+    meaning: Mapped[str] = mapped_column(Text)
+    #: SHA-256 of the signed records as they were signed
+    data_hash: Mapped[str] = mapped_column(String(64))
+    invalidated_at: Mapped[str | None] = mapped_column(String(40))
+    invalidated_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StudyLock(Record):
+    """A lock of the whole study (no subject) or of one subject, with the data's SHA-256."""
+
+    __tablename__ = "study_lock"
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+    locked_by: Mapped[str] = mapped_column(String(80))
+    locked_at: Mapped[str] = mapped_column(String(40))
+    lock_reason: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    unlocked_by: Mapped[str | None] = mapped_column(String(80))
+    unlocked_at: Mapped[str | None] = mapped_column(String(40))
+    unlock_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditLog(Base):

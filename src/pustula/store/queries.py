@@ -46,8 +46,11 @@ from pustula.store.views import (
     InterruptionView,
     LabView,
     PriorTherapyView,
+    QueryView,
+    SignatureView,
     SubjectView,
     UserView,
+    VerificationView,
     VisitView,
 )
 
@@ -224,6 +227,19 @@ class Timeline:
     adverse_events: list[AdverseEventView] = field(default_factory=list)
     labs: list[LabView] = field(default_factory=list)
     con_meds: list[ConMedView] = field(default_factory=list)
+    queries: list[QueryView] = field(default_factory=list)
+    verifications: list[VerificationView] = field(default_factory=list)
+    signatures: list[SignatureView] = field(default_factory=list)
+
+    def open_queries(self, table: str, record_id: int) -> list[QueryView]:
+        """The record's queries that are not closed."""
+        same = [q for q in self.queries if (q.table_name, q.record_id) == (table, record_id)]
+        return [q for q in same if q.state != "closed"]
+
+    def verified(self, table: str, record_id: int, version: int) -> bool:
+        """Whether the record is verified at this version (a later change clears it)."""
+        return any((v.table_name, v.record_id, v.record_version) == (table, record_id, version)
+                   and v.field is None for v in self.verifications)  # fmt: skip
 
 
 def subject_timeline(
@@ -251,6 +267,9 @@ def subject_timeline(
         adverse_events=rows.adverse_event,
         labs=sorted(rows.lab, key=lambda x: (x.sample_date, x.id)),
         con_meds=rows.con_med,
+        queries=rows.data_query,
+        verifications=rows.verification,
+        signatures=rows.signature,
     )
 
 
@@ -318,7 +337,7 @@ def _visit_state(visit: Visit | None, planned: Any, due: date, end: date, today:
     return "upcoming"
 
 
-_SUBJECT_COLUMN: dict[str, type[Record]] = {
+SUBJECT_RECORD_TABLES: dict[str, type[Record]] = {
     "baseline": Baseline,
     "eligibility_result": EligibilityResult,
     "prior_therapy": PriorTherapy,
@@ -345,8 +364,8 @@ def site_of_record(session: Session, table: str, record_id: int) -> tuple[str, s
         pause = session.get(ExposureInterruption, record_id)
         course = None if pause is None else session.get(Exposure, pause.exposure_id)
         subject_id = None if course is None else course.subject_id
-    elif table in _SUBJECT_COLUMN:
-        row = session.get(_SUBJECT_COLUMN[table], record_id)
+    elif table in SUBJECT_RECORD_TABLES:
+        row = session.get(SUBJECT_RECORD_TABLES[table], record_id)
         subject_id = None if row is None else row.subject_id  # type: ignore[attr-defined]
     else:
         raise RecordNotFoundError(f"{table} records have no subject history view")

@@ -39,12 +39,15 @@ from pustula.store.models import (
     Assessment,
     Baseline,
     ConMed,
+    DataQuery,
     EligibilityResult,
     Exposure,
     ExposureInterruption,
     Lab,
     PriorTherapy,
     Record,
+    Signature,
+    Verification,
     Visit,
 )
 from pustula.store.views import (
@@ -58,6 +61,9 @@ from pustula.store.views import (
     InterruptionView,
     LabView,
     PriorTherapyView,
+    QueryView,
+    SignatureView,
+    VerificationView,
     VisitView,
 )
 
@@ -68,6 +74,7 @@ V = TypeVar("V")
 #: The subject's own tables, read for its timeline (assessments come through its visits).
 SUBJECT_TABLES: tuple[type[Record], ...] = (
     Baseline, EligibilityResult, PriorTherapy, Exposure, Visit, AdverseEvent, Lab, ConMed,
+    DataQuery, Verification, Signature,
 )  # fmt: skip
 
 
@@ -85,6 +92,9 @@ class SubjectRows:
     adverse_event: list[AdverseEventView]
     lab: list[LabView]
     con_med: list[ConMedView]
+    data_query: list[QueryView]
+    verification: list[VerificationView]
+    signature: list[SignatureView]
 
 
 def _of(rows: list[Any], view: type[V]) -> list[V]:
@@ -117,6 +127,9 @@ def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
         adverse_event=_of(found, AdverseEventView),
         lab=_of(found, LabView),
         con_med=_of(found, ConMedView),
+        data_query=_of(found, QueryView),
+        verification=_of(found, VerificationView),
+        signature=_of(found, SignatureView),
     )
 
 

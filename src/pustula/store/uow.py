@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pustula.checks.values import check_text
 from pustula.errors import ConflictError, DataValidationError, RecordNotFoundError, StoreError
 from pustula.settings import get_settings
-from pustula.store import audit
+from pustula.store import audit, monitoring
 from pustula.store.audit_key import AuditKey, resolve_audit_key
 from pustula.store.database import WRITE, is_sqlite, make_engine
 from pustula.store.models import Record
@@ -34,6 +34,7 @@ class AuditedSession(Session):
 event.listen(AuditedSession, "before_flush", audit.before_flush)
 event.listen(AuditedSession, "after_flush", audit.after_flush)
 event.listen(AuditedSession, "before_commit", audit.before_commit)
+event.listen(AuditedSession, "after_flush", monitoring.collect_touched)
 
 
 @dataclass
@@ -112,7 +113,11 @@ class Store:
                 session.connection(execution_options={WRITE: True})
                 yield tx
                 session.flush()
-                audit.write_pending(session)
+                monitoring.before_audit(session, user=user, at=str(info["at"]), reason=reason)
+                touched = session.info.get(monitoring.TOUCHED, set())
+                audit.write_pending(
+                    session, with_head_locked=lambda c: monitoring.enforce_locks(c, touched)
+                )
         except StaleDataError as exc:
             what = tx.editing or "a record"
             raise ConflictError(

@@ -24,9 +24,14 @@ __all__ = [
     "ExposureView",
     "InterruptionView",
     "LabView",
+    "LockView",
     "PriorTherapyView",
+    "QueryMessageView",
+    "QueryView",
+    "SignatureView",
     "SubjectView",
     "UserView",
+    "VerificationView",
     "VisitView",
 ]
 
@@ -244,10 +249,86 @@ class UserView(_View):
 
 
 #: The view of each table a subject's record holds, by table name.
+@dataclass(frozen=True, slots=True)
+class QueryView(_Record):
+    """A data query, read-only."""
+
+    __tablename__: ClassVar[str] = "data_query"
+    subject_id: int
+    table_name: str
+    record_id: int
+    field: str | None
+    kind: str
+    rule: str | None
+    state: str
+    text: str
+    opened_at: str
+    closed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryMessageView(_Record):
+    """One step of a query's thread, read-only."""
+
+    __tablename__: ClassVar[str] = "query_message"
+    query_id: int
+    action: str
+    text: str
+    at: str
+    by: str
+    change_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationView(_Record):
+    """A source data verification, read-only."""
+
+    __tablename__: ClassVar[str] = "verification"
+    subject_id: int
+    table_name: str
+    record_id: int
+    field: str | None
+    record_version: int
+    verified_by: str
+    verified_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureView(_Record):
+    """An electronic signature, read-only."""
+
+    __tablename__: ClassVar[str] = "signature"
+    subject_id: int
+    visit_id: int | None
+    signer: str
+    signed_at: str
+    meaning: str
+    data_hash: str
+    invalidated_at: str | None
+    invalidated_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LockView(_Record):
+    """A lock of the study or of a subject, read-only."""
+
+    __tablename__: ClassVar[str] = "study_lock"
+    study_id: int
+    subject_id: int | None
+    locked_by: str
+    locked_at: str
+    lock_reason: str
+    snapshot_sha256: str
+    unlocked_by: str | None
+    unlocked_at: str | None
+    unlock_reason: str | None
+
+
 VIEWS: dict[str, type[_View]] = {
     v.__tablename__: v
     for v in (
         SubjectView, BaselineView, EligibilityView, PriorTherapyView, ExposureView,
         InterruptionView, VisitView, AssessmentView, AdverseEventView, LabView, ConMedView,
+        QueryView, QueryMessageView, VerificationView, SignatureView, LockView,
     )
 }  # fmt: skip

@@ -13,10 +13,26 @@ from dataclasses import dataclass
 __all__ = ["PERMISSIONS", "ROUTE_PERMISSIONS", "Principal"]
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"read", "enter", "edit", "audit", "report", "export", "admin"}),
-    "investigator": frozenset({"read", "enter", "edit", "report"}),
-    "data_entry": frozenset({"read", "enter", "edit"}),
-    "monitor": frozenset({"read", "audit"}),
+    # the monitor raises and closes queries and verifies source data; site staff answer;
+    # the investigator signs; the administrator locks
+    "admin": frozenset(
+        {
+            "read",
+            "enter",
+            "edit",
+            "audit",
+            "report",
+            "export",
+            "admin",
+            "query",
+            "answer",
+            "verify",
+            "lock",
+        }
+    ),
+    "investigator": frozenset({"read", "enter", "edit", "report", "answer", "sign"}),
+    "data_entry": frozenset({"read", "enter", "edit", "answer"}),
+    "monitor": frozenset({"read", "audit", "query", "verify"}),
     "statistician": frozenset({"read", "report", "export"}),
 }
 
@@ -61,6 +77,22 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "download_adsl": "export",
     "download_adqs": "export",
     "api_docs": "read",
+    # monitoring
+    "query_list": "read",
+    "query_csv": "read",
+    "query_detail": "read",
+    "query_answer": "answer",
+    "query_close": "query",
+    "query_reopen": "query",
+    "query_form": "query",
+    "query_save": "query",
+    "verify_save": "verify",
+    "sdv_page": "read",
+    "sign_form": "sign",
+    "sign_save": "sign",
+    "lock_page": "read",
+    "lock_save": "lock",
+    "unlock_save": "lock",
     "record_history": "read",
     "audit_trail": "audit",
     "report_page": "report",
@@ -95,6 +127,16 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "api_conmed_remove": "edit",
     "api_rescreen": "edit",
     "api_withdrawal": "edit",
+    "api_queries": "read",
+    "api_query_raise": "query",
+    "api_query_answer": "answer",
+    "api_query_close": "query",
+    "api_query_reopen": "query",
+    "api_signatures": "read",
+    "api_sign": "sign",
+    "api_lock_status": "read",
+    "api_lock": "lock",
+    "api_unlock": "lock",
 }
 
 

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from pustula.analysis.endpoints import EndpointResult
 from pustula.scoring import get_instrument, list_instruments
 from pustula.store import export_bundle
+from pustula.store.monitoring import answering_query
 from pustula.store.schemas import AdverseEventIn, LabIn
 from pustula.store.services import (
     add_subject_record,
@@ -130,6 +131,8 @@ class AssessmentUpdate(BaseModel):
     not_done_reason: str | None = Field(default=None, min_length=1, max_length=500)
     expected_version: int = Field(ge=1)
     reason: str = Field(min_length=1, max_length=2000)
+    #: the data query this change answers (linked in its thread)
+    answers_query: int | None = None
 
 
 class AdverseEventOut(BaseModel):
@@ -267,7 +270,13 @@ def visit_create(request: Request, code: str, body: VisitIn) -> VisitOut:
 def assessment_update(
     request: Request, code: str, assessment_id: int, body: AssessmentUpdate
 ) -> AssessmentOut:
-    saved = edit_assessment(
+    with answering_query(body.answers_query):
+        saved = _edit(request, assessment_id, body)
+    return AssessmentOut.model_validate(saved)
+
+
+def _edit(request: Request, assessment_id: int, body: AssessmentUpdate) -> Any:
+    return edit_assessment(
         get_store(request),
         principal_of(request).username,
         reason=body.reason,
@@ -277,7 +286,6 @@ def assessment_update(
         expected_version=body.expected_version,
         not_done_reason=body.not_done_reason,
     )
-    return AssessmentOut.model_validate(saved)
 
 
 def _ae_out(e: AdverseEventView) -> AdverseEventOut:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pustula.store import changes
+from pustula.store.monitoring import answering_query
 from pustula.store.schemas import ConMedIn, ExposureIn
 from pustula.store.services import add_subject_record, save_visit
 from pustula.web.deps import (
@@ -80,6 +81,8 @@ class RecordChange(_Body):
     changes: dict[str, Any] = Field(examples=[{"end_date": "2024-04-20", "outcome": "recovered"}])
     expected_version: int = Version
     reason: str = Reason
+    #: the data query this change answers (linked in its thread)
+    answers_query: int | None = None
 
 
 class Removal(_Body):
@@ -185,10 +188,11 @@ def visit_date(request: Request, code: str, visit_id: int, body: VisitDate) -> S
 
 def _change(request: Request, kind: changes.EditableKind, code: str, rid: int,
             body: RecordChange) -> Saved:  # fmt: skip
-    return _saved(changes.change_record(
-        get_store(request), _user(request), kind, code, rid, body.changes,
-        expected_version=body.expected_version, reason=body.reason,
-    ))  # fmt: skip
+    with answering_query(body.answers_query):
+        return _saved(changes.change_record(
+            get_store(request), _user(request), kind, code, rid, body.changes,
+            expected_version=body.expected_version, reason=body.reason,
+        ))  # fmt: skip
 
 
 def _remove(request: Request, kind: changes.EditableKind, code: str, rid: int,

@@ -16,6 +16,7 @@ from pustula.checks.vocabulary import field_label
 from pustula.errors import (
     ConfigurationError,
     ConflictError,
+    LockedError,
     PustulaError,
     RecordNotFoundError,
 )
@@ -26,9 +27,11 @@ from pustula.store.sessions import SessionPolicy, Throttle
 from pustula.web import (
     api,
     api_casebook,
+    api_monitoring,
     auth,
     casebook,
     downloads,
+    monitoring,
     pages,
     screening,
     throughput,
@@ -81,9 +84,11 @@ def create_app(
         auth.router,
         api.router,
         api_casebook.router,
+        api_monitoring.router,
         screening.router,
         casebook.router,
         downloads.router,
+        monitoring.router,
         pages.router,
     )
     for router in routers:
@@ -178,6 +183,8 @@ def _handlers(app: FastAPI) -> None:
             if isinstance(exc, RecordNotFoundError)
             else 409
             if isinstance(exc, ConflictError)
+            else 423
+            if isinstance(exc, LockedError)
             else 422
         )
         if _is_api(request):

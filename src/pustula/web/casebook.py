@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.errors import ConflictError, PustulaError
+from pustula.errors import ConflictError, LockedError, PustulaError
+from pustula.store.monitoring import run_answering
 from pustula.web.actions import ACTIONS, Action, Context
 from pustula.web.deps import (
     authorize,
@@ -67,8 +68,15 @@ def _page(
         request, "action.html", status_code=400 if errors else 200, action=action,
         fields=fields, by_name={f.name: f for f in fields}, values=values, errors=errors,
         subject=ctx.timeline.subject, record=ctx.record, protocol=ctx.protocol,
-        target=str(request.url.path),
+        target=str(request.url.path) + (f"?query={query}" if (query := _query(request)) else ""),
+        answers=query,
     )  # fmt: skip
+
+
+def _query(request: Request) -> int | None:
+    """The data query this change answers (``?query=ID`` on the form), if any."""
+    text = request.query_params.get("query", "")
+    return int(text) if text.isdigit() else None
 
 
 def _register(action: Action) -> None:
@@ -86,9 +94,11 @@ def _register(action: Action) -> None:
         data, errors = parse_fields(fields, values)
         if not errors:
             try:
-                await run_in_threadpool(action.run, ctx, data)
+                await run_in_threadpool(run_answering, _query(request), action.run, ctx, data)
             except ConflictError as exc:
                 errors = {"_form": exc.message}
+            except LockedError:
+                raise  # the locked study's own page (423)
             except PustulaError as exc:
                 errors = error_messages(exc, [f.name for f in fields])
         if errors:

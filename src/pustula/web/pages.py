@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pustula.checks.vocabulary import field_label as label_of
-from pustula.errors import ConflictError, PustulaError
+from pustula.errors import ConflictError, LockedError, PustulaError
 from pustula.report import render_html, render_pdf
 from pustula.store.audit_search import AuditFilter, iter_audit, search_audit
+from pustula.store.monitoring import run_answering
 from pustula.store.services import (
     assessment_of,
     chain_report,
@@ -72,9 +73,7 @@ async def timeline(request: Request, code: str) -> Response:
     ]
     order = {v.code: i for i, v in enumerate(protocol.visits)}
     visits = sorted(data.visits, key=lambda v: (order.get(v.visit_code, len(order)), v.id))
-    return render(
-        request, "timeline.html", t=data, protocol=protocol, trend=trend, visits=visits
-    )
+    return render(request, "timeline.html", t=data, protocol=protocol, trend=trend, visits=visits)
 
 
 def _instrument_context(request: Request) -> dict[str, Any]:
@@ -122,6 +121,8 @@ async def visit_save(request: Request, code: str) -> Response:
         return _visit_page(request, values=form, errors=errors, status=400)
     try:
         await run_in_threadpool(_save_visit, request, visit_code, when, items, not_done)
+    except LockedError:
+        raise  # the locked study's own page (423)
     except PustulaError as exc:
         return _visit_page(
             request, values=form, errors=error_messages(exc, [*form, "visit_date"]), status=400
@@ -187,13 +188,17 @@ async def assessment_edit_save(request: Request, code: str, assessment_id: int) 
         errors["reason"] = "say why the saved value is changed (it goes into the audit trail)"
     if not errors:
         try:
+            query = request.query_params.get("query", "")
             await run_in_threadpool(
-                _update, request, assessment_id, items.get(name), not_done.get(name),
+                run_answering, int(query) if query.isdigit() else None, _update, request,
+                assessment_id, items.get(name), not_done.get(name),
                 int(form.get("version", "0") or 0), reason,
             )  # fmt: skip
             return RedirectResponse(f"/subjects/{code}?edited={assessment_id}", status_code=303)
         except ConflictError as exc:
             errors["_form"] = exc.message
+        except LockedError:
+            raise  # the locked study's own page (423)
         except PustulaError as exc:
             errors = error_messages(exc, list(form))
     return _edit_page(request, assessment, form, errors)

@@ -34,7 +34,11 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
         if len(subjects)
         else subjects
     )
+    from pustula.store.monitor_services import search_queries
+
+    queries = search_queries(store, sites=principal.site_filter, today=today)
     return {
+        "queries": Counter(q.query.state for q in queries),
         "study": page,
         "protocol": page.protocol,
         "status_counts": Counter(r.status for r in rows),

@@ -39,12 +39,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the database the module's server runs on (a demo study, SQLite)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def server(server_db: str) -> Iterator[str]:
     import uvicorn
 
-    path = tmp_path_factory.mktemp("browser") / "browser.sqlite3"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.open(server_db)
     store.create_schema()
     create_demo_study(store)
     create_demo_users(store)

@@ -172,7 +172,8 @@ PAGES = [
     "/subjects/S01/labs/1/edit", "/subjects/S01/labs/1/remove", "/subjects/S01/exposure/1/change",
     "/subjects/S01/exposure/1/interrupt", "/subjects/S01/visits/1/date",
     "/subjects/S01/assessments/1/edit", "/history/assessment/1", "/audit", "/downloads",
-    "/api/docs", "/report",
+    "/api/docs", "/report", "/queries", "/queries/1",
+    "/subjects/S01/queries/new?table=lab&record=1", "/sdv", "/study/lock",
 ]  # fmt: skip
 
 
@@ -196,7 +197,7 @@ def test_no_page_scrolls_sideways_at_390_px(browser: Browser, server: str) -> No
     sign_in(phone, server, "admin")
     for path in PAGES:
         phone.goto(f"{server}{path}")
-        name = path.strip("/").replace("/", "-") or "dashboard"
+        name = path.strip("/").replace("/", "-").replace("?", "-").replace("&", "-") or "dashboard"
         phone.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
         no_sideways_scroll(phone)
     phone.context.close()

@@ -1,0 +1,182 @@
+"""Monitoring in the store: queries that follow the data, SDV, signatures and locks.
+
+Runs on SQLite and on PostgreSQL (the ``store`` fixture).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from pustula.errors import DataValidationError, LockedError, SignatureError
+from pustula.protocol import load_protocol
+from pustula.store import Store, get_study, get_subject
+from pustula.store.changes import change_record, change_visit_date
+from pustula.store.models import AuditLog, Signature
+from pustula.store.monitor_services import (
+    answer_query,
+    close_query,
+    lock,
+    query_thread,
+    raise_query,
+    reopen_query,
+    sdv_progress,
+    search_queries,
+    sign,
+    signatures_of,
+    unlock,
+    verify,
+)
+from pustula.store.monitoring import answering_query
+from pustula.store.safety import add_adverse_event
+from pustula.store.services import add_subject_record, save_visit, view_of
+from pustula.store.users import add_user
+from tests.store.helpers import FIRST_DOSE, PROTOCOL, enrol, make_study, pppasi
+
+AE = {"term": "Headache", "start_date": FIRST_DOSE + timedelta(days=3), "grade": 1,
+      "relatedness": "unlikely", "action_taken": "none", "outcome": "not_recovered"}  # fmt: skip
+
+
+def _subject(store: Store, code: str = "S01"):  # type: ignore[no-untyped-def]
+    with store.reader() as session:
+        return view_of(get_subject(session, get_study(session), code))
+
+
+def _open(store: Store, rule: str) -> list[str]:
+    rows = search_queries(store, sites=None, today=FIRST_DOSE + timedelta(days=100))
+    return [r.query.state for r in rows if r.query.rule == rule]
+
+
+def test_automatic_queries_open_with_the_data_and_close_when_it_is_corrected(
+    store: Store,
+) -> None:
+    study = make_study(store)
+    enrol(store, study)
+    protocol = load_protocol(PROTOCOL)
+    late, _ = save_visit(store, "c", protocol=protocol, subject=_subject(store), visit_code="W4",
+                         visit_date=FIRST_DOSE + timedelta(days=40),
+                         assessments={"pppasi": pppasi(), "pga": {"pga": 2}})  # fmt: skip
+    assert _open(store, "visit_window") == ["open"]
+    change_visit_date(store, "c", "S01", late.id, visit_date=FIRST_DOSE + timedelta(days=28),
+                      expected_version=late.version, reason="date typo")  # fmt: skip
+    assert _open(store, "visit_window") == ["closed"]
+    lab = add_subject_record(store, "c", "lab", "S01", {
+        "test": "lymphocytes", "value": 450, "unit": "/mm3",
+        "sample_date": FIRST_DOSE + timedelta(days=28)})  # fmt: skip
+    assert _open(store, "lab_alert") == ["open"]
+    change_record(store, "c", "lab", "S01", lab.id, {"value": 1450}, expected_version=1,
+                  reason="transcription error")  # fmt: skip
+    assert _open(store, "lab_alert") == ["closed"]
+    row = search_queries(store, sites=None, state="closed", today=FIRST_DOSE)[0]
+    _, thread = query_thread(store, row.query.id)
+    assert [m.action for m in thread] == ["raise", "resolve"]
+    # a visit done without an instrument the protocol collects there
+    save_visit(store, "c", protocol=protocol, subject=_subject(store), visit_code="W2",
+               visit_date=FIRST_DOSE + timedelta(days=14), assessments={"pga": {"pga": 2}})  # fmt: skip
+    assert _open(store, "required_missing") == ["open"]
+
+
+def test_a_manual_query_is_answered_with_a_linked_change_closed_and_reopened(
+    store: Store,
+) -> None:
+    study = make_study(store)
+    enrol(store, study)
+    ae = add_subject_record(store, "c", "ae", "S01", AE)
+    query = raise_query(store, "monitor", "S01", table="adverse_event", record_id=ae.id,
+                        field="grade", text="Source says grade 2")  # fmt: skip
+    assert query.state == "open"
+    with answering_query(query.id):
+        change_record(store, "site", "ae", "S01", ae.id, {"grade": 2}, expected_version=1,
+                      reason="corrected from the source document")  # fmt: skip
+    row, thread = query_thread(store, query.id)
+    assert row.query.state == "answered"
+    answer = thread[-1]
+    assert (answer.action, answer.by) == ("answer", "site")
+    with store.reader() as session:  # the change's audit entry carries the same time
+        entry = session.scalars(select(AuditLog).where(
+            AuditLog.table_name == "adverse_event", AuditLog.field == "grade")).one()  # fmt: skip
+    assert entry.at == answer.change_at and entry.reason == "corrected from the source document"
+    assert close_query(store, "monitor", query.id, "Confirmed").state == "closed"
+    with pytest.raises(DataValidationError, match="cannot be answered"):
+        answer_query(store, "site", query.id, "late answer")
+    assert reopen_query(store, "monitor", query.id, "Units missing").state == "open"
+    assert answer_query(store, "site", query.id, "Grade is unit-free").state == "answered"
+
+
+def test_a_query_on_a_field_the_record_has_not_is_refused(store: Store) -> None:
+    enrol(store, make_study(store))
+    ae = add_subject_record(store, "c", "ae", "S01", AE)
+    with pytest.raises(DataValidationError, match="choose a field"):
+        raise_query(store, "m", "S01", table="adverse_event", record_id=ae.id,
+                    field="password_hash", text="?")  # fmt: skip
+
+
+def test_verification_holds_until_the_record_changes(store: Store) -> None:
+    enrol(store, make_study(store))
+    ae = add_subject_record(store, "c", "ae", "S01", AE)
+    before = sdv_progress(store, sites=None)[0]
+    verify(store, "monitor", "S01", table="adverse_event", record_id=ae.id)
+    assert sdv_progress(store, sites=None)[0].verified == before.verified + 1
+    change_record(store, "c", "ae", "S01", ae.id, {"grade": 2}, expected_version=1,
+                  reason="re-graded")  # fmt: skip
+    assert sdv_progress(store, sites=None)[0].verified == before.verified  # cleared
+
+
+def test_a_signature_needs_the_password_and_a_later_change_invalidates_it(store: Store) -> None:
+    enrol(store, make_study(store))
+    with store.transaction(user="admin") as tx:
+        add_user(
+            tx, username="dr-a", role="investigator", password="correct horse battery", sites=["*"]
+        )
+    with pytest.raises(SignatureError):
+        sign(store, "dr-a", username="dr-a", password="wrong", code="S01",
+             meaning="I approve the data in this casebook")  # fmt: skip
+    signed = sign(store, "dr-a", username="dr-a", password="correct horse battery", code="S01",
+                  meaning="I approve the data in this casebook")  # fmt: skip
+    assert len(signed.data_hash) == 64 and signed.invalidated_at is None
+    add_subject_record(store, "c", "ae", "S01", AE)
+    after = signatures_of(store, "S01")[0]
+    assert after.invalidated_at is not None
+    with store.reader() as session:  # the invalidation is in the audit trail
+        fields = session.scalars(select(AuditLog.field).where(
+            AuditLog.table_name == "signature", AuditLog.record_id == signed.id)).all()  # fmt: skip
+        assert "invalidated_at" in fields
+        assert session.get_one(Signature, signed.id).signer == "dr-a"
+
+
+def test_a_lock_refuses_every_write_until_unlocked(store: Store) -> None:
+    study = make_study(store)
+    enrol(store, study, "S01")
+    enrol(store, study, "S02")
+    subject_lock = lock(store, "admin", reason="subject reviewed", subject="S01")
+    with pytest.raises(LockedError, match="this subject is locked"):
+        add_subject_record(store, "c", "ae", "S01", AE)
+    add_subject_record(store, "c", "ae", "S02", AE)  # another subject is not locked
+    study_lock = lock(store, "admin", reason="database lock for the final analysis")
+    assert len(study_lock.snapshot_sha256) == 64 and subject_lock.snapshot_sha256 != ""
+    with pytest.raises(LockedError, match="the study is locked"):
+        add_subject_record(store, "c", "ae", "S02", AE)
+    with pytest.raises(LockedError):
+        enrol(store, study, "S03")
+    unlock(store, "admin", reason="query from the statistician")
+    unlock(store, "admin", reason="reopened", subject="S01")
+    add_subject_record(store, "c", "ae", "S01", AE)
+
+
+def test_a_writer_that_began_before_the_lock_cannot_commit_after_it(store: Store) -> None:
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite writers are serialised by BEGIN IMMEDIATE; they cannot interleave")
+    study = make_study(store)
+    enrol(store, study)
+    with pytest.raises(LockedError):
+        with store.transaction(user="late writer") as tx:
+            subject = get_subject(tx.session, get_study(tx.session), "S01")
+            add_adverse_event(tx, subject, AE)
+            tx.flush()
+            lock(store, "admin", reason="final analysis")  # commits while the writer is open
+    assert [s.query.rule for s in search_queries(store, sites=None, today=FIRST_DOSE)] == []
+    with store.reader() as session:
+        assert session.scalars(select(AuditLog).where(
+            AuditLog.table_name == "adverse_event")).all() == []  # fmt: skip

@@ -1,0 +1,115 @@
+"""Monitoring in Chromium: a query raised, answered with a correction and closed; a casebook
+signed, its signature invalidated by a later edit; a locked study refusing an edit in the
+browser, the API and the command line. Screenshots: ``test-artifacts/screenshots/monitor-*``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from typer.testing import CliRunner
+
+from pustula.cli import app as cli
+from pustula.demo import DEMO_PASSWORD
+from tests.web.browser.helpers import SHOTS, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def shot(page: Page, step: str) -> None:
+    page.screenshot(path=str(SHOTS / f"monitor-{step}.png"), full_page=True)
+
+
+def _pppasi_of_week_4(page: Page) -> str:
+    return '.assessment[data-instrument="pppasi"][data-visit="W4"]'
+
+
+def test_query_signature_and_lock(page: Page, server: str, server_db: str) -> None:
+    # the monitor raises a query on a week-4 PPPASI item of S05 (site 2)
+    sign_in(page, server, "monitor")
+    page.goto(f"{server}/subjects/S05")
+    page.locator(f"{_pppasi_of_week_4(page)} a.raise-query").click()
+    page.select_option("#field", "right_sole_pustules")
+    page.fill("#text", "The source document says right sole pustules 1, not 2.")
+    shot(page, "01-raise")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Open")
+    query_url = page.url
+    shot(page, "02-raised")
+    page.context.clear_cookies()
+    # data entry at site 2 answers by correcting the value
+    sign_in(page, server, "site-b")
+    page.goto(query_url)
+    page.click("text=Correct the value")
+    expect(page.locator(".query-flag")).to_contain_text("This change answers")
+    page.select_option("#right_sole_pustules", "1")
+    page.fill("#reason", "corrected from the source document")
+    shot(page, "03-correct")
+    page.click("#save-edit")
+    expect(page.locator(f"{_pppasi_of_week_4(page)} .query-flag")).to_contain_text("answered")
+    page.goto(query_url)
+    expect(page.locator("#thread")).to_contain_text("Value changed: corrected from the source")
+    shot(page, "04-answered")
+    page.context.clear_cookies()
+    # the monitor closes it
+    sign_in(page, server, "monitor")
+    page.goto(query_url)
+    page.fill("#close-text", "Matches the source now.")
+    page.click("text=Close the query")
+    expect(page.locator("h1")).to_contain_text("Closed")
+    shot(page, "05-closed")
+    page.context.clear_cookies()
+    # the investigator signs the casebook
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S05/sign")
+    page.check("input[name=meaning][value='I approve the data in this casebook']")
+    page.fill("#username", "investigator")
+    page.fill("#password", "wrong password")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator('[data-field="password"]')).to_contain_text("not yours")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#signatures")).to_contain_text("signed by investigator")
+    shot(page, "06-signed")
+    # an edit after signing invalidates the signature, and the page says so
+    page.locator('.assessment[data-instrument="pga"][data-visit="W4"] a.edit').click()
+    page.check("input[name=pga][value='3']")
+    page.fill("#reason", "re-graded at the investigator's review")
+    page.click("#save-edit")
+    expect(page.locator("#signatures")).to_contain_text("Invalidated")
+    expect(page.locator("#signatures")).to_contain_text("A new signature is needed")
+    shot(page, "07-invalidated")
+    page.context.clear_cookies()
+    # the administrator locks the study
+    sign_in(page, server, "admin")
+    page.goto(f"{server}/study/lock")
+    page.fill("#lock-reason", "Database lock for the final analysis")
+    page.click("form[action='/study/lock'] button[type=submit]")
+    expect(page.locator("#locks")).to_contain_text("The whole study")
+    shot(page, "08-locked")
+    page.context.clear_cookies()
+    # a locked study refuses an edit in the browser...
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S05")
+    page.locator('.assessment[data-instrument="pga"][data-visit="W4"] a.edit').click()
+    page.check("input[name=pga][value='2']")
+    page.fill("#reason", "one more change")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("#save-edit")
+    assert answer.value.status == 423
+    expect(page.locator("main")).to_contain_text("the study is locked for analysis")
+    shot(page, "09-refused")
+    # ...in the API...
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.content())
+    assert csrf
+    refused = page.request.post(f"{server}/api/v1/subjects/S05/conmeds",
+                                data={"drug": "cetirizine", "indication": "itch"},
+                                headers={"X-CSRF-Token": csrf.group(1)})  # fmt: skip
+    assert refused.status == 423
+    # ...and from the command line
+    result = CliRunner().invoke(cli, ["--database", server_db, "--user", "cli", "conmed", "add",
+                                      "--subject", "S05", "--data",
+                                      '{"drug": "cetirizine", "indication": "itch"}'])  # fmt: skip
+    assert result.exit_code == 1 and "the study is locked" in result.output
