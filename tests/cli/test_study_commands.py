@@ -169,3 +169,30 @@ def test_a_locked_study_refuses_writes_from_the_command_line(db: list[str]) -> N
     assert code == 1 and out.startswith("error [locked]: the study is locked for analysis")
     assert run(*db, "study", "unlock", "--reason", "late lab result") == (0, "study unlocked\n")
     assert run(*db, "exposure", "add", "--subject", "S01", "--data", dose)[0] == 0
+
+
+def test_a_tidy_export_with_its_codebook(db: list[str], tmp_path: Path) -> None:
+    run(*db, "init")
+    assert run(*db, "demo")[0] == 0
+    code, out = run(*db, "export", "--tidy", str(tmp_path / "tidy"), "--format", "sav")
+    assert code == 0, out
+    assert out.startswith("wrote 24 rows x ")
+    assert "SYNTHETIC" in out
+    assert (tmp_path / "tidy" / "tidy.sav").exists() and (
+        tmp_path / "tidy" / "codebook.csv"
+    ).exists()
+    code, out = run(*db, "export", "--tidy", str(tmp_path / "bad"), "--format", "sas7bdat")
+    assert code == 1 and "--format must be one of csv, parquet, xlsx, xpt, dta, sav" in out
+
+
+def test_the_redcap_dictionary_with_its_events(db: list[str], tmp_path: Path) -> None:
+    run(*db, "init")
+    run(*db, "study", "add", str(PROTOCOL), "--site", "A=Site A")
+    target = tmp_path / "pustula_dictionary.csv"
+    code, out = run(*db, "redcap", "dictionary", "-o", str(target))
+    assert code == 0, out
+    header = target.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("Variable / Field Name,Form Name,Section Header,Field Type")
+    events = (tmp_path / "pustula_dictionary_events.csv").read_text(encoding="utf-8")
+    assert "week_12_arm_1" in events
+    assert (tmp_path / "pustula_dictionary_mapping.csv").exists()

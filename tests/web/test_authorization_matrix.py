@@ -68,6 +68,10 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "downloads": ("GET", "/downloads", ALL),
     "download_adsl": ("GET", "/downloads/adsl.csv", EXPORT),
     "download_adqs": ("GET", "/downloads/adqs.csv", EXPORT),
+    **{
+        f"download_tidy_{fmt}": ("GET", f"/downloads/tidy-{fmt}.zip", EXPORT)
+        for fmt in ("csv", "xlsx", "parquet", "sav", "dta", "xpt")
+    },
     "api_docs": ("GET", "/api/docs", ALL),
     "query_list": ("GET", "/queries", ALL),
     "query_csv": ("GET", "/queries.csv", ALL),

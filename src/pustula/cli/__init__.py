@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pustula.cli import data as data_commands
+from pustula.cli import interop as interop_commands
 from pustula.cli import report as report_commands
 from pustula.cli import score as score_commands
 from pustula.cli import serve as serve_commands
@@ -49,6 +50,7 @@ data_commands.register(app)
 study_commands.register(app)
 report_commands.register(app)
 serve_commands.register(app)
+interop_commands.register(app)
 
 
 def main() -> None:

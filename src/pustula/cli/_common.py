@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the store pulls in SQLAlchemy: imported when a command need
     from pustula.store import Store
 
 __all__ = [
+    "StudyOpt",
     "cli_user",
     "echo_json",
     "fail_on_pustula_error",
@@ -158,3 +159,7 @@ def _require_current_schema(store: Store) -> None:
     if current != head_revision():
         state = "not initialised" if current is None else f"at revision {current}"
         raise ConfigurationError(f"the database {store.url} is {state}; run `pustula init` first")
+
+
+#: The --study option of the commands that work on one study.
+StudyOpt = Annotated[str | None, typer.Option("--study", help="Study id (default: the only one).")]

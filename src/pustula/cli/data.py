@@ -42,6 +42,24 @@ SignKeyOpt = Annotated[
 ]  # fmt: skip
 
 
+def _export_tidy(ctx: typer.Context, directory: Path, fmt: str) -> None:
+    from pustula.analysis import build_analysis
+    from pustula.interop import FORMATS, build_tidy, write_tidy
+    from pustula.store.extract import read_items, read_study
+
+    if fmt not in FORMATS:
+        raise DataValidationError(
+            f"--format must be one of {', '.join(FORMATS)}; got `{fmt}`", field="format"
+        )
+    store = open_store(ctx)
+    export = build_tidy(build_analysis(read_study(store)), read_items(store))
+    written = write_tidy(export, directory, fmt)
+    typer.echo(f"wrote {len(export.data)} rows x {len(export.data.columns)} variables: "
+               + ", ".join(p.name for p in written))  # fmt: skip
+    if export.synthetic:
+        typer.echo("note: SYNTHETIC demo data, not patient data")
+
+
 def _key_from_env(name: str | None) -> bytes | None:
     if name is None:
         return None
@@ -56,12 +74,27 @@ def export(
     ctx: typer.Context,
     directory: Path,
     fmt: Annotated[
-        str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
+        str,
+        typer.Option(
+            "--format",
+            help="csv or parquet; with --tidy also xlsx, xpt, dta, sav.",
+            case_sensitive=False,
+        ),
     ] = "csv",
+    tidy: Annotated[
+        bool, typer.Option("--tidy", help="An analysis-ready table with a codebook.")
+    ] = False,
     sign_key_env: SignKeyOpt = None,
 ) -> None:
-    """Write every table to DIRECTORY as CSV or Parquet, with a manifest (signed on request)."""
+    """Write every table to DIRECTORY as CSV or Parquet, with a manifest (signed on request).
+
+    With --tidy: one row per subject and visit with item values, scores, baseline and
+    derived variables, and a codebook (variable and value labels in XPT, .dta and .sav).
+    """
     kind = fmt.lower()
+    if tidy:
+        _export_tidy(ctx, directory, kind)
+        return
     if kind not in ("csv", "parquet"):
         raise DataValidationError(f"--format must be csv or parquet; got `{fmt}`", field="format")
     chosen: Literal["csv", "parquet"] = "csv" if kind == "csv" else "parquet"

@@ -11,12 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from pustula.cli._common import echo_json, handles_errors, open_store, progress_bar
+from pustula.cli._common import StudyOpt, echo_json, handles_errors, open_store, progress_bar
 from pustula.errors import DataValidationError
 
 __all__ = ["register"]
 
-StudyOpt = Annotated[str | None, typer.Option("--study", help="Study id (default: the only one).")]
 OperatorOpt = Annotated[
     str | None, typer.Option("--operator", help="Responder cut-off: '>=' or '>'.")
 ]

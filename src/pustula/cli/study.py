@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from pustula.cli._common import cli_user, echo_json, handles_errors, open_store, read_data
+from pustula.cli._common import StudyOpt, cli_user, echo_json, handles_errors, open_store, read_data
 from pustula.errors import DataValidationError
 
 __all__ = ["register"]
 
-StudyOpt = Annotated[str | None, typer.Option("--study", help="Study id (default: the only one).")]
 SubjectOpt = Annotated[str, typer.Option("--subject", help="Subject code.")]
 DataOpt = Annotated[str, typer.Option("--data", help="JSON text, or a JSON/YAML file.")]
 

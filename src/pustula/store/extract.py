@@ -34,7 +34,7 @@ from pustula.store.study import get_study, protocol_of
 from pustula.store.timing import doses_by_subject
 from pustula.store.uow import Store
 
-__all__ = ["FRAMES", "StudyData", "read_study", "restrict"]
+__all__ = ["FRAMES", "StudyData", "read_items", "read_study", "restrict"]
 
 #: The per-subject frames of :class:`StudyData`, each with a ``subject`` column.
 FRAMES = (
@@ -253,6 +253,29 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
                 .order_by(Signature.id),
             ),
         )
+
+
+def read_items(store: Store) -> pd.DataFrame:
+    """Every live assessment's item values and region scores, one row per assessment.
+
+    Columns: subject, visit_code, instrument, items (dict), subscores (dict), total,
+    not_done_reason. What tidy exports and data exchange read beside :class:`StudyData`.
+    """
+    with store.snapshot() as session:
+        rows = session.execute(
+            select(
+                Subject.code, Visit.visit_code, Assessment.instrument, Assessment.items,
+                Assessment.subscores, Assessment.total, Assessment.not_done_reason,
+            )
+            .join(Visit, Visit.id == Assessment.visit_id)
+            .join(Subject, Subject.id == Visit.subject_id)
+            .where(Assessment.deleted_at.is_(None), Visit.deleted_at.is_(None),
+                   Subject.deleted_at.is_(None))
+            .order_by(Subject.code, Visit.visit_code, Assessment.instrument)
+        ).all()  # fmt: skip
+    columns = ["subject", "visit_code", "instrument", "items", "subscores", "total",
+               "not_done_reason"]  # fmt: skip
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
 def _study_lock(session: Any, study_id: int) -> dict[str, str] | None:

@@ -21,6 +21,10 @@ __all__ = ["router"]
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
+TIDY_FORMATS = {
+    "csv": "CSV", "xlsx": "Excel", "parquet": "Parquet", "sav": "SPSS (.sav)",
+    "dta": "Stata (.dta)", "xpt": "SAS transport (.xpt)",
+}  # fmt: skip
 DATASETS = {
     "adsl": "ADSL: one row per subject (populations, baseline, treatment)",
     "adqs": "ADQS: one row per subject, visit and score (change from baseline, responder flags)",
@@ -29,7 +33,7 @@ DATASETS = {
 
 @router.get("/downloads", name="downloads", response_class=HTMLResponse)
 def downloads(request: Request) -> Response:
-    return render(request, "downloads.html", datasets=DATASETS)
+    return render(request, "downloads.html", datasets=DATASETS, tidy=TIDY_FORMATS)
 
 
 def _dataset_csv(request: Request, name: str) -> Response:
@@ -59,6 +63,44 @@ def _register(name: str) -> None:
 
 for _name in DATASETS:
     _register(_name)
+
+
+def _tidy_zip(request: Request, fmt: str) -> Response:
+    import io
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from pustula.analysis import build_analysis
+    from pustula.interop import build_tidy, write_tidy
+    from pustula.store.extract import read_items, read_study, restrict
+
+    store = get_store(request)
+    data, items = read_study(store), read_items(store)
+    principal = principal_of(request)
+    if "*" not in principal.sites:
+        visible = set(data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"])
+        data, items = restrict(data, visible), items[items["subject"].isin(visible)]
+    export = build_tidy(build_analysis(data), items)
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
+        for path in write_tidy(export, Path(tmp), fmt):
+            archive.write(path, path.name)
+    return Response(
+        buffer.getvalue(), media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{data.code}-tidy-{fmt}.zip"'},
+    )  # fmt: skip
+
+
+def _register_tidy(fmt: str) -> None:
+    @router.get(f"/downloads/tidy-{fmt}.zip", name=f"download_tidy_{fmt}")
+    @long_read
+    def download(request: Request) -> Response:
+        return _tidy_zip(request, fmt)
+
+
+for _fmt in TIDY_FORMATS:
+    _register_tidy(_fmt)
 
 
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,279 @@
+"""REDCap out: a data dictionary generated from the protocol, with its events.
+
+One form per instrument and CRF; choices as ``code, label | …``; validation types and
+ranges; ``calc`` fields whose REDCap expressions reproduce the PPPASI area bands, region
+scores and total, and the DLQI total with its missing-item rule (one missing item scores
+0, two or more leave no total). ``tests/interop/test_redcap.py`` evaluates every
+expression on thousands of random inputs against :mod:`pustula.scoring`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS, field_label
+from pustula.protocol import Protocol
+from pustula.scoring import PPPASI
+
+__all__ = [
+    "COLUMNS",
+    "DictionaryRow",
+    "data_dictionary",
+    "event_name",
+    "events",
+    "instrument_events",
+    "to_csv",
+]
+
+#: REDCap's data dictionary columns, in REDCap's order.
+COLUMNS = (
+    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
+    "Choices, Calculations, OR Slider Labels", "Field Note",
+    "Text Validation Type OR Show Slider Number", "Text Validation Min", "Text Validation Max",
+    "Identifier?", "Branching Logic (Show field only if...)", "Required Field?",
+    "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
+    "Matrix Ranking?", "Field Annotation",
+)  # fmt: skip
+#: The form each Pustula instrument is entered on.
+FORMS = {"pppasi": "pppasi", "pga": "ppp_pga", "pain_nrs": "pain_itch", "itch_nrs": "pain_itch",
+         "dlqi": "dlqi"}  # fmt: skip
+NOT_RELEVANT, YES = "nr", "yes"
+
+
+@dataclass(frozen=True)
+class DictionaryRow:
+    name: str
+    form: str
+    kind: str  # text, radio, checkbox, yesno, calc, notes, descriptive
+    label: str
+    choices: str = ""
+    note: str = ""
+    validation: str = ""
+    low: str = ""
+    high: str = ""
+    required: bool = False
+    annotation: str = ""
+    section: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def cells(self) -> list[str]:
+        return [self.name, self.form, self.section, self.kind, self.label, self.choices,
+                self.note, self.validation, self.low, self.high, "", "",
+                "y" if self.required else "", "", "", "", "", self.annotation]  # fmt: skip
+
+
+def _choices(pairs: Iterable[tuple[str, str]]) -> str:
+    return " | ".join(f"{code}, {text}" for code, text in pairs)
+
+
+def _blank_any(names: Sequence[str]) -> str:
+    return " or ".join(f"isblankormissingcode([{n}])" for n in names)
+
+
+def area_score_expression(pct: str) -> str:
+    """PPPASI area score 0-6 from the involved percentage (bands 0, <10, <30 … ≥90)."""
+    edges = list(PPPASI.metadata()["area_band_edges"])  # 10, 30, 50, 70, 90
+    inner = "6"
+    for score, edge in reversed(list(enumerate(edges, start=1))):
+        inner = f"if([{pct}]<{edge},{score},{inner})"
+    return f"if(isblankormissingcode([{pct}]),'',if([{pct}]=0,0,{inner}))"
+
+
+def _pppasi_rows() -> list[DictionaryRow]:
+    meta = PPPASI.metadata()
+    signs = [s["code"] for s in meta["signs"]]
+    severity = _choices(CODELISTS["pppasi_severity"].items())
+    rows: list[DictionaryRow] = []
+    tenths = []
+    for region in meta["regions"]:
+        code, weight = region["code"], region["weight_tenths"]
+        items = [f"{code}_{s}" for s in signs]
+        for item in items:
+            rows.append(DictionaryRow(item, "pppasi", "radio", field_label(item), severity,
+                                      required=True, section=region["label"]
+                                      if item == items[0] else ""))  # fmt: skip
+        pct = f"{code}_area_pct"
+        rows.append(DictionaryRow(pct, "pppasi", "text", field_label(pct), validation="number",
+                                  low="0", high="100", required=True,
+                                  note="Share of the region involved"))  # fmt: skip
+        area = f"{code}_area_score"
+        rows.append(DictionaryRow(area, "pppasi", "calc", field_label(area),
+                                  area_score_expression(pct)))  # fmt: skip
+        signs_sum = "+".join(f"[{i}]" for i in items)
+        region_tenths = f"{weight}*({signs_sum})*[{area}]"
+        rows.append(DictionaryRow(
+            f"pppasi_{code}", "pppasi", "calc", f"PPPASI {region['label'].lower()} score",
+            f"if({_blank_any([*items, area])},'',round({region_tenths}/10,1))"))  # fmt: skip
+        tenths.append((region_tenths, [*items, area]))
+    every = [n for _, names in tenths for n in names]
+    total = "+".join(t for t, _ in tenths)
+    rows.append(DictionaryRow("pppasi_total", "pppasi", "calc", "PPPASI total (0-72)",
+                              f"if({_blank_any(every)},'',round(({total})/10,1))",
+                              note="Bhushan M et al. Br J Dermatol 2001;145:546-553"))  # fmt: skip
+    return rows
+
+
+def dlqi_item_score(name: str) -> str:
+    """An item's score: "not relevant" scores 0, item 7's "yes" scores 3."""
+    return f"if([{name}]='{NOT_RELEVANT}',0,if([{name}]='{YES}',3,[{name}]))"
+
+
+def _dlqi_rows() -> list[DictionaryRow]:
+    rows = []
+    answers = list(CODELISTS["dlqi_answer"].items())
+    for number, (name, short) in enumerate(DLQI_ITEMS.items(), start=1):
+        pairs = list(answers)
+        if number == 7:
+            pairs = [(YES, "Yes (prevented working or studying)")] + [
+                (v, f"No: {t.lower()}") for v, t in answers if v != "3"
+            ]
+        if number >= 3:
+            pairs.append((NOT_RELEVANT, "Not relevant"))
+        rows.append(DictionaryRow(name, "dlqi", "radio", f"{number}. {short}", _choices(pairs)))
+    names = list(DLQI_ITEMS)
+    missing = "+".join(f"if(isblankormissingcode([{n}]),1,0)" for n in names)
+    scores = ",".join(dlqi_item_score(n) for n in names)
+    rows.append(DictionaryRow(
+        "dlqi_total", "dlqi", "calc", "DLQI total (0-30)",
+        f"if(({missing})>=2,'',sum({scores}))",
+        note="One unanswered item scores 0; two or more leave no total (Finlay & Khan 1994)",
+    ))  # fmt: skip
+    return rows
+
+
+def _baseline_rows() -> list[DictionaryRow]:
+    form = "screening"
+    return [
+        DictionaryRow(
+            "record_id",
+            form,
+            "text",
+            "Subject (study code)",
+            required=True,
+            note="Study code only: never a name or initials",
+        ),
+        DictionaryRow("site", form, "text", "Site code", required=True),
+        DictionaryRow(
+            "screened_on", form, "text", "Screening date", validation="date_ymd", required=True
+        ),
+        DictionaryRow(
+            "age",
+            form,
+            "text",
+            "Age (years)",
+            validation="integer",
+            low="0",
+            high="120",
+            required=True,
+        ),
+        DictionaryRow(
+            "sex", form, "radio", "Sex", _choices(CODELISTS["sex"].items()), required=True
+        ),
+        DictionaryRow(
+            "disease_duration_months",
+            form,
+            "text",
+            "PPP duration (months)",
+            validation="number",
+            low="0",
+            high="1200",
+            required=True,
+        ),
+        DictionaryRow("eraspen_ppp", form, "yesno", "PPP by ERASPEN criteria", required=True),
+        DictionaryRow(
+            "smoking",
+            form,
+            "radio",
+            "Smoking",
+            _choices(CODELISTS["smoking"].items()),
+            required=True,
+        ),
+        DictionaryRow(
+            "pack_years", form, "text", "Pack-years", validation="number", low="0", high="200"
+        ),
+        DictionaryRow(
+            "triggers", form, "checkbox", "Triggers", _choices(CODELISTS["trigger"].items())
+        ),
+        DictionaryRow(
+            "comorbidities",
+            form,
+            "checkbox",
+            "Comorbidities",
+            _choices(CODELISTS["comorbidity"].items()),
+        ),
+    ]
+
+
+def _visit_rows() -> list[DictionaryRow]:
+    return [
+        DictionaryRow(
+            "visit_date", "visit", "text", "Visit date", validation="date_ymd", required=True
+        ),
+        DictionaryRow(
+            "pga", "ppp_pga", "radio", "PPP PGA", _choices(CODELISTS["pga"].items()), required=True
+        ),
+        DictionaryRow(
+            "pain_nrs",
+            "pain_itch",
+            "text",
+            "Pain NRS (0-10)",
+            validation="integer",
+            low="0",
+            high="10",
+        ),
+        DictionaryRow(
+            "itch_nrs",
+            "pain_itch",
+            "text",
+            "Itch NRS (0-10)",
+            validation="integer",
+            low="0",
+            high="10",
+        ),
+    ]
+
+
+def data_dictionary(protocol: Protocol) -> list[DictionaryRow]:
+    """The study's REDCap data dictionary, form by form (REDCap needs record_id first)."""
+    _ = protocol  # the forms are the same for every protocol; events follow its visits
+    visit, pga_and_nrs = _visit_rows()[:1], _visit_rows()[1:]
+    return [*_baseline_rows(), *visit, *_pppasi_rows(), pga_and_nrs[0], *_dlqi_rows(),
+            *pga_and_nrs[1:]]  # fmt: skip
+
+
+def event_name(label: str, arm: int = 1) -> str:
+    """REDCap's unique event name: the label in lower case, ``_`` for spaces, ``_arm_N``."""
+    cleaned = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
+    return f"{cleaned}_arm_{arm}"
+
+
+def events(protocol: Protocol) -> list[dict[str, str]]:
+    """The event list: one event per protocol visit, with its day and window."""
+    return [
+        {"event_name": v.label, "arm_num": "1", "day_offset": str(v.day),
+         "offset_min": str(v.window_before), "offset_max": str(v.window_after),
+         "unique_event_name": event_name(v.label)}
+        for v in protocol.visits
+    ]  # fmt: skip
+
+
+def instrument_events(protocol: Protocol) -> list[dict[str, str]]:
+    """Which forms each event collects: screening at baseline, the visit's instruments."""
+    rows = []
+    for v in protocol.visits:
+        forms = ["screening"] if v.baseline else []
+        forms += ["visit", *dict.fromkeys(FORMS[i] for i in v.instruments if i in FORMS)]
+        rows += [{"arm_num": "1", "unique_event_name": event_name(v.label), "form": f}
+                 for f in forms]  # fmt: skip
+    return rows
+
+
+def to_csv(rows: Sequence[DictionaryRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(r.cells() for r in rows)
+    return out.getvalue()
