@@ -16,7 +16,7 @@ from pustula.protocol import Protocol
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.store.models import AdverseEvent, Assessment, Exposure, Lab, Subject, Visit
 
-__all__ = ["RULES", "Finding", "findings"]
+__all__ = ["RULES", "RULES_OF_TABLE", "Finding", "findings"]
 
 RULES = {
     "visit_window": "Visit outside its window",
@@ -41,14 +41,32 @@ class Finding:
         return (self.rule, self.table_name, self.record_id, self.field)
 
 
-def findings(session: Session, subject: Subject, protocol: Protocol) -> list[Finding]:
-    """What the edit checks find in the subject's records now."""
-    return [
-        *_visit_findings(session, subject, protocol),
-        *_lab_findings(session, subject),
-        *_ae_findings(session, subject),
-        *_dose_findings(session, subject),
-    ]
+#: The rules a change of each table can start or end (a save re-runs only those).
+RULES_OF_TABLE = {
+    "visit": ("visit_window", "pppasi_region", "required_missing"),
+    "assessment": ("visit_window", "pppasi_region", "required_missing"),
+    "lab": ("lab_alert",),
+    "adverse_event": ("ae_dates",),
+    "subject": ("dose_after_end",),
+    "exposure": ("dose_after_end",),
+}
+
+
+def findings(
+    session: Session, subject: Subject, protocol: Protocol, rules: frozenset[str] | None = None
+) -> list[Finding]:
+    """What the edit checks find in the subject's records now (only ``rules``, if given)."""
+    wanted = frozenset(RULES) if rules is None else rules
+    found: list[Finding] = []
+    if wanted & {"visit_window", "pppasi_region", "required_missing"}:
+        found += _visit_findings(session, subject, protocol)
+    if "lab_alert" in wanted:
+        found += _lab_findings(session, subject)
+    if "ae_dates" in wanted:
+        found += _ae_findings(session, subject)
+    if "dose_after_end" in wanted:
+        found += _dose_findings(session, subject)
+    return [f for f in found if f.rule in wanted]
 
 
 def _visit_findings(session: Session, subject: Subject, protocol: Protocol) -> list[Finding]:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from pustula.errors import DataValidationError, LockedError
-from pustula.store.edit_checks import findings
+from pustula.store.edit_checks import RULES_OF_TABLE, findings
 from pustula.store.models import (
     Assessment,
     DataQuery,
@@ -115,23 +115,28 @@ def before_audit(session: Session, *, user: str, at: str, reason: str | None) ->
         return
     for subject_id in subjects:
         subject = session.get_one(Subject, subject_id)
-        _refresh_queries(session, subject, at=at)
+        tables = {table for table, s, _ in touched if s == subject_id}
+        rules = frozenset(r for t in tables for r in RULES_OF_TABLE.get(t, ()))
+        if rules:
+            _refresh_queries(session, subject, rules, at=at)
         _invalidate_signatures(session, subject_id, {v for s, v in changed if s == subject_id},
                                at=at, reason=reason)  # fmt: skip
     session.flush()
 
 
-def _refresh_queries(session: Session, subject: Subject, *, at: str) -> None:
+def _refresh_queries(session: Session, subject: Subject, rules: frozenset[str], *, at: str) -> None:
+    """Open and close the automatic queries of ``rules`` (those the save could change)."""
     from pustula.store.study import protocol_of
 
     study = session.get_one(Study, subject.study_id)
-    now = {f.key: f for f in findings(session, subject, protocol_of(study))}
+    now = {f.key: f for f in findings(session, subject, protocol_of(study), rules)}
     existing = {
         (q.rule, q.table_name, q.record_id, q.field): q
         for q in session.scalars(
             select(DataQuery).where(
                 DataQuery.subject_id == subject.id, DataQuery.kind == "auto",
-                DataQuery.state != "closed", DataQuery.deleted_at.is_(None),
+                DataQuery.rule.in_(rules), DataQuery.state != "closed",
+                DataQuery.deleted_at.is_(None),
             )
         )
     }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -231,15 +232,26 @@ class Timeline:
     verifications: list[VerificationView] = field(default_factory=list)
     signatures: list[SignatureView] = field(default_factory=list)
 
+    @functools.cached_property
+    def _open_by_record(self) -> dict[tuple[str, int], list[QueryView]]:
+        found: dict[tuple[str, int], list[QueryView]] = {}
+        for q in self.queries:
+            if q.state != "closed":
+                found.setdefault((q.table_name, q.record_id), []).append(q)
+        return found
+
+    @functools.cached_property
+    def _verified_versions(self) -> set[tuple[str, int, int]]:
+        return {(v.table_name, v.record_id, v.record_version)
+                for v in self.verifications if v.field is None}  # fmt: skip
+
     def open_queries(self, table: str, record_id: int) -> list[QueryView]:
         """The record's queries that are not closed."""
-        same = [q for q in self.queries if (q.table_name, q.record_id) == (table, record_id)]
-        return [q for q in same if q.state != "closed"]
+        return self._open_by_record.get((table, record_id), [])
 
     def verified(self, table: str, record_id: int, version: int) -> bool:
         """Whether the record is verified at this version (a later change clears it)."""
-        return any((v.table_name, v.record_id, v.record_version) == (table, record_id, version)
-                   and v.field is None for v in self.verifications)  # fmt: skip
+        return (table, record_id, version) in self._verified_versions
 
 
 def subject_timeline(
