@@ -196,3 +196,18 @@ def test_the_redcap_dictionary_with_its_events(db: list[str], tmp_path: Path) ->
     events = (tmp_path / "pustula_dictionary_events.csv").read_text(encoding="utf-8")
     assert "week_12_arm_1" in events
     assert (tmp_path / "pustula_dictionary_mapping.csv").exists()
+
+
+def test_redcap_records_out_and_into_a_new_study(db: list[str], tmp_path: Path) -> None:
+    run(*db, "init")
+    run(*db, "demo")
+    records = tmp_path / "records.csv"
+    assert run(*db, "redcap", "export", "-o", str(records)) == (
+        0, f"6 records written to {records}\n")  # fmt: skip
+    other = ["--database", f"sqlite:///{tmp_path / 'other.sqlite3'}", "--user", "importer"]
+    run(*other, "init")
+    run(*other, "study", "add", str(PROTOCOL), "--site", "SITE1=One", "--site", "SITE2=Two")
+    code, out = run(*other, "redcap", "import", str(records), "--reason", "migration")
+    assert (code, out) == (0, f"imported 6 subjects with 24 visits from {records}\n")
+    code, out = run(*other, "redcap", "import", str(records), "--reason", "again")
+    assert code == 1 and "subject S01 already exists" in out  # all or nothing: no duplicates

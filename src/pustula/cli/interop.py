@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from pustula.cli._common import StudyOpt, handles_errors, open_store
+from pustula.cli._common import StudyOpt, cli_user, handles_errors, open_store
 
-redcap_app = typer.Typer(help="REDCap: data dictionary and events.", no_args_is_help=True)
+redcap_app = typer.Typer(
+    help="REDCap: data dictionary and events, records out and in.", no_args_is_help=True
+)
 
 
 @redcap_app.command("dictionary")
@@ -41,6 +43,60 @@ def redcap_dictionary(
         written.append(path)
     typer.echo(f"{len(rows)} fields in {len({r.form for r in rows})} forms: "
                + ", ".join(str(p) for p in written))  # fmt: skip
+
+
+@redcap_app.command("export")
+@handles_errors
+def redcap_export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The records CSV to write.")],
+) -> None:
+    """Write every casebook as a REDCap longitudinal records export (raw values)."""
+    from pustula.interop.redcap_records import export_records
+    from pustula.store import get_study
+    from pustula.store.services import casebooks
+    from pustula.store.study import protocol_of
+
+    store = open_store(ctx)
+    with store.reader() as session:
+        protocol = protocol_of(get_study(session))
+    books = casebooks(store)
+    output.write_text(export_records(books, protocol), encoding="utf-8")
+    typer.echo(f"{len(books)} records written to {output}")
+
+
+@redcap_app.command("import")
+@handles_errors
+def redcap_import(
+    ctx: typer.Context,
+    file: Path,
+    reason: Annotated[str, typer.Option(help="Why the data are imported (audit trail).")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML: `events:` REDCap event → visit code, `fields:` REDCap field → "
+            "Pustula field. Not needed for a dictionary made by Pustula."
+        ),
+    ] = None,
+) -> None:
+    """Import a REDCap records export: every subject enrolled and every visit scored, all or
+    nothing; an error names the record, event, field and value."""
+    import yaml
+
+    from pustula.interop.redcap_records import FieldMapping, parse_records
+    from pustula.store import get_study
+    from pustula.store.services import import_subjects
+    from pustula.store.study import protocol_of
+
+    store = open_store(ctx)
+    with store.reader() as session:
+        protocol = protocol_of(get_study(session))
+    given = yaml.safe_load(mapping.read_text(encoding="utf-8")) if mapping else None
+    subjects = parse_records(file.read_text(encoding="utf-8"), protocol,
+                             FieldMapping.for_protocol(protocol, given))  # fmt: skip
+    count = import_subjects(store, cli_user(ctx), subjects, reason=reason)
+    visits = sum(len(s.visits) for s in subjects)
+    typer.echo(f"imported {count} subjects with {visits} visits from {file}")
 
 
 def register(app: typer.Typer) -> None:

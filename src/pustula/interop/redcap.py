@@ -41,6 +41,12 @@ COLUMNS = (
 FORMS = {"pppasi": "pppasi", "pga": "ppp_pga", "pain_nrs": "pain_itch", "itch_nrs": "pain_itch",
          "dlqi": "dlqi"}  # fmt: skip
 NOT_RELEVANT, YES = "nr", "yes"
+PRIOR_FORM = "prior_therapy"
+#: Screening labs in the units the shipped protocol's eligibility rules use.
+SCREENING_LABS = {"lab_lymphocytes": "Lymphocytes (/mm³)",
+                  "lab_neutrophils": "Neutrophils, ANC (/mm³)",
+                  "lab_haemoglobin": "Haemoglobin (g/dL)"}  # fmt: skip
+SCREENS = ("tuberculosis", "hepatitis")
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,43 @@ def _baseline_rows() -> list[DictionaryRow]:
             "Comorbidities",
             _choices(CODELISTS["comorbidity"].items()),
         ),
+        *[
+            DictionaryRow(name, form, "text", label, validation="number", low="0")
+            for name, label in SCREENING_LABS.items()
+        ],
+        *[
+            DictionaryRow(
+                name,
+                form,
+                "radio",
+                field_label(name),
+                _choices(CODELISTS["screening_result"].items()),
+            )
+            for name in SCREENS
+        ],
+    ]
+
+
+def _prior_rows() -> list[DictionaryRow]:
+    """A repeating form: one instance per prior therapy."""
+    return [
+        DictionaryRow("prior_drug", PRIOR_FORM, "text", "Drug", required=True),
+        DictionaryRow(
+            "prior_category",
+            PRIOR_FORM,
+            "radio",
+            "Type of therapy",
+            _choices(CODELISTS["prior_category"].items()),
+            required=True,
+        ),
+        DictionaryRow(
+            "prior_response",
+            PRIOR_FORM,
+            "radio",
+            "Response",
+            _choices(CODELISTS["prior_response"].items()),
+            required=True,
+        ),
     ]
 
 
@@ -240,8 +283,8 @@ def data_dictionary(protocol: Protocol) -> list[DictionaryRow]:
     """The study's REDCap data dictionary, form by form (REDCap needs record_id first)."""
     _ = protocol  # the forms are the same for every protocol; events follow its visits
     visit, pga_and_nrs = _visit_rows()[:1], _visit_rows()[1:]
-    return [*_baseline_rows(), *visit, *_pppasi_rows(), pga_and_nrs[0], *_dlqi_rows(),
-            *pga_and_nrs[1:]]  # fmt: skip
+    return [*_baseline_rows(), *_prior_rows(), *visit, *_pppasi_rows(), pga_and_nrs[0],
+            *_dlqi_rows(), *pga_and_nrs[1:]]  # fmt: skip
 
 
 def event_name(label: str, arm: int = 1) -> str:
@@ -264,7 +307,7 @@ def instrument_events(protocol: Protocol) -> list[dict[str, str]]:
     """Which forms each event collects: screening at baseline, the visit's instruments."""
     rows = []
     for v in protocol.visits:
-        forms = ["screening"] if v.baseline else []
+        forms = ["screening", PRIOR_FORM] if v.baseline else []
         forms += ["visit", *dict.fromkeys(FORMS[i] for i in v.instruments if i in FORMS)]
         rows += [{"arm_num": "1", "unique_event_name": event_name(v.label), "form": f}
                  for f in forms]  # fmt: skip

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pustula.errors import RecordNotFoundError
+from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import Protocol
 from pustula.protocol.status import VisitStatus
 from pustula.store.audit import AuditReport, audit_history, verify_audit
@@ -39,15 +39,20 @@ from pustula.store.views import (
 from pustula.store.visits import record_visit, save_assessments, update_assessment
 
 __all__ = [
+    "Casebook",
+    "ImportedSubject",
+    "ImportedVisit",
     "RecordKind",
     "StudyPage",
     "add_subject_record",
     "assessment_of",
+    "casebooks",
     "chain_report",
     "check_password",
     "edit_assessment",
     "enrol",
     "holds_synthetic_data",
+    "import_subjects",
     "record_history",
     "save_visit",
     "study_page",
@@ -145,6 +150,75 @@ def add_subject_record(
         else:
             saved = add_con_med(tx, subject, data)
         return view_of(saved)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Casebook:
+    """One subject's whole record as typed views: what data exchange writes out."""
+
+    subject: SubjectView
+    site: str
+    records: Any  # pustula.store.snapshot.SubjectRows
+
+
+def casebooks(store: Store) -> list[Casebook]:
+    """Every subject of the study with its records, by code (one snapshot)."""
+    from pustula.store.snapshot import subject_records
+
+    with store.snapshot() as session:
+        study = get_study(session)
+        rows = list_subjects(session, study, sites=None)
+        found = []
+        for row in rows:
+            subject = view_of(get_subject(session, study, row.code))
+            found.append(Casebook(subject, row.site,
+                                  subject_records(session.connection(), subject.id)))  # fmt: skip
+        return found
+
+
+@dataclass(frozen=True)
+class ImportedVisit:
+    visit_code: str
+    visit_date: date
+    assessments: dict[str, dict[str, object]]
+    where: str  # how the source names it, for messages ("record S01, event week_4_arm_1")
+
+
+@dataclass(frozen=True)
+class ImportedSubject:
+    code: str
+    enrolment: dict[str, Any]
+    visits: list[ImportedVisit]
+    where: str
+
+
+def import_subjects(
+    store: Store, user: str, subjects: list[ImportedSubject], *, reason: str
+) -> int:
+    """Enrol subjects and record their visits, scored, in one unit of work: all or nothing.
+
+    An error names where in the source it came from (record, event).
+    """
+    from pustula.errors import PustulaError
+
+    protocol = None
+    with store.transaction(user=user, reason=reason) as tx:
+        study = get_study(tx.session)
+        for item in subjects:
+            try:
+                result = enrol_subject(tx, study, **item.enrolment)
+            except PustulaError as exc:
+                raise DataValidationError(f"{item.where}: {exc.message}") from exc
+            protocol = protocol or protocol_of(study)
+            for visit in item.visits:
+                try:
+                    record_visit(
+                        tx, protocol, result.subject, visit_code=visit.visit_code,
+                        visit_date=visit.visit_date, assessments=visit.assessments,
+                    )  # fmt: skip
+                except PustulaError as exc:
+                    raise DataValidationError(f"{visit.where}: {exc.message}") from exc
+        return len(subjects)
 
 
 def record_history(

@@ -1,0 +1,311 @@
+"""REDCap records: a longitudinal export of the study's casebooks, and its import.
+
+The export is what REDCap's "export records" gives for the dictionary of
+:mod:`pustula.interop.redcap` (raw values, one row per record and event, checkbox columns
+``field___code``, prior therapies as a repeating instrument). The import reads such a
+file, or one from a REDCap project whose fields and events a mapping names, and returns
+the subjects to enrol with their visits; the store saves them all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS
+from pustula.errors import DataValidationError
+from pustula.interop.redcap import (
+    NOT_RELEVANT,
+    PRIOR_FORM,
+    SCREENING_LABS,
+    SCREENS,
+    YES,
+    data_dictionary,
+    event_name,
+)
+from pustula.protocol import Protocol
+from pustula.scoring import PPPASI
+from pustula.store.services import Casebook, ImportedSubject, ImportedVisit
+
+__all__ = ["FieldMapping", "export_records", "parse_records"]
+
+_CHECKBOXES = {"triggers": "trigger", "comorbidities": "comorbidity"}
+_PPPASI_ITEMS = tuple(f["name"] for f in PPPASI.metadata()["fields"]
+                      if not f["name"].endswith("_area_score"))  # fmt: skip
+_INSTRUMENT_FIELDS = {"pppasi": _PPPASI_ITEMS, "pga": ("pga",), "pain_nrs": ("pain_nrs",),
+                      "itch_nrs": ("itch_nrs",), "dlqi": tuple(DLQI_ITEMS)}  # fmt: skip
+_SPECIAL = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """REDCap event and field names to Pustula's visits and fields (identity by default)."""
+
+    events: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_protocol(
+        cls, protocol: Protocol, given: Mapping[str, Any] | None = None
+    ) -> FieldMapping:
+        events = {event_name(v.label): v.code for v in protocol.visits}
+        given = dict(given or {})
+        unknown = set(given) - {"events", "fields"}
+        if unknown:
+            raise DataValidationError(
+                f"mapping: only `events` and `fields` can be mapped; got `{sorted(unknown)[0]}`"
+            )
+        fields = {str(k): str(v) for k, v in dict(given.get("fields") or {}).items()}
+        return cls({**events, **dict(given.get("events") or {})}, fields)
+
+
+def _columns() -> list[str]:
+    names = ["record_id", *_SPECIAL]
+    for row in data_dictionary(None):  # type: ignore[arg-type]
+        if row.name == "record_id" or row.kind == "calc":
+            continue
+        if row.kind == "checkbox":
+            names += [f"{row.name}___{code}" for code in CODELISTS[_CHECKBOXES[row.name]]]
+        else:
+            names.append(row.name)
+    return names
+
+
+def _answer(value: Any) -> str:
+    if value is None:
+        return ""
+    if value == "not_relevant":
+        return NOT_RELEVANT
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def export_records(casebooks: Iterable[Casebook], protocol: Protocol) -> str:
+    """The casebooks as a REDCap longitudinal records export (raw values, CSV)."""
+    columns = _columns()
+    baseline_event = event_name(protocol.baseline_visit.label)
+    rows: list[dict[str, str]] = []
+    for book in casebooks:
+        r = book.records
+        base = r.baseline[0] if r.baseline else None
+        row = {"record_id": book.subject.code, "redcap_event_name": baseline_event,
+               "site": book.site, "screened_on": book.subject.screened_on.isoformat()}  # fmt: skip
+        if base is not None:
+            row |= {"age": _answer(base.age), "sex": base.sex,
+                    "disease_duration_months": _answer(base.disease_duration_months),
+                    "eraspen_ppp": _answer(base.eraspen_ppp), "smoking": base.smoking,
+                    "pack_years": _answer(base.pack_years),
+                    **{test: result for test, result in base.screening.items()}}  # fmt: skip
+            for name, codelist in _CHECKBOXES.items():
+                chosen = set(getattr(base, name))
+                row |= {f"{name}___{c}": "1" if c in chosen else "0" for c in CODELISTS[codelist]}
+        screened = book.subject.screened_on
+        for lab in r.lab:
+            if lab.sample_date == screened and f"lab_{lab.test}" in SCREENING_LABS:
+                row[f"lab_{lab.test}"] = _answer(lab.value)
+        visits = {v.visit_code: v for v in r.visit if v.status == "done"}
+        by_visit: dict[int, list[Any]] = {}
+        for a in r.assessment:
+            by_visit.setdefault(a.visit_id, []).append(a)
+        rows_of_subject = [row]
+        for v in protocol.visits:
+            visit = visits.get(v.code)
+            if visit is None or visit.visit_date is None:
+                continue
+            target = row if v.baseline else {"record_id": book.subject.code,
+                                             "redcap_event_name": event_name(v.label)}  # fmt: skip
+            target["visit_date"] = visit.visit_date.isoformat()
+            for a in by_visit.get(visit.id, []):
+                target |= {k: _answer(val) for k, val in a.items.items()}
+            if target is not row:
+                rows_of_subject.append(target)
+        for i, prior in enumerate(r.prior_therapy, start=1):
+            rows_of_subject.append({
+                "record_id": book.subject.code, "redcap_event_name": baseline_event,
+                "redcap_repeat_instrument": PRIOR_FORM, "redcap_repeat_instance": str(i),
+                "prior_drug": prior.drug, "prior_category": prior.category,
+                "prior_response": prior.response,
+            })  # fmt: skip
+        rows += rows_of_subject
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Record:
+    code: str
+    baseline: dict[str, str] = field(default_factory=dict)
+    priors: list[dict[str, str]] = field(default_factory=list)
+    visits: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # event, code
+
+
+def _choice(value: str, codelist: str, where: str) -> str:
+    """A raw code, or the label of one (REDCap's "labels" export)."""
+    entries = CODELISTS[codelist]
+    if value in entries:
+        return value
+    by_label = {text.lower(): code for code, text in entries.items()}
+    if value.lower() in by_label:
+        return by_label[value.lower()]
+    raise DataValidationError(f"{where}: `{value}` is not one of {', '.join(entries)}")
+
+
+def _number(value: str, where: str, *, whole: bool = False) -> float | int | None:
+    if value.strip() == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise DataValidationError(f"{where}: `{value}` is not a number") from None
+    if whole:
+        if not number.is_integer():
+            raise DataValidationError(f"{where}: `{value}` is not a whole number")
+        return int(number)
+    return number
+
+
+def _item(value: str) -> object:
+    text = value.strip()
+    if text == "":
+        return None
+    if text == NOT_RELEVANT:
+        return "not_relevant"
+    if text == YES:
+        return "yes"
+    try:
+        number = float(text)
+    except ValueError:
+        return text  # the scorer names what is wrong with it
+    return int(number) if number.is_integer() else number
+
+
+def parse_records(
+    text: str, protocol: Protocol, mapping: FieldMapping | None = None
+) -> list[ImportedSubject]:
+    """The subjects of a REDCap records export, ready to enrol with their visits.
+
+    Refuses, naming record, event, field and value: a missing ``record_id`` column, an
+    event the mapping does not know, a record twice for the same event, a value that is
+    not a number where one is needed, a code that is not in the list.
+    """
+    mapping = mapping or FieldMapping.for_protocol(protocol)
+    reader = csv.DictReader(io.StringIO(text))
+    header = [mapping.fields.get(c, c) for c in (reader.fieldnames or [])]
+    if "record_id" not in header:
+        raise DataValidationError("the file has no `record_id` column: is it a REDCap export?")
+    records: dict[str, _Record] = {}
+    seen: set[tuple[str, str, str]] = set()
+    baseline_code = protocol.baseline_visit.code
+    for line, raw in enumerate(reader, start=2):
+        row = {mapping.fields.get(k, k): (v or "").strip() for k, v in raw.items() if k}
+        if None in raw:
+            raise DataValidationError(f"line {line}: more values than columns (a broken row)")
+        if any(v is None for v in raw.values()):
+            raise DataValidationError(
+                f"line {line}: fewer values than columns (a truncated or broken row)"
+            )
+        code = row.get("record_id", "")
+        if not code:
+            raise DataValidationError(f"line {line}: the record has no record_id")
+        event = row.get("redcap_event_name", "") or event_name(protocol.baseline_visit.label)
+        where = f"record {code}, event {event}"
+        if event not in mapping.events:
+            raise DataValidationError(f"{where}: the event is not a visit of the protocol "
+                                      f"(known: {', '.join(mapping.events)})")  # fmt: skip
+        visit = mapping.events[event]
+        record = records.setdefault(code, _Record(code))
+        if row.get("redcap_repeat_instrument") == PRIOR_FORM:
+            record.priors.append(row | {"_where": f"{where}, prior therapy "
+                                        f"{row.get('redcap_repeat_instance', '?')}"})  # fmt: skip
+            continue
+        key = (code, event, row.get("redcap_repeat_instance", ""))
+        if key in seen:
+            raise DataValidationError(f"{where}: the record appears twice for this event")
+        seen.add(key)
+        if visit == baseline_code:
+            record.baseline = row
+        if row.get("visit_date"):
+            record.visits.append((event, visit, row))
+    return [_subject(r, protocol) for r in records.values()]
+
+
+def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:
+    b = record.baseline
+    base_event = event_name(protocol.baseline_visit.label)
+    where = f"record {record.code}, event {base_event}"
+    if not b:
+        raise DataValidationError(f"{where}: the screening form is missing")
+
+    def at(name: str) -> str:
+        return f"{where}, field {name}"
+
+    baseline: dict[str, Any] = {
+        "age": _number(b.get("age", ""), at("age"), whole=True),
+        "sex": _choice(b.get("sex", ""), "sex", at("sex")),
+        "disease_duration_months": _number(
+            b.get("disease_duration_months", ""), at("disease_duration_months")
+        ),
+        "eraspen_ppp": {"1": True, "0": False, "yes": True, "no": False}.get(
+            b.get("eraspen_ppp", "").lower()
+        ),
+        "smoking": _choice(b.get("smoking", ""), "smoking", at("smoking")),
+        "pack_years": _number(b.get("pack_years", ""), at("pack_years")),
+        "screening": {t: _choice(b[t], "screening_result", at(t)) for t in SCREENS if b.get(t)},
+    }
+    for name, codelist in _CHECKBOXES.items():
+        baseline[name] = [c for c in CODELISTS[codelist] if b.get(f"{name}___{c}") == "1"]
+    labs = {n.removeprefix("lab_"): v for n in SCREENING_LABS
+            if (v := _number(b.get(n, ""), at(n))) is not None}  # fmt: skip
+    priors = [
+        {"category": _choice(p.get("prior_category", ""), "prior_category",
+                             f"{p['_where']}, field prior_category"),
+         "drug": p.get("prior_drug", ""),
+         "response": _choice(p.get("prior_response", ""), "prior_response",
+                             f"{p['_where']}, field prior_response")}
+        for p in record.priors
+    ]  # fmt: skip
+    try:
+        screened = date.fromisoformat(b.get("screened_on", ""))
+    except ValueError:
+        raise DataValidationError(
+            f"{at('screened_on')}: `{b.get('screened_on', '')}` is not a date (YYYY-MM-DD)"
+        ) from None
+    enrolment = {
+        "code": record.code, "site": b.get("site", ""), "screened_on": screened,
+        "baseline": baseline, "prior_therapies": priors, "screening_labs": labs,
+    }  # fmt: skip
+    visits = [_visit(record.code, event, code, row, protocol)
+              for event, code, row in record.visits]  # fmt: skip
+    return ImportedSubject(record.code, enrolment, visits, where)
+
+
+def _visit(
+    code: str, event: str, visit: str, row: Mapping[str, str], protocol: Protocol
+) -> ImportedVisit:
+    where = f"record {code}, event {event}"
+    try:
+        when = date.fromisoformat(row["visit_date"])
+    except ValueError:
+        raise DataValidationError(
+            f"{where}, field visit_date: `{row['visit_date']}` is not a date (YYYY-MM-DD)"
+        ) from None
+    collected = protocol.visit(visit).instruments
+    assessments: dict[str, dict[str, object]] = {}
+    for instrument, names in _INSTRUMENT_FIELDS.items():
+        values = {n: _item(row.get(n, "")) for n in names}
+        if instrument in collected or any(v is not None for v in values.values()):
+            assessments[instrument] = values
+    return ImportedVisit(visit, when, assessments, where)
