@@ -211,3 +211,13 @@ def test_redcap_records_out_and_into_a_new_study(db: list[str], tmp_path: Path) 
     assert (code, out) == (0, f"imported 6 subjects with 24 visits from {records}\n")
     code, out = run(*other, "redcap", "import", str(records), "--reason", "again")
     assert code == 1 and "subject S01 already exists" in out  # all or nothing: no duplicates
+
+
+def test_redcap_import_needs_a_file_or_an_api_address_with_a_token(db: list[str]) -> None:
+    run(*db, "init")
+    run(*db, "demo")
+    code, out = run(*db, "redcap", "import", "--reason", "r")
+    assert code == 1 and "give either a FILE or --url with --token-env" in out
+    code, out = run(*db, "redcap", "import", "--reason", "r", "--url", "http://127.0.0.1:9/api/",
+                    "--token-env", "PUSTULA_TEST_NO_SUCH_VARIABLE")  # fmt: skip
+    assert code == 1 and "--token-env must name an environment variable" in out

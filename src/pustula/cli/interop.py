@@ -69,8 +69,12 @@ def redcap_export(
 @handles_errors
 def redcap_import(
     ctx: typer.Context,
-    file: Path,
     reason: Annotated[str, typer.Option(help="Why the data are imported (audit trail).")],
+    file: Annotated[Path | None, typer.Argument(help="A REDCap records export (CSV).")] = None,
+    url: Annotated[str | None, typer.Option(help="A REDCap project's API address.")] = None,
+    token_env: Annotated[
+        str | None, typer.Option(help="The environment variable that holds the API token.")
+    ] = None,
     mapping: Annotated[
         Path | None,
         typer.Option(
@@ -79,9 +83,28 @@ def redcap_import(
         ),
     ] = None,
 ) -> None:
-    """Import a REDCap records export: every subject enrolled and every visit scored, all or
-    nothing; an error names the record, event, field and value."""
+    """Import a REDCap records export (a file, or a project through its API): every subject
+    enrolled and every visit scored, all or nothing; an error names the record, event, field
+    and value."""
+    import os
+
     import yaml
+
+    from pustula.errors import DataValidationError
+    from pustula.interop.redcap_records import fetch_records
+
+    if (file is None) == (url is None):
+        raise DataValidationError("give either a FILE or --url with --token-env")
+    if url is not None:
+        token = os.environ.get(token_env or "")
+        if not token:
+            raise DataValidationError(
+                "--token-env must name an environment variable that holds the API token"
+            )
+        text, source = fetch_records(url, token), url
+    else:
+        assert file is not None
+        text, source = file.read_text(encoding="utf-8"), str(file)
 
     from pustula.interop.redcap_records import FieldMapping, parse_records
     from pustula.store import get_study
@@ -92,11 +115,10 @@ def redcap_import(
     with store.reader() as session:
         protocol = protocol_of(get_study(session))
     given = yaml.safe_load(mapping.read_text(encoding="utf-8")) if mapping else None
-    subjects = parse_records(file.read_text(encoding="utf-8"), protocol,
-                             FieldMapping.for_protocol(protocol, given))  # fmt: skip
+    subjects = parse_records(text, protocol, FieldMapping.for_protocol(protocol, given))
     count = import_subjects(store, cli_user(ctx), subjects, reason=reason)
     visits = sum(len(s.visits) for s in subjects)
-    typer.echo(f"imported {count} subjects with {visits} visits from {file}")
+    typer.echo(f"imported {count} subjects with {visits} visits from {source}")
 
 
 def register(app: typer.Typer) -> None:

@@ -31,7 +31,7 @@ from pustula.protocol import Protocol
 from pustula.scoring import PPPASI
 from pustula.store.services import Casebook, ImportedSubject, ImportedVisit
 
-__all__ = ["FieldMapping", "export_records", "parse_records"]
+__all__ = ["FieldMapping", "export_records", "fetch_records", "metadata_json", "parse_records"]
 
 _CHECKBOXES = {"triggers": "trigger", "comorbidities": "comorbidity"}
 _PPPASI_ITEMS = tuple(f["name"] for f in PPPASI.metadata()["fields"]
@@ -309,3 +309,34 @@ def _visit(
         if instrument in collected or any(v is not None for v in values.values()):
             assessments[instrument] = values
     return ImportedVisit(visit, when, assessments, where)
+
+
+def fetch_records(url: str, token: str) -> str:
+    """A REDCap project's records (raw values, unique event names) through its API (PyCap).
+
+    The token is never shown, logged or stored.
+    """
+    import requests
+    from redcap.project import Project
+    from redcap.request import RedcapError
+
+    try:
+        project = Project(url, token)
+        text = project.export_records(format_type="csv", raw_or_label="raw", event_name="unique")
+    except (RedcapError, requests.RequestException, ValueError) as exc:
+        raise DataValidationError(
+            f"the REDCap project at {url} could not be read ({type(exc).__name__}); check the "
+            "address and that the token may export records"
+        ) from None
+    return str(text)
+
+
+def metadata_json(rows: Iterable[Any]) -> list[dict[str, str]]:
+    """Dictionary rows as REDCap's API answers ``content=metadata`` (JSON field names)."""
+    keys = ("field_name", "form_name", "section_header", "field_type", "field_label",
+            "select_choices_or_calculations", "field_note",
+            "text_validation_type_or_show_slider_number", "text_validation_min",
+            "text_validation_max", "identifier", "branching_logic", "required_field",
+            "custom_alignment", "question_number", "matrix_group_name", "matrix_ranking",
+            "field_annotation")  # fmt: skip
+    return [dict(zip(keys, r.cells(), strict=True)) for r in rows]
