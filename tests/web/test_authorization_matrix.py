@@ -68,6 +68,7 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "downloads": ("GET", "/downloads", ALL),
     "download_adsl": ("GET", "/downloads/adsl.csv", EXPORT),
     "download_adqs": ("GET", "/downloads/adqs.csv", EXPORT),
+    "download_redcap_dictionary": ("GET", "/downloads/redcap-dictionary.zip", ALL),
     **{
         f"download_tidy_{fmt}": ("GET", f"/downloads/tidy-{fmt}.zip", EXPORT)
         for fmt in ("csv", "xlsx", "parquet", "sav", "dta", "xpt")

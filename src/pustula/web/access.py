@@ -76,6 +76,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "downloads": "read",
     "download_adsl": "export",
     "download_adqs": "export",
+    "download_redcap_dictionary": "read",
     **{f"download_tidy_{fmt}": "export" for fmt in ("csv", "xlsx", "parquet", "sav", "dta", "xpt")},
     "api_docs": "read",
     # monitoring

@@ -8,6 +8,7 @@ or stylesheet from elsewhere.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -101,6 +102,32 @@ def _register_tidy(fmt: str) -> None:
 
 for _fmt in TIDY_FORMATS:
     _register_tidy(_fmt)
+
+
+@router.get("/downloads/redcap-dictionary.zip", name="download_redcap_dictionary")
+def download_redcap_dictionary(request: Request) -> Response:
+    """The study's REDCap data dictionary with its events and instrument-event mapping."""
+    import csv
+    import io
+    import zipfile
+
+    from pustula.interop.redcap import data_dictionary, events, instrument_events, to_csv
+    from pustula.store.services import study_page
+
+    protocol = study_page(get_store(request), sites=[], today=date.today()).protocol
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data_dictionary.csv", to_csv(data_dictionary(protocol)))
+        for name, table in (("events", events(protocol)),
+                            ("instrument_events", instrument_events(protocol))):  # fmt: skip
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=list(table[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(table)
+            archive.writestr(f"{name}.csv", text.getvalue())
+    disposition = 'attachment; filename="redcap.zip"'
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
