@@ -221,3 +221,12 @@ def test_redcap_import_needs_a_file_or_an_api_address_with_a_token(db: list[str]
     code, out = run(*db, "redcap", "import", "--reason", "r", "--url", "http://127.0.0.1:9/api/",
                     "--token-env", "PUSTULA_TEST_NO_SUCH_VARIABLE")  # fmt: skip
     assert code == 1 and "--token-env must name an environment variable" in out
+
+
+def test_fhir_bundles_one_per_subject(db: list[str], tmp_path: Path) -> None:
+    run(*db, "init")
+    run(*db, "demo")
+    code, out = run(*db, "fhir", "export", str(tmp_path / "fhir"))
+    assert (code, out) == (0, f"6 bundles written to {tmp_path / 'fhir'}\n")
+    bundle = json.loads((tmp_path / "fhir" / "Bundle-S03.json").read_text(encoding="utf-8"))
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"

@@ -121,5 +121,32 @@ def redcap_import(
     typer.echo(f"imported {count} subjects with {visits} visits from {source}")
 
 
+fhir_app = typer.Typer(help="HL7 FHIR (R5): a Bundle per subject.", no_args_is_help=True)
+
+
+@fhir_app.command("export")
+@handles_errors
+def fhir_export(ctx: typer.Context, directory: Path) -> None:
+    """Write one FHIR Bundle (JSON) per subject: pseudonymous Patient, ResearchStudy and
+    ResearchSubject, Questionnaire(Response)s, score Observations, AdverseEvents and
+    MedicationStatements, each validated by fhir.resources."""
+    from pustula.interop.fhir import subject_bundle
+    from pustula.store import get_study
+    from pustula.store.services import casebooks
+    from pustula.store.study import protocol_of
+
+    store = open_store(ctx)
+    with store.reader() as session:
+        protocol = protocol_of(get_study(session))
+    directory.mkdir(parents=True, exist_ok=True)
+    books = casebooks(store)
+    for book in books:
+        bundle = subject_bundle(book, protocol)
+        path = directory / f"Bundle-{book.subject.code}.json"
+        path.write_text(bundle.model_dump_json(indent=2), encoding="utf-8")
+    typer.echo(f"{len(books)} bundles written to {directory}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(redcap_app, name="redcap")
+    app.add_typer(fhir_app, name="fhir")
