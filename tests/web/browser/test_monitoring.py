@@ -22,15 +22,14 @@ def shot(page: Page, step: str) -> None:
     page.screenshot(path=str(SHOTS / f"monitor-{step}.png"), full_page=True)
 
 
-def _pppasi_of_week_4(page: Page) -> str:
-    return '.assessment[data-instrument="pppasi"][data-visit="W4"]'
+PPPASI_W4 = '.assessment[data-instrument="pppasi"][data-visit="W4"]'
 
 
 def test_query_signature_and_lock(page: Page, server: str, server_db: str) -> None:
     # the monitor raises a query on a week-4 PPPASI item of S05 (site 2)
     sign_in(page, server, "monitor")
     page.goto(f"{server}/subjects/S05")
-    page.locator(f"{_pppasi_of_week_4(page)} a.raise-query").click()
+    page.locator(f"{PPPASI_W4} a.raise-query").click()
     page.select_option("#field", "right_sole_pustules")
     page.fill("#text", "The source document says right sole pustules 1, not 2.")
     shot(page, "01-raise")
@@ -48,7 +47,7 @@ def test_query_signature_and_lock(page: Page, server: str, server_db: str) -> No
     page.fill("#reason", "corrected from the source document")
     shot(page, "03-correct")
     page.click("#save-edit")
-    expect(page.locator(f"{_pppasi_of_week_4(page)} .query-flag")).to_contain_text("answered")
+    expect(page.locator(f"{PPPASI_W4} .query-flag")).to_contain_text("answered")
     page.goto(query_url)
     expect(page.locator("#thread")).to_contain_text("Value changed: corrected from the source")
     shot(page, "04-answered")
