@@ -23,23 +23,19 @@ def redcap_dictionary(
 ) -> None:
     """Write the study's REDCap data dictionary (18 columns, calc fields for the scores),
     with its events and instrument-event mapping beside it (…_events.csv, …_mapping.csv)."""
-    import csv
-
-    from pustula.interop.redcap import data_dictionary, events, instrument_events, to_csv
+    from pustula.interop.redcap import data_dictionary, project_files
     from pustula.store import get_study
     from pustula.store.study import protocol_of
 
     with open_store(ctx).reader() as session:
         protocol = protocol_of(get_study(session, study))
     rows = data_dictionary(protocol)
-    output.write_text(to_csv(rows), encoding="utf-8")
+    files = project_files(protocol, rows)
+    output.write_text(files["data_dictionary.csv"], encoding="utf-8")
     written = [output]
-    for suffix, table in (("events", events(protocol)), ("mapping", instrument_events(protocol))):
+    for name, suffix in (("events.csv", "events"), ("instrument_events.csv", "mapping")):
         path = output.with_name(f"{output.stem}_{suffix}.csv")
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(table[0]))
-            writer.writeheader()
-            writer.writerows(table)
+        path.write_text(files[name], encoding="utf-8")
         written.append(path)
     typer.echo(f"{len(rows)} fields in {len({r.form for r in rows})} forms: "
                + ", ".join(str(p) for p in written))  # fmt: skip

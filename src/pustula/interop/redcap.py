@@ -25,6 +25,7 @@ __all__ = [
     "event_name",
     "events",
     "instrument_events",
+    "project_files",
     "to_csv",
 ]
 
@@ -312,6 +313,22 @@ def instrument_events(protocol: Protocol) -> list[dict[str, str]]:
         rows += [{"arm_num": "1", "unique_event_name": event_name(v.label), "form": f}
                  for f in forms]  # fmt: skip
     return rows
+
+
+def project_files(
+    protocol: Protocol, rows: Sequence[DictionaryRow] | None = None
+) -> dict[str, str]:
+    """The files a REDCap project is set up from: the dictionary (``rows``, or the
+    protocol's), its events and the instrument-event mapping."""
+    files = {"data_dictionary.csv": to_csv(rows or data_dictionary(protocol))}
+    for name, table in (("events", events(protocol)),
+                        ("instrument_events", instrument_events(protocol))):  # fmt: skip
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(table[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table)
+        files[f"{name}.csv"] = out.getvalue()
+    return files
 
 
 def to_csv(rows: Sequence[DictionaryRow]) -> str:

@@ -358,9 +358,11 @@ def audit_history(
         newest = query.order_by(AuditLog.id.desc()).limit(last).subquery()
         query = select(aliased(AuditLog, newest))
     query = query.order_by(query.selected_columns.id)
-    return [
-        {"id": r.id, "at": r.at, "user": r.user, "action": r.action, "table": r.table_name,
-         "record": r.record_id, "field": r.field, "old": r.old_value, "new": r.new_value,
-         "reason": r.reason}
-        for r in connection.execute(query)
-    ]  # fmt: skip
+    return [history_row(r) for r in connection.execute(query)]
+
+
+def history_row(r: Any) -> dict[str, Any]:
+    """An audit row as history pages and exports read it (``r``: a row or an AuditLog)."""
+    return {"id": r.id, "at": r.at, "user": r.user, "action": r.action, "table": r.table_name,
+            "record": r.record_id, "field": r.field, "old": r.old_value, "new": r.new_value,
+            "reason": r.reason}  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from pustula.store.audit import history_row
 from pustula.store.models import (
     AdverseEvent,
     Assessment,
@@ -105,12 +106,6 @@ def _query(session: Session, f: AuditFilter) -> Select[Any]:
     return query
 
 
-def _row(r: AuditLog) -> dict[str, Any]:
-    return {"id": r.id, "at": r.at, "user": r.user, "action": r.action, "table": r.table_name,
-            "record": r.record_id, "field": r.field, "old": r.old_value, "new": r.new_value,
-            "reason": r.reason}  # fmt: skip
-
-
 def search_audit(
     store: Store, f: AuditFilter, *, before: int | None = None, size: int = 100
 ) -> AuditPage:
@@ -121,7 +116,7 @@ def search_audit(
             query = query.where(AuditLog.id < before)
         rows = list(session.scalars(query.order_by(AuditLog.id.desc()).limit(size + 1)))
     older = rows[size - 1].id if len(rows) > size else None
-    return AuditPage([_row(r) for r in rows[:size]], older)
+    return AuditPage([history_row(r) for r in rows[:size]], older)
 
 
 def iter_audit(store: Store, f: AuditFilter, *, chunk: int = 2000) -> Iterator[dict[str, Any]]:
@@ -133,7 +128,7 @@ def iter_audit(store: Store, f: AuditFilter, *, chunk: int = 2000) -> Iterator[d
             rows: Iterable[AuditLog] = list(
                 session.scalars(query.order_by(AuditLog.id).limit(chunk))
             )
-        batch = [_row(r) for r in rows]
+        batch = [history_row(r) for r in rows]
         yield from batch
         if len(batch) < chunk:
             return

@@ -42,6 +42,7 @@ __all__ = [
     "close_query",
     "lock",
     "lock_status",
+    "query_step",
     "query_thread",
     "raise_query",
     "reopen_query",
@@ -112,10 +113,14 @@ def raise_query(
 _NEXT = {"answer": ("open", "answered"), "close": ("open", "answered"), "reopen": ("closed",)}
 
 
-def _step(store: Store, user: str, query_id: int, action: str, text: str) -> QueryView:
+def query_step(store: Store, user: str, query_id: int, action: str, text: str) -> QueryView:
+    """``answer``, ``close`` or ``reopen`` a query, with the message for its thread."""
+    if action not in _NEXT:
+        raise DataValidationError(f"action: a query can be answered, closed or re-opened; "
+                                  f"got `{action}`", field="action")  # fmt: skip
     with store.transaction(user=user, reason=f"query {query_id}: {action}") as tx:
         query = get_record(tx.session, DataQuery, query_id)
-        allowed = _NEXT[action] if action != "answer" else ("open", "answered")
+        allowed = _NEXT[action]
         if query.state not in allowed:
             raise DataValidationError(
                 f"this query is {query.state}; it cannot be {action}ed now", field="state"
@@ -132,15 +137,15 @@ def _step(store: Store, user: str, query_id: int, action: str, text: str) -> Que
 
 def answer_query(store: Store, user: str, query_id: int, text: str) -> QueryView:
     """The site's answer, without changing the value (a change is linked on its own save)."""
-    return _step(store, user, query_id, "answer", text)
+    return query_step(store, user, query_id, "answer", text)
 
 
 def close_query(store: Store, user: str, query_id: int, text: str) -> QueryView:
-    return _step(store, user, query_id, "close", text)
+    return query_step(store, user, query_id, "close", text)
 
 
 def reopen_query(store: Store, user: str, query_id: int, text: str) -> QueryView:
-    return _step(store, user, query_id, "reopen", text)
+    return query_step(store, user, query_id, "reopen", text)
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,7 @@ def query_raise(request: Request, body: QueryIn) -> QueryOut:
 
 def _step(request: Request, query_id: int, text: str, action: str) -> QueryOut:
     _visible(request, query_id)
-    service = {"answer": monitor.answer_query, "close": monitor.close_query,
-               "reopen": monitor.reopen_query}[action]  # fmt: skip
-    service(get_store(request), principal_of(request).username, query_id, text)
+    monitor.query_step(get_store(request), principal_of(request).username, query_id, action, text)
     return _query_out(_visible(request, query_id))
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from pustula.web.deps import authorize, get_store, principal_of
 from pustula.web.render import render
 from pustula.web.throughput import long_read
+from pustula.web.views import study_for
 
 __all__ = ["router"]
 
@@ -39,13 +40,8 @@ def downloads(request: Request) -> Response:
 
 def _dataset_csv(request: Request, name: str) -> Response:
     from pustula.analysis import build_analysis
-    from pustula.store.extract import read_study, restrict
 
-    data = read_study(get_store(request))
-    principal = principal_of(request)
-    if "*" not in principal.sites:
-        visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
-        data = restrict(data, set(visible))
+    data = study_for(get_store(request), principal_of(request))
     frame = getattr(build_analysis(data), name)
     return Response(
         frame.to_csv(index=False, date_format="%Y-%m-%d"),
@@ -74,14 +70,11 @@ def _tidy_zip(request: Request, fmt: str) -> Response:
 
     from pustula.analysis import build_analysis
     from pustula.interop import build_tidy, write_tidy
-    from pustula.store.extract import read_items, read_study, restrict
+    from pustula.store.extract import read_items
 
     store = get_store(request)
-    data, items = read_study(store), read_items(store)
-    principal = principal_of(request)
-    if "*" not in principal.sites:
-        visible = set(data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"])
-        data, items = restrict(data, visible), items[items["subject"].isin(visible)]
+    data, items = study_for(store, principal_of(request)), read_items(store)
+    items = items[items["subject"].isin(data.subjects["subject"])]
     export = build_tidy(build_analysis(data), items)
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
@@ -107,24 +100,17 @@ for _fmt in TIDY_FORMATS:
 @router.get("/downloads/redcap-dictionary.zip", name="download_redcap_dictionary")
 def download_redcap_dictionary(request: Request) -> Response:
     """The study's REDCap data dictionary with its events and instrument-event mapping."""
-    import csv
     import io
     import zipfile
 
-    from pustula.interop.redcap import data_dictionary, events, instrument_events, to_csv
+    from pustula.interop.redcap import project_files
     from pustula.store.services import study_page
 
     protocol = study_page(get_store(request), sites=[], today=date.today()).protocol
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("data_dictionary.csv", to_csv(data_dictionary(protocol)))
-        for name, table in (("events", events(protocol)),
-                            ("instrument_events", instrument_events(protocol))):  # fmt: skip
-            text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=list(table[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(table)
-            archive.writestr(f"{name}.csv", text.getvalue())
+        for name, text in project_files(protocol).items():
+            archive.writestr(name, text)
     disposition = 'attachment; filename="redcap.zip"'
     return Response(buffer.getvalue(), media_type="application/zip",
                     headers={"Content-Disposition": disposition})  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from pustula.errors import BulkScoringError, PustulaError, ScoringInputError
+from pustula.errors import BulkScoringError, ScoringInputError
 from pustula.scoring import PPPASI, get_instrument
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "REGIONS",
     "SIGNS",
     "assessment_items",
-    "error_field",
     "field_errors",
     "number",
 ]
@@ -92,8 +91,3 @@ def _plain(column: str, reason: str) -> str:
     if reason.startswith("is missing; it must be "):
         return "is required: " + reason.removeprefix("is missing; it must be ")
     return reason.replace("'", "")
-
-
-def error_field(exc: PustulaError) -> str:
-    field = getattr(exc, "field", None)
-    return str(field).replace(".", "_") if field else "_form"

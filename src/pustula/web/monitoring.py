@@ -144,12 +144,12 @@ def _step(action: str) -> Any:
         _thread(request, query_id)  # the site check
         values = form_values(await request.form())
         text = str(values.get("text", "")).strip()
-        service = {"answer": monitor.answer_query, "close": monitor.close_query,
-                   "reopen": monitor.reopen_query}[action]  # fmt: skip
         if not text:
             return _query_page(request, query_id, {"text": "is required"}, {"text": text})
         try:
-            await run_in_threadpool(service, get_store(request), _user(request), query_id, text)
+            await run_in_threadpool(
+                monitor.query_step, get_store(request), _user(request), query_id, action, text
+            )
         except LockedError:
             raise  # the locked study's own page (423)
         except PustulaError as exc:

@@ -9,11 +9,11 @@ from typing import Any
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report
 from pustula.store import Store
-from pustula.store.extract import read_study, restrict
+from pustula.store.extract import StudyData, read_study, restrict
 from pustula.store.services import study_page
 from pustula.web.access import Principal
 
-__all__ = ["dashboard_view", "report_for"]
+__all__ = ["dashboard_view", "report_for", "study_for"]
 
 
 def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[str, Any]:
@@ -74,10 +74,15 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
     }
 
 
-def report_for(store: Store, principal: Principal) -> Report:
-    """The study report on the subjects of the user's sites."""
+def study_for(store: Store, principal: Principal) -> StudyData:
+    """The study's data, restricted to the subjects of the user's sites."""
     data = read_study(store)
     if "*" not in principal.sites:
         visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
         data = restrict(data, set(visible))
-    return build_report(data)
+    return data
+
+
+def report_for(store: Store, principal: Principal) -> Report:
+    """The study report on the subjects of the user's sites."""
+    return build_report(study_for(store, principal))
