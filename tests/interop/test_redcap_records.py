@@ -11,63 +11,29 @@ from pustula.demo import create_demo_study
 from pustula.errors import DataValidationError
 from pustula.interop.redcap_records import FieldMapping, export_records, parse_records
 from pustula.protocol import Protocol
-from pustula.store import Store, add_study, get_study
+from pustula.store import Store, get_study
 from pustula.store.services import casebooks, import_subjects
 from pustula.store.study import protocol_of
-
-
-def _store(path: Path) -> Store:
-    store = Store.open(f"sqlite:///{path}")
-    store.create_schema()
-    return store
+from tests.interop.helpers import empty_copy, new_store, study_content
 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Protocol, str]:
-    store = _store(tmp_path_factory.mktemp("redcap") / "demo.sqlite3")
+    store = new_store(tmp_path_factory.mktemp("redcap") / "demo.sqlite3")
     create_demo_study(store)
     with store.reader() as session:
         protocol = protocol_of(get_study(session))
     return store, protocol, export_records(casebooks(store), protocol)
 
 
-def _empty(tmp_path: Path, protocol: Protocol) -> Store:
-    store = _store(tmp_path / "target.sqlite3")
-    with store.transaction(user="t") as tx:
-        add_study(tx, protocol, sites=[("SITE1", "Site 1"), ("SITE2", "Site 2")])
-    return store
-
-
-def _content(store: Store) -> dict[str, object]:
-    """What must survive the round trip, without ids, times and users."""
-    out = {}
-    for book in casebooks(store):
-        r = book.records
-        base = r.baseline[0].as_dict()
-        out[book.subject.code] = {
-            "subject": (book.site, book.subject.status, book.subject.screened_on),
-            "baseline": {k: v for k, v in base.items()
-                         if k not in ("id", "version", "created_at", "created_by", "subject_id")},
-            "priors": sorted((p.category, p.drug, p.response) for p in r.prior_therapy),
-            "visits": sorted((v.visit_code, v.visit_date, v.study_day, v.window_status)
-                             for v in r.visit),
-            "scores": sorted((a.instrument, a.total, tuple(sorted(a.items.items())))
-                             for a in r.assessment),
-            "screening labs": sorted((x.test, x.value) for x in r.lab
-                                     if x.sample_date == book.subject.screened_on
-                                     and x.test != "alt"),
-        }  # fmt: skip
-    return out
-
-
 def test_pustula_to_redcap_to_pustula_gives_the_same_study(
     source: tuple[Store, Protocol, str], tmp_path: Path
 ) -> None:
     store, protocol, text = source
-    target = _empty(tmp_path, protocol)
+    target = empty_copy(tmp_path, protocol)
     subjects = parse_records(text, protocol)
     assert import_subjects(target, "importer", subjects, reason="REDCap migration") == 6
-    assert _content(target) == _content(store)
+    assert study_content(target) == study_content(store)
 
 
 def _broken(text: str, old: str, new: str) -> str:
@@ -93,7 +59,7 @@ def test_a_broken_export_is_refused_whole_naming_where(
     source: tuple[Store, Protocol, str], tmp_path: Path, change: object, message: str
 ) -> None:
     _, protocol, text = source
-    target = _empty(tmp_path, protocol)
+    target = empty_copy(tmp_path, protocol)
     with pytest.raises(DataValidationError, match=message):
         subjects = parse_records(change(text), protocol)  # type: ignore[operator]
         import_subjects(target, "importer", subjects, reason="REDCap migration")
@@ -112,7 +78,7 @@ def test_a_text_value_in_a_score_is_named_and_nothing_is_saved(
         if cells[0] == "S04" and cells[1] == "week_4_arm_1":
             cells[column] = "severe"
             lines[i] = ",".join(cells)
-    target = _empty(tmp_path, protocol)
+    target = empty_copy(tmp_path, protocol)
     with pytest.raises(DataValidationError, match=r"record S04, event week_4_arm_1: .*severe"):
         import_subjects(target, "importer", parse_records("\n".join(lines), protocol),
                         reason="REDCap migration")  # fmt: skip

@@ -13,7 +13,7 @@ from pustula.analysis import build_analysis
 from pustula.demo import create_demo_study
 from pustula.errors import DataValidationError
 from pustula.interop import FORMATS, TidyExport, build_tidy, write_tidy
-from pustula.interop.tidy import _item_score
+from pustula.interop.tidy import item_score
 from pustula.store import Store
 from pustula.store.extract import read_items, read_study
 
@@ -56,9 +56,9 @@ def test_the_codebook_describes_every_column(export: TidyExport) -> None:
 
 
 def test_dlqi_answers_in_words_export_as_their_scores() -> None:
-    assert _item_score("dlqi", "dlqi_q3", "not_relevant") == 0.0
-    assert _item_score("dlqi", "dlqi_q7", "yes") == 3.0
-    assert _item_score("dlqi", "dlqi_q1", 2) == 2.0
+    assert item_score("dlqi", "dlqi_q3", "not_relevant") == 0.0
+    assert item_score("dlqi", "dlqi_q7", "yes") == 3.0
+    assert item_score("dlqi", "dlqi_q1", 2) == 2.0
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

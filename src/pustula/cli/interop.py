@@ -144,5 +144,9 @@ def fhir_export(ctx: typer.Context, directory: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from pustula.cli.cdisc import cdisc_app, odm_app
+
+    app.add_typer(cdisc_app, name="cdisc")
+    app.add_typer(odm_app, name="odm")
     app.add_typer(redcap_app, name="redcap")
     app.add_typer(fhir_app, name="fhir")

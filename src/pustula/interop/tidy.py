@@ -20,7 +20,7 @@ from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS, field_label
 from pustula.errors import DataValidationError
 from pustula.scoring import PPPASI, get_instrument
 
-__all__ = ["FORMATS", "TidyExport", "build_tidy", "write_tidy"]
+__all__ = ["FORMATS", "TidyExport", "build_tidy", "item_score", "write_tidy"]
 
 Format = Literal["csv", "parquet", "xlsx", "xpt", "dta", "sav"]
 FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx", "xpt", "dta", "sav")
@@ -71,7 +71,7 @@ _DLQI_SOURCE = "DLQI item score (Finlay & Khan 1994)"
 _RESPONDER = "Derived (ADQS CRITyFL, by the protocol's analysis plan)"
 
 
-def _item_score(instrument: str, name: str, value: Any) -> float | None:
+def item_score(instrument: str, name: str, value: Any) -> float | None:
     """An item's value as its score (DLQI answers such as "not relevant" score 0)."""
     if value is None:
         return None
@@ -147,7 +147,7 @@ def build_tidy(analysis: AnalysisData, items: pd.DataFrame) -> TidyExport:
         target = wide.setdefault((r["subject"], r["visit_code"]), {})
         instrument = r["instrument"]
         for name, value in (r["items"] or {}).items():
-            target[name] = _item_score(instrument, name, value)
+            target[name] = item_score(instrument, name, value)
         if instrument == "pppasi":
             for region, score in (r["subscores"] or {}).items():
                 target[f"pppasi_{region}"] = score

@@ -222,6 +222,8 @@ class Protocol(_Strict):
     version: str = "1"
     description: str = ""
     reference: str = ""
+    #: Where the study runs: ISO 3166-1 alpha-3 (SDTM DM.COUNTRY), e.g. CHN.
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     arms: tuple[Arm, ...] = Field(min_length=1)
     visits: tuple[Visit, ...] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()

@@ -20,6 +20,7 @@ from pustula.store.models import (
     AdverseEvent,
     Assessment,
     Baseline,
+    ConMed,
     Exposure,
     ExposureInterruption,
     Lab,
@@ -34,7 +35,8 @@ from pustula.store.study import get_study, protocol_of
 from pustula.store.timing import doses_by_subject
 from pustula.store.uow import Store
 
-__all__ = ["FRAMES", "StudyData", "read_items", "read_study", "restrict"]
+__all__ = ["FRAMES", "ExchangeData", "StudyData", "read_exchange", "read_items", "read_study",
+           "restrict"]  # fmt: skip
 
 #: The per-subject frames of :class:`StudyData`, each with a ``subject`` column.
 FRAMES = (
@@ -276,6 +278,73 @@ def read_items(store: Store) -> pd.DataFrame:
     columns = ["subject", "visit_code", "instrument", "items", "subscores", "total",
                "not_done_reason"]  # fmt: skip
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+@dataclass(frozen=True)
+class ExchangeData:
+    """What data exchange writes beyond :class:`StudyData`, read in bulk: every record's
+    detail (an AE's seriousness criteria, a lab's reference range, a visit's note) and the
+    concomitant medications. Each frame has a ``subject`` column; ``seq`` keeps entry order.
+    """
+
+    items: pd.DataFrame
+    visits: pd.DataFrame
+    adverse_events: pd.DataFrame
+    labs: pd.DataFrame
+    con_meds: pd.DataFrame
+
+
+def read_exchange(store: Store) -> ExchangeData:
+    """Read the details of every live record of the study, one statement per table."""
+    with store.snapshot() as session:
+        study = get_study(session)
+        connection = session.connection()
+        by_subject = select(Subject.code.label("subject")).where(
+            Subject.study_id == study.id, Subject.deleted_at.is_(None)
+        )
+
+        def table(model: Any, *columns: Any) -> pd.DataFrame:
+            ordered = by_subject.order_by(Subject.code, model.id)
+            return _children(connection, ordered, model, model.id.label("seq"), *columns)
+
+        visits = _frame(
+            connection,
+            by_subject.add_columns(Visit.visit_code, Visit.visit_date, Visit.status, Visit.notes)
+            .join(Visit, Visit.subject_id == Subject.id)
+            .where(Visit.deleted_at.is_(None))
+            .order_by(Subject.code, Visit.id),
+        )
+        aes = table(
+            AdverseEvent, AdverseEvent.term, AdverseEvent.meddra_pt, AdverseEvent.meddra_pt_code,
+            AdverseEvent.meddra_soc, AdverseEvent.meddra_soc_code, AdverseEvent.start_date,
+            AdverseEvent.end_date, AdverseEvent.grade, AdverseEvent.serious,
+            AdverseEvent.serious_criteria, AdverseEvent.relatedness, AdverseEvent.action_taken,
+            AdverseEvent.outcome, AdverseEvent.treatment_emergent,
+        )  # fmt: skip
+        labs = table(
+            Lab, Lab.test, Lab.value, Lab.unit, Lab.lower_limit, Lab.upper_limit,
+            Lab.sample_date, Lab.on_treatment, Lab.ctcae_grade, Lab.alerts,
+        )  # fmt: skip
+        con_meds = table(ConMed, ConMed.drug, ConMed.indication, ConMed.dose, ConMed.start_date,
+                         ConMed.end_date)  # fmt: skip
+    aes["serious_criteria"] = aes["serious_criteria"].map(_json_list)
+    labs["alerts"] = labs["alerts"].map(_json_list)
+    return ExchangeData(
+        items=read_items(store),
+        visits=_dates(visits, "visit_date"),
+        adverse_events=_dates(aes, "start_date", "end_date"),
+        labs=_dates(labs, "sample_date"),
+        con_meds=_dates(con_meds, "start_date", "end_date"),
+    )
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON column as a list whichever driver read it (SQLite gives text)."""
+    if isinstance(value, str):
+        import json
+
+        return list(json.loads(value))
+    return list(value or [])
 
 
 def _study_lock(session: Any, study_id: int) -> dict[str, str] | None:

@@ -1,0 +1,127 @@
+"""Commands for CDISC: SDTM and ADaM packages with Define-XML, their check, and ODM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pustula.cli._common import cli_user, handles_errors, open_store, progress_bar
+
+cdisc_app = typer.Typer(
+    help="CDISC: SDTM and ADaM as SAS XPT v5 with Define-XML 2.1, and a conformance check.",
+    no_args_is_help=True,
+)
+odm_app = typer.Typer(help="CDISC ODM 1.3.2: metadata and clinical data.", no_args_is_help=True)
+
+_SDTM_STEPS = 19  # 17 datasets, define.xml, reading the study
+
+
+@cdisc_app.command("sdtm")
+@handles_errors
+def cdisc_sdtm(ctx: typer.Context, directory: Path) -> None:
+    """Write the study as SDTM (SDTMIG 3.4): DM, DS, SV, EX, CM, MH, AE, LB, QS, SUPPDM,
+    SUPPAE, SUPPCM, TS, TA, TE, TV, TI as XPT v5, with define.xml checked against the
+    Define-XML 2.1 schema."""
+    from pustula.interop.cdisc import write_sdtm
+    from pustula.interop.sdtm import build_sdtm
+    from pustula.store.extract import read_exchange, read_study
+
+    store = open_store(ctx)
+    with progress_bar("SDTM", _SDTM_STEPS) as step:
+        step("reading the study")
+        data = read_study(store)
+        package = build_sdtm(data, read_exchange(store))
+        write_sdtm(package, directory, title=data.title, progress=step)
+    rows = sum(len(f) for f in package.datasets.values())
+    typer.echo(
+        f"{len(package.datasets)} SDTM datasets ({rows} records) and define.xml "
+        f"written to {directory}"
+    )
+    if package.synthetic:
+        typer.echo("note: SYNTHETIC demo data, not patient data (see SYNTHETIC-DATA.txt)")
+
+
+@cdisc_app.command("adam")
+@handles_errors
+def cdisc_adam(ctx: typer.Context, directory: Path) -> None:
+    """Write ADSL and ADQS as XPT v5, each ADQS record traced to its SDTM QS record (SRCDOM,
+    SRCVAR, SRCSEQ), with define.xml checked against the Define-XML 2.1 schema."""
+    from pustula.analysis.datasets import build_analysis
+    from pustula.interop.adam import build_adam
+    from pustula.interop.cdisc import write_adam
+    from pustula.interop.sdtm import build_sdtm
+    from pustula.store.extract import read_exchange, read_study
+
+    store = open_store(ctx)
+    with progress_bar("ADaM", 5) as step:
+        step("reading the study")
+        data = read_study(store)
+        step("deriving ADSL and ADQS")
+        package = build_adam(build_analysis(data), build_sdtm(data, read_exchange(store)))
+        write_adam(package, directory, title=data.title, progress=step)
+    typer.echo(
+        f"ADSL ({len(package.datasets['ADSL'])} subjects), ADQS "
+        f"({len(package.datasets['ADQS'])} records) and define.xml written to "
+        f"{directory}"
+    )
+
+
+@cdisc_app.command("check")
+@handles_errors
+def cdisc_check(directory: Path) -> None:
+    """Check a folder of SDTM or ADaM XPT files and its define.xml; exit 0 only when clean.
+    Each finding names dataset, row and variable."""
+    from pustula.interop.cdisc_check import check_folder
+
+    findings = check_folder(directory)
+    for finding in findings:
+        typer.echo(str(finding))
+    if findings:
+        typer.echo(f"{len(findings)} findings in {directory}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{directory}: no findings")
+
+
+@odm_app.command("export")
+@handles_errors
+def odm_export(ctx: typer.Context, file: Path) -> None:
+    """Write the study's ODM 1.3.2 (forms, fields, codelists, events and every subject's
+    data), checked against the ODM 1.3.2 schema."""
+    from pustula.interop.odm import export_odm
+    from pustula.store import get_study
+    from pustula.store.services import casebooks
+    from pustula.store.study import protocol_of
+
+    store = open_store(ctx)
+    with store.reader() as session:
+        study = get_study(session)
+        protocol, title = protocol_of(study), study.title
+    books = casebooks(store)
+    export_odm(books, protocol, title, file)
+    typer.echo(f"{len(books)} subjects written to {file}")
+
+
+@odm_app.command("import")
+@handles_errors
+def odm_import(
+    ctx: typer.Context,
+    file: Path,
+    reason: Annotated[str, typer.Option(help="Why the data are imported (audit trail).")],
+) -> None:
+    """Import an ODM 1.3.2 file written from this study's forms: every subject enrolled and
+    every visit scored, all or nothing; an error names subject, event, field and value."""
+    from pustula.interop.odm import read_odm
+    from pustula.store import get_study
+    from pustula.store.services import import_subjects
+    from pustula.store.study import protocol_of
+
+    store = open_store(ctx)
+    with store.reader() as session:
+        protocol = protocol_of(get_study(session))
+    subjects = read_odm(file, protocol)
+    count = import_subjects(store, cli_user(ctx), subjects, reason=reason)
+    typer.echo(
+        f"imported {count} subjects with {sum(len(s.visits) for s in subjects)} visits from {file}"
+    )

@@ -1,0 +1,213 @@
+"""A conformance check of a folder of SDTM or ADaM XPT files (and its define.xml).
+
+Checks what a reviewer's validator checks first, each finding naming dataset, row (1-based)
+and variable: required variables present and non-null; ISO 8601 dates; --SEQ unique per
+USUBJID; every USUBJID in DM (ADSL for ADaM); STUDYID constant; --DY by the SDTM rule;
+controlled terminology (SEX, RACE, ETHNIC, NY, AESER, AEOUT, AEREL, AEACN, EPOCH, units);
+XPT v5 limits; and define.xml against the Define-XML 2.1 schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pustula.errors import DataValidationError
+from pustula.interop.define import validate_define
+from pustula.interop.sdtm_dates import study_day
+from pustula.interop.sdtm_spec import CODELISTS, DATASETS
+from pustula.interop.xpt import read_xpt
+
+__all__ = ["Finding", "check_folder"]
+
+# ISO 8601 date, possibly partial, with an optional time (SDTMIG 3.4, section 4.4)
+_ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?$")
+_COUNTRY = re.compile(r"^[A-Z]{3}$")
+_ADAM_REQUIRED = {
+    "ADSL": ("STUDYID", "USUBJID", "SUBJID", "SITEID"),
+    "ADQS": ("STUDYID", "USUBJID", "PARAMCD", "PARAM"),
+}
+#: Variables checked against a codelist wherever they occur, by name suffix or name.
+_UNIT_SUFFIXES = ("ORRESU", "STRESU", "DOSU")
+
+
+@dataclass(frozen=True)
+class Finding:
+    dataset: str
+    row: int | None
+    variable: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.dataset}" + (f" row {self.row}" if self.row else "")
+        return f"{where}, {self.variable}: {self.message}"
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | (values.astype(str).str.strip() == "")
+
+
+def _rows(mask: pd.Series) -> list[int]:
+    return [int(i) + 1 for i in mask.to_numpy().nonzero()[0]]
+
+
+def _first(
+    findings: list[Finding],
+    dataset: str,
+    variable: str,
+    mask: pd.Series,
+    message: str,
+    limit: int = 20,
+) -> None:
+    """One finding per offending row, up to ``limit`` per variable and check."""
+    rows = _rows(mask)
+    for row in rows[:limit]:
+        findings.append(Finding(dataset, row, variable, message))
+    if len(rows) > limit:
+        findings.append(Finding(dataset, None, variable, f"… and {len(rows) - limit} more rows"))
+
+
+def _codelist_of(dataset: str, variable: str) -> str | None:
+    spec = DATASETS.get(dataset)
+    if spec and variable in spec.names and spec.var(variable).codelist:
+        return spec.var(variable).codelist
+    if variable.endswith(_UNIT_SUFFIXES):
+        return "UNIT"
+    if variable in ("SEX", "RACE", "ETHNIC", "EPOCH", "AGEU"):
+        return variable
+    if variable.endswith("FL") and dataset in DATASETS:
+        return "NY"
+    return None
+
+
+def _check_dataset(
+    name: str, frame: pd.DataFrame, labels: dict[str, str], findings: list[Finding]
+) -> None:
+    spec = DATASETS.get(name)
+    required = (
+        [v.name for v in spec.variables if v.core == "Req"]
+        if spec
+        else list(_ADAM_REQUIRED.get(name, ("STUDYID", "USUBJID")))
+    )
+    for variable in required:
+        if variable not in frame:
+            findings.append(Finding(name, None, variable, "required variable is missing"))
+        else:
+            _first(findings, name, variable, _blank(frame[variable]), "required value is null")
+    if spec:
+        for variable in frame.columns:
+            if variable not in spec.names:
+                findings.append(Finding(name, None, variable, f"not a variable of {name}"))
+    for variable in frame.columns:
+        if len(variable) > 8:
+            findings.append(Finding(name, None, variable, "name over 8 characters"))
+        if len(labels.get(variable) or "") > 40:
+            findings.append(Finding(name, None, variable, "label over 40 characters"))
+        if variable.endswith("DTC"):
+            values = frame[variable].fillna("").astype(str)
+            bad = (values != "") & ~values.str.match(_ISO)
+            _first(findings, name, variable, bad, "not an ISO 8601 date")
+        codelist = _codelist_of(name, variable)
+        if codelist == "COUNTRY":
+            values = frame[variable].fillna("").astype(str)
+            _first(
+                findings,
+                name,
+                variable,
+                (values != "") & ~values.str.match(_COUNTRY),
+                "not an ISO 3166-1 alpha-3 country code",
+            )
+        elif codelist and CODELISTS.get(codelist) and frame[variable].dtype == object:
+            values = frame[variable].fillna("").astype(str)
+            allowed = set(CODELISTS[codelist])
+            bad = (values != "") & ~values.isin(allowed)
+            for row in _rows(bad)[:20]:
+                findings.append(
+                    Finding(
+                        name,
+                        row,
+                        variable,
+                        f"`{values.iloc[row - 1]}` is not in codelist {codelist}",
+                    )
+                )
+    seq = f"{name[:2]}SEQ" if spec else ""
+    if seq in frame and "USUBJID" in frame:
+        dup = frame.duplicated(["USUBJID", seq], keep="first") & frame[seq].notna()
+        _first(findings, name, seq, dup, f"{seq} repeats within the subject")
+
+
+def _check_study_days(
+    name: str, frame: pd.DataFrame, reference: dict[str, str], findings: list[Finding]
+) -> None:
+    for variable in frame.columns:
+        if not variable.endswith("DY") or variable in ("VISITDY", "ADY"):
+            continue
+        dtc = variable[:-2] + "DTC"
+        if dtc not in frame or "USUBJID" not in frame:
+            continue
+        for row, (subject, when, day) in enumerate(
+            zip(frame["USUBJID"], frame[dtc], frame[variable], strict=True), start=1
+        ):
+            ref = reference.get(subject, "")
+            if not (isinstance(when, str) and len(when) >= 10 and len(ref) >= 10):
+                continue
+            expected = study_day(pd.Timestamp(when[:10]), pd.Timestamp(ref[:10]))
+            if day != expected and not (pd.isna(day) and expected is None):
+                findings.append(
+                    Finding(name, row, variable, f"is {day:g}; {dtc} and RFSTDTC give {expected:g}")
+                )
+
+
+def check_folder(directory: Path) -> list[Finding]:
+    """Every finding in the folder's datasets; an empty list means clean."""
+    files = sorted(directory.glob("*.xpt"))
+    if not files:
+        raise DataValidationError(f"{directory}: no .xpt files to check")
+    findings: list[Finding] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for path in files:
+        frame, labels, _ = read_xpt(path)
+        name = path.stem.upper()
+        frames[name] = frame
+        _check_dataset(name, frame, labels, findings)
+    studies: set[str] = set()
+    for frame in frames.values():
+        if "STUDYID" in frame:
+            studies |= set(frame["STUDYID"].dropna().astype(str))
+    if len(studies) > 1:
+        findings.append(
+            Finding("*", None, "STUDYID", f"differs between records: {sorted(studies)}")
+        )
+    subjects_from = "DM" if "DM" in frames else "ADSL" if "ADSL" in frames else None
+    if subjects_from is None:
+        findings.append(Finding("*", None, "USUBJID", "neither DM nor ADSL is in the folder"))
+    else:
+        known = set(frames[subjects_from]["USUBJID"].astype(str))
+        for name, frame in frames.items():
+            if name != subjects_from and "USUBJID" in frame:
+                _first(
+                    findings,
+                    name,
+                    "USUBJID",
+                    ~frame["USUBJID"].astype(str).isin(known),
+                    f"subject not in {subjects_from}",
+                )
+    if "DM" in frames:
+        dm = frames["DM"]
+        reference = dict(
+            zip(dm["USUBJID"].astype(str), dm["RFSTDTC"].fillna("").astype(str), strict=True)
+        )
+        for name, frame in frames.items():
+            _check_study_days(name, frame, reference, findings)
+    define = directory / "define.xml"
+    if define.exists():
+        try:
+            validate_define(define)
+        except DataValidationError as error:
+            findings.append(Finding("define.xml", None, "-", str(error)))
+    else:
+        findings.append(Finding("define.xml", None, "-", "missing from the folder"))
+    return findings

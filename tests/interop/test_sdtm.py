@@ -1,0 +1,162 @@
+"""SDTM from the demo study: the datasets SDTMIG 3.4 asks for, with their variables in order,
+study days without a day 0, dosing split around interruptions, QS results equal to the
+stored scores, and XPT v5 files that read back with the same names, labels and values."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pustula.demo import create_demo_study
+from pustula.interop.cdisc import write_sdtm
+from pustula.interop.cdisc_check import check_folder
+from pustula.interop.sdtm import SdtmPackage, build_sdtm
+from pustula.interop.sdtm_dates import epoch, study_day
+from pustula.interop.sdtm_spec import DATASETS
+from pustula.interop.xpt import ascii_text, read_xpt
+from pustula.store.extract import StudyData, read_exchange, read_study
+from tests.interop.helpers import new_store
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[StudyData, SdtmPackage, Path]:
+    store = new_store(tmp_path_factory.mktemp("sdtm") / "demo.sqlite3")
+    create_demo_study(store)
+    data = read_study(store)
+    package = build_sdtm(data, read_exchange(store))
+    folder = tmp_path_factory.mktemp("sdtm-out")
+    write_sdtm(package, folder, title=data.title)
+    return data, package, folder
+
+
+def test_the_study_day_has_no_day_zero() -> None:
+    first = date(2024, 3, 4)
+    # hand count: the first dose is day 1, the day before it day -1
+    assert study_day(date(2024, 3, 4), first) == 1
+    assert study_day(date(2024, 3, 3), first) == -1
+    assert study_day(date(2024, 3, 24), first) == 21  # 20 days after: day 21
+    assert study_day(date(2024, 2, 26), first) == -7
+    assert study_day(None, first) is None
+    assert study_day(date(2024, 3, 4), None) is None
+
+
+def test_epochs_follow_the_first_and_last_dose() -> None:
+    first, last = date(2024, 3, 4), date(2024, 5, 27)
+    assert epoch(date(2024, 3, 1), first, last) == "SCREENING"
+    assert epoch(first, first, last, before_dose=True) == "SCREENING"
+    assert epoch(first, first, last) == "TREATMENT"
+    assert epoch(last, first, last) == "TREATMENT"
+    assert epoch(date(2024, 6, 1), first, last) == "FOLLOW-UP"
+    assert epoch(date(2024, 3, 1), None, None) == "SCREENING"
+
+
+def test_every_dataset_has_the_specified_variables_in_order(study) -> None:
+    _, package, _ = study
+    assert list(package.datasets) == list(DATASETS)
+    for name, frame in package.datasets.items():
+        assert tuple(frame.columns) == DATASETS[name].names, name
+        assert (frame["STUDYID"] == "TOFA-PPP").all()
+
+
+def test_dm_has_one_record_per_subject_with_reference_dates(study) -> None:
+    data, package, _ = study
+    dm = package.datasets["DM"]
+    assert list(dm["SUBJID"]) == list(data.subjects["subject"])
+    s01 = dm.set_index("SUBJID").loc["S01"]
+    assert (s01["RFSTDTC"], s01["SEX"], s01["AGE"], s01["COUNTRY"]) == (
+        "2024-03-04",
+        "F",
+        42,
+        "CHN",
+    )
+    assert s01["ACTARMCD"] == "TOFA" and s01["ARMNRS"] == ""
+
+
+def test_dosing_is_split_around_an_interruption(study) -> None:
+    _, package, _ = study
+    ex = package.datasets["EX"]
+    s06 = ex[ex["USUBJID"] == "TOFA-PPP-S06"]
+    # the demo's S06: 2024-06-03 to 2024-08-26, interrupted 2024-07-02 to 2024-07-09
+    assert list(zip(s06["EXSTDTC"], s06["EXENDTC"], strict=True)) == [
+        ("2024-06-03", "2024-07-01"),
+        ("2024-07-10", "2024-08-26"),
+    ]
+    assert list(s06["EXSEQ"]) == [1, 2]
+    assert set(ex["EXDOSFRQ"]) == {"BID"} and set(ex["EXROUTE"]) == {"ORAL"}
+
+
+def test_qs_totals_equal_the_stored_scores(study) -> None:
+    data, package, _ = study
+    qs = package.datasets["QS"]
+    totals = qs[qs["QSTESTCD"] == "PPPASI"].set_index(["USUBJID", "VISIT"])["QSSTRESN"]
+    stored = data.assessments[data.assessments["instrument"] == "pppasi"]
+    labels = {v.code: v.label for v in data.protocol.visits}
+    for row in stored.itertuples():
+        assert totals[(f"TOFA-PPP-{row.subject}", labels[row.visit_code])] == row.total
+    # sponsor-defined PPPASI codes are at most 8 characters and the derived ones are flagged
+    assert qs["QSTESTCD"].str.len().max() <= 8
+    assert set(qs.loc[qs["QSTESTCD"].isin(["PPPASI", "RPSCORE", "RPARSC"]), "QSDRVFL"]) == {"Y"}
+    assert set(qs.loc[qs["QSTESTCD"] == "RPERY", "QSDRVFL"]) == {""}
+
+
+def test_region_score_is_weight_times_signs_times_area(study) -> None:
+    _, package, _ = study
+    qs = package.datasets["QS"]
+    one = qs[(qs["USUBJID"] == "TOFA-PPP-S01") & (qs["VISITNUM"] == 1)].set_index("QSTESTCD")
+    value = one["QSSTRESN"]
+    # demo S01 week 0, right palm: (3 + 3 + 2) signs, 40 % area -> area score 3; weight 0.2
+    assert value["RPAREA"] == 40 and value["RPARSC"] == 3
+    assert value["RPSCORE"] == pytest.approx(0.2 * (3 + 3 + 2) * 3)
+
+
+def test_baseline_flags_mark_the_last_pre_dose_record(study) -> None:
+    _, package, _ = study
+    qs = package.datasets["QS"]
+    flagged = qs[qs["QSLOBXFL"] == "Y"]
+    assert set(flagged["VISIT"]) == {"Week 0"}
+    assert not flagged.duplicated(["USUBJID", "QSTESTCD"]).any()
+    lb = package.datasets["LB"]
+    assert (lb.loc[lb["LBLOBXFL"] == "Y", "EPOCH"] == "SCREENING").all()
+
+
+def test_the_seq_is_unique_within_each_subject(study) -> None:
+    _, package, _ = study
+    for name in ("DS", "EX", "CM", "MH", "AE", "LB", "QS"):
+        frame = package.datasets[name]
+        assert not frame.duplicated(["USUBJID", f"{name}SEQ"]).any(), name
+
+
+def test_trial_design_comes_from_the_protocol(study) -> None:
+    data, package, _ = study
+    tv = package.datasets["TV"]
+    assert list(tv["VISITDY"]) == [v.day + 1 for v in data.protocol.visits]
+    ti = package.datasets["TI"]
+    assert list(ti["IETESTCD"]) == ["I1", "I2", "I3", "I4", "E1", "E2", "E3", "E4"]
+    ts = package.datasets["TS"].set_index("TSPARMCD")
+    assert ts.loc["AGEMIN", "TSVAL"] == "P18Y"
+    assert ts.loc["TRT", "TSVAL"] == "TOFACITINIB"
+
+
+def test_xpt_files_read_back_with_names_labels_and_values(study) -> None:
+    _, package, folder = study
+    for name, frame in package.datasets.items():
+        back, labels, label = read_xpt(folder / f"{name.lower()}.xpt")
+        spec = DATASETS[name]
+        assert label == spec.label
+        assert list(back.columns) == list(spec.names)
+        assert labels == {v.name: v.label for v in spec.variables}
+        for var in spec.variables:
+            expected = frame[var.name]
+            if var.numeric:
+                pd.testing.assert_series_equal(back[var.name], expected, check_names=False)
+            else:  # XPT v5 stores ASCII: "mm³" comes back as "mm3"
+                assert list(back[var.name].fillna("")) == [ascii_text(v) for v in expected]
+
+
+def test_the_demo_package_is_clean_and_labelled_synthetic(study) -> None:
+    _, _, folder = study
+    assert check_folder(folder) == []
+    assert "SYNTHETIC" in (folder / "SYNTHETIC-DATA.txt").read_text()
