@@ -41,6 +41,7 @@ def registry_protocol() -> dict[str, object]:
     return {
         "id": "REG",
         "title": "Synthetic PPP registry (benchmark)",
+        "country": "JPN",
         "arms": [{"code": "TOFA", "label": "Tofacitinib"}],
         "visits": [
             {

@@ -160,3 +160,17 @@ def test_the_demo_package_is_clean_and_labelled_synthetic(study) -> None:
     _, _, folder = study
     assert check_folder(folder) == []
     assert "SYNTHETIC" in (folder / "SYNTHETIC-DATA.txt").read_text()
+
+
+def test_a_site_scoped_package_holds_only_that_sites_subjects(tmp_path: Path) -> None:
+    from pustula.interop.cdisc import cdisc_package
+    from pustula.store.extract import restrict
+
+    store = new_store(tmp_path / "demo.sqlite3")
+    create_demo_study(store)
+    data = restrict(read_study(store), {"S05", "S06"})
+    cdisc_package(store, data, "sdtm", tmp_path / "sdtm")
+    for name in ("dm", "qs", "lb", "ae"):
+        frame, _, _ = read_xpt(tmp_path / "sdtm" / f"{name}.xpt")
+        assert set(frame["USUBJID"]) <= {"TOFA-PPP-S05", "TOFA-PPP-S06"}, name
+    assert check_folder(tmp_path / "sdtm") == []

@@ -69,6 +69,9 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "download_adsl": ("GET", "/downloads/adsl.csv", EXPORT),
     "download_adqs": ("GET", "/downloads/adqs.csv", EXPORT),
     "download_redcap_dictionary": ("GET", "/downloads/redcap-dictionary.zip", ALL),
+    "download_sdtm": ("GET", "/downloads/sdtm.zip", EXPORT),
+    "download_adam": ("GET", "/downloads/adam.zip", EXPORT),
+    "download_odm": ("GET", "/downloads/odm.xml", EXPORT),
     **{
         f"download_tidy_{fmt}": ("GET", f"/downloads/tidy-{fmt}.zip", EXPORT)
         for fmt in ("csv", "xlsx", "parquet", "sav", "dta", "xpt")

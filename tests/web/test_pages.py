@@ -150,3 +150,27 @@ def test_an_ae_form_error_keeps_the_entries(login: Callable[[str], TestClient]) 
         in response.text
     )
     assert 'value="Herpes zoster"' in response.text
+
+
+def test_cdisc_and_odm_download_as_checked_packages(
+    login: Callable[[str], TestClient], tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    from pustula.interop.cdisc_check import check_folder
+    from pustula.interop.odm import validate_odm
+    from pustula.interop.xpt import read_xpt
+
+    client = login("statistician")
+    for standard in ("sdtm", "adam"):
+        response = client.get(f"/downloads/{standard}.zip")
+        assert response.status_code == 200
+        zipfile.ZipFile(io.BytesIO(response.content)).extractall(tmp_path / standard)
+        assert check_folder(tmp_path / standard) == []
+    dm, _, _ = read_xpt(tmp_path / "sdtm" / "dm.xpt")
+    assert list(dm["SUBJID"]) == ["S01", "S02", "S03", "S04", "S05", "S06"]
+    odm = client.get("/downloads/odm.xml")
+    (tmp_path / "odm.xml").write_bytes(odm.content)
+    validate_odm(tmp_path / "odm.xml")
+    assert b'SubjectKey="S06"' in odm.content

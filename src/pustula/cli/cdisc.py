@@ -15,7 +15,23 @@ cdisc_app = typer.Typer(
 )
 odm_app = typer.Typer(help="CDISC ODM 1.3.2: metadata and clinical data.", no_args_is_help=True)
 
-_SDTM_STEPS = 19  # 17 datasets, define.xml, reading the study
+
+def _package(ctx: typer.Context, standard: str, directory: Path, steps: int) -> list[Path]:
+    from pustula.interop.cdisc import cdisc_package
+    from pustula.store.extract import read_study
+
+    store = open_store(ctx)
+    with progress_bar(standard.upper(), steps) as step:
+        step("reading the study")
+        return cdisc_package(store, read_study(store), standard, directory, progress=step)
+
+
+def _written(paths: list[Path], directory: Path) -> None:
+    datasets = [p.stem.upper() for p in paths if p.suffix == ".xpt"]
+    typer.echo(f"{len(datasets)} datasets ({', '.join(datasets)}) and define.xml written to "
+               f"{directory}")  # fmt: skip
+    if any(p.name == "SYNTHETIC-DATA.txt" for p in paths):
+        typer.echo("note: SYNTHETIC demo data, not patient data (see SYNTHETIC-DATA.txt)")
 
 
 @cdisc_app.command("sdtm")
@@ -24,23 +40,7 @@ def cdisc_sdtm(ctx: typer.Context, directory: Path) -> None:
     """Write the study as SDTM (SDTMIG 3.4): DM, DS, SV, EX, CM, MH, AE, LB, QS, SUPPDM,
     SUPPAE, SUPPCM, TS, TA, TE, TV, TI as XPT v5, with define.xml checked against the
     Define-XML 2.1 schema."""
-    from pustula.interop.cdisc import write_sdtm
-    from pustula.interop.sdtm import build_sdtm
-    from pustula.store.extract import read_exchange, read_study
-
-    store = open_store(ctx)
-    with progress_bar("SDTM", _SDTM_STEPS) as step:
-        step("reading the study")
-        data = read_study(store)
-        package = build_sdtm(data, read_exchange(store))
-        write_sdtm(package, directory, title=data.title, progress=step)
-    rows = sum(len(f) for f in package.datasets.values())
-    typer.echo(
-        f"{len(package.datasets)} SDTM datasets ({rows} records) and define.xml "
-        f"written to {directory}"
-    )
-    if package.synthetic:
-        typer.echo("note: SYNTHETIC demo data, not patient data (see SYNTHETIC-DATA.txt)")
+    _written(_package(ctx, "sdtm", directory, 19), directory)
 
 
 @cdisc_app.command("adam")
@@ -48,24 +48,7 @@ def cdisc_sdtm(ctx: typer.Context, directory: Path) -> None:
 def cdisc_adam(ctx: typer.Context, directory: Path) -> None:
     """Write ADSL and ADQS as XPT v5, each ADQS record traced to its SDTM QS record (SRCDOM,
     SRCVAR, SRCSEQ), with define.xml checked against the Define-XML 2.1 schema."""
-    from pustula.analysis.datasets import build_analysis
-    from pustula.interop.adam import build_adam
-    from pustula.interop.cdisc import write_adam
-    from pustula.interop.sdtm import build_sdtm
-    from pustula.store.extract import read_exchange, read_study
-
-    store = open_store(ctx)
-    with progress_bar("ADaM", 5) as step:
-        step("reading the study")
-        data = read_study(store)
-        step("deriving ADSL and ADQS")
-        package = build_adam(build_analysis(data), build_sdtm(data, read_exchange(store)))
-        write_adam(package, directory, title=data.title, progress=step)
-    typer.echo(
-        f"ADSL ({len(package.datasets['ADSL'])} subjects), ADQS "
-        f"({len(package.datasets['ADQS'])} records) and define.xml written to "
-        f"{directory}"
-    )
+    _written(_package(ctx, "adam", directory, 4), directory)
 
 
 @cdisc_app.command("check")
@@ -121,7 +104,8 @@ def odm_import(
     with store.reader() as session:
         protocol = protocol_of(get_study(session))
     subjects = read_odm(file, protocol)
-    count = import_subjects(store, cli_user(ctx), subjects, reason=reason)
+    with progress_bar("Importing", len(subjects)) as step:
+        count = import_subjects(store, cli_user(ctx), subjects, reason=reason, progress=step)
     typer.echo(
         f"imported {count} subjects with {sum(len(s.visits) for s in subjects)} visits from {file}"
     )

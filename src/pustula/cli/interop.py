@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pustula.cli._common import StudyOpt, cli_user, handles_errors, open_store
+from pustula.cli._common import StudyOpt, cli_user, handles_errors, open_store, progress_bar
 
 redcap_app = typer.Typer(
     help="REDCap: data dictionary and events, records out and in.", no_args_is_help=True
@@ -112,7 +112,8 @@ def redcap_import(
         protocol = protocol_of(get_study(session))
     given = yaml.safe_load(mapping.read_text(encoding="utf-8")) if mapping else None
     subjects = parse_records(text, protocol, FieldMapping.for_protocol(protocol, given))
-    count = import_subjects(store, cli_user(ctx), subjects, reason=reason)
+    with progress_bar("Importing", len(subjects)) as step:
+        count = import_subjects(store, cli_user(ctx), subjects, reason=reason, progress=step)
     visits = sum(len(s.visits) for s in subjects)
     typer.echo(f"imported {count} subjects with {visits} visits from {source}")
 

@@ -27,9 +27,11 @@ from pustula.interop.sdtm import SdtmPackage
 from pustula.interop.sdtm_spec import CODELISTS, DATASETS
 from pustula.interop.sdtm_terms import EXTENDED
 from pustula.interop.tidy import SYNTHETIC_NOTE
-from pustula.interop.xpt import ascii_text, write_xpt
+from pustula.interop.xpt import ascii_column, write_xpt
+from pustula.store.extract import StudyData, read_exchange, restrict_exchange
+from pustula.store.uow import Store
 
-__all__ = ["METHODS", "write_adam", "write_sdtm"]
+__all__ = ["METHODS", "cdisc_package", "write_adam", "write_sdtm"]
 
 Progress = Callable[[str], None]
 
@@ -87,11 +89,11 @@ _QS_METHODS.update({f"{r}ARSC": "MT.PPPASI.AREA" for r in ("RP", "LP", "RS", "LS
 
 
 def _length(values: pd.Series) -> int:
-    return max(1, int(values.astype(str).str.len().max())) if len(values) else 1
+    return max(1, max(map(len, values.astype(str).unique()), default=1))
 
 
 def _numeric_type(values: pd.Series) -> tuple[str, int | None]:
-    present = values.dropna()
+    present = pd.Series(values.dropna().unique())
     if present.empty or (present == present.round()).all():
         return "integer", None
     digits = max(len(f"{v:g}".split(".")[1]) if "." in f"{v:g}" else 0 for v in present)
@@ -112,44 +114,22 @@ def _variable(
 ) -> VariableMeta:
     column = frame[name]
     if pd.api.types.is_datetime64_any_dtype(column) or name.endswith("DTC"):
-        return VariableMeta(
-            name,
-            label,
-            "date",
-            None,
-            origin,
-            mandatory,
-            None,
-            codelist,
-            method,
-            predecessor,
-            values,
-        )
+        return VariableMeta(name, label, "date", None, origin, mandatory, None, codelist,
+                            method, predecessor, values)  # fmt: skip
     if pd.api.types.is_numeric_dtype(column):
         kind, digits = _numeric_type(column)
         return VariableMeta(
             name, label, kind, 8, origin, mandatory, digits, codelist, method, predecessor, values
         )
-    text = column.fillna("").astype(str).map(ascii_text)
-    return VariableMeta(
-        name,
-        label,
-        "text",
-        _length(text),
-        origin,
-        mandatory,
-        None,
-        codelist,
-        method,
-        predecessor,
-        values,
-    )
+    length = _length(ascii_column(column))
+    return VariableMeta(name, label, "text", length, origin, mandatory, None, codelist, method,
+                        predecessor, values)  # fmt: skip
 
 
 def _used_codes(frames: Iterable[pd.Series]) -> list[str]:
     seen: dict[str, None] = {}
     for values in frames:
-        for v in values:
+        for v in pd.unique(values):
             if isinstance(v, str) and v:
                 seen[v] = None
     return list(seen)
@@ -384,3 +364,19 @@ def write_adam(
         progress("define.xml")
     write_define(adam_define(package, title), directory / "define.xml")
     return [*written, directory / "define.xml"]
+
+
+def cdisc_package(
+    store: Store, data: StudyData, standard: str, directory: Path, progress: Progress | None = None
+) -> list[Path]:
+    """Write the SDTM or ADaM package of ``data`` (possibly one site's subjects) to a folder."""
+    from pustula.analysis.datasets import build_analysis
+    from pustula.interop.adam import build_adam
+    from pustula.interop.sdtm import build_sdtm
+
+    extra = restrict_exchange(read_exchange(store), set(data.subjects["subject"]))
+    sdtm = build_sdtm(data, extra)
+    if standard == "sdtm":
+        return write_sdtm(sdtm, directory, title=data.title, progress=progress)
+    adam = build_adam(build_analysis(data), sdtm)
+    return write_adam(adam, directory, title=data.title, progress=progress)

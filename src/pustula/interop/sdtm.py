@@ -7,6 +7,7 @@ their order; character values are never null ("" instead), as SAS XPT stores the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -286,14 +287,15 @@ def _dosing_intervals(
 
 def _ex(data: StudyData, subjects: dict[str, _Subject]) -> list[Row]:
     routes = {t.drug: t.route for a in data.protocol.arms for t in a.treatments}
-    stops = data.interruptions
+    stops: dict[str, list[Any]] = {}
+    for i in _records(data.interruptions):
+        stops.setdefault(i.subject, []).append(i)
     rows = []
     for e in _records(data.exposure.sort_values(["subject", "start_date"])):
         who = subjects[e.subject]
-        mine = stops[stops["subject"] == e.subject]
         within = [
             (i.start_date, i.end_date)
-            for i in _records(mine)
+            for i in stops.get(e.subject, [])
             if i.start_date >= e.start_date and (pd.isna(e.end_date) or i.start_date <= e.end_date)
         ]
         for start, end in _dosing_intervals(e.start_date, e.end_date, within):
@@ -514,14 +516,22 @@ def _last_before_exposure(rows: list[Row], test: str, when: str, flag: str) -> N
         row[flag] = "Y"
 
 
-def _qs(protocol: Protocol, extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
+_QS_ITEM = ("QSTESTCD", "QSTEST", "QSORRES", "QSORRESU", "QSSTRESC", "QSSTRESN", "QSSTAT",
+            "QSREASND", "QSDRVFL")  # fmt: skip
+_QS_VISIT = ("USUBJID", "QSCAT", "VISITNUM", "VISIT", "QSDTC", "QSDY", "EPOCH", "_pre")
+
+
+def _qs(protocol: Protocol, extra: ExchangeData, subjects: dict[str, _Subject]) -> pd.DataFrame:
+    """QS, one record per item and derived score. Built as columns rather than row dicts:
+    a registry of 10,000 subjects has over a million QS records."""
     numbers = visit_numbers(protocol)
     baseline = protocol.baseline_visit.code
     dates = {(v.subject, v.visit_code): v.visit_date for v in _records(extra.visits)}
-    rows: list[Row] = []
-    seqs: dict[str, int] = {}
     order = extra.items["visit_code"].map(lambda c: numbers.get(c, (float("inf"),))[0])
     items = extra.items.assign(_order=order).sort_values(["subject", "_order"], kind="stable")
+    visits: list[tuple[Any, ...]] = []
+    records: list[tuple[Any, ...]] = []
+    owner: list[int] = []
     for a in _records(items):
         who = subjects.get(a.subject)
         if who is None or a.instrument not in QS_CATEGORY or a.visit_code not in numbers:
@@ -529,76 +539,62 @@ def _qs(protocol: Protocol, extra: ExchangeData, subjects: dict[str, _Subject]) 
         when = dates.get((a.subject, a.visit_code))
         num, label = numbers[a.visit_code]
         pre = a.visit_code == baseline and (pd.isna(who.first) or when is None or when <= who.first)
-        common = {
-            "USUBJID": who.usubjid,
-            "QSCAT": QS_CATEGORY[a.instrument],
-            "VISITNUM": num,
-            "VISIT": label,
-            "QSDTC": iso(when),
-            "QSDY": study_day(when, who.first),
-            "EPOCH": epoch(when, who.first, who.last, before_dose=a.visit_code == baseline),
-            "_pre": pre,
-        }
-        for record in _qs_records(a):
-            seq = seqs[a.subject] = seqs.get(a.subject, 0) + 1
-            rows.append({**common, **record, "QSSEQ": seq})
-    _last_before_exposure(rows, "QSTESTCD", "QSDTC", "QSLOBXFL")
-    for row in rows:
-        if row["QSSTAT"]:
-            row["QSLOBXFL"] = ""
-    return rows
+        before = a.visit_code == baseline
+        visits.append((who.usubjid, QS_CATEGORY[a.instrument], num, label, iso(when),
+                       study_day(when, who.first),
+                       epoch(when, who.first, who.last, before_dose=before), pre))  # fmt: skip
+        found = list(_qs_records(a))
+        records += found
+        owner += [len(visits) - 1] * len(found)
+    per_visit = pd.DataFrame(visits, columns=list(_QS_VISIT)).iloc[owner].reset_index(drop=True)
+    frame = pd.concat([per_visit, pd.DataFrame(records, columns=list(_QS_ITEM))], axis=1)
+    frame["QSSEQ"] = frame.groupby("USUBJID", sort=False).cumcount() + 1
+    frame["QSLOBXFL"] = ""
+    eligible = frame[frame["_pre"] & (frame["QSSTAT"] == "") & (frame["QSDTC"] != "")]
+    last = eligible.sort_values("QSDTC", kind="stable").groupby(["USUBJID", "QSTESTCD"]).tail(1)
+    frame.loc[last.index, "QSLOBXFL"] = "Y"
+    return frame.drop(columns=["_pre"])
 
 
-def _qs_records(a: Any) -> Iterator[Row]:
+def _qs_records(a: Any) -> Iterator[tuple[Any, ...]]:
     """The assessment's items, then its derived scores; one QSALL record when not done."""
     if a.not_done_reason:
-        yield {
-            "QSTESTCD": "QSALL",
-            "QSTEST": "Questionnaire",
-            "QSSTAT": "NOT DONE",
-            "QSREASND": str(a.not_done_reason)[:200],
-        }
+        reason = str(a.not_done_reason)[:200]
+        yield ("QSALL", "Questionnaire", "", "", "", None, "NOT DONE", reason, "")
         return
     tests = qs_tests(a.instrument)
     items: dict[str, Any] = a.items or {}
     for name, value in items.items():
-        if name not in tests:
-            continue
-        testcd, test = tests[name]
-        if value is None:
-            yield {
-                "QSTESTCD": testcd,
-                "QSTEST": test,
-                "QSSTAT": "NOT DONE",
-                "QSREASND": "NOT ANSWERED",
-            }
-            continue
-        score = item_score(a.instrument, name, value)
-        yield _result(testcd, test, value, score, unit="%" if name.endswith("_area_pct") else "")
-        if name.endswith("_area_pct"):
-            code, label = tests[name.replace("_area_pct", "_area_score")]
-            yield _result(code, label, None, area_score_from_percent(float(value)), derived=True)
+        if name in tests:
+            yield from _item_records(a.instrument, name, value)
     for region, score in (a.subscores or {}).items():
         if f"{region}:score" in tests:
-            code, label = tests[f"{region}:score"]
-            yield _result(code, label, None, score, derived=True)
+            yield _result(*tests[f"{region}:score"], None, score, derived=True)
     if ":total" in tests and a.total is not None and not pd.isna(a.total):
-        code, label = tests[":total"]
-        yield _result(code, label, None, a.total, derived=True)
+        yield _result(*tests[":total"], None, a.total, derived=True)
+
+
+@functools.cache
+def _item_records(instrument: str, name: str, value: Any) -> tuple[tuple[Any, ...], ...]:
+    """An item's record (and, for an area percentage, its derived area score): the same
+    answer always gives the same records, so each is made once."""
+    tests = qs_tests(instrument)
+    testcd, test = tests[name]
+    if value is None:
+        return ((testcd, test, "", "", "", None, "NOT DONE", "NOT ANSWERED", ""),)
+    score = item_score(instrument, name, value)
+    if not name.endswith("_area_pct"):
+        return (_result(testcd, test, value, score),)
+    area = tests[name.replace("_area_pct", "_area_score")]
+    return (
+        _result(testcd, test, value, score, unit="%"),
+        _result(*area, None, area_score_from_percent(float(value)), derived=True),
+    )
 
 
 def _result(
     testcd: str, test: str, raw: Any, score: Any, *, unit: str = "", derived: bool = False
-) -> Row:
+) -> tuple[Any, ...]:
     text = _number(score)
-    return {
-        "QSTESTCD": testcd,
-        "QSTEST": test,
-        "QSORRES": text if raw is None else str(raw),
-        "QSORRESU": unit,
-        "QSSTRESC": text,
-        "QSSTRESN": score,
-        "QSSTAT": "",
-        "QSREASND": "",
-        "QSDRVFL": "Y" if derived else "",
-    }
+    return (testcd, test, text if raw is None else str(raw), unit, text, score, "", "",
+            "Y" if derived else "")  # fmt: skip

@@ -395,7 +395,7 @@ def dataset_spec(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 
-def dataset_frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+def dataset_frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Rows as the dataset: its variables in order, numbers as floats, text never null."""
     spec = DATASETS[name]
     frame = pd.DataFrame(rows, columns=list(spec.names))

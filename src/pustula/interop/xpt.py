@@ -17,7 +17,7 @@ import pyreadstat
 
 from pustula.errors import DataValidationError
 
-__all__ = ["ascii_text", "read_xpt", "write_xpt"]
+__all__ = ["ascii_column", "ascii_text", "read_xpt", "write_xpt"]
 
 _REPLACE = {
     "≥": ">=",
@@ -36,10 +36,19 @@ _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
 
 
 def ascii_text(text: str) -> str:
+    if text.isascii():
+        return text
     for old, new in _REPLACE.items():
         text = text.replace(old, new)
     folded = unicodedata.normalize("NFKD", text)
     return folded.encode("ascii", "ignore").decode("ascii")
+
+
+def ascii_column(values: pd.Series) -> pd.Series:
+    """A text column in ASCII, transliterating each distinct value once."""
+    text = values.fillna("").astype(str)
+    changed = {u: ascii_text(u) for u in text.unique() if not u.isascii()}
+    return text.replace(changed) if changed else text
 
 
 def write_xpt(
@@ -67,9 +76,9 @@ def write_xpt(
             out[column] = days.astype(float)
             formats[column] = "DATE9."
         elif out[column].dtype == object:
-            out[column] = out[column].fillna("").astype(str).map(ascii_text)
-            too_long = out[column].str.len() > 200
-            if too_long.any():
+            out[column] = ascii_column(out[column])
+            if max(map(len, out[column].unique()), default=0) > 200:
+                too_long = out[column].str.len() > 200
                 row = int(too_long.to_numpy().nonzero()[0][0]) + 1
                 raise DataValidationError(
                     f"{where}.{column}, row {row}: over 200 characters, the XPT v5 limit"

@@ -36,7 +36,7 @@ from pustula.store.timing import doses_by_subject
 from pustula.store.uow import Store
 
 __all__ = ["FRAMES", "ExchangeData", "StudyData", "read_exchange", "read_items", "read_study",
-           "restrict"]  # fmt: skip
+           "restrict", "restrict_exchange"]  # fmt: skip
 
 #: The per-subject frames of :class:`StudyData`, each with a ``subject`` column.
 FRAMES = (
@@ -336,6 +336,15 @@ def read_exchange(store: Store) -> ExchangeData:
         labs=_dates(labs, "sample_date"),
         con_meds=_dates(con_meds, "start_date", "end_date"),
     )
+
+
+def restrict_exchange(extra: ExchangeData, subjects: set[str]) -> ExchangeData:
+    """The same details with only the given subject codes (for site-scoped users)."""
+    frames = {
+        f.name: getattr(extra, f.name)[getattr(extra, f.name)["subject"].isin(subjects)]
+        for f in dataclasses.fields(extra)
+    }
+    return ExchangeData(**frames)
 
 
 def _json_list(value: Any) -> list[Any]:

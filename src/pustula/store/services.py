@@ -5,7 +5,7 @@ session or touch an ORM class.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -193,11 +193,17 @@ class ImportedSubject:
 
 
 def import_subjects(
-    store: Store, user: str, subjects: list[ImportedSubject], *, reason: str
+    store: Store,
+    user: str,
+    subjects: list[ImportedSubject],
+    *,
+    reason: str,
+    progress: Callable[[str], None] | None = None,
 ) -> int:
     """Enrol subjects and record their visits, scored, in one unit of work: all or nothing.
 
-    An error names where in the source it came from (record, event).
+    An error names where in the source it came from (record, event). ``progress`` hears
+    each subject's code once it is saved (in the transaction, which may still roll back).
     """
     from pustula.errors import PustulaError
 
@@ -218,6 +224,8 @@ def import_subjects(
                     )  # fmt: skip
                 except PustulaError as exc:
                     raise DataValidationError(f"{visit.where}: {exc.message}") from exc
+            if progress:
+                progress(item.code)
         return len(subjects)
 
 

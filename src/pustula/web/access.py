@@ -77,6 +77,9 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "download_adsl": "export",
     "download_adqs": "export",
     "download_redcap_dictionary": "read",
+    "download_sdtm": "export",
+    "download_adam": "export",
+    "download_odm": "export",
     **{f"download_tidy_{fmt}": "export" for fmt in ("csv", "xlsx", "parquet", "sav", "dta", "xpt")},
     "api_docs": "read",
     # monitoring

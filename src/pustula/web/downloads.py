@@ -97,6 +97,61 @@ for _fmt in TIDY_FORMATS:
     _register_tidy(_fmt)
 
 
+def _cdisc_zip(request: Request, standard: str) -> Response:
+    """SDTM or ADaM: XPT v5 files and define.xml, for the user's sites' subjects."""
+    import io
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from pustula.interop.cdisc import cdisc_package
+
+    store = get_store(request)
+    data = study_for(store, principal_of(request))
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
+        for path in cdisc_package(store, data, standard, Path(tmp)):
+            archive.write(path, path.name)
+    disposition = f'attachment; filename="{data.code}-{standard}.zip"'
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+@router.get("/downloads/sdtm.zip", name="download_sdtm")
+@long_read
+def download_sdtm(request: Request) -> Response:
+    return _cdisc_zip(request, "sdtm")
+
+
+@router.get("/downloads/adam.zip", name="download_adam")
+@long_read
+def download_adam(request: Request) -> Response:
+    return _cdisc_zip(request, "adam")
+
+
+@router.get("/downloads/odm.xml", name="download_odm")
+@long_read
+def download_odm(request: Request) -> Response:
+    """ODM 1.3.2 with the forms and the data of the user's sites' subjects."""
+    import tempfile
+    from pathlib import Path
+
+    from pustula.interop.odm import export_odm
+    from pustula.store.services import casebooks
+
+    store = get_store(request)
+    data = study_for(store, principal_of(request))
+    allowed = set(data.subjects["subject"])
+    books = [b for b in casebooks(store) if b.subject.code in allowed]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "odm.xml"
+        export_odm(books, data.protocol, data.title, path)
+        body = path.read_bytes()
+    disposition = f'attachment; filename="{data.code}-odm.xml"'
+    return Response(body, media_type="application/xml",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
 @router.get("/downloads/redcap-dictionary.zip", name="download_redcap_dictionary")
 def download_redcap_dictionary(request: Request) -> Response:
     """The study's REDCap data dictionary with its events and instrument-event mapping."""
