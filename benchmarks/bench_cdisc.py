@@ -20,16 +20,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_report import VISITS, seed  # noqa: E402
+from bench_report import VISITS, seed
 
-from pustula.analysis import build_analysis  # noqa: E402
-from pustula.cli._common import progress_bar  # noqa: E402
-from pustula.interop.adam import build_adam  # noqa: E402
-from pustula.interop.cdisc import write_adam, write_sdtm  # noqa: E402
-from pustula.interop.cdisc_check import check_folder  # noqa: E402
-from pustula.interop.sdtm import build_sdtm  # noqa: E402
-from pustula.store import Store  # noqa: E402
-from pustula.store.extract import read_exchange, read_study  # noqa: E402
+from pustula.analysis import build_analysis
+from pustula.cli._common import progress_bar
+from pustula.interop.adam import build_adam
+from pustula.interop.cdisc import write_adam, write_sdtm
+from pustula.interop.cdisc_check import check_folder
+from pustula.interop.sdtm import build_sdtm
+from pustula.store import Store
+from pustula.store.extract import read_exchange, read_study
 
 
 def main() -> None:

@@ -19,13 +19,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_report import seed  # noqa: E402
+from bench_report import seed
 
-from pustula.cli._common import progress_bar  # noqa: E402
-from pustula.interop.redcap_records import export_records, parse_records  # noqa: E402
-from pustula.store import Store, add_study, get_study  # noqa: E402
-from pustula.store.services import casebooks, import_subjects  # noqa: E402
-from pustula.store.study import protocol_of  # noqa: E402
+from pustula.cli._common import progress_bar
+from pustula.interop.redcap_records import export_records, parse_records
+from pustula.store import Store, add_study, get_study
+from pustula.store.services import casebooks, import_subjects
+from pustula.store.study import protocol_of
 
 
 def main() -> None:
