@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pustula.cli import data as data_commands
+from pustula.cli import evidence as evidence_commands
 from pustula.cli import interop as interop_commands
 from pustula.cli import report as report_commands
 from pustula.cli import score as score_commands
@@ -51,6 +52,7 @@ study_commands.register(app)
 report_commands.register(app)
 serve_commands.register(app)
 interop_commands.register(app)
+evidence_commands.register(app)
 
 
 def main() -> None:

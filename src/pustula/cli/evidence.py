@@ -1,0 +1,153 @@
+"""Commands for the next study's design and for pooling published results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pustula.cli._common import handles_errors
+
+design_app = typer.Typer(
+    help="Design the next study: Simon two-stage, single-stage exact, two-arm, and Bayesian "
+    "predictive monitoring.",
+    no_args_is_help=True,
+)
+
+P0 = Annotated[float, typer.Option("--p0", help="Response rate of no interest (H0).")]
+P1 = Annotated[float, typer.Option("--p1", help="Response rate worth pursuing (H1).")]
+Alpha = Annotated[float, typer.Option(help="Type I error (one-sided for single-arm designs).")]
+Power = Annotated[float, typer.Option(help="Power, 1 − β.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _print(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    typer.echo(json.dumps(data, indent=2) if as_json else "\n".join(lines))
+
+
+def _design_text(name: str, d: Any) -> str:
+    return (f"{name:<10} stage 1: stop if ≤ {d.r1}/{d.n1}; not promising if ≤ {d.r}/{d.n}; "
+            f"EN0 {d.en0:.2f}, PET0 {d.pet0:.3f}, α {d.alpha:.4f}, "
+            f"power {d.power:.4f}")  # fmt: skip
+
+
+@design_app.command("simon")
+@handles_errors
+def design_simon(
+    p0: P0, p1: P1, alpha: Alpha = 0.05, power: Power = 0.8,
+    nmax: Annotated[int, typer.Option(help="Largest total sample size searched.")] = 100,
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """Simon's optimal and minimax two-stage designs, and the admissible ones between them,
+    by exact binomial search (Simon 1989; Jung et al. 2004)."""
+    from pustula.design import simon_designs
+
+    result = simon_designs(p0, p1, alpha, power, nmax=nmax)
+    data = {
+        "optimal": result.optimal.as_dict(), "minimax": result.minimax.as_dict(),
+        "admissible": [d.as_dict() | {"q_from": lo, "q_to": hi}
+                       for d, lo, hi in result.admissible],
+    }  # fmt: skip
+    lines = [_design_text("optimal", result.optimal), _design_text("minimax", result.minimax)]
+    lines += [_design_text(f"q {lo:.2f}-{hi:.2f}", d) for d, lo, hi in result.admissible]
+    _print(data, as_json, lines)
+
+
+@design_app.command("single")
+@handles_errors
+def design_single(p0: P0, p1: P1, alpha: Alpha = 0.05, power: Power = 0.8,
+                  as_json: Json = False) -> None:  # fmt: skip
+    """The smallest single-stage exact binomial design (A'Hern 2001)."""
+    from pustula.design.single import single_stage
+
+    d = single_stage(p0, p1, alpha, power)
+    _print(d.as_dict(), as_json, [f"n = {d.n}: the drug is promising with ≥ {d.r} responses "
+                                  f"(α {d.alpha:.4f}, power {d.power:.4f})"])  # fmt: skip
+
+
+@design_app.command("two-arm")
+@handles_errors
+def design_two_arm(
+    p1: Annotated[float, typer.Option("--p1", help="Response rate, experimental arm.")],
+    p2: Annotated[float, typer.Option("--p2", help="Response rate, control arm.")],
+    alpha: Annotated[float, typer.Option(help="Two-sided type I error.")] = 0.05,
+    power: Power = 0.8,
+    as_json: Json = False,
+) -> None:
+    """Patients per arm to compare two proportions (normal approximation with Fleiss'
+    continuity correction), with the exact power of Fisher's test at that size."""
+    from pustula.design.two_arm import two_arm_size
+
+    s = two_arm_size(p1, p2, alpha, power)
+    _print(s.as_dict(), as_json, [
+        f"{s.n_per_arm} per arm ({s.n_uncorrected} without continuity correction); "
+        f"power {s.power_normal:.3f} (normal), "
+        f"{s.power_fisher:.3f} (Fisher's exact test)"])  # fmt: skip
+
+
+@design_app.command("predictive")
+@handles_errors
+def design_predictive(
+    a: Annotated[float, typer.Option("--a", help="Beta prior a.")],
+    b: Annotated[float, typer.Option("--b", help="Beta prior b.")],
+    responses: Annotated[int, typer.Option(help="Responses so far.")],
+    n: Annotated[int, typer.Option("--n", help="Patients so far.")],
+    nmax: Annotated[int, typer.Option(help="Maximum number of patients.")],
+    p0: P0,
+    theta_t: Annotated[float, typer.Option("--theta-t", help="Posterior threshold for success.")],
+    as_json: Json = False,
+) -> None:
+    """Predictive probability that the trial ends in success (Lee & Liu 2008), with the
+    posterior probability that the response rate exceeds p0."""
+    from pustula.design.bayes import predictive_probability
+
+    r = predictive_probability(a, b, responses, n, nmax, p0, theta_t)
+    _print(r.as_dict(), as_json, [
+        f"predictive probability of success {r.predictive_probability:.4f}; "
+        f"P(rate > {p0}) now {r.posterior_prob_above_p0:.4f}; posterior Beta("
+        f"{r.posterior_a:g}, {r.posterior_b:g})"])  # fmt: skip
+
+
+def meta(
+    file: Annotated[Path, typer.Argument(help="CSV: study, events, n (and events_c, n_c).")],
+    measure: Annotated[str, typer.Option(help="PLO, PFT, RR, OR or RD.")] = "PLO",
+    tau2: Annotated[str, typer.Option("--tau2", help="DL, REML, PM, ML or FE.")] = "REML",
+    hk: Annotated[bool, typer.Option("--hk", help="Hartung–Knapp adjustment.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Pool studies from a CSV: random-effects meta-analysis with τ², I², Q and a prediction
+    interval, on the measure's scale (proportions back-transformed, ratios exponentiated)."""
+    import pandas as pd
+
+    from pustula.errors import DataValidationError
+    from pustula.evidence import escalc, rma
+
+    table = pd.read_csv(file)
+    measure, tau2 = measure.upper(), tau2.upper()
+    need = ["study", "events", "n"] + (["events_c", "n_c"] if measure in ("RR", "OR", "RD")
+                                       else [])  # fmt: skip
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise DataValidationError(f"{file.name}: missing column(s) {', '.join(missing)}")
+
+    def column(name: str) -> list[float] | None:
+        return table[name].astype(float).tolist() if name in table.columns else None
+
+    effects = escalc(measure, column("events") or [], column("n") or [],  # type: ignore[arg-type]
+                     column("events_c"), column("n_c"))  # fmt: skip
+    labels = list(table["study"].astype(str))
+    result = rma(effects, tau2, hk=hk, labels=labels)  # type: ignore[arg-type]
+    summary = result.summary()
+    _print(summary, as_json, [
+        f"{measure} ({tau2}{', Hartung-Knapp' if hk else ''}), k = {result.k}: "
+        f"{result.estimate:.4f} (95% CI {result.ci_low:.4f} to {result.ci_high:.4f}; "
+        f"prediction interval {result.pi_low:.4f} to {result.pi_high:.4f})",
+        f"τ² {result.tau2:.4f}, I² {result.i2:.1f}%, Q {result.q:.3f} (p {result.q_p:.4g}); "
+        f"{result.note}"])  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(design_app, name="design")
+    app.command("meta")(handles_errors(meta))

@@ -1,0 +1,101 @@
+"""The design and meta commands with the names and JSON keys that scripts rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pustula.cli import app
+from tests.evidence.test_meta import CNEG, CPOS, TNEG, TPOS
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_simon_json_has_optimal_minimax_and_admissible() -> None:
+    code, out = run("design", "simon", "--p0", "0.05", "--p1", "0.25", "--alpha", "0.05",
+                    "--power", "0.8", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert {k: data["optimal"][k] for k in ("r1", "n1", "r", "n")} == {
+        "r1": 0, "n1": 9, "r": 2, "n": 17}  # fmt: skip
+    assert data["minimax"]["n"] == 16
+    keys = {"r1", "n1", "r", "n", "en0", "pet0", "alpha", "power"}
+    assert keys <= set(data["optimal"]) and all(keys <= set(d) for d in data["admissible"])
+
+
+def test_predictive_json() -> None:
+    code, out = run("design", "predictive", "--a", "0.6", "--b", "0.4", "--responses", "16",
+                    "--n", "23", "--nmax", "40", "--p0", "0.6", "--theta-t", "0.9", "--json")  # fmt: skip
+    data = json.loads(out)
+    assert code == 0
+    assert data["predictive_probability"] == pytest.approx(0.5656, abs=5e-5)
+    assert 0 < data["posterior_prob_above_p0"] < 1
+
+
+def test_single_and_two_arm_in_words() -> None:
+    assert run("design", "single", "--p0", "0.05", "--p1", "0.25")[1].startswith("n = 16:")
+    code, out = run("design", "two-arm", "--p1", "0.3", "--p2", "0.5")
+    assert code == 0 and out.startswith("103 per arm")
+
+
+def test_meta_json_on_the_measure_scale(tmp_path: Path) -> None:
+    path = tmp_path / "bcg.csv"
+    rows = ["study,events,n,events_c,n_c"] + [
+        f"trial {i},{a},{a + b},{c},{c + d}"
+        for i, (a, b, c, d) in enumerate(zip(TPOS, TNEG, CPOS, CNEG, strict=True), start=1)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    code, out = run("meta", str(path), "--measure", "RR", "--tau2", "REML", "--json")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "k"):
+        assert key in data
+    assert (data["pi_low"], data["pi_high"]) == pytest.approx((0.1546, 1.5490), abs=1e-4)
+    assert data["k"] == 13
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["design", "simon", "--p0", "0.4", "--p1", "0.2"], "0 < p0 < p1 < 1"),
+        (
+            [
+                "design",
+                "predictive",
+                "--a",
+                "1",
+                "--b",
+                "1",
+                "--responses",
+                "5",
+                "--n",
+                "3",
+                "--nmax",
+                "10",
+                "--p0",
+                "0.2",
+                "--theta-t",
+                "0.9",
+            ],
+            "0 <= x <= n <= nmax",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(args: list[str], message: str) -> None:
+    code, out = run(*args)
+    assert code == 1 and message in out and out.count("\n") == 1
+
+
+def test_meta_names_missing_columns(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("study,events,n\na,1,10\nb,2,12\n")
+    code, out = run("meta", str(path), "--measure", "OR")
+    assert code == 1 and "missing column(s) events_c, n_c" in out
