@@ -99,3 +99,14 @@ def test_meta_names_missing_columns(tmp_path: Path) -> None:
     path.write_text("study,events,n\na,1,10\nb,2,12\n")
     code, out = run("meta", str(path), "--measure", "OR")
     assert code == 1 and "missing column(s) events_c, n_c" in out
+
+
+def test_meta_published_pools_one_stratum_and_refuses_a_mixed_one() -> None:
+    code, out = run("meta", "--published", "--index", "PPPASI", "--cutoff", "50", "--weeks",
+                    "16-24", "--design", "single_arm", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["k"] == 2 and data["pooled"].startswith("2 arms of 2 studies")
+    code, out = run("meta", "--published", "--index", "PPPASI", "--cutoff", "50")
+    assert code == 1 and "not pooled" in out and "--mixed" in out
+    assert run("meta")[1].startswith("error") and run("meta")[0] == 1

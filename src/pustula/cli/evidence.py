@@ -111,14 +111,49 @@ def design_predictive(
 
 
 def meta(
-    file: Annotated[Path, typer.Argument(help="CSV: study, events, n (and events_c, n_c).")],
+    file: Annotated[
+        Path | None, typer.Argument(help="CSV: study, events, n (and events_c, n_c).")
+    ] = None,
     measure: Annotated[str, typer.Option(help="PLO, PFT, RR, OR or RD.")] = "PLO",
     tau2: Annotated[str, typer.Option("--tau2", help="DL, REML, PM, ML or FE.")] = "REML",
     hk: Annotated[bool, typer.Option("--hk", help="Hartung–Knapp adjustment.")] = False,
+    published: Annotated[
+        bool, typer.Option("--published", help="Pool the shipped published PPP results.")
+    ] = False,
+    index: Annotated[str | None, typer.Option(help="With --published: PPPASI, ppPASI, …")] = None,
+    cutoff: Annotated[float | None, typer.Option(help="With --published: 50, 75, …")] = None,
+    weeks: Annotated[str | None, typer.Option(help="With --published: a window, 12-16.")] = None,
+    design: Annotated[
+        list[str] | None,
+        typer.Option(help="With --published: rct, single_arm, case_series, retrospective."),
+    ] = None,
+    mixed: Annotated[
+        bool, typer.Option("--mixed", help="Pool different endpoints or designs together.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
-    """Pool studies from a CSV: random-effects meta-analysis with τ², I², Q and a prediction
-    interval, on the measure's scale (proportions back-transformed, ratios exponentiated)."""
+    """Pool studies from a CSV, or the shipped published PPP results (--published):
+    random-effects meta-analysis with τ², I², Q and a prediction interval, on the measure's
+    scale (proportions back-transformed, ratios exponentiated)."""
+    from pustula.errors import DataValidationError
+
+    if published == (file is not None):
+        raise DataValidationError("give either a FILE or --published")
+    if published:
+        result, extra_json, extra_lines = _published(measure, tau2, hk, index, cutoff, weeks,
+                                                     design, mixed)  # fmt: skip
+    else:
+        assert file is not None
+        result, extra_json, extra_lines = _from_file(file, measure, tau2, hk), {}, []
+    _print(result.summary() | extra_json, as_json, [
+        f"{result.measure} ({result.method}{', Hartung-Knapp' if hk else ''}), k = {result.k}: "
+        f"{result.estimate:.4f} (95% CI {result.ci_low:.4f} to {result.ci_high:.4f}; "
+        f"prediction interval {result.pi_low:.4f} to {result.pi_high:.4f})",
+        f"τ² {result.tau2:.4f}, I² {result.i2:.1f}%, Q {result.q:.3f} (p {result.q_p:.4g}); "
+        f"{result.note}", *extra_lines])  # fmt: skip
+
+
+def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> Any:
     import pandas as pd
 
     from pustula.errors import DataValidationError
@@ -138,14 +173,28 @@ def meta(
     effects = escalc(measure, column("events") or [], column("n") or [],  # type: ignore[arg-type]
                      column("events_c"), column("n_c"))  # fmt: skip
     labels = list(table["study"].astype(str))
-    result = rma(effects, tau2, hk=hk, labels=labels)  # type: ignore[arg-type]
-    summary = result.summary()
-    _print(summary, as_json, [
-        f"{measure} ({tau2}{', Hartung-Knapp' if hk else ''}), k = {result.k}: "
-        f"{result.estimate:.4f} (95% CI {result.ci_low:.4f} to {result.ci_high:.4f}; "
-        f"prediction interval {result.pi_low:.4f} to {result.pi_high:.4f})",
-        f"τ² {result.tau2:.4f}, I² {result.i2:.1f}%, Q {result.q:.3f} (p {result.q_p:.4g}); "
-        f"{result.note}"])  # fmt: skip
+    return rma(effects, tau2, hk=hk, labels=labels)  # type: ignore[arg-type]
+
+
+def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: float | None,
+               weeks: str | None, design: list[str] | None, mixed: bool) -> Any:  # fmt: skip
+    from pustula.errors import DataValidationError
+    from pustula.evidence.published import load_published, pool_published, select
+
+    window = None
+    if weeks:
+        try:
+            low, _, high = weeks.partition("-")
+            window = (float(low), float(high or low))
+        except ValueError:
+            raise DataValidationError(f"--weeks: `{weeks}` is not a window such as 12-16") from None
+    rows = select(load_published(), index=index, cutoff=cutoff, weeks=window, designs=design)
+    pooled = pool_published(rows, measure=measure.upper(), method=tau2.upper(),  # type: ignore[arg-type]
+                            hk=hk, allow_mixed=mixed)  # fmt: skip
+    excluded = [f"left out {row}: {why}" for row, why in pooled.excluded]
+    data = {"pooled": pooled.description, "studies": list(pooled.result.labels),
+            "excluded": [{"row": r, "why": w} for r, w in pooled.excluded]}  # fmt: skip
+    return pooled.result, data, [f"pooled: {pooled.description}", *excluded]
 
 
 def register(app: typer.Typer) -> None:
