@@ -51,6 +51,8 @@ def test_the_methods_follow_the_settings(demo: Store) -> None:
 
 def test_html_has_inline_svg_and_no_external_assets(demo: Store, tmp_path: Path) -> None:
     html = write_report(demo, tmp_path / "report.html").read_text()
-    assert html.count("<svg") == 6  # the flow diagram and five figures
+    # the flow diagram, five figures, and the forest plot of the one endpoint with published
+    # results to stand beside (PPPASI50 at week 4)
+    assert html.count("<svg") == 7
     # namespace URIs (xmlns, rdf:resource) are names, not downloads; nothing is fetched
     assert not re.search(r'(src|href)="(https?:)?//', html)

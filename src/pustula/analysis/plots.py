@@ -36,7 +36,7 @@ from pustula.analysis.ci import mean_ci
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.endpoints import responder_estimate, responder_flags
 
-__all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow"]
+__all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow", "render_figure"]
 
 SIZE = (6.5, 3.6)
 SWIMMER_MAX = 40
@@ -92,6 +92,10 @@ def _render(
     plt.close(fig)
     frame = pd.DataFrame() if data is None else data
     return Figure_(key, title, caption, svg.getvalue(), png.getvalue(), pdf.getvalue(), frame)
+
+
+#: A matplotlib figure as the report's SVG, PNG and PDF (for figures drawn elsewhere).
+render_figure = _render
 
 
 def _pppasi(analysis: AnalysisData) -> pd.DataFrame:

@@ -114,7 +114,9 @@ def meta(
     file: Annotated[
         Path | None, typer.Argument(help="CSV: study, events, n (and events_c, n_c).")
     ] = None,
-    measure: Annotated[str, typer.Option(help="PLO, PFT, RR, OR or RD.")] = "PLO",
+    measure: Annotated[
+        str, typer.Option(help="PLO, PFT or GLMM (proportions); RR, OR or RD (two arms).")
+    ] = "PLO",
     tau2: Annotated[str, typer.Option("--tau2", help="DL, REML, PM, ML or FE.")] = "REML",
     hk: Annotated[bool, typer.Option("--hk", help="Hartung–Knapp adjustment.")] = False,
     published: Annotated[
@@ -170,9 +172,13 @@ def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> Any:
     def column(name: str) -> list[float] | None:
         return table[name].astype(float).tolist() if name in table.columns else None
 
+    labels = list(table["study"].astype(str))
+    if measure == "GLMM":
+        from pustula.evidence.glmm import glmm_proportions
+
+        return glmm_proportions(column("events") or [], column("n") or [], labels=labels)
     effects = escalc(measure, column("events") or [], column("n") or [],  # type: ignore[arg-type]
                      column("events_c"), column("n_c"))  # fmt: skip
-    labels = list(table["study"].astype(str))
     return rma(effects, tau2, hk=hk, labels=labels)  # type: ignore[arg-type]
 
 

@@ -3,6 +3,7 @@
 Pure functions: numbers in, typed results out. No database, no web.
 """
 
+from pustula.evidence.glmm import glmm_proportions
 from pustula.evidence.meta import (
     EffectSizes,
     MetaResult,
@@ -13,5 +14,5 @@ from pustula.evidence.meta import (
     subgroups,
 )
 
-__all__ = ["EffectSizes", "MetaResult", "escalc", "leave_one_out", "mantel_haenszel", "rma",
-           "subgroups"]  # fmt: skip
+__all__ = ["EffectSizes", "MetaResult", "escalc", "glmm_proportions", "leave_one_out",
+           "mantel_haenszel", "rma", "subgroups"]  # fmt: skip

@@ -27,8 +27,10 @@ from pustula.errors import DataValidationError
 
 __all__ = [
     "EffectSizes",
+    "EggerTest",
     "MetaResult",
     "back_transform",
+    "egger_test",
     "escalc",
     "leave_one_out",
     "mantel_haenszel",
@@ -315,3 +317,39 @@ def subgroups(
     q = float(np.sum(w * (mus - pooled) ** 2))
     df = len(fits) - 1
     return SubgroupResult(fits, q, df, float(stats.chi2.sf(q, df)) if df else float("nan"))
+
+
+@dataclass(frozen=True)
+class EggerTest:
+    intercept: float  # the asymmetry: Egger's intercept (metafor regtest's slope on SE)
+    se: float
+    t: float
+    df: int
+    p_value: float
+    limit_estimate: float  # the effect as the standard error goes to 0
+    caveat: str
+
+
+def egger_test(es: EffectSizes) -> EggerTest:
+    """Egger's regression test for funnel-plot asymmetry: the standardised effect y/SE on
+    the precision 1/SE, testing the intercept (Egger et al. BMJ 1997;315:629-634). It has
+    little power and is refused with fewer than 10 studies (Cochrane Handbook 10.4.3.1)."""
+    k = es.yi.size
+    if k < 10:
+        raise DataValidationError(
+            f"Egger's test needs at least 10 studies (got {k}): with fewer it cannot tell "
+            "asymmetry from chance"
+        )
+    sei = np.sqrt(es.vi)
+    design = np.column_stack([np.ones(k), 1 / sei])
+    coef, *_ = np.linalg.lstsq(design, es.yi / sei, rcond=None)
+    resid = es.yi / sei - design @ coef
+    sigma2 = float(resid @ resid) / (k - 2)
+    cov = sigma2 * np.linalg.inv(design.T @ design)
+    se = float(math.sqrt(cov[0, 0]))
+    t = float(coef[0] / se)
+    return EggerTest(
+        float(coef[0]), se, t, k - 2, float(2 * stats.t.sf(abs(t), k - 2)), float(coef[1]),
+        "asymmetry can come from small-study effects, heterogeneity or chance, not only "
+        "from publication bias",
+    )  # fmt: skip

@@ -21,6 +21,7 @@ from importlib import resources
 import pandas as pd
 
 from pustula.errors import DataValidationError
+from pustula.evidence.glmm import glmm_proportions
 from pustula.evidence.meta import MetaResult, Tau2Method, escalc, rma
 
 __all__ = ["PooledEvidence", "load_published", "pool_published", "select"]
@@ -81,11 +82,11 @@ def _definition(row: pd.Series) -> str:
 
 def pool_published(
     rows: pd.DataFrame, *, measure: str = "PLO", method: Tau2Method = "REML", hk: bool = False,
-    allow_mixed: bool = False,
+    allow_mixed: bool = False, level: float = 0.95,
 ) -> PooledEvidence:  # fmt: skip
     """Pool single-arm response proportions of the selected rows."""
-    if measure not in ("PLO", "PFT"):
-        raise DataValidationError("published rows are pooled as proportions: PLO or PFT")
+    if measure not in ("PLO", "PFT", "GLMM"):
+        raise DataValidationError("published rows are pooled as proportions: PLO, PFT or GLMM")
     uncounted = rows["responders"].isna() | rows["n"].isna()
     excluded = [(str(r["row"]), f"no responder count ({r['verification']})")
                 for _, r in rows[uncounted].iterrows()]  # fmt: skip
@@ -105,9 +106,13 @@ def pool_published(
     if mixed and not allow_mixed:
         raise DataValidationError("not pooled: " + "; ".join(mixed) + ". Pool them together "
                                   "only on purpose (--mixed)")  # fmt: skip
-    effects = escalc(measure, usable["responders"].tolist(), usable["n"].tolist())  # type: ignore[arg-type]
     labels = [f"{r['study']} ({r['drug']}, week {r['week']:g})" for _, r in usable.iterrows()]
-    result = rma(effects, method, hk=hk, labels=labels)
+    events, sizes = usable["responders"].tolist(), usable["n"].tolist()
+    if measure == "GLMM":
+        result = glmm_proportions(events, sizes, labels=labels, level=level)
+    else:
+        effects = escalc(measure, events, sizes)  # type: ignore[arg-type]
+        result = rma(effects, method, hk=hk, labels=labels, level=level)
     what = (f"{len(usable)} arms of {usable['study'].nunique()} studies: "
             f"{'; '.join(definitions)}; designs {', '.join(sorted(designs))}; "
             f"weeks {usable['week'].min():g}-{usable['week'].max():g}")  # fmt: skip

@@ -23,6 +23,7 @@ from pustula.analysis.endpoints import EndpointResult, compute_endpoints, pga_de
 from pustula.analysis.plots import Figure_, all_figures, consort_flow
 from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.report.care import care_checklist
+from pustula.report.evidence import Comparison, NextStudy, compare_endpoints, next_study
 from pustula.scoring import get_instrument
 from pustula.store import Store
 from pustula.store.extract import StudyData, read_study
@@ -69,6 +70,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     populations: list[tuple[str, int, str]] = field(default_factory=list)
     care: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the study's endpoints among comparable published results, and the next study's size
+    evidence: list[Comparison] = field(default_factory=list)
+    next_study: NextStudy | None = None
 
     @property
     def study(self) -> StudyData:
@@ -300,10 +304,11 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
     data = analysis.study
     ard = build_ard(analysis)
     drawn = [consort_flow(*_flow_diagram(analysis)), *all_figures(analysis)] if figures else []
+    endpoints = compute_endpoints(analysis)
     return Report(
         analysis=analysis,
         ard=ard,
-        endpoints=compute_endpoints(analysis),
+        endpoints=endpoints,
         tables=report_tables(analysis, ard),
         figures=drawn,
         disposition=_disposition(analysis),
@@ -313,6 +318,8 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
         notes=[SYNTHETIC_NOTICE] if data.synthetic else [],
         populations=_populations(analysis),
         care=care_checklist(),
+        evidence=compare_endpoints(analysis, endpoints) if figures else [],
+        next_study=next_study(analysis, endpoints),
     )
 
 
@@ -338,6 +345,7 @@ def _context(report: Report, *, for_pdf: bool) -> dict[str, Any]:
         "protocol": report.study.protocol,
         "tables": {k: Markup(tables.to_html(v)) for k, v in report.tables.items()},
         "figures": [(f, figure(f)) for f in report.figures],
+        "evidence": [(c, figure(c.figure) if c.figure else None) for c in report.evidence],
         "pct": report.pct,
         "fmt": report.fmt,
         "level": report.analysis.settings.level_label,
