@@ -69,6 +69,7 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "download_adsl": ("GET", "/downloads/adsl.csv", EXPORT),
     "download_adqs": ("GET", "/downloads/adqs.csv", EXPORT),
     "download_redcap_dictionary": ("GET", "/downloads/redcap-dictionary.zip", ALL),
+    "evidence": ("GET", "/evidence?tool=simon&p0=0.05&p1=0.25&alpha=0.05&power=0.8", ALL),
     "download_sdtm": ("GET", "/downloads/sdtm.zip", EXPORT),
     "download_adam": ("GET", "/downloads/adam.zip", EXPORT),
     "download_odm": ("GET", "/downloads/odm.xml", EXPORT),

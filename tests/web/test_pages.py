@@ -175,3 +175,37 @@ def test_cdisc_and_odm_download_as_checked_packages(
     (tmp_path / "odm.xml").write_bytes(odm.content)
     validate_odm(tmp_path / "odm.xml")
     assert b'SubjectKey="S06"' in odm.content
+
+
+def test_the_evidence_page_calculates_and_explains_bad_input(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("monitor")
+    simon = client.get("/evidence", params={"tool": "simon", "p0": "0.05", "p1": "0.25",
+                                            "alpha": "0.05", "power": "0.8"})  # fmt: skip
+    assert simon.status_code == 200
+    assert "<td>0 of 9</td><td>2 of 17</td><td>11.96</td>" in simon.text  # Simon 1989
+    bad = client.get("/evidence", params={"tool": "two-arm", "p1": "0.3", "p2": "",
+                                          "alpha": "five", "power": "0.8"})  # fmt: skip
+    assert bad.status_code == 400
+    assert 'data-field="p2">is required<' in bad.text
+    assert 'data-field="alpha">enter a number<' in bad.text
+    assert 'value="five"' in bad.text  # the input is kept
+    wrong = client.get("/evidence", params={"tool": "simon", "p0": "0.4", "p1": "0.2",
+                                            "alpha": "0.05", "power": "0.8"})  # fmt: skip
+    assert wrong.status_code == 400 and "0 &lt; p0 &lt; p1 &lt; 1" in wrong.text
+    assert "Traceback" not in wrong.text
+
+
+def test_the_evidence_page_pools_one_stratum_and_refuses_mixing(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("statistician")
+    query = {"tool": "published", "index": "PPPASI", "cutoff": "50", "week_from": "12",
+             "week_to": "24", "designs": ["rct", "single_arm"], "measure": "PLO"}  # fmt: skip
+    refused = client.get("/evidence", params=query)
+    assert refused.status_code == 400 and "not pooled" in refused.text
+    pooled = client.get("/evidence", params=query | {"mixed": "yes"})
+    assert pooled.status_code == 200
+    assert "<svg" in pooled.text and "k = 4" in pooled.text
+    assert "Left out: row 2a (no responder count (unverified))" in pooled.text

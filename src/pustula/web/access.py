@@ -77,6 +77,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "download_adsl": "export",
     "download_adqs": "export",
     "download_redcap_dictionary": "read",
+    "evidence": "read",
     "download_sdtm": "export",
     "download_adam": "export",
     "download_odm": "export",

@@ -31,6 +31,7 @@ from pustula.web import (
     auth,
     casebook,
     downloads,
+    evidence,
     monitoring,
     pages,
     screening,
@@ -88,6 +89,7 @@ def create_app(
         screening.router,
         casebook.router,
         downloads.router,
+        evidence.router,
         monitoring.router,
         pages.router,
     )

@@ -173,7 +173,11 @@ PAGES = [
     "/subjects/S01/exposure/1/interrupt", "/subjects/S01/visits/1/date",
     "/subjects/S01/assessments/1/edit", "/history/assessment/1", "/audit", "/downloads",
     "/api/docs", "/report", "/queries", "/queries/1",
-    "/subjects/S01/queries/new?table=lab&record=1", "/sdv", "/study/lock",
+    "/subjects/S01/queries/new?table=lab&record=1", "/sdv", "/study/lock", "/evidence",
+    "/evidence?tool=simon&p0=0.05&p1=0.25&alpha=0.05&power=0.8",
+    "/evidence?tool=published&index=PPPASI&cutoff=50&week_from=12&week_to=24&designs=rct"
+    "&designs=single_arm&measure=PLO&mixed=yes",
+    "/evidence?tool=predictive&a=0.6&b=0.4&responses=16&n=23&nmax=40&p0=0.6&theta_t=0.9",
 ]  # fmt: skip
 
 

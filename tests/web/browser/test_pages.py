@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.browser.helpers import SHOTS, enrol, sign_in
+from tests.web.browser.helpers import SHOTS, enrol, no_sideways_scroll, phone_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -158,3 +158,36 @@ def test_the_report_page_never_scrolls_sideways_on_a_phone(browser: Browser, ser
     phone.screenshot(path=str(SHOTS / "report-390.png"))
     context.close()
     assert width <= 390
+
+
+def test_the_evidence_page_on_a_desktop_and_a_phone(page: Page, browser: Browser,
+                                                     server: str) -> None:  # fmt: skip
+    sign_in(page, server, "statistician")
+    page.goto(f"{server}/evidence?tool=simon")
+    page.fill("#p0", "0.05")
+    page.fill("#p1", "0.25")
+    page.fill("#alpha", "0.05")
+    page.fill("#power", "0.8")
+    page.click("text=Calculate")
+    expect(page.locator("table")).to_contain_text("0 of 9")
+    page.screenshot(path=str(SHOTS / "evidence-simon.png"), full_page=True)
+    page.goto(f"{server}/evidence?tool=published")
+    page.select_option("#index", "PPPASI")
+    page.select_option("#cutoff", "50")
+    page.fill("#week_from", "12")
+    page.fill("#week_to", "24")
+    page.check("input[name=designs][value=rct]")
+    page.check("input[name=designs][value=single_arm]")
+    page.select_option("#measure", "PLO")
+    page.click("text=Show the forest plot")
+    expect(page.locator(".error-summary")).to_contain_text("not pooled")
+    page.check("input[name=mixed][value=yes]")
+    page.click("text=Show the forest plot")
+    expect(page.locator("figure.forest svg")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "evidence-forest.png"), full_page=True)
+    phone = phone_page(browser)
+    sign_in(phone, server, "statistician")
+    phone.goto(page.url)
+    phone.screenshot(path=str(SHOTS / "phone-evidence-forest.png"), full_page=True)
+    no_sideways_scroll(phone)
+    phone.context.close()
