@@ -110,3 +110,34 @@ def test_meta_published_pools_one_stratum_and_refuses_a_mixed_one() -> None:
     code, out = run("meta", "--published", "--index", "PPPASI", "--cutoff", "50")
     assert code == 1 and "not pooled" in out and "--mixed" in out
     assert run("meta")[1].startswith("error") and run("meta")[0] == 1
+
+
+def test_predictive_boundaries_and_operating_characteristics() -> None:
+    code, out = run("design", "predictive", "--a", "0.6", "--b", "0.4", "--responses", "16",
+                    "--n", "23", "--nmax", "40", "--p0", "0.6", "--theta-t", "0.9",
+                    "--theta-l", "0.05", "--p1", "0.8", "--runs", "2000", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["boundaries"][0] == {"n": 10, "stop_if_at_most": 4}
+    null, alternative = data["operating_characteristics"]
+    assert null["rate"] == 0.6 and alternative["rate"] == 0.8
+    assert null["reject_p0"] < alternative["reject_p0"]
+
+
+def test_meta_subgroups_leave_one_out_and_egger(tmp_path: Path) -> None:
+    path = tmp_path / "bcg.csv"
+    rows = ["study,events,n,events_c,n_c,half"] + [
+        f"trial {i},{a},{a + b},{c},{c + d},{'first' if i <= 6 else 'second'}"
+        for i, (a, b, c, d) in enumerate(zip(TPOS, TNEG, CPOS, CNEG, strict=True), start=1)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    code, out = run("meta", str(path), "--measure", "RR", "--tau2", "DL", "--by", "half",
+                    "--leave-one-out", "--egger", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert set(data["subgroups"]) >= {"first", "second", "q_between"}
+    assert len(data["leave_one_out"]) == 13
+    # regtest(rma(yi, vi, data=dat), model="lm") in metafor: t = -1.4013, p = 0.1887
+    assert data["egger"]["t"] == pytest.approx(-1.4013, abs=1e-4)
+    code, out = run("meta", str(path), "--measure", "RR", "--by", "nosuch")
+    assert code == 1 and "no column `nosuch`" in out

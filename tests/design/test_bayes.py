@@ -40,3 +40,21 @@ def test_operating_characteristics_are_seeded_and_sensible() -> None:
     assert null == again
     assert null.reject_p0 < 0.15 < 0.8 < good.reject_p0
     assert null.early_stop > good.early_stop and null.mean_n < good.mean_n
+
+
+def test_without_interim_looks_the_simulation_matches_the_exact_probability() -> None:
+    # no look before nmax: success iff P(rate > 0.6 | x of 40) > 0.9, i.e. x >= the smallest
+    # such x; the exact chance of that at a true rate of 0.8 is a binomial tail
+    needed = next(x for x in range(41) if stats.beta.sf(0.6, 0.6 + x, 0.4 + 40 - x) > 0.9)
+    exact = stats.binom.sf(needed - 1, 40, 0.8)
+    oc = operating_characteristics([], 0.8, 40, 0.6, 0.6, 0.4, 0.9, runs=20_000, seed=7)
+    spread = (exact * (1 - exact) / 20_000) ** 0.5
+    assert abs(oc.reject_p0 - exact) < 4 * spread
+    assert oc.early_stop == 0 and oc.mean_n == 40
+
+
+def test_a_good_drug_rarely_stops_for_futility() -> None:
+    rows = stopping_boundaries(0.6, 0.4, 40, 0.6, 0.9, theta_l=0.05, first=10, every=5)
+    assert all(row.go_if_at_least is None for row in rows)  # no efficacy stop unless asked
+    good = operating_characteristics(rows, 0.8, 40, 0.6, 0.6, 0.4, 0.9, runs=4000, seed=1)
+    assert good.early_stop < 0.1

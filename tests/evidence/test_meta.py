@@ -121,3 +121,16 @@ def test_live_metafor_agrees() -> None:
         ours = rma(BCG, method)  # type: ignore[arg-type]
         assert (ours.mu, ours.se, ours.tau2) == pytest.approx(
             (float(mu), float(se), float(tau2)), abs=1e-4)  # fmt: skip
+
+
+def test_egger_matches_metafor_regtest_and_refuses_small_meta_analyses() -> None:
+    from pustula.errors import DataValidationError
+    from pustula.evidence.meta import egger_test
+
+    # regtest(rma(yi, vi, data=dat), model="lm"): t = -1.4013, df = 11, p = 0.1887,
+    # limit estimate b = -0.1909
+    test = egger_test(BCG)
+    assert (test.t, test.df, test.p_value) == pytest.approx((-1.4013, 11, 0.1887), abs=1e-4)
+    assert test.limit_estimate == pytest.approx(-0.1909, abs=1e-4)
+    with pytest.raises(DataValidationError, match="at least 10 studies"):
+        egger_test(escalc("PLO", X, N))

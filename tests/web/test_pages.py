@@ -209,3 +209,19 @@ def test_the_evidence_page_pools_one_stratum_and_refuses_mixing(
     assert pooled.status_code == 200
     assert "<svg" in pooled.text and "k = 4" in pooled.text
     assert "Left out: row 2a (no responder count (unverified))" in pooled.text
+    assert "Leave one out" in pooled.text and "cannot tell asymmetry from chance" in pooled.text
+    grouped = client.get("/evidence", params=query | {"mixed": "yes", "by": "drug_class"})
+    assert "Test of subgroup difference" in grouped.text and "IL-23:" in grouped.text
+
+
+def test_the_predictive_tool_gives_boundaries_and_operating_characteristics(
+    login: Callable[[str], TestClient],
+) -> None:
+    client = login("statistician")
+    page = client.get("/evidence", params={
+        "tool": "predictive", "a": "0.6", "b": "0.4", "responses": "16", "n": "23",
+        "nmax": "40", "p0": "0.6", "theta_t": "0.9", "theta_l": "0.05", "p1": "0.8"})  # fmt: skip
+    assert page.status_code == 200
+    assert "<strong>0.5656</strong>" in page.text  # Lee & Liu's worked example
+    assert "<tr><td>10</td><td>4</td></tr>" in page.text
+    assert "True response rate 0.8: declared a success in" in page.text

@@ -97,17 +97,53 @@ def design_predictive(
     nmax: Annotated[int, typer.Option(help="Maximum number of patients.")],
     p0: P0,
     theta_t: Annotated[float, typer.Option("--theta-t", help="Posterior threshold for success.")],
+    theta_l: Annotated[
+        float | None,
+        typer.Option(
+            "--theta-l",
+            help="Stop for futility below this predictive probability: "
+            "prints the stopping boundaries.",
+        ),
+    ] = None,
+    p1: Annotated[
+        float | None, typer.Option("--p1", help="With --theta-l: the rate to simulate power at.")
+    ] = None,
+    first: Annotated[int, typer.Option(help="With --theta-l: the first look.")] = 10,
+    every: Annotated[int, typer.Option(help="With --theta-l: patients between looks.")] = 5,
+    runs: Annotated[int, typer.Option(help="Simulated trials per rate.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 20261129,
     as_json: Json = False,
 ) -> None:
     """Predictive probability that the trial ends in success (Lee & Liu 2008), with the
-    posterior probability that the response rate exceeds p0."""
-    from pustula.design.bayes import predictive_probability
+    posterior probability that the response rate exceeds p0; with --theta-l, the stopping
+    boundaries and the operating characteristics by seeded simulation."""
+    from pustula.design.bayes import (
+        operating_characteristics,
+        predictive_probability,
+        stopping_boundaries,
+    )
 
     r = predictive_probability(a, b, responses, n, nmax, p0, theta_t)
-    _print(r.as_dict(), as_json, [
-        f"predictive probability of success {r.predictive_probability:.4f}; "
-        f"P(rate > {p0}) now {r.posterior_prob_above_p0:.4f}; posterior Beta("
-        f"{r.posterior_a:g}, {r.posterior_b:g})"])  # fmt: skip
+    data: dict[str, Any] = r.as_dict()
+    lines = [f"predictive probability of success {r.predictive_probability:.4f}; "
+             f"P(rate > {p0}) now {r.posterior_prob_above_p0:.4f}; posterior Beta("
+             f"{r.posterior_a:g}, {r.posterior_b:g})"]  # fmt: skip
+    if theta_l is not None:
+        rows = stopping_boundaries(a, b, nmax, p0, theta_t, theta_l, first=first, every=every)
+        data["boundaries"] = [{"n": row.n, "stop_if_at_most": row.stop_if_at_most} for row in rows]
+        lines += ["stop for futility with at most (responders of patients):",
+                  *(f"  {row.stop_if_at_most if row.stop_if_at_most is not None else '—'} of "
+                    f"{row.n}" for row in rows)]  # fmt: skip
+        rates = [p0] + ([p1] if p1 is not None else [])
+        data["operating_characteristics"] = []
+        for rate in rates:
+            oc = operating_characteristics(rows, rate, nmax, p0, a, b, theta_t, runs=runs,
+                                           seed=seed)  # fmt: skip
+            data["operating_characteristics"].append(oc.__dict__)
+            lines.append(f"true rate {rate}: declared a success in {oc.reject_p0:.3f}, stopped "
+                         f"early in {oc.early_stop:.3f}, mean N {oc.mean_n:.1f} "
+                         f"({runs} trials, seed {seed})")  # fmt: skip
+    _print(data, as_json, lines)
 
 
 def meta(
@@ -132,6 +168,18 @@ def meta(
     mixed: Annotated[
         bool, typer.Option("--mixed", help="Pool different endpoints or designs together.")
     ] = False,
+    add: Annotated[
+        Path | None, typer.Option(help="With --published: your own rows (CSV, same columns).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Subgroups by this column (drug_class, design, region…).")
+    ] = None,
+    leave_one_out: Annotated[
+        bool, typer.Option("--leave-one-out", help="Refit with each study left out.")
+    ] = False,
+    egger: Annotated[
+        bool, typer.Option("--egger", help="Egger's test (needs at least 10 studies).")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Pool studies from a CSV, or the shipped published PPP results (--published):
@@ -142,11 +190,17 @@ def meta(
     if published == (file is not None):
         raise DataValidationError("give either a FILE or --published")
     if published:
-        result, extra_json, extra_lines = _published(measure, tau2, hk, index, cutoff, weeks,
-                                                     design, mixed)  # fmt: skip
+        result, table, extra_json, extra_lines = _published(
+            measure, tau2, hk, index, cutoff, weeks, design, mixed, add
+        )
     else:
         assert file is not None
-        result, extra_json, extra_lines = _from_file(file, measure, tau2, hk), {}, []
+        result, table = _from_file(file, measure, tau2, hk)
+        extra_json, extra_lines = {}, []
+    more_json, more_lines = _extras(table, measure.upper(), tau2.upper(), hk, by,
+                                    leave_one_out, egger)  # fmt: skip
+    extra_json |= more_json
+    extra_lines += more_lines
     _print(result.summary() | extra_json, as_json, [
         f"{result.measure} ({result.method}{', Hartung-Knapp' if hk else ''}), k = {result.k}: "
         f"{result.estimate:.4f} (95% CI {result.ci_low:.4f} to {result.ci_high:.4f}; "
@@ -155,7 +209,7 @@ def meta(
         f"{result.note}", *extra_lines])  # fmt: skip
 
 
-def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> Any:
+def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> tuple[Any, Any]:
     import pandas as pd
 
     from pustula.errors import DataValidationError
@@ -176,14 +230,16 @@ def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> Any:
     if measure == "GLMM":
         from pustula.evidence.glmm import glmm_proportions
 
-        return glmm_proportions(column("events") or [], column("n") or [], labels=labels)
+        fit = glmm_proportions(column("events") or [], column("n") or [], labels=labels)
+        return fit, table
     effects = escalc(measure, column("events") or [], column("n") or [],  # type: ignore[arg-type]
                      column("events_c"), column("n_c"))  # fmt: skip
-    return rma(effects, tau2, hk=hk, labels=labels)  # type: ignore[arg-type]
+    return rma(effects, tau2, hk=hk, labels=labels), table  # type: ignore[arg-type]
 
 
 def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: float | None,
-               weeks: str | None, design: list[str] | None, mixed: bool) -> Any:  # fmt: skip
+               weeks: str | None, design: list[str] | None, mixed: bool,
+               add: Path | None) -> Any:  # fmt: skip
     from pustula.errors import DataValidationError
     from pustula.evidence.published import load_published, pool_published, select
 
@@ -194,13 +250,64 @@ def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: flo
             window = (float(low), float(high or low))
         except ValueError:
             raise DataValidationError(f"--weeks: `{weeks}` is not a window such as 12-16") from None
-    rows = select(load_published(), index=index, cutoff=cutoff, weeks=window, designs=design)
+    import pandas as pd
+
+    own = pd.read_csv(add) if add else None
+    rows = select(load_published(own), index=index, cutoff=cutoff, weeks=window, designs=design)
     pooled = pool_published(rows, measure=measure.upper(), method=tau2.upper(),  # type: ignore[arg-type]
                             hk=hk, allow_mixed=mixed)  # fmt: skip
     excluded = [f"left out {row}: {why}" for row, why in pooled.excluded]
     data = {"pooled": pooled.description, "studies": list(pooled.result.labels),
             "excluded": [{"row": r, "why": w} for r, w in pooled.excluded]}  # fmt: skip
-    return pooled.result, data, [f"pooled: {pooled.description}", *excluded]
+    table = pooled.included.rename(columns={"responders": "events"}).assign(
+        study=list(pooled.result.labels)
+    )
+    return pooled.result, table, data, [f"pooled: {pooled.description}", *excluded]
+
+
+def _extras(table: Any, measure: str, tau2: str, hk: bool, by: str | None, loo: bool,
+            egger: bool) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+    """Subgroups, leave-one-out and Egger's test of the studies pooled. The GLMM's extras
+    use the logit model, which it says."""
+    from pustula.errors import DataValidationError
+    from pustula.evidence import escalc, leave_one_out, subgroups
+    from pustula.evidence.meta import egger_test
+
+    if not (by or loo or egger):
+        return {}, []
+    scale = "PLO" if measure == "GLMM" else measure
+    method = "REML" if measure == "GLMM" else tau2
+    effects = escalc(scale, table["events"].astype(float).tolist(),  # type: ignore[arg-type]
+                     table["n"].astype(float).tolist(),
+                     table["events_c"].astype(float).tolist() if "events_c" in table else None,
+                     table["n_c"].astype(float).tolist() if "n_c" in table else None)  # fmt: skip
+    labels = list(table["study"].astype(str))
+    data: dict[str, Any] = {}
+    lines: list[str] = []
+    if measure == "GLMM":
+        lines.append("subgroups, leave-one-out and Egger use the logit model (REML)")
+    if by:
+        if by not in table.columns:
+            raise DataValidationError(f"--by: there is no column `{by}`")
+        groups = subgroups(effects, table[by].astype(str).tolist(), method, hk=hk)  # type: ignore[arg-type]
+        data["subgroups"] = {g: r.summary() for g, r in groups.groups.items()} | {
+            "q_between": groups.q_between, "df": groups.df, "p_value": groups.p_value}  # fmt: skip
+        lines += [f"  {g}: {r.estimate:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), k = {r.k}"
+                  for g, r in groups.groups.items()]  # fmt: skip
+        lines.append(f"subgroup difference: Q = {groups.q_between:.3f} on {groups.df} df, "
+                     f"p = {groups.p_value:.4g}")  # fmt: skip
+    if loo:
+        rows = leave_one_out(effects, method, hk=hk, labels=labels)  # type: ignore[arg-type]
+        data["leave_one_out"] = [{"left_out": name} | r.summary() for name, r in rows]
+        lines += [f"  without {name}: {r.estimate:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
+                  f"I² {r.i2:.1f}%" for name, r in rows]  # fmt: skip
+    if egger:
+        test = egger_test(effects)
+        data["egger"] = {"intercept": test.intercept, "se": test.se, "t": test.t,
+                         "df": test.df, "p_value": test.p_value, "caveat": test.caveat}  # fmt: skip
+        lines.append(f"Egger: intercept {test.intercept:.3f} (t = {test.t:.3f}, {test.df} df, "
+                     f"p = {test.p_value:.4g}); {test.caveat}")  # fmt: skip
+    return data, lines
 
 
 def register(app: typer.Typer) -> None:

@@ -82,15 +82,17 @@ class Boundary:
 
 def stopping_boundaries(
     a: float, b: float, nmax: int, p0: float, theta_t: float, theta_l: float,
-    theta_u: float = 1.0, *, first: int = 1, every: int = 1,
+    theta_u: float | None = None, *, first: int = 1, every: int = 1,
 ) -> list[Boundary]:  # fmt: skip
-    """At each look (n = first, first + every, …, nmax), the response counts that stop."""
+    """At each look (n = first, first + every, …, nmax), the response counts that stop:
+    for futility when the predictive probability is below ``theta_l``, and, only when
+    ``theta_u`` is given, for efficacy when it is above ``theta_u``."""
     rows = []
     for n in range(first, nmax + 1, every):
         pp = [predictive_probability(a, b, x, n, nmax, p0, theta_t).predictive_probability
               for x in range(n + 1)]  # fmt: skip
         low = [x for x, v in enumerate(pp) if v < theta_l]
-        high = [x for x, v in enumerate(pp) if v > theta_u]
+        high = [x for x, v in enumerate(pp) if theta_u is not None and v > theta_u]
         rows.append(Boundary(n, max(low) if low else None, min(high) if high else None))
     return rows
 

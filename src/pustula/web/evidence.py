@@ -48,6 +48,10 @@ TOOLS: dict[str, tuple[str, tuple[Field, ...]]] = {
         _P0,
         Field("theta_t", "Posterior threshold for success (θT)", "number", required=True,
               hint="success if P(rate > p0) exceeds it at the end, for example 0.90"),
+        Field("theta_l", "Futility threshold (θL), for a table of stopping boundaries",
+              "number", hint="stop when the predictive probability falls below it, for "
+              "example 0.05; leave empty for no table"),
+        Field("p1", "Rate to simulate power at (p1)", "number", hint=_RATE),
     )),
     "published": ("Published PPP results: forest plot", (
         Field("index", "Index", "select", required=True, options=(
@@ -64,6 +68,8 @@ TOOLS: dict[str, tuple[str, tuple[Field, ...]]] = {
              "(REML)"), ("GLMM", "Binomial–normal model (ML)"))),
         Field("mixed", "Pool different endpoints or designs together", "yes_no",
               hint="answer no unless you mean to mix strata"),
+        Field("by", "Subgroups by", "select", options=(
+            ("drug_class", "Drug class"), ("design", "Design"), ("region", "Region"))),
     )),
 }  # fmt: skip
 
@@ -88,10 +94,22 @@ def _two_arm(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _predictive(d: dict[str, Any]) -> dict[str, Any]:
-    from pustula.design.bayes import predictive_probability
+    from pustula.design.bayes import (
+        operating_characteristics,
+        predictive_probability,
+        stopping_boundaries,
+    )
 
-    return {"predictive": predictive_probability(d["a"], d["b"], d["responses"], d["n"],
-                                                 d["nmax"], d["p0"], d["theta_t"])}  # fmt: skip
+    out: dict[str, Any] = {"predictive": predictive_probability(
+        d["a"], d["b"], d["responses"], d["n"], d["nmax"], d["p0"], d["theta_t"])}  # fmt: skip
+    if "theta_l" in d:
+        rows = stopping_boundaries(d["a"], d["b"], d["nmax"], d["p0"], d["theta_t"],
+                                   d["theta_l"], first=1, every=1)  # fmt: skip
+        out["boundaries"] = rows
+        rates = [d["p0"]] + ([d["p1"]] if "p1" in d else [])
+        out["oc"] = [operating_characteristics(rows, rate, d["nmax"], d["p0"], d["a"], d["b"],
+                                               d["theta_t"]) for rate in rates]  # fmt: skip
+    return out
 
 
 def _published(d: dict[str, Any]) -> dict[str, Any]:
@@ -109,8 +127,35 @@ def _published(d: dict[str, Any]) -> dict[str, Any]:
                     pooled.result, xlabel="Proportion of responders"),
         "forest", "Published results", "",
     )  # fmt: skip
-    svg = figure.svg[figure.svg.index("<svg") :]
-    return {"pooled": pooled, "forest": Markup(svg)}
+
+    out: dict[str, Any] = {"pooled": pooled, "forest": _svg(figure.svg)}
+    out |= _diagnostics(used, labels, d.get("by"))
+    return out
+
+
+def _svg(text: str) -> Markup:
+    return Markup(text[text.index("<svg") :])
+
+
+def _diagnostics(used: Any, labels: list[str], by: str | None) -> dict[str, Any]:
+    """Leave-one-out always; subgroups when asked; funnel plot and Egger's test from 10
+    studies on (logit scale, REML)."""
+    from pustula.analysis.plots import render_figure
+    from pustula.evidence import escalc, leave_one_out, subgroups
+    from pustula.evidence.meta import egger_test
+    from pustula.evidence.plots import funnel_plot
+
+    effects = escalc("PLO", used["responders"].tolist(), used["n"].tolist())
+    out: dict[str, Any] = {"loo": leave_one_out(effects, "REML", labels=labels)}
+    if by:
+        out["subgroups"] = subgroups(effects, used[by].astype(str).tolist(), "REML")
+    if len(used) >= 10:
+        from pustula.evidence import rma
+
+        funnel = funnel_plot(effects, rma(effects, "REML"), xlabel="Logit proportion")
+        out["funnel"] = _svg(render_figure(funnel, "funnel", "Funnel", "").svg)
+        out["egger"] = egger_test(effects)
+    return out
 
 
 _RUN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

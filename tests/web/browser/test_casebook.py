@@ -177,7 +177,8 @@ PAGES = [
     "/evidence?tool=simon&p0=0.05&p1=0.25&alpha=0.05&power=0.8",
     "/evidence?tool=published&index=PPPASI&cutoff=50&week_from=12&week_to=24&designs=rct"
     "&designs=single_arm&measure=PLO&mixed=yes",
-    "/evidence?tool=predictive&a=0.6&b=0.4&responses=16&n=23&nmax=40&p0=0.6&theta_t=0.9",
+    "/evidence?tool=predictive&a=0.6&b=0.4&responses=16&n=23&nmax=40&p0=0.6&theta_t=0.9"
+    "&theta_l=0.05&p1=0.8",
 ]  # fmt: skip
 
 
