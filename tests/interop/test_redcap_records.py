@@ -53,6 +53,13 @@ def _broken(text: str, old: str, new: str) -> str:
          "record S01, event week_0_arm_1, field age: `forty` is not a number"),
         (lambda t: t + t.splitlines()[1] + "\n", "the record appears twice for this event"),
         (lambda t: t[: len(t) // 2].rsplit(",", 3)[0] + "\n", "fewer values than columns"),
+        (lambda t: _broken(t, ",Nasopharyngitis,", ",Nasopharyngitis,").replace(
+            ",2024-03-24,2024-03-31,1,", ",2024-03-24,2024-03-31,mild,", 1),
+         "record S01, event week_0_arm_1, adverse event 1, field ae_grade: `mild` is not a"),
+        (lambda t: _broken(t, ",2024-03-24,2024-03-31,", ",2024-03-24,2024-02-30,"),
+         "adverse event 1, field ae_end: `2024-02-30` is not a date"),
+        (lambda t: _broken(t, ",neutrophils,950,", ",neutrophils,-950,"),
+         "record S06, event week_0_arm_1, lab"),
     ],
 )  # fmt: skip
 def test_a_broken_export_is_refused_whole_naming_where(
@@ -98,3 +105,36 @@ def test_a_mapping_names_another_projects_events_and_fields(
     assert w4.assessments["pga"] == {"pga": 1}
     with pytest.raises(DataValidationError, match="only `events` and `fields`"):
         FieldMapping.for_protocol(protocol, {"forms": {}})
+
+
+def test_medications_and_the_end_of_participation_survive_the_round_trip(tmp_path: Path) -> None:
+    from datetime import date
+
+    from pustula.store.casebook import end_participation
+    from pustula.store.safety import add_con_med
+    from pustula.store.study import get_subject
+
+    store = new_store(tmp_path / "source.sqlite3")
+    create_demo_study(store)
+    with store.transaction(user="t", reason="follow-up") as tx:
+        study = get_study(tx.session)
+        add_con_med(tx, get_subject(tx.session, study, "S02"), {
+            "drug": "cetirizine", "indication": "itch", "dose": "10 mg daily",
+            "start_date": date(2024, 4, 1)})  # fmt: skip
+        end_participation(tx, get_subject(tx.session, study, "S03"), outcome="withdrawn",
+                          ended_on=date(2024, 6, 3), reason="moved away",
+                          last_contact=date(2024, 6, 3))  # fmt: skip
+    with store.reader() as session:
+        protocol = protocol_of(get_study(session))
+    text = export_records(casebooks(store), protocol)
+    assert "con_med,1," in text and "withdrawn" in text
+    target = empty_copy(tmp_path, protocol)
+    import_subjects(target, "importer", parse_records(text, protocol), reason="migration")
+    assert study_content(target) == study_content(store)
+
+
+def test_an_unknown_repeating_form_is_refused(source: tuple[Store, Protocol, str]) -> None:
+    _, protocol, text = source
+    broken = text.replace(",adverse_event,1,", ",side_effects,1,", 1)
+    with pytest.raises(DataValidationError, match="`side_effects` is not a repeating form"):
+        parse_records(broken, protocol)

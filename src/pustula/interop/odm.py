@@ -31,14 +31,13 @@ from pustula.interop.redcap import (
     event_name,
     instrument_events,
 )
-from pustula.interop.redcap_records import export_records, parse_records
+from pustula.interop.redcap_records import CHECKBOXES, export_records, parse_records
 from pustula.protocol import Protocol
 from pustula.store.services import Casebook, ImportedSubject
 
 __all__ = ["export_odm", "read_odm", "validate_odm"]
 
 _NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
-_CHECKBOXES = {"triggers": "trigger", "comorbidities": "comorbidity"}
 _DATA_TYPES = {"integer": "integer", "number": "float", "date_ymd": "date"}
 
 
@@ -65,7 +64,7 @@ def _fields(rows: Iterable[DictionaryRow]) -> list[tuple[DictionaryRow, str, str
         if row.kind in ("calc", "descriptive"):
             continue
         if row.kind == "checkbox":
-            for code, label in CODELISTS[_CHECKBOXES[row.name]].items():
+            for code, label in CODELISTS[CHECKBOXES[row.name]].items():
                 out.append((row, f"{row.name}___{code}", f"{row.label}: {label}"))
         else:
             out.append((row, row.name, row.label))
@@ -167,7 +166,8 @@ def _clinical(books: Iterable[Casebook], protocol: Protocol) -> odm_xml.Clinical
             subject.StudyEventData.append(events[(code, event)])
         by_form: dict[str, list[odm_xml.ItemData]] = {}
         for name, value in row.items():
-            if name in form_of and value != "":
+            # record_id is the SubjectKey, not an item of a form
+            if name in form_of and value != "" and name != "record_id":
                 by_form.setdefault(form_of[name], []).append(
                     odm_xml.ItemData(ItemOID=f"IT.{name}", Value=value)
                 )

@@ -43,6 +43,10 @@ FORMS = {"pppasi": "pppasi", "pga": "ppp_pga", "pain_nrs": "pain_itch", "itch_nr
          "dlqi": "dlqi"}  # fmt: skip
 NOT_RELEVANT, YES = "nr", "yes"
 PRIOR_FORM = "prior_therapy"
+#: The rest of a casebook, as repeating forms of the baseline event (one instance per
+#: record), and the end of participation as a form of its own.
+REPEATING = ("exposure", "interruption", "adverse_event", "lab", "con_med")
+END_FORM = "end_of_study"
 #: Screening labs in the units the shipped protocol's eligibility rules use.
 SCREENING_LABS = {"lab_lymphocytes": "Lymphocytes (/mm³)",
                   "lab_neutrophils": "Neutrophils, ANC (/mm³)",
@@ -251,6 +255,75 @@ def _prior_rows() -> list[DictionaryRow]:
     ]
 
 
+def _date(name: str, form: str, label: str, *, required: bool = False) -> DictionaryRow:
+    return DictionaryRow(name, form, "text", label, validation="date_ymd", required=required)
+
+
+def _number(name: str, form: str, label: str, *, required: bool = False) -> DictionaryRow:
+    return DictionaryRow(name, form, "text", label, validation="number", required=required)
+
+
+def _coded(name: str, form: str, label: str, codelist: str, *, kind: str = "radio",
+           required: bool = True) -> DictionaryRow:  # fmt: skip
+    return DictionaryRow(name, form, kind, label, _choices(CODELISTS[codelist].items()),
+                         required=required)  # fmt: skip
+
+
+def _casebook_rows() -> list[DictionaryRow]:
+    """Study drug, interruptions, adverse events, labs, concomitant medications and the end
+    of participation: with these, an export holds every record of the casebook."""
+    ex, it, ae, lab, cm, end = (*REPEATING, END_FORM)
+    return [
+        DictionaryRow("exposure_drug", ex, "text", "Study drug", required=True),
+        _number("exposure_dose", ex, "Dose", required=True),
+        DictionaryRow("exposure_unit", ex, "text", "Dose unit", required=True),
+        DictionaryRow("exposure_frequency", ex, "text", "Frequency", required=True),
+        _date("exposure_start", ex, "First day at this dose", required=True),
+        _date("exposure_end", ex, "Last day at this dose"),
+        _date("interruption_start", it, "Interruption: first day without drug", required=True),
+        _date("interruption_end", it, "Interruption: last day without drug"),
+        DictionaryRow(
+            "interruption_cause", it, "notes", "Cause of the interruption", required=True
+        ),
+        DictionaryRow("ae_term", ae, "text", "Adverse event (reported term)", required=True),
+        DictionaryRow("ae_pt_code", ae, "text", "MedDRA preferred term code"),
+        DictionaryRow("ae_pt", ae, "text", "MedDRA preferred term"),
+        DictionaryRow("ae_soc_code", ae, "text", "MedDRA system organ class code"),
+        DictionaryRow("ae_soc", ae, "text", "MedDRA system organ class"),
+        _date("ae_start", ae, "Start date", required=True),
+        _date("ae_end", ae, "End date"),
+        _coded("ae_grade", ae, "Grade (CTCAE)", "grade"),
+        DictionaryRow("ae_serious", ae, "yesno", "Serious", required=True),
+        _coded(
+            "ae_serious_criteria",
+            ae,
+            "Seriousness criteria",
+            "serious_criterion",
+            kind="checkbox",
+            required=False,
+        ),
+        _coded("ae_relatedness", ae, "Relatedness to study drug", "relatedness"),
+        _coded("ae_action", ae, "Action taken with study drug", "action_taken"),
+        _coded("ae_outcome", ae, "Outcome", "outcome"),
+        DictionaryRow("ae_worsened", ae, "yesno", "Pre-existing, worsened on treatment"),
+        _coded("lab_test", lab, "Test", "lab_test", kind="dropdown"),
+        _number("lab_value", lab, "Result", required=True),
+        DictionaryRow("lab_unit", lab, "text", "Unit", required=True),
+        _number("lab_lower", lab, "Lower limit of normal"),
+        _number("lab_upper", lab, "Upper limit of normal"),
+        _date("lab_date", lab, "Sample date", required=True),
+        DictionaryRow("cm_drug", cm, "text", "Medication", required=True),
+        DictionaryRow("cm_indication", cm, "text", "Indication", required=True),
+        DictionaryRow("cm_dose", cm, "text", "Dose"),
+        _date("cm_start", cm, "Start date"),
+        _date("cm_end", cm, "End date"),
+        _coded("end_outcome", end, "What ended", "end_outcome"),
+        _date("end_date", end, "Date", required=True),
+        DictionaryRow("end_reason", end, "notes", "Reason", required=True),
+        _date("end_last_contact", end, "Last contact"),
+    ]
+
+
 def _visit_rows() -> list[DictionaryRow]:
     return [
         DictionaryRow(
@@ -285,7 +358,7 @@ def data_dictionary(protocol: Protocol) -> list[DictionaryRow]:
     _ = protocol  # the forms are the same for every protocol; events follow its visits
     visit, pga_and_nrs = _visit_rows()[:1], _visit_rows()[1:]
     return [*_baseline_rows(), *_prior_rows(), *visit, *_pppasi_rows(), pga_and_nrs[0],
-            *_dlqi_rows(), *pga_and_nrs[1:]]  # fmt: skip
+            *_dlqi_rows(), *pga_and_nrs[1:], *_casebook_rows()]  # fmt: skip
 
 
 def event_name(label: str, arm: int = 1) -> str:
@@ -308,7 +381,7 @@ def instrument_events(protocol: Protocol) -> list[dict[str, str]]:
     """Which forms each event collects: screening at baseline, the visit's instruments."""
     rows = []
     for v in protocol.visits:
-        forms = ["screening", PRIOR_FORM] if v.baseline else []
+        forms = ["screening", PRIOR_FORM, *REPEATING, END_FORM] if v.baseline else []
         forms += ["visit", *dict.fromkeys(FORMS[i] for i in v.instruments if i in FORMS)]
         rows += [{"arm_num": "1", "unique_event_name": event_name(v.label), "form": f}
                  for f in forms]  # fmt: skip

@@ -21,6 +21,7 @@ from pustula.errors import DataValidationError
 from pustula.interop.redcap import (
     NOT_RELEVANT,
     PRIOR_FORM,
+    REPEATING,
     SCREENING_LABS,
     SCREENS,
     YES,
@@ -29,11 +30,19 @@ from pustula.interop.redcap import (
 )
 from pustula.protocol import Protocol
 from pustula.scoring import PPPASI
-from pustula.store.services import Casebook, ImportedSubject, ImportedVisit
+from pustula.store.services import Casebook, ImportedRecord, ImportedSubject, ImportedVisit
 
-__all__ = ["FieldMapping", "export_records", "fetch_records", "metadata_json", "parse_records"]
+__all__ = [
+    "CHECKBOXES",
+    "FieldMapping",
+    "export_records",
+    "fetch_records",
+    "metadata_json",
+    "parse_records",
+]
 
-_CHECKBOXES = {"triggers": "trigger", "comorbidities": "comorbidity"}
+CHECKBOXES = {"triggers": "trigger", "comorbidities": "comorbidity",
+               "ae_serious_criteria": "serious_criterion"}  # fmt: skip
 _PPPASI_ITEMS = tuple(f["name"] for f in PPPASI.metadata()["fields"]
                       if not f["name"].endswith("_area_score"))  # fmt: skip
 _INSTRUMENT_FIELDS = {"pppasi": _PPPASI_ITEMS, "pga": ("pga",), "pain_nrs": ("pain_nrs",),
@@ -69,7 +78,7 @@ def _columns() -> list[str]:
         if row.name == "record_id" or row.kind == "calc":
             continue
         if row.kind == "checkbox":
-            names += [f"{row.name}___{code}" for code in CODELISTS[_CHECKBOXES[row.name]]]
+            names += [f"{row.name}___{code}" for code in CODELISTS[CHECKBOXES[row.name]]]
         else:
             names.append(row.name)
     return names
@@ -103,7 +112,8 @@ def export_records(casebooks: Iterable[Casebook], protocol: Protocol) -> str:
                     "eraspen_ppp": _answer(base.eraspen_ppp), "smoking": base.smoking,
                     "pack_years": _answer(base.pack_years),
                     **{test: result for test, result in base.screening.items()}}  # fmt: skip
-            for name, codelist in _CHECKBOXES.items():
+            for name in ("triggers", "comorbidities"):
+                codelist = CHECKBOXES[name]
                 chosen = set(getattr(base, name))
                 row |= {f"{name}___{c}": "1" if c in chosen else "0" for c in CODELISTS[codelist]}
         screened = book.subject.screened_on
@@ -133,12 +143,73 @@ def export_records(casebooks: Iterable[Casebook], protocol: Protocol) -> str:
                 "prior_drug": prior.drug, "prior_category": prior.category,
                 "prior_response": prior.response,
             })  # fmt: skip
+        for form, values in _repeats(book):
+            for i, fields in enumerate(values, start=1):
+                rows_of_subject.append({
+                    "record_id": book.subject.code, "redcap_event_name": baseline_event,
+                    "redcap_repeat_instrument": form, "redcap_repeat_instance": str(i),
+                    **fields})  # fmt: skip
+        row |= _end_fields(book)
         rows += rows_of_subject
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def _day(value: Any) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _repeats(book: Casebook) -> list[tuple[str, list[dict[str, str]]]]:
+    """The casebook's exposures, interruptions, AEs, labs and medications as form values;
+    screening labs are on the screening form already."""
+    r, screened = book.records, book.subject.screened_on
+    on_screening = {(f"lab_{x.test}", x.sample_date) for x in r.lab
+                    if x.sample_date == screened and f"lab_{x.test}" in SCREENING_LABS}  # fmt: skip
+    shown_once: set[str] = set()
+
+    def repeat_lab(x: Any) -> bool:
+        key = f"lab_{x.test}"
+        if (key, x.sample_date) in on_screening and key not in shown_once:
+            shown_once.add(key)
+            return False
+        return True
+
+    return [
+        ("exposure", [{"exposure_drug": e.drug, "exposure_dose": _answer(e.dose),
+                       "exposure_unit": e.unit, "exposure_frequency": e.frequency,
+                       "exposure_start": _day(e.start_date), "exposure_end": _day(e.end_date)}
+                      for e in r.exposure]),
+        ("interruption", [{"interruption_start": _day(i.start_date),
+                           "interruption_end": _day(i.end_date), "interruption_cause": i.cause}
+                          for i in r.exposure_interruption]),
+        ("adverse_event", [{
+            "ae_term": a.term, "ae_pt_code": a.meddra_pt_code or "", "ae_pt": a.meddra_pt or "",
+            "ae_soc_code": a.meddra_soc_code or "", "ae_soc": a.meddra_soc or "",
+            "ae_start": _day(a.start_date), "ae_end": _day(a.end_date),
+            "ae_grade": str(a.grade), "ae_serious": _answer(a.serious),
+            **{f"ae_serious_criteria___{c}": "1" if c in a.serious_criteria else "0"
+               for c in CODELISTS["serious_criterion"]},
+            "ae_relatedness": a.relatedness, "ae_action": a.action_taken,
+            "ae_outcome": a.outcome, "ae_worsened": _answer(a.worsened_on_treatment),
+        } for a in r.adverse_event]),
+        ("lab", [{"lab_test": x.test, "lab_value": _answer(x.value), "lab_unit": x.unit,
+                  "lab_lower": _answer(x.lower_limit), "lab_upper": _answer(x.upper_limit),
+                  "lab_date": _day(x.sample_date)} for x in r.lab if repeat_lab(x)]),
+        ("con_med", [{"cm_drug": m.drug, "cm_indication": m.indication, "cm_dose": m.dose,
+                      "cm_start": _day(m.start_date), "cm_end": _day(m.end_date)}
+                     for m in r.con_med]),
+    ]  # fmt: skip
+
+
+def _end_fields(book: Casebook) -> dict[str, str]:
+    s = book.subject
+    if s.status not in ("withdrawn", "completed"):
+        return {}
+    return {"end_outcome": s.status, "end_date": _day(s.ended_on),
+            "end_reason": s.end_reason or "", "end_last_contact": _day(s.last_contact)}  # fmt: skip
 
 
 # -- import --------------------------------------------------------------------------------
@@ -149,6 +220,7 @@ class _Record:
     code: str
     baseline: dict[str, str] = field(default_factory=dict)
     priors: list[dict[str, str]] = field(default_factory=list)
+    repeats: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # form, values
     visits: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # event, code
 
 
@@ -227,10 +299,20 @@ def parse_records(
                                       f"(known: {', '.join(mapping.events)})")  # fmt: skip
         visit = mapping.events[event]
         record = records.setdefault(code, _Record(code))
-        if row.get("redcap_repeat_instrument") == PRIOR_FORM:
-            record.priors.append(row | {"_where": f"{where}, prior therapy "
-                                        f"{row.get('redcap_repeat_instance', '?')}"})  # fmt: skip
+        instrument = row.get("redcap_repeat_instrument", "")
+        instance = row.get("redcap_repeat_instance", "?")
+        if instrument == PRIOR_FORM:
+            record.priors.append(row | {"_where": f"{where}, prior therapy {instance}"})
             continue
+        if instrument in REPEATING:
+            where_form = f"{where}, {instrument.replace('_', ' ')} {instance}"
+            record.repeats.append((instrument, row | {"_where": where_form}))
+            continue
+        if instrument:
+            forms = ", ".join((PRIOR_FORM, *REPEATING))
+            raise DataValidationError(
+                f"{where}: `{instrument}` is not a repeating form of this project ({forms})"
+            )
         key = (code, event, row.get("redcap_repeat_instance", ""))
         if key in seen:
             raise DataValidationError(f"{where}: the record appears twice for this event")
@@ -265,8 +347,9 @@ def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:
         "pack_years": _number(b.get("pack_years", ""), at("pack_years")),
         "screening": {t: _choice(b[t], "screening_result", at(t)) for t in SCREENS if b.get(t)},
     }
-    for name, codelist in _CHECKBOXES.items():
-        baseline[name] = [c for c in CODELISTS[codelist] if b.get(f"{name}___{c}") == "1"]
+    for name in ("triggers", "comorbidities"):
+        codes = CODELISTS[CHECKBOXES[name]]
+        baseline[name] = [c for c in codes if b.get(f"{name}___{c}") == "1"]
     labs = {n.removeprefix("lab_"): v for n in SCREENING_LABS
             if (v := _number(b.get(n, ""), at(n))) is not None}  # fmt: skip
     priors = [
@@ -289,7 +372,85 @@ def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:
     }  # fmt: skip
     visits = [_visit(record.code, event, code, row, protocol)
               for event, code, row in record.visits]  # fmt: skip
-    return ImportedSubject(record.code, enrolment, visits, where)
+    records = tuple(_record(form, row) for form, row in record.repeats)
+    return ImportedSubject(record.code, enrolment, visits, where, records, _end(b, at))
+
+
+def _date(row: Mapping[str, str], name: str, *, required: bool = False) -> date | None:
+    text = row.get(name, "").strip()
+    where = f"{row['_where']}, field {name}" if "_where" in row else f"field {name}"
+    if not text:
+        if required:
+            raise DataValidationError(f"{where}: the date is missing")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DataValidationError(f"{where}: `{text}` is not a date (YYYY-MM-DD)") from None
+
+
+def _record(form: str, row: Mapping[str, str]) -> ImportedRecord:
+    """One repeating-form instance as the record the store saves."""
+    where = row["_where"]
+
+    def number(name: str) -> float | None:
+        return _number(row.get(name, ""), f"{where}, field {name}")
+
+    def flag(name: str) -> bool:
+        return row.get(name, "").strip().lower() in ("1", "yes")
+
+    data: dict[str, Any]
+    if form == "exposure":
+        data = {"drug": row.get("exposure_drug", ""), "dose": number("exposure_dose"),
+                "unit": row.get("exposure_unit", ""),
+                "frequency": row.get("exposure_frequency", ""),
+                "start_date": _date(row, "exposure_start", required=True),
+                "end_date": _date(row, "exposure_end")}  # fmt: skip
+    elif form == "interruption":
+        data = {"start_date": _date(row, "interruption_start", required=True),
+                "end_date": _date(row, "interruption_end"),
+                "cause": row.get("interruption_cause", "")}  # fmt: skip
+    elif form == "adverse_event":
+        criteria = [c for c in CODELISTS["serious_criterion"]
+                    if row.get(f"ae_serious_criteria___{c}") == "1"]  # fmt: skip
+        data = {"term": row.get("ae_term", ""), "meddra_pt_code": row.get("ae_pt_code") or None,
+                "meddra_pt": row.get("ae_pt") or None,
+                "meddra_soc_code": row.get("ae_soc_code") or None,
+                "meddra_soc": row.get("ae_soc") or None,
+                "start_date": _date(row, "ae_start", required=True),
+                "end_date": _date(row, "ae_end"),
+                "grade": _number(row.get("ae_grade", ""), f"{where}, field ae_grade", whole=True),
+                "serious": flag("ae_serious"), "serious_criteria": criteria,
+                "relatedness": _choice(row.get("ae_relatedness", ""), "relatedness",
+                                       f"{where}, field ae_relatedness"),
+                "action_taken": _choice(row.get("ae_action", ""), "action_taken",
+                                        f"{where}, field ae_action"),
+                "outcome": _choice(row.get("ae_outcome", ""), "outcome",
+                                   f"{where}, field ae_outcome"),
+                "worsened_on_treatment": flag("ae_worsened")}  # fmt: skip
+    elif form == "lab":
+        data = {"test": row.get("lab_test", ""), "value": number("lab_value"),
+                "unit": row.get("lab_unit", ""), "lower_limit": number("lab_lower"),
+                "upper_limit": number("lab_upper"),
+                "sample_date": _date(row, "lab_date", required=True)}  # fmt: skip
+    else:
+        data = {"drug": row.get("cm_drug", ""), "indication": row.get("cm_indication", ""),
+                "dose": row.get("cm_dose", ""), "start_date": _date(row, "cm_start"),
+                "end_date": _date(row, "cm_end")}  # fmt: skip
+    return ImportedRecord(form, data, where)
+
+
+def _end(b: Mapping[str, str], at: Any) -> dict[str, Any] | None:
+    """The end of participation, when the end-of-study form is filled in."""
+    if not b.get("end_outcome"):
+        return None
+    row = dict(b) | {"_where": at("end_outcome").rsplit(", field", 1)[0]}
+    return {
+        "outcome": _choice(b["end_outcome"], "end_outcome", at("end_outcome")),
+        "ended_on": _date(row, "end_date", required=True),
+        "reason": b.get("end_reason", ""),
+        "last_contact": _date(row, "end_last_contact"),
+    }
 
 
 def _visit(

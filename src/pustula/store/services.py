@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pustula.errors import DataValidationError, RecordNotFoundError
+from pustula.errors import DataValidationError, PustulaError, RecordNotFoundError
 from pustula.protocol import Protocol
 from pustula.protocol.status import VisitStatus
 from pustula.store.audit import AuditReport, audit_history, verify_audit
+from pustula.store.casebook import end_participation
 from pustula.store.models import Assessment, Record, Visit
 from pustula.store.queries import (
     PlannedVisit,
@@ -23,7 +24,13 @@ from pustula.store.queries import (
     site_of_record,
     visit_schedule,
 )
-from pustula.store.safety import add_adverse_event, add_con_med, add_lab
+from pustula.store.safety import (
+    add_adverse_event,
+    add_con_med,
+    add_exposure,
+    add_interruption,
+    add_lab,
+)
 from pustula.store.study import Enrolment, enrol_subject, get_study, get_subject, protocol_of
 from pustula.store.uow import Store, get_record
 from pustula.store.users import authenticate
@@ -185,11 +192,24 @@ class ImportedVisit:
 
 
 @dataclass(frozen=True)
+class ImportedRecord:
+    """One record of a casebook beyond enrolment and visits (an exposure, an interruption,
+    an AE, a lab, a medication), with where the source has it."""
+
+    kind: str  # exposure, interruption, adverse_event, lab, con_med
+    data: dict[str, Any]
+    where: str
+
+
+@dataclass(frozen=True)
 class ImportedSubject:
     code: str
     enrolment: dict[str, Any]
     visits: list[ImportedVisit]
     where: str
+    records: tuple[ImportedRecord, ...] = ()
+    #: withdrawal or end of study: outcome, ended_on, reason, last_contact
+    end: dict[str, Any] | None = None
 
 
 def import_subjects(
@@ -205,8 +225,6 @@ def import_subjects(
     An error names where in the source it came from (record, event). ``progress`` hears
     each subject's code once it is saved (in the transaction, which may still roll back).
     """
-    from pustula.errors import PustulaError
-
     protocol = None
     with store.transaction(user=user, reason=reason) as tx:
         study = get_study(tx.session)
@@ -216,6 +234,9 @@ def import_subjects(
             except PustulaError as exc:
                 raise DataValidationError(f"{item.where}: {exc.message}") from exc
             protocol = protocol or protocol_of(study)
+            # study drug first: study days and treatment-emergence count from the first dose
+            courses = _import_records(tx, study, result.subject, item, ("exposure",), [])
+            _import_records(tx, study, result.subject, item, ("interruption",), courses)
             for visit in item.visits:
                 try:
                     record_visit(
@@ -224,9 +245,47 @@ def import_subjects(
                     )  # fmt: skip
                 except PustulaError as exc:
                     raise DataValidationError(f"{visit.where}: {exc.message}") from exc
+            _import_records(tx, study, result.subject, item,
+                            ("lab", "adverse_event", "con_med"), courses)  # fmt: skip
+            if item.end is not None:
+                try:
+                    end_participation(tx, result.subject, **item.end)
+                except PustulaError as exc:
+                    raise DataValidationError(f"{item.where}: {exc.message}") from exc
             if progress:
                 progress(item.code)
         return len(subjects)
+
+
+def _import_records(tx: Any, study: Any, subject: Any, item: ImportedSubject,
+                    kinds: tuple[str, ...], courses: list[Any]) -> list[Any]:  # fmt: skip
+    """Save the subject's records of these kinds, in the source's order; the exposures saved."""
+    saved = []
+    for record in item.records:
+        if record.kind not in kinds:
+            continue
+        try:
+            if record.kind == "exposure":
+                saved.append(add_exposure(tx, subject, record.data))
+            elif record.kind == "interruption":
+                start = record.data["start_date"]
+                course = next((c for c in courses if c.start_date <= start
+                               and (c.end_date is None or start <= c.end_date)), None)  # fmt: skip
+                if course is None:
+                    raise DataValidationError(
+                        f"the interruption starting {start.isoformat()} falls in no period of "
+                        "study drug", field="interruption_start",
+                    )  # fmt: skip
+                add_interruption(tx, course, **record.data)
+            elif record.kind == "lab":
+                add_lab(tx, study, subject, record.data)
+            elif record.kind == "adverse_event":
+                add_adverse_event(tx, subject, record.data)
+            else:
+                add_con_med(tx, subject, record.data)
+        except PustulaError as exc:
+            raise DataValidationError(f"{record.where}: {exc.message}") from exc
+    return saved
 
 
 def record_history(
