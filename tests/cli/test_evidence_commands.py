@@ -141,3 +141,19 @@ def test_meta_subgroups_leave_one_out_and_egger(tmp_path: Path) -> None:
     assert data["egger"]["t"] == pytest.approx(-1.4013, abs=1e-4)
     code, out = run("meta", str(path), "--measure", "RR", "--by", "nosuch")
     assert code == 1 and "no column `nosuch`" in out
+
+
+def test_meta_mantel_haenszel_matches_metafor(tmp_path: Path) -> None:
+    path = tmp_path / "bcg.csv"
+    rows = ["study,events,n,events_c,n_c"] + [
+        f"trial {i},{a},{a + b},{c},{c + d}"
+        for i, (a, b, c, d) in enumerate(zip(TPOS, TNEG, CPOS, CNEG, strict=True), start=1)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    code, out = run("meta", str(path), "--measure", "OR", "--tau2", "MH", "--json")
+    assert code == 0
+    data = json.loads(out)
+    # rma.mh(ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg, measure="OR"): b -0.473411
+    assert data["mu"] == pytest.approx(-0.473411, abs=1e-6) and data["method"] == "MH"
+    code, out = run("meta", str(path), "--measure", "PLO", "--tau2", "MH")
+    assert code == 1 and "Mantel-Haenszel pools two arms" in out

@@ -153,7 +153,14 @@ def meta(
     measure: Annotated[
         str, typer.Option(help="PLO, PFT or GLMM (proportions); RR, OR or RD (two arms).")
     ] = "PLO",
-    tau2: Annotated[str, typer.Option("--tau2", help="DL, REML, PM, ML or FE.")] = "REML",
+    tau2: Annotated[
+        str,
+        typer.Option(
+            "--tau2",
+            help="DL, REML, PM, ML; FE (inverse variance) or MH "
+            "(Mantel-Haenszel, two arms) for a fixed effect.",
+        ),
+    ] = "REML",
     hk: Annotated[bool, typer.Option("--hk", help="Hartung–Knapp adjustment.")] = False,
     published: Annotated[
         bool, typer.Option("--published", help="Pool the shipped published PPP results.")
@@ -231,6 +238,15 @@ def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> tuple[Any, Any]
         from pustula.evidence.glmm import glmm_proportions
 
         fit = glmm_proportions(column("events") or [], column("n") or [], labels=labels)
+        return fit, table
+    if tau2 == "MH":
+        from pustula.evidence.meta import mantel_haenszel_result
+
+        if measure not in ("RR", "OR", "RD"):
+            raise DataValidationError("Mantel-Haenszel pools two arms: use RR, OR or RD")
+        fit = mantel_haenszel_result(measure, column("events") or [], column("n") or [],  # type: ignore[arg-type]
+                                     column("events_c") or [], column("n_c") or [],
+                                     labels=labels)  # fmt: skip
         return fit, table
     effects = escalc(measure, column("events") or [], column("n") or [],  # type: ignore[arg-type]
                      column("events_c"), column("n_c"))  # fmt: skip

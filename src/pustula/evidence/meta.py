@@ -34,6 +34,7 @@ __all__ = [
     "escalc",
     "leave_one_out",
     "mantel_haenszel",
+    "mantel_haenszel_result",
     "rma",
     "subgroups",
 ]
@@ -352,4 +353,25 @@ def egger_test(es: EffectSizes) -> EggerTest:
         float(coef[0]), se, t, k - 2, float(2 * stats.t.sf(abs(t), k - 2)), float(coef[1]),
         "asymmetry can come from small-study effects, heterogeneity or chance, not only "
         "from publication bias",
+    )  # fmt: skip
+
+
+def mantel_haenszel_result(
+    measure: Literal["RR", "OR", "RD"], events: Sequence[float], n: Sequence[float],
+    events_c: Sequence[float], n_c: Sequence[float], *, level: float = 0.95,
+    labels: Sequence[str] = (),
+) -> MetaResult:  # fmt: skip
+    """The Mantel–Haenszel estimate as a result like the others: heterogeneity (Q, I², H²) is
+    Cochran's, from the inverse-variance effect sizes; a fixed effect has no prediction
+    interval beyond its CI."""
+    mu, se, ci = mantel_haenszel(measure, events, n, events_c, n_c, level=level)
+    es = escalc(measure, events, n, events_c, n_c)
+    fixed = rma(es, "FE", level=level)
+    back = [back_transform(measure, v) for v in (mu, *ci)]
+    return MetaResult(
+        measure=measure, method="MH", k=fixed.k, mu=mu, se=se, ci=ci, pi=ci, tau2=0.0,
+        q=fixed.q, q_p=fixed.q_p, i2=fixed.i2, h2=fixed.h2, hk=False, estimate=back[0],
+        ci_low=back[1], ci_high=back[2], pi_low=back[1], pi_high=back[2],
+        note="Mantel-Haenszel (no continuity correction needed); Q and I² from "
+        "inverse-variance weights", labels=tuple(labels),
     )  # fmt: skip
