@@ -46,13 +46,20 @@ def test_single_and_two_arm_in_words() -> None:
     assert code == 0 and out.startswith("103 per arm")
 
 
-def test_meta_json_on_the_measure_scale(tmp_path: Path) -> None:
-    path = tmp_path / "bcg.csv"
-    rows = ["study,events,n,events_c,n_c"] + [
+def _bcg(folder: Path, group: str = "") -> Path:
+    """metafor's dat.bcg as a CSV, with an optional column that halves the trials."""
+    path = folder / "bcg.csv"
+    rows = ["study,events,n,events_c,n_c" + (f",{group}" if group else "")] + [
         f"trial {i},{a},{a + b},{c},{c + d}"
+        + (f",{'first' if i <= 6 else 'second'}" if group else "")
         for i, (a, b, c, d) in enumerate(zip(TPOS, TNEG, CPOS, CNEG, strict=True), start=1)
     ]
     path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_meta_json_on_the_measure_scale(tmp_path: Path) -> None:
+    path = _bcg(tmp_path)
     code, out = run("meta", str(path), "--measure", "RR", "--tau2", "REML", "--json")
     assert code == 0
     data = json.loads(out)
@@ -125,12 +132,7 @@ def test_predictive_boundaries_and_operating_characteristics() -> None:
 
 
 def test_meta_subgroups_leave_one_out_and_egger(tmp_path: Path) -> None:
-    path = tmp_path / "bcg.csv"
-    rows = ["study,events,n,events_c,n_c,half"] + [
-        f"trial {i},{a},{a + b},{c},{c + d},{'first' if i <= 6 else 'second'}"
-        for i, (a, b, c, d) in enumerate(zip(TPOS, TNEG, CPOS, CNEG, strict=True), start=1)
-    ]
-    path.write_text("\n".join(rows) + "\n")
+    path = _bcg(tmp_path, "half")
     code, out = run("meta", str(path), "--measure", "RR", "--tau2", "DL", "--by", "half",
                     "--leave-one-out", "--egger", "--json")  # fmt: skip
     assert code == 0
@@ -144,12 +146,7 @@ def test_meta_subgroups_leave_one_out_and_egger(tmp_path: Path) -> None:
 
 
 def test_meta_mantel_haenszel_matches_metafor(tmp_path: Path) -> None:
-    path = tmp_path / "bcg.csv"
-    rows = ["study,events,n,events_c,n_c"] + [
-        f"trial {i},{a},{a + b},{c},{c + d}"
-        for i, (a, b, c, d) in enumerate(zip(TPOS, TNEG, CPOS, CNEG, strict=True), start=1)
-    ]
-    path.write_text("\n".join(rows) + "\n")
+    path = _bcg(tmp_path)
     code, out = run("meta", str(path), "--measure", "OR", "--tau2", "MH", "--json")
     assert code == 0
     data = json.loads(out)

@@ -314,10 +314,12 @@ def adam_define(package: AdamPackage, title: str) -> DefineDocument:
 def _write(
     datasets: dict[str, pd.DataFrame],
     labels: Callable[[str], tuple[str, dict[str, str]]],
+    define: Callable[[], DefineDocument],
     directory: Path,
     synthetic: bool,
     progress: Progress | None,
 ) -> list[Path]:
+    """Each dataset as XPT v5, the synthetic-data note where it applies, then define.xml."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in datasets.items():
@@ -331,7 +333,10 @@ def _write(
         note = directory / "SYNTHETIC-DATA.txt"
         note.write_text(SYNTHETIC_NOTE + "\n", encoding="utf-8")
         written.append(note)
-    return written
+    if progress:
+        progress("define.xml")
+    write_define(define(), directory / "define.xml")
+    return [*written, directory / "define.xml"]
 
 
 def write_sdtm(
@@ -343,11 +348,8 @@ def write_sdtm(
         spec = DATASETS[name]
         return spec.label, {v.name: v.label for v in spec.variables}
 
-    written = _write(package.datasets, labels, directory, package.synthetic, progress)
-    if progress:
-        progress("define.xml")
-    write_define(sdtm_define(package, title), directory / "define.xml")
-    return [*written, directory / "define.xml"]
+    return _write(package.datasets, labels, lambda: sdtm_define(package, title), directory,
+                  package.synthetic, progress)  # fmt: skip
 
 
 def write_adam(
@@ -359,11 +361,8 @@ def write_adam(
     def labels(name: str) -> tuple[str, dict[str, str]]:
         return names[name], package.labels[name]
 
-    written = _write(package.datasets, labels, directory, package.synthetic, progress)
-    if progress:
-        progress("define.xml")
-    write_define(adam_define(package, title), directory / "define.xml")
-    return [*written, directory / "define.xml"]
+    return _write(package.datasets, labels, lambda: adam_define(package, title), directory,
+                  package.synthetic, progress)  # fmt: skip
 
 
 def cdisc_package(
