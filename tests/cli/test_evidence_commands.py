@@ -154,3 +154,21 @@ def test_meta_mantel_haenszel_matches_metafor(tmp_path: Path) -> None:
     assert data["mu"] == pytest.approx(-0.473411, abs=1e-6) and data["method"] == "MH"
     code, out = run("meta", str(path), "--measure", "PLO", "--tau2", "MH")
     assert code == 1 and "Mantel-Haenszel pools two arms" in out
+
+
+def test_meta_published_with_your_rows_and_this_study(tmp_path: Path) -> None:
+    own = tmp_path / "own.csv"
+    own.write_text("row,study,design,drug,drug_class,region,arm,index,operator,cutoff,week,"
+                   "responders,n\nU1,Our series,case_series,tofacitinib,JAK,Europe,treatment,"
+                   "PPPASI,>=,50,4,7,9\n")  # fmt: skip
+    window = ["--index", "PPPASI", "--cutoff", "50", "--weeks", "0-8", "--json"]
+    code, out = run("meta", "--published", *window, "--add", str(own))
+    assert code == 0 and json.loads(out)["studies"][-1].startswith("Our series")
+    db = ["--database", f"sqlite:///{tmp_path / 'cli.sqlite3'}", "--user", "cli-tester"]
+    run(*db, "init")
+    run(*db, "demo")
+    code, out = run(*db, "meta", "--published", *window, "--with-study")
+    data = json.loads(out)
+    # the tofacitinib series (6/6 at week 4) and this study's PPPASI50 at week 4 (6/6)
+    assert code == 0 and data["k"] == 2
+    assert any(s.startswith("TOFA-PPP") for s in data["studies"])

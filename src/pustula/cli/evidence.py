@@ -147,6 +147,7 @@ def design_predictive(
 
 
 def meta(
+    ctx: typer.Context,
     file: Annotated[
         Path | None, typer.Argument(help="CSV: study, events, n (and events_c, n_c).")
     ] = None,
@@ -178,6 +179,14 @@ def meta(
     add: Annotated[
         Path | None, typer.Option(help="With --published: your own rows (CSV, same columns).")
     ] = None,
+    with_study: Annotated[
+        bool,
+        typer.Option(
+            "--with-study",
+            help="With --published: add this study's PPPASI "
+            "endpoints (from the database) to the rows selected.",
+        ),
+    ] = False,
     by: Annotated[
         str | None, typer.Option(help="Subgroups by this column (drug_class, design, region…).")
     ] = None,
@@ -197,8 +206,9 @@ def meta(
     if published == (file is not None):
         raise DataValidationError("give either a FILE or --published")
     if published:
+        own = _own_rows(ctx, add, with_study)
         result, table, extra_json, extra_lines = _published(
-            measure, tau2, hk, index, cutoff, weeks, design, mixed, add
+            measure, tau2, hk, index, cutoff, weeks, design, mixed, own
         )
     else:
         assert file is not None
@@ -253,9 +263,26 @@ def _from_file(file: Path, measure: str, tau2: str, hk: bool) -> tuple[Any, Any]
     return rma(effects, tau2, hk=hk, labels=labels), table  # type: ignore[arg-type]
 
 
+def _own_rows(ctx: typer.Context, add: Path | None, with_study: bool) -> Any:
+    """The user's rows: a CSV, this study's endpoints, or both."""
+    import pandas as pd
+
+    parts = [pd.read_csv(add)] if add else []
+    if with_study:
+        from pustula.analysis import build_analysis
+        from pustula.analysis.endpoints import compute_endpoints
+        from pustula.cli._common import open_store
+        from pustula.report.evidence import study_as_rows
+        from pustula.store.extract import read_study
+
+        analysis = build_analysis(read_study(open_store(ctx)))
+        parts.append(study_as_rows(analysis, compute_endpoints(analysis)))
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
 def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: float | None,
                weeks: str | None, design: list[str] | None, mixed: bool,
-               add: Path | None) -> Any:  # fmt: skip
+               own: Any) -> Any:  # fmt: skip
     from pustula.errors import DataValidationError
     from pustula.evidence.published import load_published, pool_published, select
 
@@ -266,9 +293,6 @@ def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: flo
             window = (float(low), float(high or low))
         except ValueError:
             raise DataValidationError(f"--weeks: `{weeks}` is not a window such as 12-16") from None
-    import pandas as pd
-
-    own = pd.read_csv(add) if add else None
     rows = select(load_published(own), index=index, cutoff=cutoff, weeks=window, designs=design)
     pooled = pool_published(rows, measure=measure.upper(), method=tau2.upper(),  # type: ignore[arg-type]
                             hk=hk, allow_mixed=mixed)  # fmt: skip

@@ -24,7 +24,7 @@ from pustula.evidence.meta import MetaResult
 from pustula.evidence.plots import ForestRow, forest_plot, proportion_rows
 from pustula.evidence.published import UNCONTROLLED, load_published, pool_published, select
 
-__all__ = ["WINDOW", "Comparison", "NextStudy", "compare_endpoints", "next_study"]
+__all__ = ["WINDOW", "Comparison", "NextStudy", "compare_endpoints", "next_study", "study_as_rows"]
 
 WINDOW = 4  # weeks either side of the study's own
 
@@ -143,3 +143,24 @@ def next_study(
         return NextStudy(primary.label, (a, b), p1, p0, None, None,
                          f"{reasoning} No design: {error.message}")  # fmt: skip
     return NextStudy(primary.label, (a, b), p1, p0, simon, single, reasoning)
+
+
+def study_as_rows(analysis: AnalysisData, endpoints: list[EndpointResult]) -> pd.DataFrame:
+    """The study's PPPASI responder endpoints as rows of the published table (verification
+    "this study"), so that they can be pooled or compared with the published ones."""
+    protocol = {e.id: e for e in analysis.study.protocol.endpoints}
+    drugs = sorted({t.drug for arm in analysis.study.protocol.arms for t in arm.treatments})
+    rows = []
+    for result in endpoints:
+        spec = protocol[result.endpoint]
+        if spec.kind != "pppasi_reduction" or result.n == 0:
+            continue
+        rows.append({
+            "row": f"study-{result.endpoint}", "study": analysis.study.code,
+            "design": "single_arm", "drug": ", ".join(drugs), "drug_class": "",
+            "region": "", "arm": "treatment", "index": "PPPASI",
+            "operator": analysis.settings.operator, "cutoff": float(spec.threshold or 0),
+            "week": _week(analysis, result.visit), "responders": result.responders,
+            "n": result.n, "verification": "this study",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
