@@ -174,3 +174,25 @@ def test_a_site_scoped_package_holds_only_that_sites_subjects(tmp_path: Path) ->
         frame, _, _ = read_xpt(tmp_path / "sdtm" / f"{name}.xpt")
         assert set(frame["USUBJID"]) <= {"TOFA-PPP-S05", "TOFA-PPP-S06"}, name
     assert check_folder(tmp_path / "sdtm") == []
+
+
+def test_every_instrument_has_qs_records() -> None:
+    from types import SimpleNamespace
+
+    from pustula.interop.sdtm import _qs_records
+    from pustula.scoring import list_instruments
+
+    items = {"pga_composite": {"pga_erythema": 2, "pga_pustules": 3, "pga_scaling": 1},
+             "dlqi": {f"dlqi_q{i}": 1 for i in range(1, 11)}, "pain_nrs": {"pain_nrs": 4},
+             "itch_nrs": {"itch_nrs": 6}, "pga": {"pga": 2}}  # fmt: skip
+    for instrument in (i.name for i in list_instruments() if i.name != "pppasi"):
+        a = SimpleNamespace(instrument=instrument, items=items[instrument], subscores={},
+                            total=2.0, not_done_reason=None)  # fmt: skip
+        codes = [r[0] for r in _qs_records(a)]
+        assert codes and all(len(c) <= 8 for c in codes), instrument
+    composite = SimpleNamespace(instrument="pga_composite", items=items["pga_composite"],
+                                subscores={}, total=2.0, not_done_reason=None)  # fmt: skip
+    assert [r[0] for r in _qs_records(composite)] == ["PGAERY", "PGAPUS", "PGASCAL", "PGACOMP"]
+    dlqi = SimpleNamespace(instrument="dlqi", items=items["dlqi"], subscores={}, total=10.0,
+                           not_done_reason=None)  # fmt: skip
+    assert [r[0] for r in _qs_records(dlqi)][:2] == ["DLQI101", "DLQI102"]

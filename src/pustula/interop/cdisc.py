@@ -62,6 +62,12 @@ METHODS = {
         "Sum of the 10 item scores (0-30); 'not relevant' scores 0; with 2 or more items "
         "unanswered the total is not computed; one unanswered item scores 0 (Finlay 1994).",
     ),
+    "MT.PGACOMP": MethodMeta(
+        "MT.PGACOMP",
+        "PPP PGA composite",
+        "From the erythema, pustule and scaling grades (0-4 each): 0 when all three are 0; "
+        "otherwise from their mean: below 1.5 is 1, below 2.5 is 2, below 3.5 is 3, else 4.",
+    ),
     "MT.STUDYDAY": MethodMeta(
         "MT.STUDYDAY",
         "Study day",
@@ -83,7 +89,7 @@ METHODS = {
 }
 
 #: QS test codes derived by a method, and the method
-_QS_METHODS = {"PPPASI": "MT.PPPASI", "DLQITOT": "MT.DLQI"}
+_QS_METHODS = {"PPPASI": "MT.PPPASI", "DLQITOT": "MT.DLQI", "PGACOMP": "MT.PGACOMP"}
 _QS_METHODS.update({f"{r}SCORE": "MT.PPPASI.REGION" for r in ("RP", "LP", "RS", "LS")})
 _QS_METHODS.update({f"{r}ARSC": "MT.PPPASI.AREA" for r in ("RP", "LP", "RS", "LS")})
 

@@ -130,6 +130,12 @@ _QS_TESTS: dict[str, dict[str, tuple[str, str]]] = {
         ":total": ("DLQITOT", "DLQI Total Score"),
     },
     "pga": {"pga": ("PPPPGA", "PPP Physician Global Assessment")},
+    "pga_composite": {
+        "pga_erythema": ("PGAERY", "PPP PGA Erythema"),
+        "pga_pustules": ("PGAPUS", "PPP PGA Pustules"),
+        "pga_scaling": ("PGASCAL", "PPP PGA Scaling"),
+        ":total": ("PGACOMP", "PPP PGA Composite Score"),
+    },
     "pain_nrs": {"pain_nrs": ("PAINNRS", "Pain Numeric Rating Scale")},
     "itch_nrs": {"itch_nrs": ("ITCHNRS", "Itch Numeric Rating Scale")},
 }
