@@ -264,17 +264,21 @@ def read_items(store: Store) -> pd.DataFrame:
     not_done_reason. What tidy exports and data exchange read beside :class:`StudyData`.
     """
     with store.snapshot() as session:
-        rows = session.execute(
-            select(
-                Subject.code, Visit.visit_code, Assessment.instrument, Assessment.items,
-                Assessment.subscores, Assessment.total, Assessment.not_done_reason,
-            )
-            .join(Visit, Visit.id == Assessment.visit_id)
-            .join(Subject, Subject.id == Visit.subject_id)
-            .where(Assessment.deleted_at.is_(None), Visit.deleted_at.is_(None),
-                   Subject.deleted_at.is_(None))
-            .order_by(Subject.code, Visit.visit_code, Assessment.instrument)
-        ).all()  # fmt: skip
+        return _items(session)
+
+
+def _items(session: Any) -> pd.DataFrame:
+    rows = session.execute(
+        select(
+            Subject.code, Visit.visit_code, Assessment.instrument, Assessment.items,
+            Assessment.subscores, Assessment.total, Assessment.not_done_reason,
+        )
+        .join(Visit, Visit.id == Assessment.visit_id)
+        .join(Subject, Subject.id == Visit.subject_id)
+        .where(Assessment.deleted_at.is_(None), Visit.deleted_at.is_(None),
+               Subject.deleted_at.is_(None))
+        .order_by(Subject.code, Visit.visit_code, Assessment.instrument)
+    ).all()  # fmt: skip
     columns = ["subject", "visit_code", "instrument", "items", "subscores", "total",
                "not_done_reason"]  # fmt: skip
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
@@ -295,7 +299,8 @@ class ExchangeData:
 
 
 def read_exchange(store: Store) -> ExchangeData:
-    """Read the details of every live record of the study, one statement per table."""
+    """Read the details of every live record of the study, one statement per table, all from
+    one snapshot (a save made meanwhile shows in all frames or in none)."""
     with store.snapshot() as session:
         study = get_study(session)
         connection = session.connection()
@@ -327,10 +332,11 @@ def read_exchange(store: Store) -> ExchangeData:
         )  # fmt: skip
         con_meds = table(ConMed, ConMed.drug, ConMed.indication, ConMed.dose, ConMed.start_date,
                          ConMed.end_date)  # fmt: skip
+        items = _items(session)
     aes["serious_criteria"] = aes["serious_criteria"].map(_json_list)
     labs["alerts"] = labs["alerts"].map(_json_list)
     return ExchangeData(
-        items=read_items(store),
+        items=items,
         visits=_dates(visits, "visit_date"),
         adverse_events=_dates(aes, "start_date", "end_date"),
         labs=_dates(labs, "sample_date"),
