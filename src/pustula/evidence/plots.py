@@ -14,7 +14,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from scipy import stats
 
 from pustula.evidence.meta import EffectSizes, MetaResult, back_transform
@@ -60,10 +59,11 @@ def proportion_rows(
 
 def forest_plot(
     rows: Sequence[ForestRow], pooled: MetaResult | None, *, xlabel: str, title: str = "",
-    proportion: bool = True, level: str = "95%",
+    proportion: bool = True,
 ) -> Figure:  # fmt: skip
-    """Studies top to bottom, the pooled estimate as a diamond with its prediction interval
-    as a line beneath it; a log axis for ratios."""
+    """Studies top to bottom (squares; this study a diamond in vermillion), the pooled
+    estimate as a grey diamond with its prediction interval as a dashed line beneath it; a
+    log axis for ratios. The caption explains the symbols."""
     height = 1.6 + 0.32 * (len(rows) + (2 if pooled else 0))
     fig, ax = plt.subplots(figsize=(6.5, height))
     ys = np.arange(len(rows))[::-1] + (2 if pooled else 0)
@@ -89,18 +89,9 @@ def forest_plot(
     if proportion:
         ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel(xlabel)
-    handles = [Line2D([], [], color=BLUE, marker="s", lw=1.2,
-                      label=f"Published study, {level} CI")]  # fmt: skip
-    if any(r.ours for r in rows):
-        handles.append(Line2D([], [], color=VERMILLION, marker="D", lw=1.2, label="This study"))
-    if pooled is not None:
-        handles.append(Line2D([], [], color=GREY, lw=1, ls="--",
-                              label=f"{level} prediction interval"))  # fmt: skip
-    # the legend above the axes, where it can never cover a study or the axis label
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(handles),
-              frameon=False, fontsize=8)  # fmt: skip
+    # the symbols are explained in the caption, which long study names cannot crowd out
     if title:
-        fig.suptitle(title, x=0.02, ha="left", fontsize=9)
+        ax.set_title(title, loc="left", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -91,8 +91,7 @@ def compare_endpoints(analysis: AnalysisData, endpoints: list[EndpointResult]) -
         figure = None
         if published_rows:
             fig = forest_plot([*published_rows, ours], pooled, xlabel="Proportion of responders",
-                              title=f"{result.definition}, week {week:g} ± {WINDOW}",
-                              level=label)  # fmt: skip
+                              title=f"{result.definition}, week {week:g} ± {WINDOW}")  # fmt: skip
             figure = render_figure(
                 fig, f"evidence-{result.endpoint}", f"{result.label} among published results",
                 "Squares: published uncontrolled studies with the same endpoint definition and "
