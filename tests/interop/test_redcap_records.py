@@ -138,3 +138,38 @@ def test_an_unknown_repeating_form_is_refused(source: tuple[Store, Protocol, str
     broken = text.replace(",adverse_event,1,", ",side_effects,1,", 1)
     with pytest.raises(DataValidationError, match="`side_effects` is not a repeating form"):
         parse_records(broken, protocol)
+
+
+def test_randomly_damaged_exports_are_refused_whole_or_imported_never_a_crash(
+    source: tuple[Store, Protocol, str], tmp_path: Path
+) -> None:
+    import csv
+    import io
+    import random
+
+    from pustula.errors import PustulaError
+
+    _, protocol, text = source
+    rows = list(csv.reader(io.StringIO(text)))
+    rng = random.Random(20261129)
+    junk = ["", "x", "-1", "9999-99-99", "1e400", "nan", "2024-02-30", "   ", "∞", "1,5", "no"]
+    refusals = []
+    for attempt in range(60):
+        damaged = [list(r) for r in rows]
+        for _ in range(rng.randint(1, 3)):
+            damaged[rng.randrange(1, len(damaged))][rng.randrange(len(damaged[0]))] = (
+                rng.choice(junk))  # fmt: skip
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(damaged)
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        target = empty_copy(folder, protocol)
+        try:
+            import_subjects(target, "fuzz", parse_records(out.getvalue(), protocol),
+                            reason="fuzz")  # fmt: skip
+        except PustulaError as error:  # any other exception fails the test
+            refusals.append((error.message, casebooks(target)))
+    assert refusals  # the damage was mostly refused ...
+    for message, saved in refusals:
+        assert "record " in message or "line " in message, message  # ... saying where
+        assert saved == []  # ... with nothing saved
