@@ -11,9 +11,8 @@ from pustula.demo import create_demo_study
 from pustula.errors import DataValidationError
 from pustula.interop.odm import export_odm, read_odm, validate_odm
 from pustula.protocol import Protocol
-from pustula.store import Store, get_study
-from pustula.store.services import casebooks, import_subjects
-from pustula.store.study import protocol_of
+from pustula.store import Store
+from pustula.store.services import casebooks, import_subjects, study_protocol
 from tests.interop.helpers import empty_copy, new_store, study_content
 
 
@@ -21,11 +20,9 @@ from tests.interop.helpers import empty_copy, new_store, study_content
 def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Protocol, Path]:
     store = new_store(tmp_path_factory.mktemp("odm") / "demo.sqlite3")
     create_demo_study(store)
-    with store.reader() as session:
-        study = get_study(session)
-        protocol, title = protocol_of(study), study.title
+    protocol = study_protocol(store)
     path = tmp_path_factory.mktemp("odm-out") / "study.xml"
-    export_odm(casebooks(store), protocol, title, path)
+    export_odm(casebooks(store), protocol, path)
     return store, protocol, path
 
 

@@ -225,3 +225,17 @@ def test_the_predictive_tool_gives_boundaries_and_operating_characteristics(
     assert "<strong>0.5656</strong>" in page.text  # Lee & Liu's worked example
     assert "<tr><td>10</td><td>4</td></tr>" in page.text
     assert "True response rate 0.8: declared a success in" in page.text
+
+
+def test_the_zip_downloads_hold_their_files(login: Callable[[str], TestClient]) -> None:
+    import io
+    import zipfile
+
+    client = login("statistician")
+    redcap = zipfile.ZipFile(io.BytesIO(client.get("/downloads/redcap-dictionary.zip").content))
+    assert sorted(redcap.namelist()) == [
+        "data_dictionary.csv", "events.csv", "instrument_events.csv"]  # fmt: skip
+    assert redcap.read("data_dictionary.csv").decode().startswith("Variable / Field Name,")
+    tidy = client.get("/downloads/tidy-csv.zip")
+    assert tidy.headers["content-disposition"] == 'attachment; filename="TOFA-PPP-tidy-csv.zip"'
+    assert "codebook.csv" in zipfile.ZipFile(io.BytesIO(tidy.content)).namelist()

@@ -73,16 +73,11 @@ def odm_export(ctx: typer.Context, file: Path) -> None:
     """Write the study's ODM 1.3.2 (forms, fields, codelists, events and every subject's
     data), checked against the ODM 1.3.2 schema."""
     from pustula.interop.odm import export_odm
-    from pustula.store import get_study
-    from pustula.store.services import casebooks
-    from pustula.store.study import protocol_of
+    from pustula.store.services import casebooks, study_protocol
 
     store = open_store(ctx)
-    with store.reader() as session:
-        study = get_study(session)
-        protocol, title = protocol_of(study), study.title
     books = casebooks(store)
-    export_odm(books, protocol, title, file)
+    export_odm(books, study_protocol(store), file)
     typer.echo(f"{len(books)} subjects written to {file}")
 
 
@@ -96,13 +91,10 @@ def odm_import(
     """Import an ODM 1.3.2 file written from this study's forms: every subject enrolled and
     every visit scored, all or nothing; an error names subject, event, field and value."""
     from pustula.interop.odm import read_odm
-    from pustula.store import get_study
-    from pustula.store.services import import_subjects
-    from pustula.store.study import protocol_of
+    from pustula.store.services import import_subjects, study_protocol
 
     store = open_store(ctx)
-    with store.reader() as session:
-        protocol = protocol_of(get_study(session))
+    protocol = study_protocol(store)
     subjects = read_odm(file, protocol)
     with progress_bar("Importing", len(subjects)) as step:
         count = import_subjects(store, cli_user(ctx), subjects, reason=reason, progress=step)

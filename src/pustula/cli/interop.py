@@ -24,11 +24,9 @@ def redcap_dictionary(
     """Write the study's REDCap data dictionary (18 columns, calc fields for the scores),
     with its events and instrument-event mapping beside it (…_events.csv, …_mapping.csv)."""
     from pustula.interop.redcap import data_dictionary, project_files
-    from pustula.store import get_study
-    from pustula.store.study import protocol_of
+    from pustula.store.services import study_protocol
 
-    with open_store(ctx).reader() as session:
-        protocol = protocol_of(get_study(session, study))
+    protocol = study_protocol(open_store(ctx), study)
     rows = data_dictionary(protocol)
     files = project_files(protocol, rows)
     output.write_text(files["data_dictionary.csv"], encoding="utf-8")
@@ -49,13 +47,10 @@ def redcap_export(
 ) -> None:
     """Write every casebook as a REDCap longitudinal records export (raw values)."""
     from pustula.interop.redcap_records import export_records
-    from pustula.store import get_study
-    from pustula.store.services import casebooks
-    from pustula.store.study import protocol_of
+    from pustula.store.services import casebooks, study_protocol
 
     store = open_store(ctx)
-    with store.reader() as session:
-        protocol = protocol_of(get_study(session))
+    protocol = study_protocol(store)
     books = casebooks(store)
     output.write_text(export_records(books, protocol), encoding="utf-8")
     typer.echo(f"{len(books)} records written to {output}")
@@ -103,13 +98,10 @@ def redcap_import(
         text, source = file.read_text(encoding="utf-8"), str(file)
 
     from pustula.interop.redcap_records import FieldMapping, parse_records
-    from pustula.store import get_study
-    from pustula.store.services import import_subjects
-    from pustula.store.study import protocol_of
+    from pustula.store.services import import_subjects, study_protocol
 
     store = open_store(ctx)
-    with store.reader() as session:
-        protocol = protocol_of(get_study(session))
+    protocol = study_protocol(store)
     given = yaml.safe_load(mapping.read_text(encoding="utf-8")) if mapping else None
     subjects = parse_records(text, protocol, FieldMapping.for_protocol(protocol, given))
     with progress_bar("Importing", len(subjects)) as step:
@@ -128,13 +120,10 @@ def fhir_export(ctx: typer.Context, directory: Path) -> None:
     ResearchSubject, Questionnaire(Response)s, score Observations, AdverseEvents and
     MedicationStatements, each validated by fhir.resources."""
     from pustula.interop.fhir import subject_bundle
-    from pustula.store import get_study
-    from pustula.store.services import casebooks
-    from pustula.store.study import protocol_of
+    from pustula.store.services import casebooks, study_protocol
 
     store = open_store(ctx)
-    with store.reader() as session:
-        protocol = protocol_of(get_study(session))
+    protocol = study_protocol(store)
     directory.mkdir(parents=True, exist_ok=True)
     books = casebooks(store)
     for book in books:

@@ -187,14 +187,14 @@ def _clinical(books: Iterable[Casebook], protocol: Protocol) -> odm_xml.Clinical
     )
 
 
-def export_odm(books: Iterable[Casebook], protocol: Protocol, title: str, path: Path) -> None:
+def export_odm(books: Iterable[Casebook], protocol: Protocol, path: Path) -> None:
     """Write the study's ODM 1.3.2 (metadata and clinical data) and check it against the XSD."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     study = odm_xml.Study(
         OID=f"ST.{protocol.id}",
         GlobalVariables=odm_xml.GlobalVariables(
             StudyName=odm_xml.StudyName(_content=protocol.id),
-            StudyDescription=odm_xml.StudyDescription(_content=title),
+            StudyDescription=odm_xml.StudyDescription(_content=protocol.title),
             ProtocolName=odm_xml.ProtocolName(_content=protocol.id),
         ),
     )

@@ -63,6 +63,7 @@ __all__ = [
     "record_history",
     "save_visit",
     "study_page",
+    "study_protocol",
     "subject_rows",
     "view_of",
 ]
@@ -166,6 +167,12 @@ class Casebook:
     subject: SubjectView
     site: str
     records: Any  # pustula.store.snapshot.SubjectRows
+
+
+def study_protocol(store: Store, code: str | None = None) -> Protocol:
+    """The protocol of the study (the only one when ``code`` is None)."""
+    with store.reader() as session:
+        return protocol_of(get_study(session, code))
 
 
 def casebooks(store: Store) -> list[Casebook]:

@@ -8,12 +8,14 @@ or stylesheet from elsewhere.
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from pustula.store.services import study_protocol
 from pustula.web.deps import authorize, get_store, principal_of
 from pustula.web.render import render
 from pustula.web.throughput import long_read
@@ -62,12 +64,22 @@ for _name in DATASETS:
     _register(_name)
 
 
-def _tidy_zip(request: Request, fmt: str) -> Response:
+def _zip_of(write: Callable[[Path], Iterable[Path]], filename: str) -> Response:
+    """The files ``write`` puts in a fresh folder, as one ZIP download."""
     import io
     import tempfile
     import zipfile
-    from pathlib import Path
 
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
+        for path in write(Path(tmp)):
+            archive.write(path, path.name)
+    disposition = f'attachment; filename="{filename}"'
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+def _tidy_zip(request: Request, fmt: str) -> Response:
     from pustula.analysis import build_analysis
     from pustula.interop import build_tidy, write_tidy
     from pustula.store.extract import read_items
@@ -76,14 +88,7 @@ def _tidy_zip(request: Request, fmt: str) -> Response:
     data, items = study_for(store, principal_of(request)), read_items(store)
     items = items[items["subject"].isin(data.subjects["subject"])]
     export = build_tidy(build_analysis(data), items)
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
-        for path in write_tidy(export, Path(tmp), fmt):
-            archive.write(path, path.name)
-    return Response(
-        buffer.getvalue(), media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{data.code}-tidy-{fmt}.zip"'},
-    )  # fmt: skip
+    return _zip_of(lambda folder: write_tidy(export, folder, fmt), f"{data.code}-tidy-{fmt}.zip")
 
 
 def _register_tidy(fmt: str) -> None:
@@ -99,22 +104,12 @@ for _fmt in TIDY_FORMATS:
 
 def _cdisc_zip(request: Request, standard: str) -> Response:
     """SDTM or ADaM: XPT v5 files and define.xml, for the user's sites' subjects."""
-    import io
-    import tempfile
-    import zipfile
-    from pathlib import Path
-
     from pustula.interop.cdisc import cdisc_package
 
     store = get_store(request)
     data = study_for(store, principal_of(request))
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
-        for path in cdisc_package(store, data, standard, Path(tmp)):
-            archive.write(path, path.name)
-    disposition = f'attachment; filename="{data.code}-{standard}.zip"'
-    return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return _zip_of(lambda folder: cdisc_package(store, data, standard, folder),
+                   f"{data.code}-{standard}.zip")  # fmt: skip
 
 
 @router.get("/downloads/sdtm.zip", name="download_sdtm")
@@ -134,7 +129,6 @@ def download_adam(request: Request) -> Response:
 def download_odm(request: Request) -> Response:
     """ODM 1.3.2 with the forms and the data of the user's sites' subjects."""
     import tempfile
-    from pathlib import Path
 
     from pustula.interop.odm import export_odm
     from pustula.store.services import casebooks
@@ -145,7 +139,7 @@ def download_odm(request: Request) -> Response:
     books = [b for b in casebooks(store) if b.subject.code in allowed]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "odm.xml"
-        export_odm(books, data.protocol, data.title, path)
+        export_odm(books, data.protocol, path)
         body = path.read_bytes()
     disposition = f'attachment; filename="{data.code}-odm.xml"'
     return Response(body, media_type="application/xml",
@@ -155,20 +149,16 @@ def download_odm(request: Request) -> Response:
 @router.get("/downloads/redcap-dictionary.zip", name="download_redcap_dictionary")
 def download_redcap_dictionary(request: Request) -> Response:
     """The study's REDCap data dictionary with its events and instrument-event mapping."""
-    import io
-    import zipfile
-
     from pustula.interop.redcap import project_files
-    from pustula.store.services import study_page
 
-    protocol = study_page(get_store(request), sites=[], today=date.today()).protocol
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in project_files(protocol).items():
-            archive.writestr(name, text)
-    disposition = 'attachment; filename="redcap.zip"'
-    return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    files = project_files(study_protocol(get_store(request)))
+
+    def write(folder: Path) -> list[Path]:
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        return [folder / name for name in files]
+
+    return _zip_of(write, "redcap.zip")
 
 
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
