@@ -155,6 +155,20 @@ def _dlqi_rows() -> list[DictionaryRow]:
     return rows
 
 
+def _date(name: str, form: str, label: str, *, required: bool = False) -> DictionaryRow:
+    return DictionaryRow(name, form, "text", label, validation="date_ymd", required=required)
+
+
+def _number(name: str, form: str, label: str, *, required: bool = False) -> DictionaryRow:
+    return DictionaryRow(name, form, "text", label, validation="number", required=required)
+
+
+def _coded(name: str, form: str, label: str, codelist: str, *, kind: str = "radio",
+           required: bool = True) -> DictionaryRow:  # fmt: skip
+    return DictionaryRow(name, form, kind, label, _choices(CODELISTS[codelist].items()),
+                         required=required)  # fmt: skip
+
+
 def _baseline_rows() -> list[DictionaryRow]:
     form = "screening"
     return [
@@ -167,9 +181,7 @@ def _baseline_rows() -> list[DictionaryRow]:
             note="Study code only: never a name or initials",
         ),
         DictionaryRow("site", form, "text", "Site code", required=True),
-        DictionaryRow(
-            "screened_on", form, "text", "Screening date", validation="date_ymd", required=True
-        ),
+        _date("screened_on", form, "Screening date", required=True),
         DictionaryRow(
             "age",
             form,
@@ -180,9 +192,7 @@ def _baseline_rows() -> list[DictionaryRow]:
             high="120",
             required=True,
         ),
-        DictionaryRow(
-            "sex", form, "radio", "Sex", _choices(CODELISTS["sex"].items()), required=True
-        ),
+        _coded("sex", form, "Sex", "sex"),
         DictionaryRow(
             "disease_duration_months",
             form,
@@ -194,26 +204,13 @@ def _baseline_rows() -> list[DictionaryRow]:
             required=True,
         ),
         DictionaryRow("eraspen_ppp", form, "yesno", "PPP by ERASPEN criteria", required=True),
-        DictionaryRow(
-            "smoking",
-            form,
-            "radio",
-            "Smoking",
-            _choices(CODELISTS["smoking"].items()),
-            required=True,
-        ),
+        _coded("smoking", form, "Smoking", "smoking"),
         DictionaryRow(
             "pack_years", form, "text", "Pack-years", validation="number", low="0", high="200"
         ),
-        DictionaryRow(
-            "triggers", form, "checkbox", "Triggers", _choices(CODELISTS["trigger"].items())
-        ),
-        DictionaryRow(
-            "comorbidities",
-            form,
-            "checkbox",
-            "Comorbidities",
-            _choices(CODELISTS["comorbidity"].items()),
+        _coded("triggers", form, "Triggers", "trigger", kind="checkbox", required=False),
+        _coded(
+            "comorbidities", form, "Comorbidities", "comorbidity", kind="checkbox", required=False
         ),
         *[
             DictionaryRow(name, form, "text", label, validation="number", low="0")
@@ -236,37 +233,9 @@ def _prior_rows() -> list[DictionaryRow]:
     """A repeating form: one instance per prior therapy."""
     return [
         DictionaryRow("prior_drug", PRIOR_FORM, "text", "Drug", required=True),
-        DictionaryRow(
-            "prior_category",
-            PRIOR_FORM,
-            "radio",
-            "Type of therapy",
-            _choices(CODELISTS["prior_category"].items()),
-            required=True,
-        ),
-        DictionaryRow(
-            "prior_response",
-            PRIOR_FORM,
-            "radio",
-            "Response",
-            _choices(CODELISTS["prior_response"].items()),
-            required=True,
-        ),
+        _coded("prior_category", PRIOR_FORM, "Type of therapy", "prior_category"),
+        _coded("prior_response", PRIOR_FORM, "Response", "prior_response"),
     ]
-
-
-def _date(name: str, form: str, label: str, *, required: bool = False) -> DictionaryRow:
-    return DictionaryRow(name, form, "text", label, validation="date_ymd", required=required)
-
-
-def _number(name: str, form: str, label: str, *, required: bool = False) -> DictionaryRow:
-    return DictionaryRow(name, form, "text", label, validation="number", required=required)
-
-
-def _coded(name: str, form: str, label: str, codelist: str, *, kind: str = "radio",
-           required: bool = True) -> DictionaryRow:  # fmt: skip
-    return DictionaryRow(name, form, kind, label, _choices(CODELISTS[codelist].items()),
-                         required=required)  # fmt: skip
 
 
 def _casebook_rows() -> list[DictionaryRow]:
@@ -326,9 +295,7 @@ def _casebook_rows() -> list[DictionaryRow]:
 
 def _visit_rows() -> list[DictionaryRow]:
     return [
-        DictionaryRow(
-            "visit_date", "visit", "text", "Visit date", validation="date_ymd", required=True
-        ),
+        _date("visit_date", "visit", "Visit date", required=True),
         DictionaryRow(
             "pga", "ppp_pga", "radio", "PPP PGA", _choices(CODELISTS["pga"].items()), required=True
         ),
