@@ -141,7 +141,7 @@ def _diagnostics(used: Any, labels: list[str], by: str | None) -> dict[str, Any]
     """Leave-one-out always; subgroups when asked; funnel plot and Egger's test from 10
     studies on (logit scale, REML)."""
     from pustula.analysis.plots import render_figure
-    from pustula.evidence import escalc, leave_one_out, subgroups
+    from pustula.evidence import escalc, leave_one_out, rma, subgroups
     from pustula.evidence.meta import egger_test
     from pustula.evidence.plots import funnel_plot
 
@@ -150,8 +150,6 @@ def _diagnostics(used: Any, labels: list[str], by: str | None) -> dict[str, Any]
     if by:
         out["subgroups"] = subgroups(effects, used[by].astype(str).tolist(), "REML")
     if len(used) >= 10:
-        from pustula.evidence import rma
-
         funnel = funnel_plot(effects, rma(effects, "REML"), xlabel="Logit proportion")
         out["funnel"] = _svg(render_figure(funnel, "funnel", "Funnel", "").svg)
         out["egger"] = egger_test(effects)
