@@ -63,3 +63,10 @@ def test_the_next_study_comes_from_the_primary_endpoints_posterior(demo: Store) 
     assert (proposal.p1, proposal.p0) == (0.79, 0.59)
     assert proposal.simon == simon_designs(0.59, 0.79, 0.05, 0.80)
     assert "6 of 6 responded" in proposal.reasoning
+
+
+def test_the_captions_name_each_interval_once_at_the_plans_level(demo: Store) -> None:
+    found = _by_endpoint(demo, AnalysisSettings.build(alpha=0.1))
+    caption = found["PPPASI50_W4"].figure.caption
+    assert "(exact 90% CI)" in caption and "90% prediction interval" in caption
+    assert "CI CI" not in caption and "95%" not in caption

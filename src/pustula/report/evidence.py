@@ -63,7 +63,8 @@ def _verdict(ours: ForestRow, pooled: MetaResult | None, k: int, label: str) -> 
 
 def compare_endpoints(analysis: AnalysisData, endpoints: list[EndpointResult]) -> list[Comparison]:
     settings = analysis.settings
-    level, label = 1 - settings.alpha, settings.level_label
+    # "95%" from the plan's "95% CI": the same level for intervals of either kind
+    level, label = 1 - settings.alpha, settings.level_label.removesuffix(" CI")
     table = load_published()
     protocol = {e.id: e for e in analysis.study.protocol.endpoints}
     out = []
