@@ -207,6 +207,7 @@ def seed(store: Store, n: int, rng: np.random.Generator) -> None:
                     "meddra_pt": "Nasopharyngitis",
                     "meddra_soc": "Infections and infestations",
                     "start_date": starts[i - 1] + timedelta(days=20),
+                    "end_date": starts[i - 1] + timedelta(days=27),  # recovered: it ended
                     "grade": 1,
                     "serious": False,
                     "serious_criteria": [],

@@ -253,6 +253,10 @@ def _item(value: str) -> object:
     text = value.strip()
     if text == "":
         return None
+    try:
+        return int(text)  # most items are whole numbers: the quick way first
+    except ValueError:
+        pass
     if text == NOT_RELEVANT:
         return "not_relevant"
     if text == YES:
@@ -274,21 +278,25 @@ def parse_records(
     not a number where one is needed, a code that is not in the list.
     """
     mapping = mapping or FieldMapping.for_protocol(protocol)
-    reader = csv.DictReader(io.StringIO(text))
-    header = [mapping.fields.get(c, c) for c in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text))
+    header = [mapping.fields.get(c, c) for c in next(reader, [])]
     if "record_id" not in header:
         raise DataValidationError("the file has no `record_id` column: is it a REDCap export?")
     records: dict[str, _Record] = {}
     seen: set[tuple[str, str, str]] = set()
     baseline_code = protocol.baseline_visit.code
-    for line, raw in enumerate(reader, start=2):
-        row = {mapping.fields.get(k, k): (v or "").strip() for k, v in raw.items() if k}
-        if None in raw:
+    width = len(header)
+    for line, values in enumerate(reader, start=2):
+        if not values:
+            continue  # a blank line
+        if len(values) > width:
             raise DataValidationError(f"line {line}: more values than columns (a broken row)")
-        if any(v is None for v in raw.values()):
+        if len(values) < width:
             raise DataValidationError(
                 f"line {line}: fewer values than columns (a truncated or broken row)"
             )
+        row = dict(zip(header, map(str.strip, values), strict=True))
+        row.pop("", None)
         code = row.get("record_id", "")
         if not code:
             raise DataValidationError(f"line {line}: the record has no record_id")

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
-from pustula.errors import BulkScoringError, RowError, ScoringInputError
+from pustula.errors import BulkScoringError, PustulaError, RowError, ScoringInputError
 from pustula.scoring._columns import ColumnCheck, check_number_column, check_whole_column
 from pustula.scoring.result import ScoreResult
 
@@ -183,6 +183,30 @@ class Instrument(ABC):
             ],
         }  # fmt: skip
 
+    def score_many(self, rows: Sequence[Mapping[str, object]]) -> list[ScoreResult | PustulaError]:
+        """Each row's :meth:`score`, or the error that row raises, in order.
+
+        Equal to scoring the rows one by one; rows with the same values (and types) are
+        scored once. Instruments may compute whole columns instead (PPPASI does).
+        """
+        done: dict[Any, ScoreResult | PustulaError] = {}
+        out: list[ScoreResult | PustulaError] = []
+        for values in rows:
+            key = _key(values)
+            found = done.get(key) if key is not None else None
+            if found is None:
+                found = self._score_or_error(values)
+                if key is not None:
+                    done[key] = found
+            out.append(found)
+        return out
+
+    def _score_or_error(self, values: Mapping[str, object]) -> ScoreResult | PustulaError:
+        try:
+            return self.score(values)
+        except PustulaError as exc:
+            return exc
+
     @abstractmethod
     def score_columns(self, checked: Mapping[str, ColumnCheck], n_rows: int) -> Columns:
         """Score validated columns; must equal :meth:`score` row by row."""
@@ -282,6 +306,17 @@ class Instrument(ABC):
                 per_row[i] = "; ".join(texts)
             result.columns["error"] = per_row
         return result.to_polars() if _is_polars(frame) else result.to_pandas()
+
+
+def _key(values: Mapping[str, object]) -> Any:
+    """A hashable key of the values with their types (1, 1.0 and True score differently),
+    or None when a value cannot be hashed."""
+    key = tuple((k, type(v), v) for k, v in values.items())
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _blank_rows(columns: Columns, invalid: npt.NDArray[np.bool_]) -> Columns:

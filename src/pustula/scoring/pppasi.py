@@ -30,14 +30,14 @@ The worked example of docs/clinical/instruments.md:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from pustula.errors import ScoringInputError
+from pustula.errors import PustulaError, ScoringInputError
 from pustula.scoring._columns import ColumnCheck
 from pustula.scoring._values import check_keys, require_number, require_whole
 from pustula.scoring.instrument import BandColumn, Columns, FieldSpec, Instrument
@@ -337,6 +337,53 @@ class _PPPASI(Instrument):
             "area_band_edges": list(AREA_BANDS_PERCENT),
         }  # fmt: skip
 
+    def score_many(self, rows: Sequence[Mapping[str, object]]) -> list[ScoreResult | PustulaError]:
+        """Each row's score or error, as :meth:`score` gives it.
+
+        Rows of flat items with area percentages are checked and scored as columns; a row
+        the columns find invalid or inconsistent is scored on its own, for its exact
+        message or warnings.
+        """
+        flat = _FLAT_PCT
+        # the column checks read text digits as CSV readers do; one assessment's may not
+        simple = [
+            i for i, r in enumerate(rows)
+            if r.keys() == _FLAT_KEYS and all(type(v) in _NUMBERS for v in r.values())
+        ]  # fmt: skip
+        out: list[ScoreResult | PustulaError | None] = [None] * len(rows)
+        if simple:
+            specs = {f.name: f for f in self.fields}
+            # only ints and floats are left: NumPy gives int64, or float64 where any is one
+            checked = {
+                name: self.check_column(specs[name], np.asarray([rows[i][name] for i in simple]))
+                for name in flat
+            }
+            invalid = np.zeros(len(simple), dtype=bool)
+            for check in checked.values():
+                invalid |= check.invalid
+            columns = self.score_columns(checked, len(simple))
+            again = (invalid | cast(npt.NDArray[np.bool_], columns["inconsistent"])).tolist()
+            values = {k: cast(npt.NDArray[Any], v).tolist() for k, v in columns.items()
+                      if k == "total" or k.endswith(("_subscore", "_area_score"))}  # fmt: skip
+            bands = cast(BandColumn, columns["band"])
+            values["band"] = [bands.labels[code] for code in bands.codes.tolist()]
+            for j, i in enumerate(simple):
+                if not again[j]:
+                    out[i] = self._result_of(values, j)
+        return [
+            result if result is not None else self._score_or_error(rows[i])
+            for i, result in enumerate(out)
+        ]
+
+    def _result_of(self, values: Mapping[str, list[Any]], j: int) -> ScoreResult:
+        total = values["total"][j]
+        return ScoreResult(
+            instrument=self.name, version=self.version, total=total, decimals=self.decimals,
+            subscores={r: values[f"{r}_subscore"][j] for r in REGIONS},
+            details={f"{r}_area_score": values[f"{r}_area_score"][j] for r in REGIONS},
+            band=values["band"][j],
+        )  # fmt: skip
+
     def score_columns(self, checked: Mapping[str, ColumnCheck], n_rows: int) -> Columns:
         tenths = np.zeros(n_rows, dtype=np.uint16)
         region_tenths = {r: np.empty(n_rows, dtype=np.uint8) for r in REGIONS}
@@ -384,3 +431,6 @@ class _PPPASI(Instrument):
 
 
 PPPASI = _PPPASI()
+_FLAT_PCT = tuple(f.name for f in PPPASI.fields if not f.name.endswith("_area_score"))
+_FLAT_KEYS = frozenset(_FLAT_PCT)
+_NUMBERS = (int, float)

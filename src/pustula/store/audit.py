@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,15 +21,17 @@ from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from pustula.errors import AuditError, ConfigurationError, ReasonRequiredError, StoreError
 from pustula.store.audit_key import AuditKey
-from pustula.store.models import AuditHead, AuditLog, Record
+from pustula.store.models import AuditHead, AuditLog, Base, Record
 
 __all__ = [
+    "CASEBOOK",
     "GENESIS_HASH",
     "AuditEntry",
     "AuditReport",
     "append_audit",
     "audit_history",
     "audit_value",
+    "casebook_records",
     "check_key",
     "now_iso",
     "resign",
@@ -39,6 +41,9 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
+#: The action of an imported casebook's one entry (:mod:`pustula.store.bulk`): its
+#: ``new_value`` holds every record the import created, table by table.
+CASEBOOK = "casebook"
 PENDING = "pustula_pending_audit"
 _BOOKKEEPING = frozenset({"version", "created_at", "created_by", "updated_at", "updated_by"})
 
@@ -358,7 +363,44 @@ def audit_history(
         newest = query.order_by(AuditLog.id.desc()).limit(last).subquery()
         query = select(aliased(AuditLog, newest))
     query = query.order_by(query.selected_columns.id)
-    return [history_row(r) for r in connection.execute(query)]
+    rows = [history_row(r) for r in connection.execute(query)]
+    if table is None:
+        return rows
+    return _imported(connection, rows, table, record)
+
+
+def _imported(
+    connection: Connection, rows: list[dict[str, Any]], table: str, record: int | None
+) -> list[dict[str, Any]]:
+    """The history with imported casebooks read as the inserts of their records: a
+    record imported with its casebook starts with its imported values."""
+    found = [r for r in rows if r["action"] != CASEBOOK]
+    found += [x for r in rows if r["action"] == CASEBOOK for x in as_inserts(r, table, record)]
+    subject = _subject_of(connection, table, record) if table != "subject" else None
+    if subject is not None:
+        books = select(AuditLog).where(
+            AuditLog.table_name == "subject", AuditLog.record_id == subject,
+            AuditLog.action == CASEBOOK,
+        )  # fmt: skip
+        for r in connection.execute(books):
+            found += as_inserts(history_row(r), table, record)
+    return sorted(found, key=lambda r: r["id"])
+
+
+def _subject_of(connection: Connection, table: str, record: int | None) -> int | None:
+    """The subject a record belongs to, when it is a subject's record."""
+    if record is None or table not in Base.metadata.tables:
+        return None
+    model = Base.metadata.tables[table]
+    parent = {"assessment": ("visit", "visit_id"), "query_message": ("data_query", "query_id"),
+              "exposure_interruption": ("exposure", "exposure_id")}.get(table)  # fmt: skip
+    if parent is not None:
+        owner = Base.metadata.tables[parent[0]]
+        query = select(owner.c.subject_id).join(model, model.c[parent[1]] == owner.c.id)
+        return connection.scalar(query.where(model.c.id == record))
+    if "subject_id" not in model.c:
+        return None
+    return connection.scalar(select(model.c.subject_id).where(model.c.id == record))
 
 
 def history_row(r: Any) -> dict[str, Any]:
@@ -366,3 +408,22 @@ def history_row(r: Any) -> dict[str, Any]:
     return {"id": r.id, "at": r.at, "user": r.user, "action": r.action, "table": r.table_name,
             "record": r.record_id, "field": r.field, "old": r.old_value, "new": r.new_value,
             "reason": r.reason}  # fmt: skip
+
+
+def casebook_records(new_value: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(table, values) of each record an imported casebook's entry holds, in saving order."""
+    tables: Mapping[str, Any] = json.loads(new_value) if new_value else {}
+    for table, part in tables.items():
+        for values in part["rows"]:
+            yield table, dict(zip(part["columns"], values, strict=True))
+
+
+def as_inserts(row: Mapping[str, Any], table: str, record: int | None) -> list[dict[str, Any]]:
+    """A casebook entry (as :func:`history_row` gives it) read as the insert entries of its
+    records (only of ``table`` and ``record`` when given), as a record's history shows them."""
+    return [
+        {**row, "action": "insert", "table": name, "record": values["id"], "field": None,
+         "old": None, "new": audit_value(values)}
+        for name, values in casebook_records(row["new"])
+        if name == table and (record is None or values["id"] == record)
+    ]  # fmt: skip

@@ -28,8 +28,10 @@ from pustula.store.schemas import ConMedIn, ExposureIn, LabIn, parse_input
 from pustula.store.uow import Transaction, update_record
 
 __all__ = [
+    "NO_LAST_DOSE",
     "EndOutcome",
     "change_dose",
+    "end_columns",
     "end_interruption",
     "end_participation",
     "start_treatment",
@@ -41,7 +43,7 @@ __all__ = [
 EndOutcome = Literal["withdrawn", "completed"]
 
 
-def _require_enrolled(subject: Subject, what: str) -> None:
+def _require_enrolled(subject: Any, what: str) -> None:
     if subject.status != SubjectStatus.ENROLLED:
         raise DataValidationError(
             f"subject {subject.code} is {subject.status.replace('_', ' ')}; {what} needs an "
@@ -154,6 +156,23 @@ def end_participation(
     The schedule stops listing visits as due or overdue for the subject. While study drug
     is still being given, the day of the last dose is required: it ends the open course.
     """
+    changes = end_columns(subject, outcome=outcome, ended_on=ended_on, reason=reason,
+                          last_contact=last_contact)  # fmt: skip
+    for course in _open_exposures(tx, subject):
+        if last_dose is None:
+            raise DataValidationError(NO_LAST_DOSE, field="last_dose")
+        stop_treatment(tx, course, end_date=last_dose, expected_version=course.version)
+    return update_record(tx, subject, changes, expected_version=subject.version)
+
+
+NO_LAST_DOSE = "last_dose: study drug is still being given; enter the day of the last dose"
+
+
+def end_columns(
+    subject: Any, *, outcome: str, ended_on: date, reason: str, last_contact: date | None
+) -> dict[str, Any]:
+    """The subject's columns after a checked end of participation (``subject``: anything
+    with ``status``, ``code`` and ``enrolled_on``)."""
     _require_enrolled(subject, "an end of participation")
     if outcome not in ("withdrawn", "completed"):
         raise DataValidationError(
@@ -166,20 +185,12 @@ def end_participation(
         raise DataValidationError("end_reason: the reason is required", field="end_reason")
     if last_contact is not None:
         check_date(last_contact, field="last_contact")
-    for course in _open_exposures(tx, subject):
-        if last_dose is None:
-            raise DataValidationError(
-                "last_dose: study drug is still being given; enter the day of the last dose",
-                field="last_dose",
-            )
-        stop_treatment(tx, course, end_date=last_dose, expected_version=course.version)
-    changes = {
+    return {
         "status": SubjectStatus(outcome),
         "ended_on": ended_on,
         "end_reason": reason.strip(),
         "last_contact": last_contact,
     }
-    return update_record(tx, subject, changes, expected_version=subject.version)
 
 
 def update_lab(

@@ -6,7 +6,9 @@ does, and closes itself when the data no longer raise it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +18,7 @@ from pustula.protocol import Protocol
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.store.models import AdverseEvent, Assessment, Exposure, Lab, Subject, Visit
 
-__all__ = ["RULES", "RULES_OF_TABLE", "Finding", "findings"]
+__all__ = ["RULES", "RULES_OF_TABLE", "Finding", "SubjectData", "findings", "findings_in"]
 
 RULES = {
     "visit_window": "Visit outside its window",
@@ -52,27 +54,73 @@ RULES_OF_TABLE = {
 }
 
 
+@dataclass(frozen=True)
+class SubjectData:
+    """The live records edit checks read, of one subject (rows with the tables' columns
+    as attributes: ORM records, or the rows of an import not yet saved)."""
+
+    subject: Any
+    visits: Sequence[Any] = ()
+    assessments: Sequence[Any] = ()
+    labs: Sequence[Any] = ()
+    adverse_events: Sequence[Any] = ()
+    exposures: Sequence[Any] = ()
+
+
 def findings(
     session: Session, subject: Subject, protocol: Protocol, rules: frozenset[str] | None = None
 ) -> list[Finding]:
     """What the edit checks find in the subject's records now (only ``rules``, if given)."""
     wanted = frozenset(RULES) if rules is None else rules
+    return findings_in(_load(session, subject, wanted), protocol, wanted)
+
+
+def _live(session: Session, model: Any, subject_id: int) -> list[Any]:
+    return list(session.scalars(
+        select(model).where(model.subject_id == subject_id, model.deleted_at.is_(None))
+    ))  # fmt: skip
+
+
+def _load(session: Session, subject: Subject, wanted: frozenset[str]) -> SubjectData:
+    visits: list[Any] = []
+    assessments: list[Any] = []
+    if wanted & _VISIT_RULES:
+        visits = _live(session, Visit, subject.id)
+        done = [v.id for v in visits if v.status == VisitStatus.DONE]
+        assessments = list(session.scalars(select(Assessment).where(
+            Assessment.visit_id.in_(done), Assessment.deleted_at.is_(None)
+        )))  # fmt: skip
+    labs = _live(session, Lab, subject.id) if "lab_alert" in wanted else []
+    aes = _live(session, AdverseEvent, subject.id) if "ae_dates" in wanted else []
+    doses = _live(session, Exposure, subject.id) if "dose_after_end" in wanted else []
+    return SubjectData(subject, visits, assessments, labs, aes, doses)
+
+
+_VISIT_RULES = frozenset({"visit_window", "pppasi_region", "required_missing"})
+
+
+def findings_in(
+    data: SubjectData, protocol: Protocol, rules: frozenset[str] | None = None
+) -> list[Finding]:
+    """What the edit checks find in these records of one subject (only ``rules``, if given)."""
+    wanted = frozenset(RULES) if rules is None else rules
     found: list[Finding] = []
-    if wanted & {"visit_window", "pppasi_region", "required_missing"}:
-        found += _visit_findings(session, subject, protocol)
+    if wanted & _VISIT_RULES:
+        found += _visit_findings(data.visits, data.assessments, protocol)
     if "lab_alert" in wanted:
-        found += _lab_findings(session, subject)
+        found += _lab_findings(data.labs)
     if "ae_dates" in wanted:
-        found += _ae_findings(session, subject)
+        found += _ae_findings(data.adverse_events)
     if "dose_after_end" in wanted:
-        found += _dose_findings(session, subject)
+        found += _dose_findings(data.subject, data.exposures)
     return [f for f in found if f.rule in wanted]
 
 
-def _visit_findings(session: Session, subject: Subject, protocol: Protocol) -> list[Finding]:
+def _visit_findings(
+    visits: Sequence[Any], assessments: Sequence[Any], protocol: Protocol
+) -> list[Finding]:
     found: list[Finding] = []
-    live = select(Visit).where(Visit.subject_id == subject.id, Visit.deleted_at.is_(None))
-    done = [v for v in session.scalars(live) if v.status == VisitStatus.DONE]
+    done = [v for v in visits if v.status == VisitStatus.DONE]
     planned = {v.code: v for v in protocol.visits}
     for v in done:
         if v.window_status in (WindowStatus.EARLY, WindowStatus.LATE):
@@ -80,11 +128,11 @@ def _visit_findings(session: Session, subject: Subject, protocol: Protocol) -> l
                                  f"{planned[v.visit_code].label} on study day {v.study_day} is "
                                  f"{label('window_status', v.window_status).lower()}: confirm "
                                  "the date"))  # fmt: skip
-    scored = select(Assessment).where(
-        Assessment.visit_id.in_([v.id for v in done]), Assessment.deleted_at.is_(None)
-    )
+    done_ids = {v.id for v in done}
     by_visit: dict[int, set[str]] = {}
-    for a in session.scalars(scored):
+    for a in assessments:
+        if a.visit_id not in done_ids:
+            continue
         by_visit.setdefault(a.visit_id, set()).add(a.instrument)
         for warning in a.warnings or []:
             found.append(Finding("pppasi_region", "assessment", a.id, "items", str(warning)))
@@ -98,36 +146,31 @@ def _visit_findings(session: Session, subject: Subject, protocol: Protocol) -> l
     return found
 
 
-def _lab_findings(session: Session, subject: Subject) -> list[Finding]:
-    live = select(Lab).where(Lab.subject_id == subject.id, Lab.deleted_at.is_(None))
+def _lab_findings(labs: Sequence[Any]) -> list[Finding]:
     return [
         Finding("lab_alert", "lab", lab.id, "value",
                 "; ".join(str(a.get("text", "")) for a in lab.alerts)
                 + ": confirm the value and the action taken")
-        for lab in session.scalars(live)
+        for lab in labs
         if lab.alerts
     ]  # fmt: skip
 
 
-def _ae_findings(session: Session, subject: Subject) -> list[Finding]:
-    live = select(AdverseEvent).where(
-        AdverseEvent.subject_id == subject.id, AdverseEvent.deleted_at.is_(None)
-    )
+def _ae_findings(aes: Sequence[Any]) -> list[Finding]:
     return [
         Finding("ae_dates", "adverse_event", ae.id, "end_date", "the event ends before it starts")
-        for ae in session.scalars(live)
+        for ae in aes
         if ae.end_date is not None and ae.end_date < ae.start_date
     ]
 
 
-def _dose_findings(session: Session, subject: Subject) -> list[Finding]:
+def _dose_findings(subject: Any, exposures: Sequence[Any]) -> list[Finding]:
     ended = subject.ended_on
     if subject.status not in (SubjectStatus.WITHDRAWN, SubjectStatus.COMPLETED) or not ended:
         return []
-    live = select(Exposure).where(Exposure.subject_id == subject.id, Exposure.deleted_at.is_(None))
     return [
         Finding("dose_after_end", "exposure", e.id, "end_date",
                 f"study drug is recorded after the end of participation on {ended}")
-        for e in session.scalars(live)
+        for e in exposures
         if e.end_date is None or e.end_date > ended
     ]  # fmt: skip

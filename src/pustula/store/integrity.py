@@ -24,7 +24,14 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from pustula.errors import AuditError
-from pustula.store.audit import _BOOKKEEPING, AuditReport, audit_value, verify_audit
+from pustula.store.audit import (
+    _BOOKKEEPING,
+    CASEBOOK,
+    AuditReport,
+    audit_value,
+    casebook_records,
+    verify_audit,
+)
 from pustula.store.models import AuditLog, Base, Record
 from pustula.store.uow import Store
 
@@ -86,14 +93,21 @@ def _replay(audit_rows: Iterable[Any]) -> tuple[dict[tuple[str, int], dict[str, 
         if row.record_id is None:
             continue
         key = (row.table_name, row.record_id)
-        if row.action == "insert":
-            if key in state:
-                problems.append(f"{row.table_name} {row.record_id} is inserted twice in the trail")
-            state[key] = json.loads(row.new_value) if row.new_value else {}
-            state[key] |= {"created_at": row.at, "created_by": row.user, "updated_at": None,
-                           "updated_by": None, "version": 1}  # fmt: skip
-            changed_at[key] = set()
-        elif key not in state:
+        inserted: list[tuple[tuple[str, int], dict[str, Any]]] = []
+        if row.action == CASEBOOK:
+            inserted = [((t, v["id"]), v) for t, v in casebook_records(row.new_value)]
+        elif row.action == "insert":
+            inserted = [(key, json.loads(row.new_value) if row.new_value else {})]
+        for new_key, values in inserted:
+            if new_key in state:
+                problems.append(f"{new_key[0]} {new_key[1]} is inserted twice in the trail")
+            state[new_key] = values | {"created_at": row.at, "created_by": row.user,
+                                       "updated_at": None, "updated_by": None,
+                                       "version": 1}  # fmt: skip
+            changed_at[new_key] = set()
+        if inserted:
+            continue
+        if key not in state:
             problems.append(
                 f"audit row {row.id} changes {row.table_name} {row.record_id}, which has no insert"
             )

@@ -18,6 +18,7 @@ from pustula.checks import (
 )
 from pustula.checks.values import check_date, check_interval, check_text
 from pustula.errors import DataValidationError
+from pustula.protocol import Protocol
 from pustula.store.models import (
     AdverseEvent,
     ConMed,
@@ -38,6 +39,9 @@ __all__ = [
     "add_exposure",
     "add_interruption",
     "add_lab",
+    "ae_columns",
+    "check_interruption",
+    "lab_columns",
     "lab_fields",
     "update_adverse_event",
 ]
@@ -55,11 +59,7 @@ def add_exposure(
 def add_interruption(
     tx: Transaction, exposure: Exposure, *, start_date: date, end_date: date | None, cause: str
 ) -> ExposureInterruption:
-    check_date(start_date, field="start_date")
-    if end_date is not None:
-        check_date(end_date, field="end_date")
-    check_interval(start_date, end_date)
-    check_text(cause, field="cause", max_length=500, multiline=True)
+    check_interruption(start_date=start_date, end_date=end_date, cause=cause)
     row = ExposureInterruption(
         exposure_id=exposure.id, start_date=start_date, end_date=end_date, cause=cause
     )
@@ -68,18 +68,29 @@ def add_interruption(
     return row
 
 
-def _ae_fields(session: Session, subject: Subject, ae: AdverseEventIn) -> dict[str, Any]:
+def ae_columns(ae: AdverseEventIn, *, first_dose: date | None) -> dict[str, Any]:
+    """A checked AE's columns; treatment-emergence is derived from the first dose."""
     check_adverse_event(
         term=ae.term, start=ae.start_date, end=ae.end_date, grade=ae.grade, serious=ae.serious,
         serious_criteria=tuple(ae.serious_criteria), relatedness=ae.relatedness,
         action=ae.action_taken, outcome=ae.outcome,
     )  # fmt: skip
     emergent = is_treatment_emergent(
-        ae.start_date,
-        first_dose=first_dose_date(session, subject),
-        worsened_on_treatment=ae.worsened_on_treatment,
+        ae.start_date, first_dose=first_dose, worsened_on_treatment=ae.worsened_on_treatment
     )
     return {**ae.model_dump(), "treatment_emergent": emergent}
+
+
+def check_interruption(*, start_date: date, end_date: date | None, cause: str) -> None:
+    check_date(start_date, field="start_date")
+    if end_date is not None:
+        check_date(end_date, field="end_date")
+    check_interval(start_date, end_date)
+    check_text(cause, field="cause", max_length=500, multiline=True)
+
+
+def _ae_fields(session: Session, subject: Subject, ae: AdverseEventIn) -> dict[str, Any]:
+    return ae_columns(ae, first_dose=first_dose_date(session, subject))
 
 
 def add_adverse_event(
@@ -125,25 +136,41 @@ def _lab_baseline(
 def lab_fields(
     tx: Transaction, study: Study, subject: Subject, lab: LabIn, *, exclude: int | None = None
 ) -> dict[str, Any]:
-    """A lab value's columns with the protocol's alerts and, where defined, its CTCAE grade.
-
-    A sample taken after the first dose day is on treatment; the baseline for drop rules
-    is the last value of the same test on or before the first dose (``exclude``: the row
-    being corrected, which is not its own baseline).
-    """
+    """A lab value's columns (:func:`lab_columns`) with the subject's first dose and the
+    baseline of the same test from the database (``exclude``: the row being corrected,
+    which is not its own baseline)."""
     first = first_dose_date(tx.session, subject)
     on_treatment = first is not None and lab.sample_date > first
     base = _lab_baseline(tx.session, subject, lab.test, first, exclude) if on_treatment else None
+    return lab_columns(
+        protocol_of(study), lab, first_dose=first,
+        baseline=None if base is None else (base.value, base.unit),
+    )  # fmt: skip
+
+
+def lab_columns(
+    protocol: Protocol, lab: LabIn, *, first_dose: date | None,
+    baseline: tuple[float, str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """A lab value's columns with the protocol's alerts and, where defined, its CTCAE grade.
+
+    A sample taken after the first dose day is on treatment; ``baseline`` (value, unit) is
+    the last value of the same test on or before the first dose, for drop rules and grades.
+    """
+    on_treatment = first_dose is not None and lab.sample_date > first_dose
+    if not on_treatment:
+        baseline = None
     alerts = evaluate_lab_alerts(
-        protocol_of(study).lab_rules,
+        protocol.lab_rules,
         test=lab.test,
         value=lab.value,
         unit=lab.unit,
         on_treatment=on_treatment,
-        baseline=None if base is None else (base.value, base.unit),
+        baseline=baseline,
     )
     return {
-        **lab.model_dump(), "on_treatment": on_treatment, "ctcae_grade": _ctcae_grade(lab, base),
+        **lab.model_dump(), "on_treatment": on_treatment,
+        "ctcae_grade": _ctcae_grade(lab, baseline),
         "alerts": [{"rule": a.rule_id, "action": a.action, "text": a.text,
                     "confirm": a.needs_confirmation} for a in alerts],
     }  # fmt: skip
@@ -159,7 +186,7 @@ def add_lab(
     return row
 
 
-def _ctcae_grade(lab: LabIn, baseline: Lab | None) -> int | None:
+def _ctcae_grade(lab: LabIn, baseline: tuple[float, str] | None) -> int | None:
     """Neutrophil grades are defined per mm³, so counts in 10^9/L are converted first.
 
     ALT/AST use the subject's baseline value of the same test (CTCAE's rule for an abnormal
@@ -175,7 +202,7 @@ def _ctcae_grade(lab: LabIn, baseline: Lab | None) -> int | None:
     base_value = None
     if baseline is not None and lab.test in ("alt", "ast"):
         try:
-            base_value = convert_unit(lab.test, baseline.value, baseline.unit, to=lab.unit)
+            base_value = convert_unit(lab.test, baseline[0], baseline[1], to=lab.unit)
         except DataValidationError:
             base_value = None
     lower = None if lab.lower_limit is None else graded(lab.lower_limit)

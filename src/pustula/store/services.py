@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pustula.errors import DataValidationError, PustulaError, RecordNotFoundError
+from pustula.errors import RecordNotFoundError
 from pustula.protocol import Protocol
 from pustula.protocol.status import VisitStatus
 from pustula.store.audit import AuditReport, audit_history, verify_audit
-from pustula.store.casebook import end_participation
+from pustula.store.bulk import import_casebooks
 from pustula.store.models import Assessment, Record, Visit
 from pustula.store.queries import (
     PlannedVisit,
@@ -27,8 +27,6 @@ from pustula.store.queries import (
 from pustula.store.safety import (
     add_adverse_event,
     add_con_med,
-    add_exposure,
-    add_interruption,
     add_lab,
 )
 from pustula.store.study import Enrolment, enrol_subject, get_study, get_subject, protocol_of
@@ -227,72 +225,13 @@ def import_subjects(
     reason: str,
     progress: Callable[[str], None] | None = None,
 ) -> int:
-    """Enrol subjects and record their visits, scored, in one unit of work: all or nothing.
+    """Enrol subjects with every record of their casebooks, scored and checked as their
+    forms would be, in one unit of work: all or nothing (:mod:`pustula.store.bulk`).
 
     An error names where in the source it came from (record, event). ``progress`` hears
-    each subject's code once it is saved (in the transaction, which may still roll back).
+    each subject's code once its casebook is built (the transaction may still roll back).
     """
-    protocol = None
-    with store.transaction(user=user, reason=reason) as tx:
-        study = get_study(tx.session)
-        for item in subjects:
-            try:
-                result = enrol_subject(tx, study, **item.enrolment)
-            except PustulaError as exc:
-                raise DataValidationError(f"{item.where}: {exc.message}") from exc
-            protocol = protocol or protocol_of(study)
-            # study drug first: study days and treatment-emergence count from the first dose
-            courses = _import_records(tx, study, result.subject, item, ("exposure",), [])
-            _import_records(tx, study, result.subject, item, ("interruption",), courses)
-            for visit in item.visits:
-                try:
-                    record_visit(
-                        tx, protocol, result.subject, visit_code=visit.visit_code,
-                        visit_date=visit.visit_date, assessments=visit.assessments,
-                    )  # fmt: skip
-                except PustulaError as exc:
-                    raise DataValidationError(f"{visit.where}: {exc.message}") from exc
-            _import_records(tx, study, result.subject, item,
-                            ("lab", "adverse_event", "con_med"), courses)  # fmt: skip
-            if item.end is not None:
-                try:
-                    end_participation(tx, result.subject, **item.end)
-                except PustulaError as exc:
-                    raise DataValidationError(f"{item.where}: {exc.message}") from exc
-            if progress:
-                progress(item.code)
-        return len(subjects)
-
-
-def _import_records(tx: Any, study: Any, subject: Any, item: ImportedSubject,
-                    kinds: tuple[str, ...], courses: list[Any]) -> list[Any]:  # fmt: skip
-    """Save the subject's records of these kinds, in the source's order; the exposures saved."""
-    saved = []
-    for record in item.records:
-        if record.kind not in kinds:
-            continue
-        try:
-            if record.kind == "exposure":
-                saved.append(add_exposure(tx, subject, record.data))
-            elif record.kind == "interruption":
-                start = record.data["start_date"]
-                course = next((c for c in courses if c.start_date <= start
-                               and (c.end_date is None or start <= c.end_date)), None)  # fmt: skip
-                if course is None:
-                    raise DataValidationError(
-                        f"the interruption starting {start.isoformat()} falls in no period of "
-                        "study drug", field="interruption_start",
-                    )  # fmt: skip
-                add_interruption(tx, course, **record.data)
-            elif record.kind == "lab":
-                add_lab(tx, study, subject, record.data)
-            elif record.kind == "adverse_event":
-                add_adverse_event(tx, subject, record.data)
-            else:
-                add_con_med(tx, subject, record.data)
-        except PustulaError as exc:
-            raise DataValidationError(f"{record.where}: {exc.message}") from exc
-    return saved
+    return import_casebooks(store, user, subjects, reason=reason, progress=progress)
 
 
 def record_history(

@@ -36,14 +36,18 @@ __all__ = [
     "Enrolment",
     "add_site",
     "add_study",
+    "check_subject_code",
     "eligibility_data",
+    "eligibility_rows",
     "enrol_subject",
     "get_study",
     "get_subject",
     "protocol_from_text",
     "protocol_of",
     "rescreen_subject",
+    "screen",
     "screening_status",
+    "subject_entry",
 ]
 
 _SUBJECT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
@@ -195,29 +199,28 @@ def screening_status(result: EligibilityResult) -> SubjectStatus:
 
 
 @dataclass(frozen=True)
-class _Screening:
+class Screening:
     screened_on: date
     baseline: BaselineIn
     priors: list[PriorTherapyIn]
     result: EligibilityResult
 
 
-def _screen(
-    study: Study,
+def screen(
+    protocol: Protocol,
     screened_on: date,
     baseline: Mapping[str, Any] | BaselineIn,
     prior_therapies: Sequence[Mapping[str, Any] | PriorTherapyIn],
     screening_labs: Mapping[str, float] | None,
-) -> _Screening:
+) -> Screening:
     check_date(screened_on, field="screened_on")
     base = parse_input(BaselineIn, baseline)
     priors = [parse_input(PriorTherapyIn, p) for p in prior_therapies]
-    protocol = protocol_of(study)
     labs = _screening_labs(protocol, screening_labs or {})
     result = evaluate_eligibility(
         protocol, eligibility_data(base, priors, labs, refractory=protocol.refractory)
     )
-    return _Screening(screened_on, base, priors, result)
+    return Screening(screened_on, base, priors, result)
 
 
 def _keep_screening_labs(
@@ -247,20 +250,25 @@ def _keep_screening_labs(
         add_lab(tx, study, subject, {"test": test, "value": value, "unit": unit, "sample_date": on})
 
 
+def eligibility_rows(result: EligibilityResult, n: int) -> list[dict[str, Any]]:
+    """The columns of screening ``n``'s eligibility rows, one per criterion."""
+    return [
+        {"screening": n, "criterion_id": c.id, "kind": c.kind, "text": c.text, "met": c.met,
+         "passed": c.passed, "reason": c.reason}
+        for c in result.criteria
+    ]  # fmt: skip
+
+
 def _save_eligibility(
     session: Session, subject: Subject, result: EligibilityResult, n: int
 ) -> None:
     session.add_all(
-        EligibilityRow(
-            subject_id=subject.id, screening=n, criterion_id=c.id, kind=c.kind, text=c.text,
-            met=c.met, passed=c.passed, reason=c.reason,
-        )
-        for c in result.criteria
-    )  # fmt: skip
+        EligibilityRow(subject_id=subject.id, **row) for row in eligibility_rows(result, n)
+    )
 
 
-def _entry(study: Study, status: SubjectStatus, screened_on: date) -> dict[str, Any]:
-    protocol = protocol_of(study)
+def subject_entry(protocol: Protocol, status: SubjectStatus, screened_on: date) -> dict[str, Any]:
+    """A subject's status, arm and dates after a screening with this outcome."""
     enrolled = status == SubjectStatus.ENROLLED
     return {
         "status": status,
@@ -268,6 +276,13 @@ def _entry(study: Study, status: SubjectStatus, screened_on: date) -> dict[str, 
         "screened_on": screened_on,
         "enrolled_on": screened_on if enrolled else None,
     }
+
+
+def check_subject_code(code: str) -> None:
+    if not re.match(_SUBJECT_CODE, code):
+        raise DataValidationError(
+            f"code: a subject code is 1-40 letters, digits, - or _; got `{code}`", field="code"
+        )
 
 
 def enrol_subject(
@@ -288,22 +303,22 @@ def enrol_subject(
     Either way baseline data and prior therapies are kept, so a screening is documented,
     not lost.
     """
-    if not re.match(_SUBJECT_CODE, code):
-        raise DataValidationError(
-            f"code: a subject code is 1-40 letters, digits, - or _; got `{code}`", field="code"
-        )
+    check_subject_code(code)
     session = tx.session
     site_row = session.scalar(select(Site).where(Site.study_id == study.id, Site.code == site))
     if site_row is None:
         raise RecordNotFoundError(f"site {site} is not a site of study {study.code}")
-    screening = _screen(study, screened_on, baseline, prior_therapies, screening_labs)
+    screening = screen(protocol_of(study), screened_on, baseline, prior_therapies, screening_labs)
     if session.scalar(select(Subject.id).where(Subject.study_id == study.id, Subject.code == code)):
         raise DataValidationError(
             f"subject {code} already exists in study {study.code}", field="code"
         )
     status = screening_status(screening.result)
     subject = Subject(
-        study_id=study.id, site_id=site_row.id, code=code, **_entry(study, status, screened_on)
+        study_id=study.id,
+        site_id=site_row.id,
+        code=code,
+        **subject_entry(protocol_of(study), status, screened_on),
     )
     session.add(subject)
     session.flush()
@@ -338,7 +353,7 @@ def rescreen_subject(
             field="subject",
         )
     session = tx.session
-    screening = _screen(study, screened_on, baseline, prior_therapies, screening_labs)
+    screening = screen(protocol_of(study), screened_on, baseline, prior_therapies, screening_labs)
     base = session.scalars(select(Baseline).where(Baseline.subject_id == subject.id)).one()
     update_record(tx, base, screening.baseline.model_dump(), expected_version=base.version)
     old_priors = session.scalars(
@@ -353,7 +368,7 @@ def rescreen_subject(
         select(func.max(EligibilityRow.screening)).where(EligibilityRow.subject_id == subject.id)
     )
     _save_eligibility(session, subject, screening.result, (done or 0) + 1)
-    entry = _entry(study, screening_status(screening.result), screened_on)
+    entry = subject_entry(protocol_of(study), screening_status(screening.result), screened_on)
     update_record(tx, subject, entry, expected_version=subject.version)
     _keep_screening_labs(tx, study, subject, screening_labs or {}, screened_on)
     return Enrolment(subject, screening.result)

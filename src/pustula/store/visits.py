@@ -21,10 +21,14 @@ from pustula.store.uow import Transaction, update_record
 from pustula.store.views import SubjectView
 
 __all__ = [
+    "assessment_columns",
+    "check_new_visit",
+    "day_zero_of",
     "first_dose_date",
     "record_visit",
     "save_assessment",
     "save_assessments",
+    "timing_of",
     "update_assessment",
     "update_visit",
 ]
@@ -41,11 +45,11 @@ def _timing(
     _, first_dose, baseline_date = _visit_facts(
         session, subject.id, code, protocol.baseline_visit.code
     )
-    anchor = _day_zero(protocol, code, when, first_dose, baseline_date, subject.enrolled_on)
-    return _timing_from(protocol, code, when, anchor=anchor)
+    anchor = day_zero_of(protocol, code, when, first_dose, baseline_date, subject.enrolled_on)
+    return timing_of(protocol, code, when, anchor=anchor)
 
 
-def _day_zero(
+def day_zero_of(
     protocol: Protocol,
     code: str,
     when: date | None,
@@ -59,7 +63,7 @@ def _day_zero(
     return day_zero(first_dose=first_dose, baseline_date=baseline_date, enrolled_on=enrolled_on)
 
 
-def _timing_from(
+def timing_of(
     protocol: Protocol, code: str, when: date | None, *, anchor: date | None
 ) -> dict[str, Any]:
     if when is None or anchor is None:
@@ -107,6 +111,39 @@ def _visit_facts(
     return row[0], row[1], row[2]
 
 
+def check_new_visit(
+    protocol: Protocol,
+    subject: Any,
+    *,
+    visit_code: str,
+    visit_date: date | None,
+    status: str,
+    notes: str,
+) -> None:
+    """Refuse a visit the protocol or the subject's status does not allow (``subject``:
+    anything with ``status`` and ``code``)."""
+    if subject.status != SubjectStatus.ENROLLED:
+        raise DataValidationError(
+            f"subject {subject.code} is not enrolled ({subject.status}); visits cannot be recorded",
+            field="subject",
+        )
+    try:
+        protocol.visit(visit_code)
+    except KeyError as exc:
+        raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
+    if status not in tuple(VisitStatus):
+        raise DataValidationError(f"status: must be done or missed; got `{status}`", field="status")
+    if status == VisitStatus.DONE and visit_date is None:
+        raise DataValidationError(
+            "visit_date: a visit that took place needs its date", field="visit_date"
+        )
+    if visit_date is not None:
+        check_date(visit_date, field="visit_date")
+    check_text(notes, field="notes", max_length=2000, multiline=True)
+    if status == VisitStatus.MISSED and not notes.strip():
+        raise DataValidationError("notes: say why the visit was missed", field="notes")
+
+
 def record_visit(
     tx: Transaction,
     study: Study | Protocol,
@@ -129,26 +166,8 @@ def record_visit(
     """
     session = tx.session
     protocol = study if isinstance(study, Protocol) else protocol_of(study)
-    if subject.status != SubjectStatus.ENROLLED:
-        raise DataValidationError(
-            f"subject {subject.code} is not enrolled ({subject.status}); visits cannot be recorded",
-            field="subject",
-        )
-    try:
-        protocol.visit(visit_code)
-    except KeyError as exc:
-        raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
-    if status not in tuple(VisitStatus):
-        raise DataValidationError(f"status: must be done or missed; got `{status}`", field="status")
-    if status == VisitStatus.DONE and visit_date is None:
-        raise DataValidationError(
-            "visit_date: a visit that took place needs its date", field="visit_date"
-        )
-    if visit_date is not None:
-        check_date(visit_date, field="visit_date")
-    check_text(notes, field="notes", max_length=2000, multiline=True)
-    if status == VisitStatus.MISSED and not notes.strip():
-        raise DataValidationError("notes: say why the visit was missed", field="notes")
+    check_new_visit(protocol, subject, visit_code=visit_code, visit_date=visit_date,
+                    status=status, notes=notes)  # fmt: skip
     recorded, first_dose, baseline_date = _visit_facts(
         session, subject.id, visit_code, protocol.baseline_visit.code
     )
@@ -157,12 +176,12 @@ def record_visit(
             f"visit {visit_code} of subject {subject.code} is already recorded; edit it instead",
             field="visit_code",
         )
-    anchor = _day_zero(
+    anchor = day_zero_of(
         protocol, visit_code, visit_date, first_dose, baseline_date, subject.enrolled_on
     )
     visit = Visit(
         subject_id=subject.id, visit_code=visit_code, visit_date=visit_date, status=status,
-        notes=notes, **_timing_from(protocol, visit_code, visit_date, anchor=anchor),
+        notes=notes, **timing_of(protocol, visit_code, visit_date, anchor=anchor),
     )  # fmt: skip
     session.add(visit)
     session.flush()
@@ -237,10 +256,14 @@ def _not_done(visit: Visit, instrument: str, reason: str) -> Assessment:
 def _new_assessment(visit: Visit, instrument: str, items: Mapping[str, object]) -> Assessment:
     if visit.status != VisitStatus.DONE:
         raise DataValidationError(f"visit {visit.visit_code} was missed; it has no assessments")
-    result = get_instrument(instrument).score(items)
     return Assessment(
-        visit_id=visit.id, instrument=result.instrument, items=dict(items), **_score_columns(result)
+        visit_id=visit.id, **assessment_columns(get_instrument(instrument).score(items), items)
     )
+
+
+def assessment_columns(result: ScoreResult, items: Mapping[str, object]) -> dict[str, Any]:
+    """A scored assessment's columns: the items as entered, with the score that goes with them."""
+    return {"instrument": result.instrument, "items": dict(items), **_score_columns(result)}
 
 
 def update_assessment(

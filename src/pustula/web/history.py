@@ -7,11 +7,13 @@ per field (and one per item of an assessment's item values), with coded values i
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pustula.checks.vocabulary import field_label, label, labels
+from pustula.store.audit import CASEBOOK, casebook_records
 
 __all__ = ["ACTIONS", "TABLES", "Change", "Entry", "grouped", "readable"]
 
@@ -21,8 +23,10 @@ TABLES = {
     "exposure": "Study drug", "exposure_interruption": "Study drug interruption",
     "visit": "Visit", "assessment": "Assessment", "adverse_event": "Adverse event",
     "lab": "Lab value", "con_med": "Medication", "app_user": "User",
+    "data_query": "Data query", "query_message": "Query message",
 }  # fmt: skip
-ACTIONS = {"insert": "Created", "update": "Changed", "remove": "Removed", "import": "Imported"}
+ACTIONS = {"insert": "Created", "update": "Changed", "remove": "Removed", "import": "Imported",
+           CASEBOOK: "Imported with its casebook"}  # fmt: skip
 
 #: The coded list a field's values come from (pustula.checks.vocabulary).
 _CODED = {
@@ -111,7 +115,11 @@ def readable(row: Mapping[str, Any]) -> Entry:
     """One audit entry in words."""
     table, field = row["table"], row["field"]
     old, new = _load(row["old"]), _load(row["new"])
-    if row["action"] == "insert" and isinstance(new, Mapping):
+    if row["action"] == CASEBOOK:
+        counts = Counter(name for name, _ in casebook_records(row["new"]))
+        changes = tuple(Change(TABLES.get(name, field_label(name)), "", f"{n} created")
+                        for name, n in counts.items())  # fmt: skip
+    elif row["action"] == "insert" and isinstance(new, Mapping):
         changes = tuple(
             Change(_name(k), "", _show(table, k, v))
             for k, v in new.items()
