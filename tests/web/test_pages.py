@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pustula.scoring import compute_pppasi
+from pustula.store import Store
 from tests.store.helpers import pppasi
 from tests.web.conftest import csrf_of
 
@@ -239,3 +240,28 @@ def test_the_zip_downloads_hold_their_files(login: Callable[[str], TestClient]) 
     tidy = client.get("/downloads/tidy-csv.zip")
     assert tidy.headers["content-disposition"] == 'attachment; filename="TOFA-PPP-tidy-csv.zip"'
     assert "codebook.csv" in zipfile.ZipFile(io.BytesIO(tidy.content)).namelist()
+
+
+def test_an_imported_record_shows_its_imported_values_and_the_import_in_words(
+    login: Callable[[str], TestClient], web_store: Store
+) -> None:
+    """One audit entry per imported casebook; each record's history still starts with
+    the values it was created with, and the audit trail names what the import created."""
+    from pustula.interop.redcap_records import export_records, parse_records
+    from pustula.store.services import casebooks, import_subjects, study_protocol
+
+    protocol = study_protocol(web_store)
+    text = export_records([b for b in casebooks(web_store) if b.subject.code == "S01"], protocol)
+    subjects = parse_records(text.replace("S01,", "S99,"), protocol)
+    import_subjects(web_store, "data manager", subjects, reason="REDCap migration")
+    visit = next(
+        v for b in casebooks(web_store) if b.subject.code == "S99" for v in b.records.visit
+    )
+    client = login("investigator")
+    history = client.get(f"/history/visit/{visit.id}").text.split("<main")[1]
+    assert "Created" in history and "REDCap migration" in history and "data manager" in history
+    assert visit.visit_date.isoformat() in history
+    assert "{" not in history  # values in words, never the stored JSON
+    trail = login("monitor").get("/audit", params={"subject": "S99"}).text.split("<main")[1]
+    assert "Imported with its casebook" in trail
+    assert "Visit: 4 created" in trail and "Assessment: 8 created" in trail

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 from typing import Any
 
 from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS
@@ -30,6 +31,7 @@ from pustula.interop.redcap import (
 )
 from pustula.protocol import Protocol
 from pustula.scoring import PPPASI
+from pustula.store.bulk import paused_gc
 from pustula.store.services import Casebook, ImportedRecord, ImportedSubject, ImportedVisit
 
 __all__ = [
@@ -220,8 +222,8 @@ class _Record:
     code: str
     baseline: dict[str, str] = field(default_factory=dict)
     priors: list[dict[str, str]] = field(default_factory=list)
-    repeats: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # form, values
-    visits: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # event, code
+    repeats: list[ImportedRecord] = field(default_factory=list)
+    visits: list[ImportedVisit] = field(default_factory=list)
 
 
 def _choice(value: str, codelist: str, where: str) -> str:
@@ -249,8 +251,8 @@ def _number(value: str, where: str, *, whole: bool = False) -> float | int | Non
     return number
 
 
-def _item(value: str) -> object:
-    text = value.strip()
+def _item(text: str) -> object:
+    """An item's value from its (stripped) cell."""
     if text == "":
         return None
     try:
@@ -277,7 +279,11 @@ def parse_records(
     event the mapping does not know, a record twice for the same event, a value that is
     not a number where one is needed, a code that is not in the list.
     """
-    mapping = mapping or FieldMapping.for_protocol(protocol)
+    with paused_gc():
+        return _parse(text, protocol, mapping or FieldMapping.for_protocol(protocol))
+
+
+def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[ImportedSubject]:
     reader = csv.reader(io.StringIO(text))
     header = [mapping.fields.get(c, c) for c in next(reader, [])]
     if "record_id" not in header:
@@ -295,7 +301,10 @@ def parse_records(
             raise DataValidationError(
                 f"line {line}: fewer values than columns (a truncated or broken row)"
             )
-        row = dict(zip(header, map(str.strip, values), strict=True))
+        # only the cells with a value: most of a row's hundred cells are blank, and a
+        # million rows of them would not fit in memory side by side
+        filled = filter(None, values)
+        row = dict(zip(compress(header, values), map(str.strip, filled), strict=True))
         row.pop("", None)
         code = row.get("record_id", "")
         if not code:
@@ -314,7 +323,7 @@ def parse_records(
             continue
         if instrument in REPEATING:
             where_form = f"{where}, {instrument.replace('_', ' ')} {instance}"
-            record.repeats.append((instrument, row | {"_where": where_form}))
+            record.repeats.append(_record(instrument, row | {"_where": where_form}))
             continue
         if instrument:
             forms = ", ".join((PRIOR_FORM, *REPEATING))
@@ -328,7 +337,7 @@ def parse_records(
         if visit == baseline_code:
             record.baseline = row
         if row.get("visit_date"):
-            record.visits.append((event, visit, row))
+            record.visits.append(_visit(code, event, visit, row, protocol))
     return [_subject(r, protocol) for r in records.values()]
 
 
@@ -378,10 +387,8 @@ def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:
         "code": record.code, "site": b.get("site", ""), "screened_on": screened,
         "baseline": baseline, "prior_therapies": priors, "screening_labs": labs,
     }  # fmt: skip
-    visits = [_visit(record.code, event, code, row, protocol)
-              for event, code, row in record.visits]  # fmt: skip
-    records = tuple(_record(form, row) for form, row in record.repeats)
-    return ImportedSubject(record.code, enrolment, visits, where, records, _end(b, at))
+    return ImportedSubject(record.code, enrolment, record.visits, where, tuple(record.repeats),
+                           _end(b, at))  # fmt: skip
 
 
 def _date(row: Mapping[str, str], name: str, *, required: bool = False) -> date | None:
@@ -474,9 +481,9 @@ def _visit(
     collected = protocol.visit(visit).instruments
     assessments: dict[str, dict[str, object]] = {}
     for instrument, names in _INSTRUMENT_FIELDS.items():
-        values = {n: _item(row.get(n, "")) for n in names}
-        if instrument in collected or any(v is not None for v in values.values()):
-            assessments[instrument] = values
+        cells = [row.get(n, "") for n in names]
+        if instrument in collected or any(cells):
+            assessments[instrument] = {n: _item(c) for n, c in zip(names, cells, strict=True)}
     return ImportedVisit(visit, when, assessments, where)
 
 

@@ -340,11 +340,10 @@ class _PPPASI(Instrument):
     def score_many(self, rows: Sequence[Mapping[str, object]]) -> list[ScoreResult | PustulaError]:
         """Each row's score or error, as :meth:`score` gives it.
 
-        Rows of flat items with area percentages are checked and scored as columns; a row
-        the columns find invalid or inconsistent is scored on its own, for its exact
-        message or warnings.
+        Rows of flat items with area percentages are checked and scored as columns, with
+        the region warnings :meth:`score` gives; a row the columns find invalid, or of
+        another form, is scored on its own, for its exact message.
         """
-        flat = _FLAT_PCT
         # the column checks read text digits as CSV readers do; one assessment's may not
         simple = [
             i for i, r in enumerate(rows)
@@ -356,32 +355,41 @@ class _PPPASI(Instrument):
             # only ints and floats are left: NumPy gives int64, or float64 where any is one
             checked = {
                 name: self.check_column(specs[name], np.asarray([rows[i][name] for i in simple]))
-                for name in flat
+                for name in _FLAT_PCT
             }
             invalid = np.zeros(len(simple), dtype=bool)
             for check in checked.values():
                 invalid |= check.invalid
             columns = self.score_columns(checked, len(simple))
-            again = (invalid | cast(npt.NDArray[np.bool_], columns["inconsistent"])).tolist()
             values = {k: cast(npt.NDArray[Any], v).tolist() for k, v in columns.items()
-                      if k == "total" or k.endswith(("_subscore", "_area_score"))}  # fmt: skip
+                      if k in ("total", "inconsistent") or k.endswith(("_subscore", "_area_score"))
+                      }  # fmt: skip
             bands = cast(BandColumn, columns["band"])
             values["band"] = [bands.labels[code] for code in bands.codes.tolist()]
-            for j, i in enumerate(simple):
-                if not again[j]:
-                    out[i] = self._result_of(values, j)
+            for j, (i, bad) in enumerate(zip(simple, invalid.tolist(), strict=True)):
+                if not bad:
+                    out[i] = self._result_of(values, j, rows[i])
         return [
             result if result is not None else self._score_or_error(rows[i])
             for i, result in enumerate(out)
         ]
 
-    def _result_of(self, values: Mapping[str, list[Any]], j: int) -> ScoreResult:
+    def _result_of(
+        self, values: Mapping[str, list[Any]], j: int, row: Mapping[str, object]
+    ) -> ScoreResult:
         total = values["total"][j]
+        warnings: tuple[str, ...] = ()
+        if values["inconsistent"][j]:
+            signs = {r: cast(tuple[int, ...], tuple(row[f"{r}_{s}"] for s in SIGNS))
+                     for r in REGIONS}  # fmt: skip
+            found = (_consistency_warning(r, signs[r], values[f"{r}_area_score"][j])
+                     for r in REGIONS)  # fmt: skip
+            warnings = tuple(w for w in found if w)
         return ScoreResult(
             instrument=self.name, version=self.version, total=total, decimals=self.decimals,
             subscores={r: values[f"{r}_subscore"][j] for r in REGIONS},
             details={f"{r}_area_score": values[f"{r}_area_score"][j] for r in REGIONS},
-            band=values["band"][j],
+            band=values["band"][j], warnings=warnings,
         )  # fmt: skip
 
     def score_columns(self, checked: Mapping[str, ColumnCheck], n_rows: int) -> Columns:

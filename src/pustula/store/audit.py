@@ -414,8 +414,12 @@ def casebook_records(new_value: str | None) -> Iterator[tuple[str, dict[str, Any
     """(table, values) of each record an imported casebook's entry holds, in saving order."""
     tables: Mapping[str, Any] = json.loads(new_value) if new_value else {}
     for table, part in tables.items():
-        for values in part["rows"]:
-            yield table, dict(zip(part["columns"], values, strict=True))
+        for stored in part["rows"]:
+            values = dict(zip(part["columns"], stored, strict=True))
+            for name in part.get("json", ()):  # JSON columns are held as their text
+                if values[name] is not None:
+                    values[name] = json.loads(values[name])
+            yield table, values
 
 
 def as_inserts(row: Mapping[str, Any], table: str, record: int | None) -> list[dict[str, Any]]:

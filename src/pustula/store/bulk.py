@@ -12,26 +12,30 @@ lock on the study, saves nothing.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+import orjson
+from sqlalchemy import JSON, Connection, Date, func, insert, select, text
 
 from pustula.errors import DataValidationError, PustulaError
 from pustula.protocol import Protocol
 from pustula.scoring import get_instrument
-from pustula.store.audit import _BOOKKEEPING, CASEBOOK, AuditEntry, _json_default, append_audit
-from pustula.store.casebook_rows import Casebook, Pending, build_casebook
+from pustula.store.audit import _BOOKKEEPING, CASEBOOK, AuditEntry, append_audit
+from pustula.store.casebook_rows import Casebook, Pending, Row, build_casebook
 from pustula.store.database import is_sqlite
 from pustula.store.edit_checks import SubjectData, findings_in
-from pustula.store.models import Base, Site, Subject
+from pustula.store.models import Base, Site, Study, Subject
 from pustula.store.monitoring import CHECKS, enforce_locks
 from pustula.store.study import get_study, protocol_of
-from pustula.store.uow import Store
+from pustula.store.uow import Store, Transaction
 from pustula.store.visits import assessment_columns
 
-__all__ = ["TABLE_ORDER", "import_casebooks"]
+__all__ = ["TABLE_ORDER", "import_casebooks", "paused_gc"]
 
 #: Tables in the order their rows can be inserted (parents first).
 TABLE_ORDER = (
@@ -43,6 +47,21 @@ TABLE_ORDER = (
 _PARENT = {"exposure_interruption": "exposure_id", "assessment": "visit_id",
            "query_message": "query_id"}  # fmt: skip
 _BATCH = 20_000
+#: Subjects built, checked and written together.
+_PART = 5_000
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a bulk step builds millions of small objects:
+    each collection would scan all of them again, for none of them is garbage yet."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def import_casebooks(
@@ -63,36 +82,43 @@ def import_casebooks(
     LockedError
         The study is locked.
     """
-    with store.transaction(user=user, reason=reason) as tx:
+    with paused_gc(), store.transaction(user=user, reason=reason) as tx:
         session = tx.session
         study = get_study(session)
-        protocol = protocol_of(study)
         query = select(Site.code, Site.id).where(Site.study_id == study.id)
         sites: dict[str, int] = {code: site_id for code, site_id in session.execute(query)}
         taken = set(session.scalars(select(Subject.code).where(Subject.study_id == study.id)))
-        books = []
-        for item in subjects:
-            if item.code in taken:
-                raise DataValidationError(
-                    f"{item.where}: subject {item.code} already exists in study {study.code}"
-                )
-            books.append(build_casebook(item, protocol, sites))
-            taken.add(item.code)
-            if progress:
-                progress(item.code)
-        _score(books)
-        connection = session.connection()
-        at = str(session.info["at"])
-        _give_ids(connection, books, TABLE_ORDER[:-2], study.id)
-        _raise_queries(books, protocol, at)
-        _give_ids(connection, books, TABLE_ORDER[-2:], study.id)
-        _write(connection, books, at=at, user=user)
-        new = {("subject", b.subject["id"], None) for b in books}
-        append_audit(
-            connection, (_entry(b) for b in books), user=user, at=at, reason=reason,
-            key=store.audit_key, with_head_locked=lambda c: enforce_locks(c, new),
-        )  # fmt: skip
-        return len(books)
+        # a part at a time: the rows of a million-row file would not fit in memory at once
+        for start in range(0, len(subjects), _PART):
+            books = []
+            for item in subjects[start : start + _PART]:
+                if item.code in taken:
+                    raise DataValidationError(
+                        f"{item.where}: subject {item.code} already exists in study {study.code}"
+                    )
+                books.append(build_casebook(item, protocol_of(study), sites))
+                taken.add(item.code)
+                if progress:
+                    progress(item.code)
+            _save(tx, store, books, study, reason=reason)
+        return len(subjects)
+
+
+def _save(tx: Transaction, store: Store, books: Sequence[Casebook], study: Study, *,
+          reason: str) -> None:  # fmt: skip
+    """Score, number, check and write these casebooks, with their audit entries."""
+    _score(books)
+    connection = tx.session.connection()
+    at, user = str(tx.session.info["at"]), tx.user
+    _give_ids(connection, books, TABLE_ORDER[:-2], study.id)
+    _raise_queries(books, protocol_of(study), at)
+    _give_ids(connection, books, TABLE_ORDER[-2:], study.id)
+    entries = _write(connection, books, at=at, user=user)
+    new = {("subject", b.subject["id"], None) for b in books}
+    append_audit(
+        connection, entries, user=user, at=at, reason=reason,
+        key=store.audit_key, with_head_locked=lambda c: enforce_locks(c, new),
+    )  # fmt: skip
 
 
 def _score(books: Iterable[Casebook]) -> None:
@@ -160,30 +186,99 @@ def _raise_queries(books: Sequence[Casebook], protocol: Protocol, at: str) -> No
                                        "by": CHECKS, "change_at": None}, parent=query)  # fmt: skip
 
 
-def _write(connection: Connection, books: Sequence[Casebook], *, at: str, user: str) -> None:
-    """Every table's rows, parents first, in multi-row INSERTs of at most ``_BATCH`` rows."""
-    stamp = {"version": 1, "created_at": at, "created_by": user, "updated_at": None,
-             "updated_by": None, "deleted_at": None}  # fmt: skip
-    for table in TABLE_ORDER:
-        model = Base.metadata.tables[table]
-        names = [c.name for c in model.columns]
-        rows = [row for book in books for row in book.rows.get(table, [])]
+@dataclass(frozen=True)
+class _Layout:
+    """A table's columns in stored order: those the audit trail keeps, then bookkeeping;
+    with how each audited value is stored (dates as ISO text, JSON as its text)."""
+
+    name: str
+    audited: tuple[str, ...]
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    json_columns: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.audited, *_STAMPED)
+
+    def stored(self, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+        values = itemgetter(*self.audited)  # a Row gives None for a column it lacks
+        out = []
         for row in rows:
-            row.update(stamp)
-        full = [{name: row.get(name) for name in names} for row in rows]
-        for start in range(0, len(full), _BATCH):
-            connection.execute(insert(model), full[start : start + _BATCH])
+            cells = list(values(row))
+            for i, convert in self.converted:
+                cells[i] = convert(cells[i])
+            out.append(tuple(cells))
+        return out
 
 
-def _entry(book: Casebook) -> AuditEntry:
-    """The casebook's audit entry: every record it created, table by table, with the
-    values the audit trail keeps of an insert."""
-    tables: dict[str, Any] = {}
-    for table in TABLE_ORDER:
-        rows = book.rows.get(table)
-        if not rows:
-            continue
-        names = [c.name for c in Base.metadata.tables[table].columns if c.name not in _BOOKKEEPING]
-        tables[table] = {"columns": names, "rows": [[row.get(n) for n in names] for row in rows]}
-    text_ = json.dumps(tables, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-    return AuditEntry(CASEBOOK, "subject", book.subject["id"], None, None, text_)
+_STAMPED = ("version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+def _iso(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _json_text(value: Any) -> Any:
+    """A JSON column's text (compact; SQLAlchemy's JSON type reads it back the same)."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _layout(table: str) -> _Layout:
+    model = Base.metadata.tables[table]
+    audited = tuple(c.name for c in model.columns if c.name not in _BOOKKEEPING)
+    kinds = {c.name: c.type for c in model.columns}
+    converted = tuple(
+        (i, _iso if isinstance(kinds[n], Date) else _json_text)
+        for i, n in enumerate(audited)
+        if isinstance(kinds[n], (Date, JSON))
+    )
+    json_columns = tuple(n for n in audited if isinstance(kinds[n], JSON))
+    return _Layout(table, audited, converted, json_columns)
+
+
+def _write(
+    connection: Connection, books: Sequence[Casebook], *, at: str, user: str
+) -> list[AuditEntry]:
+    """Every table's rows, parents first, in batches; the audit entry of each casebook.
+
+    Each row is converted once to the values the database stores; SQLite takes those
+    directly, and each casebook's audit entry holds them too.
+    """
+    layouts = {table: _layout(table) for table in TABLE_ORDER}
+    parts: list[dict[str, Any]] = [{} for _ in books]
+    stamp = (1, at, user, None, None)
+    sqlite = is_sqlite(connection.engine)
+    for table, layout in layouts.items():
+        stored = []
+        for book, part in zip(books, parts, strict=True):
+            rows = layout.stored(book.rows.get(table, []))
+            if rows:
+                part[table] = {"columns": layout.audited, "json": layout.json_columns,
+                               "rows": rows}  # fmt: skip
+                stored += rows
+        if sqlite:
+            _insert_stored(connection, layout, [(*row, *stamp) for row in stored])
+        else:
+            rows_of = [row for book in books for row in book.rows.get(table, [])]
+            bookkeeping = dict(zip(_STAMPED, stamp, strict=True))
+            keyed = [{n: row.get(n) for n in layout.audited} | bookkeeping for row in rows_of]
+            model = Base.metadata.tables[table]
+            for start in range(0, len(keyed), _BATCH):
+                connection.execute(insert(model), keyed[start : start + _BATCH])
+    return [
+        AuditEntry(CASEBOOK, "subject", book.subject["id"], None, None,
+                   orjson.dumps(part).decode())
+        for book, part in zip(books, parts, strict=True)
+    ]  # fmt: skip
+
+
+def _insert_stored(connection: Connection, layout: _Layout, rows: list[tuple[Any, ...]]) -> None:
+    """SQLite: rows already in stored form, one prepared INSERT for them all."""
+    if not rows:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(n) for n in layout.columns)
+    marks = ", ".join("?" for _ in layout.columns)
+    statement = f"INSERT INTO {quote(layout.name)} ({names}) VALUES ({marks})"
+    for start in range(0, len(rows), _BATCH):
+        connection.exec_driver_sql(statement, rows[start : start + _BATCH])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pustula.errors import DataValidationError, PustulaError
 from pustula.protocol import Protocol
@@ -35,13 +35,20 @@ __all__ = ["Casebook", "Pending", "Row", "build_casebook"]
 
 
 class Row(dict[str, Any]):
-    """A record not yet saved: its columns, readable as attributes (as edit checks read)."""
+    """A record not yet saved: its columns, readable as attributes (as edit checks read);
+    a column not set yet is None, as in a new record."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    __slots__ = ()
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    else:
+        # the dictionary's own lookup: edit checks read millions of attributes in an import
+        __getattr__ = dict.__getitem__
+
+    def __missing__(self, key: str) -> None:
+        return None
 
 
 @dataclass
