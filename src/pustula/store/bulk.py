@@ -1,9 +1,9 @@
 """Importing many new casebooks in one unit of work: built in memory, written in batches.
 
 Each casebook is built by :mod:`pustula.store.casebook_rows` with the forms' own checks
-and derivations; the scores are computed instrument by instrument over the whole import;
-the edit checks run on the rows as they will be saved; then every table is written with
-one multi-row INSERT per batch. The audit trail gets **one entry per casebook**: who
+and derivations; a part of the import at a time, the scores are computed instrument by
+instrument, the edit checks run on the rows as they will be saved, and every table is
+written with one prepared INSERT per batch. The audit trail gets **one entry per casebook**: who
 imported it, when and why, with every record it created and all their values (action
 ``casebook``), so a record's history starts with its imported values, and the integrity
 check replays it like the inserts of a form. All or nothing: a refusal anywhere, or a
