@@ -224,3 +224,37 @@ def test_map_marks_survive_a_failed_save(page: Page, server: str) -> None:
     box = cells.nth(0).bounding_box()
     assert box is not None and box["width"] >= 24 and box["height"] >= 24
     page.screenshot(path=str(SHOTS / "visit-marks-kept.png"), full_page=True)
+
+
+def test_an_imported_casebook_reads_in_the_audit_trail_and_the_history(
+    browser: Browser, page: Page, server: str, server_db: str
+) -> None:
+    """Last in this module: it adds a subject. The import's one audit entry per casebook
+    reads as what it created; the history of an imported visit starts with its values."""
+    from pustula.interop.redcap_records import export_records, parse_records
+    from pustula.store import Store
+    from pustula.store.services import casebooks, import_subjects, study_protocol
+
+    store = Store.open(server_db)
+    protocol = study_protocol(store)
+    books = [b for b in casebooks(store) if b.subject.code == "S02"]
+    subjects = parse_records(export_records(books, protocol).replace("S02,", "R02,"), protocol)
+    import_subjects(store, "data manager", subjects, reason="REDCap migration of site 3")
+    visit = next(v for b in casebooks(store) if b.subject.code == "R02" for v in b.records.visit)
+    store.dispose()
+    sign_in(page, server, "monitor")
+    page.goto(f"{server}/audit?subject=R02")
+    expect(page.locator("main")).to_contain_text("Imported with its casebook")
+    expect(page.locator("main")).to_contain_text("Visit: 4 created")
+    page.screenshot(path=str(SHOTS / "audit-imported-casebook.png"), full_page=True)
+    page.goto(f"{server}/history/visit/{visit.id}")
+    expect(page.locator("main")).to_contain_text("REDCap migration of site 3")
+    page.screenshot(path=str(SHOTS / "history-imported-visit.png"), full_page=True)
+    phone = phone_page(browser)
+    sign_in(phone, server, "monitor")
+    for path in ("/audit?subject=R02", f"/history/visit/{visit.id}"):
+        phone.goto(f"{server}{path}")
+        no_sideways_scroll(phone)
+    phone.goto(f"{server}/audit?subject=R02")
+    phone.screenshot(path=str(SHOTS / "phone-audit-imported-casebook.png"), full_page=True)
+    phone.context.close()
