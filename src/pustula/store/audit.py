@@ -375,7 +375,7 @@ def _imported(
     """The history with imported casebooks read as the inserts of their records: a
     record imported with its casebook starts with its imported values."""
     found = [r for r in rows if r["action"] != CASEBOOK]
-    found += [x for r in rows if r["action"] == CASEBOOK for x in as_inserts(r, table, record)]
+    found += [x for r in rows if r["action"] == CASEBOOK for x in _as_inserts(r, table, record)]
     subject = _subject_of(connection, table, record) if table != "subject" else None
     if subject is not None:
         books = select(AuditLog).where(
@@ -383,7 +383,7 @@ def _imported(
             AuditLog.action == CASEBOOK,
         )  # fmt: skip
         for r in connection.execute(books):
-            found += as_inserts(history_row(r), table, record)
+            found += _as_inserts(history_row(r), table, record)
     return sorted(found, key=lambda r: r["id"])
 
 
@@ -422,7 +422,7 @@ def casebook_records(new_value: str | None) -> Iterator[tuple[str, dict[str, Any
             yield table, values
 
 
-def as_inserts(row: Mapping[str, Any], table: str, record: int | None) -> list[dict[str, Any]]:
+def _as_inserts(row: Mapping[str, Any], table: str, record: int | None) -> list[dict[str, Any]]:
     """A casebook entry (as :func:`history_row` gives it) read as the insert entries of its
     records (only of ``table`` and ``record`` when given), as a record's history shows them."""
     return [
