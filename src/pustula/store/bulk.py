@@ -88,6 +88,7 @@ def import_casebooks(
         query = select(Site.code, Site.id).where(Site.study_id == study.id)
         sites: dict[str, int] = {code: site_id for code, site_id in session.execute(query)}
         taken = set(session.scalars(select(Subject.code).where(Subject.study_id == study.id)))
+        protocol = protocol_of(study)
         # a part at a time: the rows of a million-row file would not fit in memory at once
         for start in range(0, len(subjects), _PART):
             books = []
@@ -96,22 +97,22 @@ def import_casebooks(
                     raise DataValidationError(
                         f"{item.where}: subject {item.code} already exists in study {study.code}"
                     )
-                books.append(build_casebook(item, protocol_of(study), sites))
+                books.append(build_casebook(item, protocol, sites))
                 taken.add(item.code)
                 if progress:
                     progress(item.code)
-            _save(tx, store, books, study, reason=reason)
+            _save(tx, store, books, study, protocol, reason=reason)
         return len(subjects)
 
 
-def _save(tx: Transaction, store: Store, books: Sequence[Casebook], study: Study, *,
-          reason: str) -> None:  # fmt: skip
+def _save(tx: Transaction, store: Store, books: Sequence[Casebook], study: Study,
+          protocol: Protocol, *, reason: str) -> None:  # fmt: skip
     """Score, number, check and write these casebooks, with their audit entries."""
     _score(books)
     connection = tx.session.connection()
     at, user = str(tx.session.info["at"]), tx.user
     _give_ids(connection, books, TABLE_ORDER[:-2], study.id)
-    _raise_queries(books, protocol_of(study), at)
+    _raise_queries(books, protocol, at)
     _give_ids(connection, books, TABLE_ORDER[-2:], study.id)
     entries = _write(connection, books, at=at, user=user)
     new = {("subject", b.subject["id"], None) for b in books}

@@ -10,13 +10,14 @@ positions here; the writer gives them their database ids.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pustula.errors import DataValidationError, PustulaError
-from pustula.protocol import Protocol
+from pustula.protocol import Protocol, first_dose
 from pustula.protocol.status import VisitStatus
 from pustula.scoring import get_instrument
 from pustula.store.casebook import NO_LAST_DOSE, end_columns
@@ -68,8 +69,6 @@ class Casebook:
     an assessment to its visit) until both have ids.
     """
 
-    code: str
-    where: str
     rows: dict[str, list[Row]] = field(default_factory=dict)
     links: dict[int, Row] = field(default_factory=dict)
     scores: list[Pending] = field(default_factory=list)
@@ -90,9 +89,8 @@ class Casebook:
 
 
 def _first_dose(book: Casebook) -> date | None:
-    """:func:`pustula.protocol.first_dose`: the earliest start of the study drug so far."""
-    starts = [e["start_date"] for e in book.live("exposure")]
-    return min(starts) if starts else None
+    """The first dose of the study drug saved so far in this casebook."""
+    return first_dose(e["start_date"] for e in book.live("exposure"))
 
 
 def build_casebook(item: Any, protocol: Protocol, site_ids: Mapping[str, int]) -> Casebook:
@@ -103,7 +101,7 @@ def build_casebook(item: Any, protocol: Protocol, site_ids: Mapping[str, int]) -
     DataValidationError
         Whatever the forms' saves would refuse, prefixed with where the source has it.
     """
-    book = Casebook(item.code, item.where)
+    book = Casebook()
     _enrol(book, protocol, site_ids, item.enrolment, item.where)
     records = list(item.records)
     # study drug first: study days and treatment-emergence count from the first dose
@@ -161,7 +159,7 @@ def _enrol(
             if unit is not None:
                 lab = parse_input(LabIn, {"test": test, "value": value, "unit": unit,
                                           "sample_date": data["screened_on"]})  # fmt: skip
-                book.add("lab", lab_columns(protocol, lab, first_dose=None, baseline=None))
+                book.add("lab", lab_columns(protocol, lab, first_dose=None, baseline=lambda: None))
 
     _at(where, enrol)
 
@@ -215,9 +213,8 @@ def _safety(book: Casebook, protocol: Protocol, kind: str, data: Mapping[str, An
     if kind == "lab":
         lab = parse_input(LabIn, data)
         first = _first_dose(book)
-        on_treatment = first is not None and lab.sample_date > first
-        base = _lab_baseline(book, lab.test, first) if on_treatment else None
-        book.add("lab", lab_columns(protocol, lab, first_dose=first, baseline=base))
+        baseline = functools.partial(_lab_baseline, book, lab.test, first)
+        book.add("lab", lab_columns(protocol, lab, first_dose=first, baseline=baseline))
     elif kind == "adverse_event":
         ae = parse_input(AdverseEventIn, data)
         book.add("adverse_event", ae_columns(ae, first_dose=_first_dose(book)))

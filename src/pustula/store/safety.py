@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -140,37 +140,37 @@ def lab_fields(
     baseline of the same test from the database (``exclude``: the row being corrected,
     which is not its own baseline)."""
     first = first_dose_date(tx.session, subject)
-    on_treatment = first is not None and lab.sample_date > first
-    base = _lab_baseline(tx.session, subject, lab.test, first, exclude) if on_treatment else None
-    return lab_columns(
-        protocol_of(study), lab, first_dose=first,
-        baseline=None if base is None else (base.value, base.unit),
-    )  # fmt: skip
+
+    def baseline() -> tuple[float, str] | None:
+        base = _lab_baseline(tx.session, subject, lab.test, first, exclude)
+        return None if base is None else (base.value, base.unit)
+
+    return lab_columns(protocol_of(study), lab, first_dose=first, baseline=baseline)
 
 
 def lab_columns(
     protocol: Protocol, lab: LabIn, *, first_dose: date | None,
-    baseline: tuple[float, str] | None,
+    baseline: Callable[[], tuple[float, str] | None],
 ) -> dict[str, Any]:  # fmt: skip
     """A lab value's columns with the protocol's alerts and, where defined, its CTCAE grade.
 
-    A sample taken after the first dose day is on treatment; ``baseline`` (value, unit) is
-    the last value of the same test on or before the first dose, for drop rules and grades.
+    A sample taken after the first dose day is on treatment; only then is ``baseline()``
+    asked for the last value (value, unit) of the same test on or before the first dose,
+    for drop rules and grades.
     """
     on_treatment = first_dose is not None and lab.sample_date > first_dose
-    if not on_treatment:
-        baseline = None
+    base = baseline() if on_treatment else None
     alerts = evaluate_lab_alerts(
         protocol.lab_rules,
         test=lab.test,
         value=lab.value,
         unit=lab.unit,
         on_treatment=on_treatment,
-        baseline=baseline,
+        baseline=base,
     )
     return {
         **lab.model_dump(), "on_treatment": on_treatment,
-        "ctcae_grade": _ctcae_grade(lab, baseline),
+        "ctcae_grade": _ctcae_grade(lab, base),
         "alerts": [{"rule": a.rule_id, "action": a.action, "text": a.text,
                     "confirm": a.needs_confirmation} for a in alerts],
     }  # fmt: skip
