@@ -72,6 +72,15 @@ def _set(column: str, row: int, value) -> object:
         ("DS", _set("STUDYID", 0, "OTHER"), "*, STUDYID: differs between records"),
         ("DM", _set("COUNTRY", 0, "China"), "DM row 1, COUNTRY: not an ISO 3166-1 alpha-3"),
         ("MH", lambda f: f.drop(columns=["MHTERM"]), "MH, MHTERM: required variable is missing"),
+        ("LB", _set("LBSTRESN", 0, 13.9), "LB row 1, LBSTRESN: is not the number in LBSTRESC"),
+        ("TI", lambda f: f.iloc[0:0], "TI, -: has no records; leave the file out"),
+        # a prior therapy (no dates collected) ends before the study, so it starts before it
+        (
+            "CM",
+            _set("CMSTRF", 0, ""),
+            "CM row 1, CMSTDTC/CMSTRF: an end (CMENDTC/CMENRF) without a start date or start "
+            "timing",
+        ),
     ],
 )
 def test_each_defect_is_found_and_named(
@@ -90,6 +99,19 @@ def test_each_defect_is_found_and_named(
 
 def test_a_clean_package_has_no_findings(clean: Path) -> None:
     assert check_folder(clean) == []
+
+
+def test_every_epoch_of_the_data_is_an_epoch_of_the_trial_arms(clean: Path, tmp_path: Path) -> None:
+    # demo S05 stopped the study drug before week 12: its last visit is in FOLLOW-UP
+    sv, _, _ = read_xpt(clean / "sv.xpt")
+    follow_up = [i + 1 for i in range(len(sv)) if sv["EPOCH"].iloc[i] == "FOLLOW-UP"]
+    assert follow_up
+    folder = tmp_path / "broken"
+    shutil.copytree(clean, folder)
+    _rewrite(folder, "TA", lambda f: f[f["EPOCH"] != "FOLLOW-UP"].reset_index(drop=True))
+    findings = [str(f) for f in check_folder(folder)]
+    for row in follow_up:
+        assert f"SV row {row}, EPOCH: `FOLLOW-UP` is not an epoch of TA" in findings
 
 
 def test_a_broken_define_is_a_finding(clean: Path, tmp_path: Path) -> None:

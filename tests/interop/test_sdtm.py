@@ -75,6 +75,22 @@ def test_dm_has_one_record_per_subject_with_reference_dates(study) -> None:
     assert s01["ACTARMCD"] == "TOFA" and s01["ARMNRS"] == ""
 
 
+def test_participation_of_a_subject_on_study_ends_at_the_last_record(tmp_path: Path) -> None:
+    from pustula.store import add_lab, get_study, get_subject
+
+    store = new_store(tmp_path / "demo.sqlite3")
+    create_demo_study(store)
+    # demo S01 is on study; its last visit (week 12) is 2024-05-27: a lab drawn after it
+    with store.transaction(user="tester", reason="safety lab") as tx:
+        study = get_study(tx.session)
+        add_lab(tx, study, get_subject(tx.session, study, "S01"),
+                {"test": "alt", "value": 30.0, "unit": "U/L",
+                 "sample_date": date(2024, 6, 10)})  # fmt: skip
+    dm = build_sdtm(read_study(store), read_exchange(store)).datasets["DM"].set_index("SUBJID")
+    assert dm.loc["S01", "RFPENDTC"] == "2024-06-10"
+    assert dm.loc["S02", "RFPENDTC"] == "2024-06-10"  # its week 12 visit
+
+
 def test_dosing_is_split_around_an_interruption(study) -> None:
     _, package, _ = study
     ex = package.datasets["EX"]
@@ -174,6 +190,35 @@ def test_a_site_scoped_package_holds_only_that_sites_subjects(tmp_path: Path) ->
         frame, _, _ = read_xpt(tmp_path / "sdtm" / f"{name}.xpt")
         assert set(frame["USUBJID"]) <= {"TOFA-PPP-S05", "TOFA-PPP-S06"}, name
     assert check_folder(tmp_path / "sdtm") == []
+
+
+def test_a_domain_without_records_is_left_out(tmp_path: Path) -> None:
+    from pustula.interop.cdisc import cdisc_package
+    from pustula.store.extract import restrict
+
+    store = new_store(tmp_path / "demo.sqlite3")
+    create_demo_study(store)
+    # demo S04 had no adverse event: no AE and no SUPPAE, in the folder or in define.xml
+    cdisc_package(store, restrict(read_study(store), {"S04"}), "sdtm", tmp_path / "sdtm")
+    written = {p.stem.upper() for p in (tmp_path / "sdtm").glob("*.xpt")}
+    assert {"DM", "QS", "LB"} <= written
+    assert not {"AE", "SUPPAE"} & written
+    assert 'Name="AE"' not in (tmp_path / "sdtm" / "define.xml").read_text()
+    assert check_folder(tmp_path / "sdtm") == []
+
+
+def test_a_numeric_result_text_holds_exactly_its_number(study) -> None:
+    from pustula.interop.sdtm import _number
+
+    _, package, _ = study
+    lb = package.datasets["LB"]
+    assert [float(t) for t in lb["LBSTRESC"]] == list(lb["LBSTRESN"])
+    # the noise of a unit conversion goes; no exponent notation; integers without ".0"
+    assert _number(0.1 * 3) == "0.3"
+    assert _number(3413.3216410499926) == "3413.32164105"  # 12 significant digits
+    assert _number(5e-05) == "0.00005"
+    assert _number(1234567.0) == "1234567"
+    assert _number(None) == ""
 
 
 def test_every_instrument_has_qs_records() -> None:

@@ -4,7 +4,10 @@ Checks what a reviewer's validator checks first, each finding naming dataset, ro
 and variable: required variables present and non-null; ISO 8601 dates; --SEQ unique per
 USUBJID; every USUBJID in DM (ADSL for ADaM); STUDYID constant; --DY by the SDTM rule;
 controlled terminology (SEX, RACE, ETHNIC, NY, AESER, AEOUT, AEREL, AEACN, EPOCH, units);
-XPT v5 limits; and define.xml against the Define-XML 2.1 schema.
+every EPOCH an epoch of the trial arms (TA); an end relative to the study only with a start
+(date or relative timing); a numeric --STRESC equal to --STRESN; no dataset without
+records; XPT v5 limits; and define.xml against the Define-XML 2.1 schema. The four before
+the XPT limits came from running CDISC CORE on Pustula's output (docs/interop.md).
 """
 
 from __future__ import annotations
@@ -161,6 +164,54 @@ def _check_study_days(
                 )
 
 
+def _check_epochs(frames: dict[str, pd.DataFrame], findings: list[Finding]) -> None:
+    """Every EPOCH of the data is an epoch of the trial design (CDISC CG0009)."""
+    if "TA" not in frames or "EPOCH" not in frames["TA"]:
+        return
+    epochs = set(frames["TA"]["EPOCH"].dropna().astype(str))
+    for name, frame in frames.items():
+        if name == "TA" or "EPOCH" not in frame:
+            continue
+        values = frame["EPOCH"].fillna("").astype(str)
+        for row in _rows((values != "") & ~values.isin(epochs))[:20]:
+            findings.append(
+                Finding(name, row, "EPOCH", f"`{values.iloc[row - 1]}` is not an epoch of TA")
+            )
+
+
+def _check_standard_results(name: str, frame: pd.DataFrame, findings: list[Finding]) -> None:
+    """A numeric standard result and its numeric form are the same number (CORE-000542)."""
+    text, number = f"{name[:2]}STRESC", f"{name[:2]}STRESN"
+    if text not in frame or number not in frame:
+        return
+    as_number = pd.to_numeric(frame[text], errors="coerce")
+    _first(
+        findings,
+        name,
+        number,
+        as_number.notna() & (frame[number].isna() | (as_number != frame[number])),
+        f"is not the number in {text}",
+    )
+
+
+def _check_start_of_timing(name: str, frame: pd.DataFrame, findings: list[Finding]) -> None:
+    """An end (date or timing relative to the study) needs a start too (FDA FB4301)."""
+    prefix = name[:2]
+    ends = [v for v in (f"{prefix}ENDTC", f"{prefix}ENRF", f"{prefix}ENRTPT") if v in frame]
+    starts = [v for v in (f"{prefix}STDTC", f"{prefix}STRF", f"{prefix}STRTPT") if v in frame]
+    if not ends:
+        return
+    has_end = ~pd.concat([_blank(frame[v]) for v in ends], axis=1).all(axis=1)
+    no_start = pd.concat([_blank(frame[v]) for v in starts], axis=1).all(axis=1) if starts else True
+    _first(
+        findings,
+        name,
+        "/".join(starts) if starts else f"{prefix}STDTC",
+        has_end & no_start,
+        f"an end ({'/'.join(ends)}) without a start date or start timing",
+    )
+
+
 def check_folder(directory: Path) -> list[Finding]:
     """Every finding in the folder's datasets; an empty list means clean."""
     files = sorted(directory.glob("*.xpt"))
@@ -172,7 +223,12 @@ def check_folder(directory: Path) -> list[Finding]:
         frame, labels, _ = read_xpt(path)
         name = path.stem.upper()
         frames[name] = frame
+        if frame.empty:
+            findings.append(Finding(name, None, "-", "has no records; leave the file out"))
         _check_dataset(name, frame, labels, findings)
+        _check_start_of_timing(name, frame, findings)
+        _check_standard_results(name, frame, findings)
+    _check_epochs(frames, findings)
     studies: set[str] = set()
     for frame in frames.values():
         if "STUDYID" in frame:

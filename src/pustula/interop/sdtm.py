@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -78,7 +79,12 @@ def _records(frame: pd.DataFrame) -> Iterator[Any]:
 
 
 def _number(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):g}"
+    """A number as result text: 12 significant digits at most (which drops the noise of a
+    unit conversion, 0.30000000000000004), never in exponent notation."""
+    if value is None or pd.isna(value):
+        return ""
+    text = format(float(value), ".12g")
+    return format(Decimal(text), "f") if "e" in text else text
 
 
 def build_sdtm(data: StudyData, extra: ExchangeData) -> SdtmPackage:
@@ -106,6 +112,8 @@ def build_sdtm(data: StudyData, extra: ExchangeData) -> SdtmPackage:
         "SUPPCM": dataset_frame("SUPPCM", supp_cm),
         **trial_design(data.protocol, data.subjects),
     }
+    # a domain without records is not submitted (CDISC CORE flags an empty file); DM always is
+    datasets = {n: f for n, f in datasets.items() if len(f) or n == "DM"}
     for name, frame in datasets.items():
         frame["STUDYID"] = ids["STUDYID"]
         if "DOMAIN" in frame:
@@ -145,7 +153,7 @@ def _dm(
     data: StudyData, extra: ExchangeData, subjects: dict[str, _Subject], supp: list[Row]
 ) -> list[Row]:
     arms = {a.code: a.label for a in data.protocol.arms}
-    last_visit = extra.visits.dropna(subset=["visit_date"]).groupby("subject")["visit_date"].max()
+    last_seen = _last_record_date(data, extra)
     rows = []
     for s in _records(data.subjects):
         who = subjects[s.subject]
@@ -162,7 +170,8 @@ def _dm(
             if dosed
             else "ASSIGNED, NOT TREATED"
         )
-        end = s.ended_on if not pd.isna(s.ended_on) else last_visit.get(s.subject)
+        # while on study, participation so far ends at the last known contact
+        end = s.ended_on if not pd.isna(s.ended_on) else last_seen.get(s.subject)
         rows.append(
             {
                 "USUBJID": who.usubjid,
@@ -203,6 +212,25 @@ def _dm(
             _number(s.disease_duration_months),
         )
     return rows
+
+
+def _last_record_date(data: StudyData, extra: ExchangeData) -> pd.Series:
+    """Each subject's latest dated record: visit, study drug, lab sample or adverse event."""
+    dated = [
+        (extra.visits, "visit_date"),
+        (data.exposure, "start_date"),
+        (data.exposure, "end_date"),
+        (extra.labs, "sample_date"),
+        (extra.adverse_events, "start_date"),
+        (extra.adverse_events, "end_date"),
+    ]
+    dates = pd.concat(
+        [
+            frame[["subject", column]].rename(columns={column: "date"}).dropna()
+            for frame, column in dated
+        ]
+    )
+    return dates.groupby("subject")["date"].max()
 
 
 def _ds(data: StudyData, subjects: dict[str, _Subject]) -> list[Row]:
@@ -334,6 +362,8 @@ def _cm(
                 "CMCAT": "PRIOR PPP THERAPY",
                 "CMSCAT": categories.get(p.category, p.category).upper(),
                 "CMINDC": "PALMOPLANTAR PUSTULOSIS",
+                # no dates are collected for prior therapies: both ends are before the study
+                "CMSTRF": "BEFORE",
                 "CMENRF": "BEFORE",
             }
         )
@@ -473,6 +503,7 @@ def _lb(extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
                 else "NORMAL"
             )
         seq = seqs[lab.subject] = seqs.get(lab.subject, 0) + 1
+        result = _number(value)
         rows.append(
             {
                 "USUBJID": who.usubjid,
@@ -484,8 +515,8 @@ def _lb(extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
                 "LBORRESU": lab.unit,
                 "LBORNRLO": _number(low),
                 "LBORNRHI": _number(high),
-                "LBSTRESC": _number(value),
-                "LBSTRESN": value,
+                "LBSTRESC": result,
+                "LBSTRESN": float(result),  # the number LBSTRESC shows, exactly
                 "LBSTRESU": unit,
                 "LBNRIND": indicator,
                 "LBTOXGR": "" if pd.isna(lab.ctcae_grade) else str(int(lab.ctcae_grade)),

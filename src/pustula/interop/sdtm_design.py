@@ -100,6 +100,16 @@ def _elements(protocol: Protocol) -> tuple[list[dict[str, Any]], list[dict[str, 
             "TEDUR": "",
         }
     ]
+    # records after the last dose are FOLLOW-UP (sdtm_dates.epoch): the design has that epoch
+    te.append(
+        {
+            "ETCD": "FU",
+            "ELEMENT": "Follow-up",
+            "TESTRL": "Day after the last dose of study drug",
+            "TEENRL": "End of participation",
+            "TEDUR": "",
+        }
+    )
     ta = []
     for arm in protocol.arms:
         code = arm.code[:8]
@@ -108,12 +118,17 @@ def _elements(protocol: Protocol) -> tuple[list[dict[str, Any]], list[dict[str, 
                 "ETCD": code,
                 "ELEMENT": arm.label[:200],
                 "TESTRL": "First dose of study drug",
-                "TEENRL": f"Last scheduled visit (day {last + 1})",
+                "TEENRL": f"Last dose of study drug (planned on day {last + 1})",
                 "TEDUR": f"P{last + 1}D",
             }
         )
         for order, (etcd, element, epoch) in enumerate(
-            (("SCRN", "Screening", "SCREENING"), (code, arm.label, "TREATMENT")), start=1
+            (
+                ("SCRN", "Screening", "SCREENING"),
+                (code, arm.label, "TREATMENT"),
+                ("FU", "Follow-up", "FOLLOW-UP"),
+            ),
+            start=1,
         ):
             ta.append(
                 {

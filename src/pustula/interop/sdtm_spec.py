@@ -177,6 +177,7 @@ CMSTDTC|Start Date/Time of Medication|C|Perm||Collected
 CMENDTC|End Date/Time of Medication|C|Perm||Collected
 CMSTDY|Study Day of Start of Medication|N|Perm||Derived
 CMENDY|Study Day of End of Medication|N|Perm||Derived
+CMSTRF|Start Relative to Reference Period|C|Perm|STENRF|Derived
 CMENRF|End Relative to Reference Period|C|Perm|STENRF|Derived
 """,
     ),
