@@ -207,6 +207,21 @@ def test_a_domain_without_records_is_left_out(tmp_path: Path) -> None:
     assert check_folder(tmp_path / "sdtm") == []
 
 
+def test_a_study_with_no_visits_yet_writes_clean_folders(tmp_path: Path) -> None:
+    from pustula.interop.cdisc import cdisc_package
+    from tests.store.helpers import enrol, make_study
+
+    store = new_store(tmp_path / "new.sqlite3")
+    enrol(store, make_study(store), "S01")  # enrolled and dosed; nothing assessed yet
+    data = read_study(store)
+    cdisc_package(store, data, "sdtm", tmp_path / "sdtm")
+    cdisc_package(store, data, "adam", tmp_path / "adam")
+    sdtm = {p.stem.upper() for p in (tmp_path / "sdtm").glob("*.xpt")}
+    assert "DM" in sdtm and not {"SV", "QS", "AE"} & sdtm
+    assert [p.name for p in (tmp_path / "adam").glob("*.xpt")] == ["adsl.xpt"]
+    assert check_folder(tmp_path / "sdtm") == [] and check_folder(tmp_path / "adam") == []
+
+
 def test_a_numeric_result_text_holds_exactly_its_number(study) -> None:
     from pustula.interop.sdtm import _number
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -11,7 +12,7 @@ from pustula.demo import create_demo_study
 from pustula.design import simon_designs
 from pustula.evidence.meta import escalc, rma
 from pustula.evidence.plots import ForestRow
-from pustula.report.evidence import _verdict, compare_endpoints, next_study
+from pustula.report.evidence import _pooled_caption, _verdict, compare_endpoints, next_study
 from pustula.store import Store
 from pustula.store.extract import read_study
 
@@ -68,5 +69,17 @@ def test_the_next_study_comes_from_the_primary_endpoints_posterior(demo: Store) 
 def test_the_captions_name_each_interval_once_at_the_plans_level(demo: Store) -> None:
     found = _by_endpoint(demo, AnalysisSettings.build(alpha=0.1))
     caption = found["PPPASI50_W4"].figure.caption
-    assert "(exact 90% CI)" in caption and "90% prediction interval" in caption
+    assert "(exact 90% CI)" in caption
     assert "CI CI" not in caption and "95%" not in caption
+
+
+def test_a_caption_names_only_what_its_plot_draws(demo: Store) -> None:
+    # one published result at week 4 (row 1a): no grey diamond, no prediction interval
+    caption = _by_endpoint(demo)["PPPASI50_W4"].figure.caption
+    assert caption.endswith("One published result only: nothing is pooled.")
+    assert "Grey diamond" not in caption and "prediction interval" not in caption
+    pooled = rma(escalc("PLO", [13, 33, 20], [21, 50, 28]), "REML")
+    three = pd.DataFrame({"study": ["A", "B", "C"]})
+    assert "dashed line: 90% prediction interval" in _pooled_caption(pooled, three, "90%")
+    twice = pd.DataFrame({"study": ["A", "A"]})
+    assert _pooled_caption(None, twice, "95%").startswith("Not pooled: one study gives")

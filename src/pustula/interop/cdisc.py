@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -168,7 +169,9 @@ def _sdtm_codelists(package: SdtmPackage) -> tuple[CodeListMeta, ...]:
 
 def _extended_tests(package: SdtmPackage) -> set[str]:
     """The sponsor-defined QS test codes and names the data use (def:ExtendedValue)."""
-    qs = package.datasets["QS"]
+    qs = package.datasets.get("QS")
+    if qs is None:
+        return set()
     extended = qs[qs["QSTESTCD"].isin(EXTENDED)]
     return set(extended["QSTESTCD"]) | set(extended["QSTEST"])
 
@@ -345,10 +348,21 @@ def _write(
     return [*written, directory / "define.xml"]
 
 
+_Package = TypeVar("_Package", SdtmPackage, AdamPackage)
+
+
+def _with_records(package: _Package, always: str) -> _Package:
+    """The package without its datasets that have no records (CDISC CORE flags an empty
+    file), except ``always`` (DM, ADSL)."""
+    kept = {n: f for n, f in package.datasets.items() if len(f) or n == always}
+    return replace(package, datasets=kept)
+
+
 def write_sdtm(
     package: SdtmPackage, directory: Path, *, title: str, progress: Progress | None = None
 ) -> list[Path]:
-    """Every SDTM dataset as XPT v5, and define.xml (schema-checked)."""
+    """Every SDTM dataset with records as XPT v5, and define.xml (schema-checked)."""
+    package = _with_records(package, "DM")
 
     def labels(name: str) -> tuple[str, dict[str, str]]:
         spec = DATASETS[name]
@@ -361,7 +375,8 @@ def write_sdtm(
 def write_adam(
     package: AdamPackage, directory: Path, *, title: str, progress: Progress | None = None
 ) -> list[Path]:
-    """ADSL and ADQS as XPT v5, and define.xml (schema-checked)."""
+    """ADSL, and ADQS if it has records, as XPT v5, and define.xml (schema-checked)."""
+    package = _with_records(package, "ADSL")
     names = {"ADSL": "Subject-Level Analysis Dataset", "ADQS": "Questionnaire Analysis Dataset"}
 
     def labels(name: str) -> tuple[str, dict[str, str]]:

@@ -112,8 +112,6 @@ def build_sdtm(data: StudyData, extra: ExchangeData) -> SdtmPackage:
         "SUPPCM": dataset_frame("SUPPCM", supp_cm),
         **trial_design(data.protocol, data.subjects),
     }
-    # a domain without records is not submitted (CDISC CORE flags an empty file); DM always is
-    datasets = {n: f for n, f in datasets.items() if len(f) or n == "DM"}
     for name, frame in datasets.items():
         frame["STUDYID"] = ids["STUDYID"]
         if "DOMAIN" in frame:

@@ -61,6 +61,18 @@ def _verdict(ours: ForestRow, pooled: MetaResult | None, k: int, label: str) -> 
             f"{pooled.estimate:.0%}, k = {pooled.k}).")  # fmt: skip
 
 
+def _pooled_caption(pooled: MetaResult | None, counted: pd.DataFrame, label: str) -> str:
+    """What the plot shows of the pooled result, and only that."""
+    if pooled is not None:
+        return (
+            "Grey diamond: the published results pooled (random effects, REML, logit scale), "
+            f"this study left out; dashed line: {label} prediction interval."
+        )
+    if len(counted) < 2:
+        return "One published result only: nothing is pooled."
+    return "Not pooled: one study gives more than one of these results."
+
+
 def compare_endpoints(analysis: AnalysisData, endpoints: list[EndpointResult]) -> list[Comparison]:
     settings = analysis.settings
     # "95%" from the plan's "95% CI": the same level for intervals of either kind
@@ -97,9 +109,7 @@ def compare_endpoints(analysis: AnalysisData, endpoints: list[EndpointResult]) -
                 fig, f"evidence-{result.endpoint}", f"{result.label} among published results",
                 "Squares: published uncontrolled studies with the same endpoint definition and "
                 f"a week within {WINDOW} of this study's (exact {label} CI). Diamond in "
-                "vermillion: this study. Grey diamond: the published results pooled (random "
-                f"effects, REML, logit scale), this study left out; dashed line: {label} "
-                "prediction interval.",
+                f"vermillion: this study. {_pooled_caption(pooled, counted, label)}",
             )  # fmt: skip
         verdict = _verdict(ours, pooled, len(counted), label)
         out.append(Comparison(result.endpoint, result.definition, week, ours, counted, left_out,
