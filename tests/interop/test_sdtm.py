@@ -91,6 +91,28 @@ def test_participation_of_a_subject_on_study_ends_at_the_last_record(tmp_path: P
     assert dm.loc["S02", "RFPENDTC"] == "2024-06-10"  # its week 12 visit
 
 
+def test_a_medication_has_the_epoch_it_started_in_and_a_prior_therapy_none(
+    tmp_path: Path,
+) -> None:
+    from pustula.store import add_con_med, get_study, get_subject
+
+    store = new_store(tmp_path / "demo.sqlite3")
+    create_demo_study(store)
+    # demo S01: first dose 2024-03-04, last 2024-05-27
+    with store.transaction(user="tester", reason="medications") as tx:
+        s01 = get_subject(tx.session, get_study(tx.session), "S01")
+        for drug, start in (("cetirizine", date(2024, 3, 1)), ("emollient", date(2024, 4, 2)),
+                            ("ibuprofen", date(2024, 6, 3)), ("paracetamol", None)):  # fmt: skip
+            add_con_med(tx, s01, {"drug": drug, "indication": "itch", "start_date": start})
+    cm = build_sdtm(read_study(store), read_exchange(store)).datasets["CM"]
+    s01 = cm[cm["USUBJID"] == "TOFA-PPP-S01"].set_index("CMTRT")
+    assert list(s01.loc[["CETIRIZINE", "EMOLLIENT", "IBUPROFEN", "PARACETAMOL"], "EPOCH"]) == [
+        "SCREENING", "TREATMENT", "FOLLOW-UP", ""
+    ]  # fmt: skip
+    priors = s01[s01["CMCAT"] == "PRIOR PPP THERAPY"]
+    assert len(priors) and set(priors["EPOCH"]) == {""}
+
+
 def test_dosing_is_split_around_an_interruption(study) -> None:
     _, package, _ = study
     ex = package.datasets["EX"]

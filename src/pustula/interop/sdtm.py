@@ -360,7 +360,8 @@ def _cm(
                 "CMCAT": "PRIOR PPP THERAPY",
                 "CMSCAT": categories.get(p.category, p.category).upper(),
                 "CMINDC": "PALMOPLANTAR PUSTULOSIS",
-                # no dates are collected for prior therapies: both ends are before the study
+                # no dates are collected for prior therapies: both ends are before the study,
+                # and so is the trial design's first epoch: EPOCH stays empty
                 "CMSTRF": "BEFORE",
                 "CMENRF": "BEFORE",
             }
@@ -389,6 +390,7 @@ def _cm(
                 "CMCAT": "CONCOMITANT MEDICATION",
                 "CMINDC": m.indication,
                 "CMDOSTXT": m.dose,
+                "EPOCH": epoch(m.start_date, who.first, who.last),
                 "CMSTDTC": iso(m.start_date),
                 "CMENDTC": iso(m.end_date),
                 "CMSTDY": study_day(m.start_date, who.first),

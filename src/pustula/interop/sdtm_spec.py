@@ -173,6 +173,7 @@ CMCAT|Category for Medication|C|Perm||Assigned
 CMSCAT|Subcategory for Medication|C|Perm||Collected
 CMINDC|Indication|C|Perm||Collected
 CMDOSTXT|Dose Description|C|Perm||Collected
+EPOCH|Epoch|C|Perm|EPOCH|Derived
 CMSTDTC|Start Date/Time of Medication|C|Perm||Collected
 CMENDTC|End Date/Time of Medication|C|Perm||Collected
 CMSTDY|Study Day of Start of Medication|N|Perm||Derived
