@@ -1,6 +1,6 @@
 """Integrity under attack, at scale: kill -9 during saves, and fuzzed bundle imports.
 
-The CI runs the same suites smaller (20 kills per backend, 2,000 bundles); this runs 100
+The CI runs the same suites smaller (10 kills per backend, 1,000 bundles); this runs 100
 kills and 10,000 bundles and prints what they found. It stops by itself.
 
     uv run python benchmarks/bench_integrity.py                     # SQLite

@@ -1,4 +1,4 @@
-"""Fuzzed bundles: 2,000 altered copies of a real one. Each is refused with an
+"""Fuzzed bundles: 1,000 altered copies of a real one. Each is refused with an
 ImportBundleError naming the file (never a traceback, never a partial import), or, when the
 change left the data the same, imported with exactly the source's data. No altered bundle
 is ever accepted.
@@ -154,7 +154,7 @@ def _mutate_manifest(bundle: Path, table: str, choice: int, value: str) -> None:
     (bundle / "manifest.json").write_text(json.dumps(manifest))
 
 
-@settings(max_examples=2000, derandomize=True, deadline=None,
+@settings(max_examples=1000, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 @given(mutation=mutations())
 def test_a_fuzzed_bundle_is_refused_or_unchanged(
