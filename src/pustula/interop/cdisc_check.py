@@ -73,6 +73,16 @@ def _first(
         findings.append(Finding(dataset, None, variable, f"… and {len(rows) - limit} more rows"))
 
 
+def _each_outside(
+    findings: list[Finding], dataset: str, variable: str, values: pd.Series, allowed: set[str],
+    what: str,
+) -> None:  # fmt: skip
+    """One finding per row (up to 20) whose non-empty value is not in ``allowed``."""
+    values = values.fillna("").astype(str)
+    for row in _rows((values != "") & ~values.isin(allowed))[:20]:
+        findings.append(Finding(dataset, row, variable, f"`{values.iloc[row - 1]}` is not {what}"))
+
+
 def _codelist_of(dataset: str, variable: str) -> str | None:
     spec = DATASETS.get(dataset)
     if spec and variable in spec.names and spec.var(variable).codelist:
@@ -124,18 +134,8 @@ def _check_dataset(
                 "not an ISO 3166-1 alpha-3 country code",
             )
         elif codelist and CODELISTS.get(codelist) and frame[variable].dtype == object:
-            values = frame[variable].fillna("").astype(str)
-            allowed = set(CODELISTS[codelist])
-            bad = (values != "") & ~values.isin(allowed)
-            for row in _rows(bad)[:20]:
-                findings.append(
-                    Finding(
-                        name,
-                        row,
-                        variable,
-                        f"`{values.iloc[row - 1]}` is not in codelist {codelist}",
-                    )
-                )
+            _each_outside(findings, name, variable, frame[variable], set(CODELISTS[codelist]),
+                          f"in codelist {codelist}")  # fmt: skip
     seq = f"{name[:2]}SEQ" if spec else ""
     if seq in frame and "USUBJID" in frame:
         dup = frame.duplicated(["USUBJID", seq], keep="first") & frame[seq].notna()
@@ -172,11 +172,7 @@ def _check_epochs(frames: dict[str, pd.DataFrame], findings: list[Finding]) -> N
     for name, frame in frames.items():
         if name == "TA" or "EPOCH" not in frame:
             continue
-        values = frame["EPOCH"].fillna("").astype(str)
-        for row in _rows((values != "") & ~values.isin(epochs))[:20]:
-            findings.append(
-                Finding(name, row, "EPOCH", f"`{values.iloc[row - 1]}` is not an epoch of TA")
-            )
+        _each_outside(findings, name, "EPOCH", frame["EPOCH"], epochs, "an epoch of TA")
 
 
 def _check_standard_results(name: str, frame: pd.DataFrame, findings: list[Finding]) -> None:
