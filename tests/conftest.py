@@ -4,17 +4,20 @@
 ``PUSTULA_TEST_POSTGRES_URL`` (``scripts/test`` starts a throwaway server and sets it).
 Without it the PostgreSQL cases are skipped, unless ``PUSTULA_TEST_REQUIRE_POSTGRES=1``
 (set by ``scripts/test`` and so by CI), where a missing server fails the run instead.
+Under pytest-xdist (``scripts/test`` runs a worker per core) each worker has a database of
+its own on that server.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from pustula.store import Store
 
@@ -33,10 +36,30 @@ REQUIRE_POSTGRES = os.environ.get("PUSTULA_TEST_REQUIRE_POSTGRES") == "1"
 
 def postgres_url() -> str:
     if POSTGRES_URL:
-        return POSTGRES_URL
+        return _worker_database(POSTGRES_URL)
     if REQUIRE_POSTGRES:
         pytest.fail("PUSTULA_TEST_REQUIRE_POSTGRES=1 but PUSTULA_TEST_POSTGRES_URL is not set")
     pytest.skip("PostgreSQL not configured (PUSTULA_TEST_POSTGRES_URL)")
+
+
+@functools.cache
+def _worker_database(url: str) -> str:
+    """The server's database for a run on one process; a database of its own for each
+    pytest-xdist worker, so that workers never drop each other's schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"pustula_test_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:
