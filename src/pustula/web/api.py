@@ -50,7 +50,7 @@ from pustula.web.deps import (
     scoped_timeline,
 )
 from pustula.web.throughput import long_read, reads_whole_record
-from pustula.web.views import report_for
+from pustula.web.views import endpoints_for
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], tags=["v1"])
 
@@ -338,7 +338,7 @@ def history(request: Request, table: str, record_id: int) -> list[HistoryOut]:
 @long_read
 def endpoints(request: Request) -> list[EndpointResult]:
     """The protocol's endpoints: responders, N, rate and exact confidence interval."""
-    return report_for(get_store(request), principal_of(request)).endpoints
+    return endpoints_for(get_store(request), principal_of(request))
 
 
 @router.get(

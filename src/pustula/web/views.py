@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+from pustula.analysis.endpoints import EndpointResult
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report
 from pustula.store import Store
@@ -13,7 +14,7 @@ from pustula.store.extract import StudyData, read_study, restrict
 from pustula.store.services import study_page
 from pustula.web.access import Principal
 
-__all__ = ["dashboard_view", "report_for", "study_for"]
+__all__ = ["dashboard_view", "endpoints_for", "report_for", "study_for"]
 
 
 def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[str, Any]:
@@ -81,6 +82,14 @@ def study_for(store: Store, principal: Principal) -> StudyData:
         visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
         data = restrict(data, set(visible))
     return data
+
+
+def endpoints_for(store: Store, principal: Principal) -> list[EndpointResult]:
+    """The protocol's endpoints on the subjects of the user's sites: what the report's
+    endpoint table shows, without building its tables and figures."""
+    from pustula.analysis import build_analysis, compute_endpoints
+
+    return compute_endpoints(build_analysis(study_for(store, principal)))
 
 
 def report_for(store: Store, principal: Principal) -> Report:
