@@ -109,8 +109,8 @@ def _pppasi(rng: np.random.Generator, items: dict[str, object]) -> dict[str, obj
 
 def _variant(k: int, base: ImportedSubject, rng: np.random.Generator) -> ImportedSubject:
     """The demo subject ``base`` as another subject: dates moved, visits early or late,
-    new scores and lab values (alerts, grades), AEs before or after the first dose, and
-    some screen failures, withdrawals and impossible ends."""
+    new scores and lab values (alerts, grades), AEs before or after the first dose (some
+    coded only in part), and some screen failures, withdrawals and impossible ends."""
     code, days = f"V{k:03d}", int(rng.integers(0, 400))
     where = base.where.replace(base.code, code)
     enrolment = {**base.enrolment, "code": code,
@@ -131,6 +131,8 @@ def _variant(k: int, base: ImportedSubject, rng: np.random.Generator) -> Importe
             move = int(rng.integers(-40, 30))
             data = _dates_moved(data, move)
             data["worsened_on_treatment"] = bool(rng.random() < 0.3)
+            if move % 4 == 0:  # coding left half done: its query (no new draw of rng)
+                data["meddra_soc_code"] = None
         records.append(dataclasses.replace(r, data=data, where=r.where.replace(base.code, code)))
     first = min(r.data["start_date"] for r in records if r.kind == "exposure")
     tests = {r.data["test"]: r for r in records if r.kind == "lab"}  # one of each test
@@ -199,7 +201,7 @@ def test_bulk_import_equals_form_by_form_entry_in_every_table(
     assert {r["status"] for r in expected["subject"]} >= {"enrolled", "screen_failure",
                                                           "withdrawn", "completed"}  # fmt: skip
     assert {r["rule"] for r in expected["data_query"]} >= {"visit_window", "pppasi_region",
-                                                            "lab_alert"}  # fmt: skip
+                                                            "lab_alert", "ae_coding"}  # fmt: skip
     assert {r["window_status"] for r in expected["visit"]} >= {"early", "late", "in_window"}
     assert {r["treatment_emergent"] for r in expected["adverse_event"]} == {True, False, None}
     assert any(r["ctcae_grade"] for r in expected["lab"])

@@ -78,6 +78,34 @@ def test_automatic_queries_open_with_the_data_and_close_when_it_is_corrected(
     assert _open(store, "required_missing") == ["open"]
 
 
+def _coding_queries(store: Store) -> list[tuple[str | None, str, str]]:
+    rows = search_queries(store, sites=None, today=FIRST_DOSE + timedelta(days=100))
+    return sorted((r.query.field, r.query.state, r.query.text)
+                  for r in rows if r.query.rule == "ae_coding")  # fmt: skip
+
+
+def test_meddra_coding_begun_but_not_finished_opens_a_query_until_it_is_complete(
+    store: Store,
+) -> None:
+    enrol(store, make_study(store))
+    # not coded yet at all: the coder's work is pending, not incomplete
+    add_subject_record(store, "c", "ae", "S01", AE)
+    assert _coding_queries(store) == []
+    half = add_subject_record(store, "c", "ae", "S01", AE | {
+        "meddra_pt": "Headache", "meddra_pt_code": "10019211",
+        "meddra_soc": "Nervous system disorders"})  # fmt: skip
+    assert _coding_queries(store) == [(
+        "meddra_soc_code", "open", "MedDRA system organ class “Nervous system disorders” has "
+        "no MedDRA SOC code: complete the coding")]  # fmt: skip
+    change_record(store, "c", "ae", "S01", half.id, {"meddra_soc_code": "10029205"},
+                  expected_version=half.version, reason="coding completed")  # fmt: skip
+    assert [state for _, state, _ in _coding_queries(store)] == ["closed"]
+    # a preferred term coded without its system organ class; a code without its term
+    add_subject_record(store, "c", "ae", "S01", AE | {"meddra_pt_code": "10019211"})
+    assert [(f, s) for f, s, _ in _coding_queries(store) if s == "open"] == [
+        ("meddra_pt", "open"), ("meddra_soc", "open")]  # fmt: skip
+
+
 def test_a_manual_query_is_answered_with_a_linked_change_closed_and_reopened(
     store: Store,
 ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pustula.checks.vocabulary import label
+from pustula.checks.vocabulary import field_label, label
 from pustula.protocol import Protocol
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.store.models import AdverseEvent, Assessment, Exposure, Lab, Subject, Visit
@@ -26,6 +26,7 @@ RULES = {
     "required_missing": "Required value missing",
     "pppasi_region": "Inconsistent PPPASI region",
     "ae_dates": "Adverse event ends before it starts",
+    "ae_coding": "Incomplete MedDRA coding",
     "dose_after_end": "Study drug after withdrawal or end of study",
 }
 
@@ -48,7 +49,7 @@ RULES_OF_TABLE = {
     "visit": ("visit_window", "pppasi_region", "required_missing"),
     "assessment": ("visit_window", "pppasi_region", "required_missing"),
     "lab": ("lab_alert",),
-    "adverse_event": ("ae_dates",),
+    "adverse_event": ("ae_dates", "ae_coding"),
     "subject": ("dose_after_end",),
     "exposure": ("dose_after_end",),
 }
@@ -91,12 +92,13 @@ def _load(session: Session, subject: Subject, wanted: frozenset[str]) -> Subject
             Assessment.visit_id.in_(done), Assessment.deleted_at.is_(None)
         )))  # fmt: skip
     labs = _live(session, Lab, subject.id) if "lab_alert" in wanted else []
-    aes = _live(session, AdverseEvent, subject.id) if "ae_dates" in wanted else []
+    aes = _live(session, AdverseEvent, subject.id) if wanted & _AE_RULES else []
     doses = _live(session, Exposure, subject.id) if "dose_after_end" in wanted else []
     return SubjectData(subject, visits, assessments, labs, aes, doses)
 
 
 _VISIT_RULES = frozenset({"visit_window", "pppasi_region", "required_missing"})
+_AE_RULES = frozenset({"ae_dates", "ae_coding"})
 
 
 def findings_in(
@@ -111,6 +113,8 @@ def findings_in(
         found += _lab_findings(data.labs)
     if "ae_dates" in wanted:
         found += _ae_findings(data.adverse_events)
+    if "ae_coding" in wanted:
+        found += [f for ae in data.adverse_events for f in _coding_findings(ae)]
     if "dose_after_end" in wanted:
         found += _dose_findings(data.subject, data.exposures)
     return [f for f in found if f.rule in wanted]
@@ -162,6 +166,29 @@ def _ae_findings(aes: Sequence[Any]) -> list[Finding]:
         for ae in aes
         if ae.end_date is not None and ae.end_date < ae.start_date
     ]
+
+
+#: MedDRA terms and their codes, which a coder enters together.
+_CODED_PAIRS = (("meddra_pt", "meddra_pt_code"), ("meddra_soc", "meddra_soc_code"))
+
+
+def _coding_findings(ae: Any) -> list[Finding]:
+    """Coding begun but not finished: a term without its code or a code without its term,
+    and a coded preferred term without its system organ class (SDTM's AEBODSYS and the
+    safety tables by SOC need it)."""
+    found: list[Finding] = []
+    for term, code in _CODED_PAIRS:
+        given, missing = (term, code) if getattr(ae, term) else (code, term)
+        if getattr(ae, given) and not getattr(ae, missing):
+            found.append(Finding("ae_coding", "adverse_event", ae.id, missing,
+                                 f"{field_label(given)} “{getattr(ae, given)}” has no "
+                                 f"{field_label(missing)}: complete the coding"))  # fmt: skip
+    pt_coded = ae.meddra_pt or ae.meddra_pt_code
+    if pt_coded and not (ae.meddra_soc or ae.meddra_soc_code):
+        found.append(Finding("ae_coding", "adverse_event", ae.id, "meddra_soc",
+                             "the preferred term is coded but not its MedDRA system organ "
+                             "class: complete the coding"))  # fmt: skip
+    return found
 
 
 def _dose_findings(subject: Any, exposures: Sequence[Any]) -> list[Finding]:
