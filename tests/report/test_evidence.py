@@ -48,9 +48,23 @@ def test_the_verdict_places_the_study_against_the_prediction_interval() -> None:
     pooled = rma(escalc("PLO", [13, 33, 20], [21, 50, 28]), "REML")
     inside = ForestRow("x", (pooled.pi_low + pooled.pi_high) / 2, 0, 1, ours=True)
     above = ForestRow("x", min(1.0, pooled.pi_high + 0.01), 0, 1, ours=True)
-    assert "lies inside the 95% prediction interval" in _verdict(inside, pooled, 3, "95%")
-    assert "lies above" in _verdict(above, pooled, 3, "95%")
-    assert _verdict(inside, None, 0, "95%").startswith("No comparable published result")
+    three = pd.DataFrame({"study": ["A", "B", "C"]})
+    assert "lies inside the 95% prediction interval" in _verdict(inside, pooled, three, "95%")
+    assert "lies above" in _verdict(above, pooled, three, "95%")
+    none = pd.DataFrame({"study": []})
+    assert _verdict(inside, None, none, "95%").startswith("No comparable published result")
+
+
+def test_an_unpooled_verdict_says_why() -> None:
+    ours = ForestRow("x", 0.5, 0, 1, ours=True)
+    one, twice = pd.DataFrame({"study": ["A"]}), pd.DataFrame({"study": ["A", "A"]})
+    assert _verdict(ours, None, one, "95%") == (
+        "One comparable published result with counts: the study is shown beside it; a single "
+        "result is not pooled.")  # fmt: skip
+    # two results of one study: not "too few", but not independent
+    assert _verdict(ours, None, twice, "95%") == (
+        "2 comparable published results with counts, but one study gives more than one of "
+        "them: not pooled, so the study is shown beside them only.")  # fmt: skip
 
 
 def test_the_next_study_comes_from_the_primary_endpoints_posterior(demo: Store) -> None:
@@ -76,10 +90,13 @@ def test_the_captions_name_each_interval_once_at_the_plans_level(demo: Store) ->
 def test_a_caption_names_only_what_its_plot_draws(demo: Store) -> None:
     # one published result at week 4 (row 1a): no grey diamond, no prediction interval
     caption = _by_endpoint(demo)["PPPASI50_W4"].figure.caption
-    assert caption.endswith("One published result only: nothing is pooled.")
+    assert caption.endswith("Not pooled: a single published result.")
     assert "Grey diamond" not in caption and "prediction interval" not in caption
     pooled = rma(escalc("PLO", [13, 33, 20], [21, 50, 28]), "REML")
     three = pd.DataFrame({"study": ["A", "B", "C"]})
     assert "dashed line: 90% prediction interval" in _pooled_caption(pooled, three, "90%")
     twice = pd.DataFrame({"study": ["A", "A"]})
-    assert _pooled_caption(None, twice, "95%").startswith("Not pooled: one study gives")
+    assert (
+        _pooled_caption(None, twice, "95%")
+        == "Not pooled: one study gives more than one of the results."
+    )

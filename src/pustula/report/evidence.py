@@ -46,12 +46,18 @@ def _week(analysis: AnalysisData, visit: str) -> float:
     return analysis.study.protocol.visit(visit).day / 7
 
 
-def _verdict(ours: ForestRow, pooled: MetaResult | None, k: int, label: str) -> str:
+def _verdict(ours: ForestRow, pooled: MetaResult | None, counted: pd.DataFrame, label: str) -> str:
+    k = len(counted)
     if k == 0:
         return "No comparable published result with a responder count was found."
     if pooled is None:
-        return (f"{k} comparable published result{'s' if k != 1 else ''} with counts: too few "
-                "to pool, so the study is shown beside them only.")  # fmt: skip
+        if k == 1:
+            return ("One comparable published result with counts: the study is shown beside "
+                    "it; a single result is not pooled.")  # fmt: skip
+        return (
+            f"{k} comparable published results with counts, but one study gives more "
+            "than one of them: not pooled, so the study is shown beside them only."
+        )
     if pooled.pi_low <= ours.estimate <= pooled.pi_high:
         where = "inside"
     else:
@@ -69,8 +75,8 @@ def _pooled_caption(pooled: MetaResult | None, counted: pd.DataFrame, label: str
             f"this study left out; dashed line: {label} prediction interval."
         )
     if len(counted) < 2:
-        return "One published result only: nothing is pooled."
-    return "Not pooled: one study gives more than one of these results."
+        return "Not pooled: a single published result."
+    return "Not pooled: one study gives more than one of the results."
 
 
 def compare_endpoints(analysis: AnalysisData, endpoints: list[EndpointResult]) -> list[Comparison]:
@@ -111,7 +117,7 @@ def compare_endpoints(analysis: AnalysisData, endpoints: list[EndpointResult]) -
                 f"a week within {WINDOW} of this study's (exact {label} CI). Diamond in "
                 f"vermillion: this study. {_pooled_caption(pooled, counted, label)}",
             )  # fmt: skip
-        verdict = _verdict(ours, pooled, len(counted), label)
+        verdict = _verdict(ours, pooled, counted, label)
         out.append(Comparison(result.endpoint, result.definition, week, ours, counted, left_out,
                               pooled, figure, verdict))  # fmt: skip
     return out
