@@ -43,6 +43,7 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
         for name, path in (
             ("ae_new", "ae/new"),
             ("ae_follow_up", "ae/{ae}/follow-up"),
+            ("ae_coding", "ae/{ae}/coding"),
             ("lab_new", "labs/new"),
             ("lab_edit", "labs/{lab}/edit"),
             ("lab_remove", "labs/{lab}/remove"),

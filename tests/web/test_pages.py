@@ -265,3 +265,40 @@ def test_an_imported_record_shows_its_imported_values_and_the_import_in_words(
     trail = login("monitor").get("/audit", params={"subject": "S99"}).text.split("<main")[1]
     assert "Imported with its casebook" in trail
     assert "Visit: 4 created" in trail and "Assessment: 8 created" in trail
+
+
+def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_query(
+    login: Callable[[str], TestClient], web_store: Store
+) -> None:
+    from datetime import date
+
+    from pustula.store.monitor_services import search_queries
+    from pustula.store.services import add_subject_record
+
+    def coding_queries() -> list[tuple[int, str]]:
+        rows = search_queries(web_store, sites=None, subject="S05", today=date(2024, 9, 1))
+        return [(r.query.id, r.query.state) for r in rows if r.query.rule == "ae_coding"]
+
+    soc = "Skin and subcutaneous tissue disorders"
+    ae = add_subject_record(web_store, "coder", "ae", "S05", {
+        "term": "Itchy rash", "meddra_soc": soc, "start_date": date(2024, 5, 2), "grade": 1,
+        "relatedness": "unlikely", "action_taken": "none", "outcome": "not_recovered"})  # fmt: skip
+    [(query, state)] = coding_queries()
+    assert state == "open"
+    client = login("site-b")  # data entry at S05's site answers it
+    form_url = f"/subjects/S05/ae/{ae.id}/coding?query={query}"
+    assert form_url in client.get(f"/queries/{query}").text  # "Correct the value" leads here
+    assert f"/subjects/S05/ae/{ae.id}/coding" in client.get("/subjects/S05").text
+    form = client.get(form_url).text
+    assert f'value="{soc}"' in form  # the coding so far, to complete
+    coded = {"csrf": csrf_of(form), "meddra_soc": soc, "meddra_soc_code": "10040785"}
+    no_reason = client.post(form_url, data=coded)
+    assert no_reason.status_code == 400 and 'value="10040785"' in no_reason.text
+    assert 'data-field="reason">is required<' in no_reason.text
+    done = client.post(form_url, data=coded | {"reason": "coded, MedDRA 27.1"},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    assert coding_queries() == [(query, "closed")]
+    history = client.get(f"/history/adverse_event/{ae.id}").text
+    assert "MedDRA SOC code" in history and "10040785" in history
+    assert "Itchy rash" in client.get("/subjects/S05").text  # the reported term unchanged

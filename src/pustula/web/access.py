@@ -53,6 +53,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
         for name, permission in (
             ("ae_new", "enter"),
             ("ae_follow_up", "edit"),
+            ("ae_coding", "edit"),
             ("lab_new", "enter"),
             ("lab_edit", "edit"),
             ("lab_remove", "edit"),

@@ -14,7 +14,7 @@ from typing import Any
 from pustula.checks.values import LAB_TESTS
 from pustula.checks.vocabulary import CODELISTS
 from pustula.protocol import Protocol
-from pustula.protocol.status import SubjectStatus
+from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
 from pustula.store import Store
 from pustula.store import changes as change
 from pustula.store.queries import Timeline
@@ -91,12 +91,15 @@ _OUTCOME = Field("outcome", kind="select", options=choices("outcome"), required=
                  hint="Recovered needs the end date; an ongoing event has none.")  # fmt: skip
 _END = Field("end_date", kind="date")
 
-AE_FIELDS = (
-    Field("term", required=True, hint="As reported, in the investigator's words."),
+AE_CODING = (
     Field("meddra_pt", "MedDRA preferred term (as supplied by coding)"),
     Field("meddra_pt_code", hint="8 digits"),
     Field("meddra_soc", "MedDRA system organ class"),
     Field("meddra_soc_code", hint="8 digits"),
+)
+AE_FIELDS = (
+    Field("term", required=True, hint="As reported, in the investigator's words."),
+    *AE_CODING,
     Field("start_date", kind="date", required=True),
     _END, _GRADE, _SERIOUS, _CRITERIA,
     Field("relatedness", kind="select", options=choices("relatedness"), required=True),
@@ -272,6 +275,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("ae_follow_up", "Adverse event follow-up", "ae/{record_id}/follow-up", AE_FOLLOW_UP,
            _ae_follow_up, "edit", "adverse_events", prefill=_ae_fill,
            intro="Record the end date, the outcome, or a change of grade or seriousness."),
+    # coding goes on after the subject's participation has ended
+    Action("ae_coding", "MedDRA coding of an adverse event", "ae/{record_id}/coding",
+           (*AE_CODING, REASON), _editor("ae", AE_CODING), "edit", "adverse_events",
+           prefill=_prefill(*(f.name for f in AE_CODING)), states=ENROLLED_STATES,
+           intro="The preferred term and system organ class with their codes, as the coder "
+                 "supplied them. The event's term as reported does not change."),
     Action("lab_new", "Lab value", "labs/new", LAB_FIELDS, _adder("lab")),
     Action("lab_edit", "Correct a lab value", "labs/{record_id}/edit", (*LAB_FIELDS, REASON),
            _editor("lab", LAB_FIELDS), "edit", "labs",

@@ -18,6 +18,7 @@ from pustula.errors import LockedError, PustulaError
 from pustula.store import monitor_services as monitor
 from pustula.store.edit_checks import RULES
 from pustula.store.services import study_page
+from pustula.web.actions import AE_CODING
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields
 from pustula.web.history import TABLES
@@ -35,6 +36,9 @@ EDIT_PATHS = {
     "adverse_event": "ae/{id}/follow-up", "con_med": "conmeds/{id}/edit",
     "visit": "visits/{id}/date", "exposure": "exposure/{id}/stop",
 }  # fmt: skip
+#: An adverse event's MedDRA coding is corrected on a form of its own.
+CODING_PATH = "ae/{id}/coding"
+CODING_FIELDS = frozenset(f.name for f in AE_CODING)
 _COLLECTIONS = {
     "visit": "visits", "adverse_event": "adverse_events", "lab": "labs", "con_med": "con_meds",
     "exposure": "exposure", "prior_therapy": "prior_therapies", "baseline": "baseline",
@@ -126,7 +130,7 @@ def _query_page(
 ) -> Response:
     row, messages = _thread(request, query_id)
     q = row.query
-    edit = EDIT_PATHS.get(q.table_name)
+    edit = CODING_PATH if q.field in CODING_FIELDS else EDIT_PATHS.get(q.table_name)
     correct = (f"/subjects/{row.subject}/{edit.format(id=q.record_id)}?query={q.id}"
                if edit else None)  # fmt: skip
     return render(request, "query.html", status_code=400 if errors else 200, row=row,

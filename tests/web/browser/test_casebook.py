@@ -169,6 +169,7 @@ PAGES = [
     "/", "/subjects", "/subjects/S01", "/subjects/new", "/subjects/S01/visits/new",
     "/subjects/S01/visits/missed", "/subjects/S02/ae/new", "/subjects/S02/labs/new",
     "/subjects/S02/conmeds/new", "/subjects/S02/end", "/subjects/S01/ae/1/follow-up",
+    "/subjects/S01/ae/1/coding",
     "/subjects/S01/labs/1/edit", "/subjects/S01/labs/1/remove", "/subjects/S01/exposure/1/change",
     "/subjects/S01/exposure/1/interrupt", "/subjects/S01/visits/1/date",
     "/subjects/S01/assessments/1/edit", "/history/assessment/1", "/audit", "/downloads",

@@ -1,6 +1,7 @@
 """Monitoring in Chromium: a query raised, answered with a correction and closed; a casebook
 signed, its signature invalidated by a later edit; a locked study refusing an edit in the
-browser, the API and the command line. Screenshots: ``test-artifacts/screenshots/monitor-*``.
+browser, the API and the command line; an adverse event's coding left half done, queried
+and completed. Screenshots: ``test-artifacts/screenshots/monitor-*``.
 """
 
 from __future__ import annotations
@@ -8,12 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
 from pustula.cli import app as cli
 from pustula.demo import DEMO_PASSWORD
-from tests.web.browser.helpers import SHOTS, sign_in
+from pustula.store import Store
+from pustula.store.services import add_subject_record
+from tests.web.browser.helpers import SHOTS, no_sideways_scroll, phone_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +26,42 @@ def shot(page: Page, step: str) -> None:
 
 
 PPPASI_W4 = '.assessment[data-instrument="pppasi"][data-visit="W4"]'
+
+
+def test_coding_left_half_done_is_queried_and_completed(
+    page: Page, browser: Browser, server: str, server_db: str
+) -> None:
+    # (before the lock below, which the module's other test ends with)
+    store = Store.open(server_db)
+    add_subject_record(store, "coder", "ae", "S05", {
+        "term": "Itchy rash", "meddra_pt": "Rash pruritic", "meddra_pt_code": "10037884",
+        "meddra_soc": "Skin and subcutaneous tissue disorders", "start_date": "2024-05-02",
+        "grade": 1, "relatedness": "unlikely", "action_taken": "none",
+        "outcome": "not_recovered"})  # fmt: skip
+    store.dispose()
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/queries?subject=S05&state=open")
+    row = page.locator("#queries tr", has_text="Incomplete MedDRA coding")
+    expect(row).to_contain_text("has no MedDRA SOC code: complete the coding")
+    shot(page, "10-coding-query")
+    phone = phone_page(browser)
+    sign_in(phone, server, "investigator")
+    phone.goto(page.url)
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "phone-monitor-coding-query.png"), full_page=True)
+    phone.context.close()
+    row.locator("a", has_text="#").click()
+    page.click("text=Correct the value")
+    expect(page.locator("#meddra_soc")).to_have_value("Skin and subcutaneous tissue disorders")
+    page.fill("#meddra_soc_code", "10040785")
+    page.fill("#reason", "coding completed (MedDRA 27.1)")
+    shot(page, "11-coding-form")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#adverse-events")).to_contain_text("Rash pruritic")
+    page.goto(f"{server}/queries?subject=S05")
+    expect(page.locator("#queries tr", has_text="Incomplete MedDRA coding")).to_contain_text(
+        "Closed"
+    )
 
 
 def test_query_signature_and_lock(page: Page, server: str, server_db: str) -> None:
