@@ -302,3 +302,33 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
     history = client.get(f"/history/adverse_event/{ae.id}").text
     assert "MedDRA SOC code" in history and "10040785" in history
     assert "Itchy rash" in client.get("/subjects/S05").text  # the reported term unchanged
+
+
+def test_a_query_offers_no_correction_the_subjects_state_refuses(
+    login: Callable[[str], TestClient], web_store: Store
+) -> None:
+    from datetime import date
+
+    from pustula.store.changes import end_participation
+    from pustula.store.monitor_services import raise_query, search_queries
+    from pustula.store.services import add_subject_record
+
+    ae = add_subject_record(web_store, "coder", "ae", "S05", {
+        "term": "Itchy rash", "meddra_soc": "Skin and subcutaneous tissue disorders",
+        "start_date": date(2024, 5, 2), "grade": 1, "relatedness": "unlikely",
+        "action_taken": "none", "outcome": "not_recovered"})  # fmt: skip
+    grade = raise_query(web_store, "monitor", "S05", table="adverse_event", record_id=ae.id,
+                        field="grade", text="The source says grade 2")  # fmt: skip
+    end_participation(web_store, "investigator", "S05", outcome="withdrawn",
+                      ended_on=date(2024, 8, 1), reason="moved away",
+                      last_dose=date(2024, 7, 31))  # fmt: skip
+    client = login("site-b")
+    page = client.get(f"/queries/{grade.id}").text
+    # follow-up is closed after withdrawal: say so instead of linking to a refusal
+    assert "Correct the value" not in page
+    assert (
+        "Adverse event follow-up is not possible: the subject is withdrawn or discontinued." in page
+    )
+    coding = next(r.query.id for r in search_queries(web_store, sites=None, subject="S05",
+                  today=date(2024, 9, 1)) if r.query.rule == "ae_coding")  # fmt: skip
+    assert "Correct the value" in client.get(f"/queries/{coding}").text  # coding goes on

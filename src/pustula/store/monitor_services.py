@@ -154,6 +154,8 @@ class QueryRow:
     subject: str
     site: str
     age_days: int
+    #: the subject's state, which decides whether the record can still be corrected
+    subject_status: str = ""
 
 
 def search_queries(
@@ -164,7 +166,7 @@ def search_queries(
     """Queries of the subjects at ``sites`` (None: every site), newest first."""
     with store.reader() as session:
         statement = (
-            select(DataQuery, Subject.code, Site.code)
+            select(DataQuery, Subject.code, Site.code, Subject.status)
             .join(Subject, Subject.id == DataQuery.subject_id)
             .join(Site, Site.id == Subject.site_id)
             .where(DataQuery.deleted_at.is_(None))
@@ -179,10 +181,10 @@ def search_queries(
         if kind:
             statement = statement.where(DataQuery.kind == kind)
         rows = []
-        for query, code, site in session.execute(statement):
+        for query, code, site, status in session.execute(statement):
             age = (today - datetime.fromisoformat(query.opened_at).date()).days
             if min_age is None or age >= min_age:
-                rows.append(QueryRow(view_of(query), code, site, age))
+                rows.append(QueryRow(view_of(query), code, site, age, status))
         return rows
 
 
@@ -196,7 +198,8 @@ def query_thread(store: Store, query_id: int) -> tuple[QueryRow, list[QueryMessa
             select(QueryMessage).where(QueryMessage.query_id == query_id).order_by(QueryMessage.id)
         )
         age = (date.today() - datetime.fromisoformat(query.opened_at).date()).days
-        return QueryRow(view_of(query), subject.code, site, age), [view_of(m) for m in messages]
+        row = QueryRow(view_of(query), subject.code, site, age, subject.status)
+        return row, [view_of(m) for m in messages]
 
 
 # -- source data verification ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pustula.checks.values import LAB_TESTS
-from pustula.checks.vocabulary import CODELISTS
+from pustula.checks.vocabulary import CODELISTS, label
 from pustula.protocol import Protocol
 from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
 from pustula.store import Store
@@ -61,6 +61,12 @@ class Action:
     options: Callable[[Context], dict[str, tuple[tuple[str, str], ...]]] | None = None
     #: the subject states in which the action is offered
     states: tuple[str, ...] = (SubjectStatus.ENROLLED,)
+
+
+def not_now(action: Action, status: str) -> str:
+    """Why ``action`` is refused for a subject in ``status``."""
+    state = label("subject_status", status)
+    return f"{action.title} is not possible: the subject is {state[:1].lower()}{state[1:]}."
 
 
 def _text(value: Any) -> str:

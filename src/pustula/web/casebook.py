@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.errors import ConflictError, LockedError, PustulaError
 from pustula.store.monitoring import run_answering
-from pustula.web.actions import ACTIONS, Action, Context
+from pustula.web.actions import ACTIONS, Action, Context, not_now
 from pustula.web.deps import (
     authorize,
     get_store,
@@ -33,7 +33,7 @@ router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 def _context(request: Request, action: Action, record_id: int | None) -> Context:
     timeline = scoped_timeline(request)
     if timeline.subject.status not in action.states:
-        raise HTTPException(status_code=409, detail=_not_now(action, timeline.subject.status))
+        raise HTTPException(status_code=409, detail=not_now(action, timeline.subject.status))
     record = None
     if action.records is not None:
         rows = getattr(timeline, action.records)
@@ -44,12 +44,6 @@ def _context(request: Request, action: Action, record_id: int | None) -> Context
         store=get_store(request), user=principal_of(request).username, timeline=timeline,
         protocol=scoped_protocol(request), record=record,
     )  # fmt: skip
-
-
-def _not_now(action: Action, status: str) -> str:
-    from pustula.checks.vocabulary import label
-
-    return f"{action.title} is not possible: the subject is {label('subject_status', status)}."
 
 
 def _fields(action: Action, ctx: Context) -> tuple[Field, ...]:

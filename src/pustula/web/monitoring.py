@@ -18,7 +18,7 @@ from pustula.errors import LockedError, PustulaError
 from pustula.store import monitor_services as monitor
 from pustula.store.edit_checks import RULES
 from pustula.store.services import study_page
-from pustula.web.actions import AE_CODING
+from pustula.web.actions import ACTIONS, AE_CODING, not_now
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields
 from pustula.web.history import TABLES
@@ -130,12 +130,26 @@ def _query_page(
 ) -> Response:
     row, messages = _thread(request, query_id)
     q = row.query
-    edit = CODING_PATH if q.field in CODING_FIELDS else EDIT_PATHS.get(q.table_name)
+    edit, not_now = _correction(row)
     correct = (f"/subjects/{row.subject}/{edit.format(id=q.record_id)}?query={q.id}"
                if edit else None)  # fmt: skip
     return render(request, "query.html", status_code=400 if errors else 200, row=row,
-                  words=describe(row), messages=messages, correct=correct, errors=errors,
-                  values=values)  # fmt: skip
+                  words=describe(row), messages=messages, correct=correct, not_now=not_now,
+                  errors=errors, values=values)  # fmt: skip
+
+
+_ACTION_AT = {a.path.replace("{record_id}", "{id}"): a for a in ACTIONS}
+
+
+def _correction(row: monitor.QueryRow) -> tuple[str | None, str]:
+    """Where the queried record is corrected, or why it cannot be now (a link to a form
+    that would only refuse is no help)."""
+    q = row.query
+    edit = CODING_PATH if q.field in CODING_FIELDS else EDIT_PATHS.get(q.table_name)
+    action = _ACTION_AT.get(edit or "")
+    if action is not None and row.subject_status not in action.states:
+        return None, not_now(action, row.subject_status)
+    return edit, ""
 
 
 @router.get("/queries/{query_id}", name="query_detail", response_class=HTMLResponse)
