@@ -130,11 +130,11 @@ def _query_page(
 ) -> Response:
     row, messages = _thread(request, query_id)
     q = row.query
-    edit, not_now = _correction(row)
+    edit, refused = _correction(row)
     correct = (f"/subjects/{row.subject}/{edit.format(id=q.record_id)}?query={q.id}"
                if edit else None)  # fmt: skip
     return render(request, "query.html", status_code=400 if errors else 200, row=row,
-                  words=describe(row), messages=messages, correct=correct, not_now=not_now,
+                  words=describe(row), messages=messages, correct=correct, not_now=refused,
                   errors=errors, values=values)  # fmt: skip
 
 
