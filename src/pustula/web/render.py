@@ -13,6 +13,7 @@ from markupsafe import Markup
 from pustula.checks.vocabulary import field_label, label, labels
 from pustula.scoring import PPPASI
 from pustula.scoring.pppasi import REGIONS
+from pustula.web.actions import BY_NAME
 from pustula.web.bodymap import body_map
 from pustula.web.security import csrf_token
 
@@ -26,8 +27,15 @@ ENV = Environment(
     auto_reload=False,  # templates ship in the package; skip a stat() per render
     extensions=["jinja2.ext.do"],
 )
+
+
 # one table of labels for every code and field a page shows (pustula.checks.vocabulary)
-ENV.globals.update(label=label, labels=labels, label_of=field_label)
+def offered(action: str, status: str) -> bool:
+    """Whether a subject in ``status`` is offered the casebook action (its own rule)."""
+    return status in BY_NAME[action].states
+
+
+ENV.globals.update(label=label, labels=labels, label_of=field_label, offered=offered)
 
 
 BODY_MAPS = {r: body_map(r) for r in REGIONS}
