@@ -117,10 +117,13 @@ def test_a_report_being_built_does_not_hold_up_page_views(
     web_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reports take the worker's long-read slot, not the one read slot of the pages."""
-    from pustula.web import pages
+    from collections import OrderedDict
 
-    slow_report = _Held(pages.report_for)
-    monkeypatch.setattr(pages, "report_for", slow_report)
+    from pustula.web import views
+
+    slow_report = _Held(views.report_for)
+    monkeypatch.setattr(views, "report_for", slow_report)
+    monkeypatch.setattr(views, "_REPORTS", OrderedDict())  # built here, not found kept
     settings = Settings(
         secret_key="test-secret-key-0123456789-0123456789", web_threads=1, web_throughput=True
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -262,6 +264,9 @@ def test_an_imported_record_shows_its_imported_values_and_the_import_in_words(
     assert "Created" in history and "REDCap migration" in history and "data manager" in history
     assert visit.visit_date.isoformat() in history
     assert "{" not in history  # values in words, never the stored JSON
+    label = protocol.visit(visit.visit_code).label  # the visit as the protocol names it
+    assert f"<li>Visit: {label}</li>" in history and f"Visit: {visit.visit_code}<" not in history
+    assert f"Visit {visit.id}<" not in history  # nor the database's number for it
     trail = login("monitor").get("/audit", params={"subject": "S99"}).text.split("<main")[1]
     assert "Imported with its casebook" in trail
     assert "Visit: 4 created" in trail and "Assessment: 8 created" in trail
@@ -287,7 +292,14 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
     assert state == "open"
     client = login("site-b")  # data entry at S05's site answers it
     form_url = f"/subjects/S05/ae/{ae.id}/coding?query={query}"
-    assert form_url in client.get(f"/queries/{query}").text  # "Correct the value" leads here
+    page = client.get(f"/queries/{query}").text
+    assert form_url in page  # "Correct the value" leads here
+    # the event as the casebook shows it, not the database's number for it
+    named = 'Adverse event: Itchy rash, from <span class="date">2024-05-02</span>'  # one line
+    assert named in page and f"Adverse event {ae.id}" not in page
+    assert named in client.get("/queries", params={"subject": "S05"}).text
+    csv_text = client.get("/queries.csv", params={"subject": "S05"}).text
+    assert "Adverse event: Itchy rash, from 2024-05-02" in csv_text
     assert f"/subjects/S05/ae/{ae.id}/coding" in client.get("/subjects/S05").text
     form = client.get(form_url).text
     assert f'value="{soc}"' in form  # the coding so far, to complete
@@ -301,6 +313,8 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
     assert coding_queries() == [(query, "closed")]
     history = client.get(f"/history/adverse_event/{ae.id}").text
     assert "MedDRA SOC code" in history and "10040785" in history
+    assert f"<h1>History <small>{named}</small></h1>" in history
+    assert named in login("monitor").get("/audit", params={"subject": "S05"}).text
     assert "Itchy rash" in client.get("/subjects/S05").text  # the reported term unchanged
 
 
@@ -332,3 +346,38 @@ def test_a_query_offers_no_correction_the_subjects_state_refuses(
     coding = next(r.query.id for r in search_queries(web_store, sites=None, subject="S05",
                   today=date(2024, 9, 1)) if r.query.rule == "ae_coding")  # fmt: skip
     assert "Correct the value" in client.get(f"/queries/{coding}").text  # coding goes on
+
+
+def test_the_report_is_built_again_only_when_the_data_or_the_sites_seen_change(
+    login: Callable[[str], TestClient], web_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import OrderedDict
+    from datetime import date
+
+    from pustula.store.services import add_subject_record
+    from pustula.web import views
+
+    builds: list[tuple[str, ...]] = []
+
+    def counted(store: Store, principal: Any) -> Any:
+        builds.append(principal.sites)
+        return build(store, principal)
+
+    build = views.report_for
+    monkeypatch.setattr(views, "report_for", counted)
+    monkeypatch.setattr(views, "_REPORTS", OrderedDict())
+    statistician = login("statistician")
+    first = statistician.get("/report")
+    assert first.status_code == 200 and "Herpes zoster" not in first.text
+    assert statistician.get("/report").content == first.content  # kept, not drawn again
+    assert statistician.get("/report.pdf").content.startswith(b"%PDF")
+    assert builds == [("*",)]
+    login("investigator").get("/report")  # other sites seen: a report of its own
+    assert builds == [("*",), ("SITE1", "SITE2")]
+    add_subject_record(web_store, "investigator", "ae", "S01", {
+        "term": "Shingles", "meddra_pt": "Herpes zoster", "meddra_pt_code": "10019974",
+        "meddra_soc": "Infections and infestations", "meddra_soc_code": "10021881",
+        "start_date": date(2024, 4, 1), "grade": 2, "relatedness": "possible",
+        "action_taken": "none", "outcome": "recovering"})  # fmt: skip
+    after = statistician.get("/report")
+    assert len(builds) == 3 and "Herpes zoster" in after.text  # the save is in it at once

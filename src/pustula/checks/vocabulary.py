@@ -108,6 +108,10 @@ CODELISTS: dict[str, dict[str, str]] = {
     },
     "dlqi_answer": {"3": "Very much", "2": "A lot", "1": "A little", "0": "Not at all"},
     "yes_no": {"yes": "Yes", "no": "No"},
+    "role": {
+        "admin": "Administrator", "investigator": "Investigator", "data_entry": "Data entry",
+        "monitor": "Monitor", "statistician": "Statistician",
+    },
 }  # fmt: skip
 
 #: DLQI items by their CDISC short test names (DLQI1TN; the full wording is copyrighted).
@@ -152,7 +156,8 @@ FIELD_LABELS: dict[str, str] = {
     "notes": "Reason the visit was missed", "term": "Adverse event term",
     "meddra_pt": "MedDRA preferred term", "meddra_pt_code": "MedDRA PT code",
     "meddra_soc": "MedDRA system organ class", "meddra_soc_code": "MedDRA SOC code",
-    "grade": "CTCAE grade", "serious": "Serious", "serious_criteria": "Seriousness criteria",
+    "grade": "CTCAE grade", "ctcae_grade": "CTCAE grade", "serious": "Serious",
+    "serious_criteria": "Seriousness criteria",
     "relatedness": "Relatedness to study drug", "action_taken": "Action taken with study drug",
     "outcome": "Outcome", "worsened_on_treatment": "Pre-existing, worsened on treatment",
     "test": "Test", "value": "Value", "lower_limit": "Lower limit of normal",
@@ -161,6 +166,7 @@ FIELD_LABELS: dict[str, str] = {
     "end_reason": "Reason", "last_contact": "Last contact", "last_dose": "Last dose of study drug",
     "outcome_kind": "What ended", "pga": "PPP PGA", "pain_nrs": "Pain NRS (0–10)",
     "itch_nrs": "Itch NRS (0–10)", "subject": "Subject", "version": "Version",
+    "username": "User name",
     **_pppasi_fields(), **DLQI_ITEMS,
     **{f"{i.name}_not_done_reason": f"Why the {i.display_name} was not done"
        for i in list_instruments()},

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError, RecordNotFoundError, SignatureError
 from pustula.store.audit import lock_chain_head
+from pustula.store.captions import caption_of, captions
 from pustula.store.models import (
     DataQuery,
     QueryMessage,
@@ -156,14 +157,17 @@ class QueryRow:
     age_days: int
     #: the subject's state, which decides whether the record can still be corrected
     subject_status: str = ""
+    #: which record, in a reader's words ("Itchy rash, from 2024-05-02"; pustula.store.captions)
+    record_caption: str = ""
 
 
 def search_queries(
     store: Store, *, sites: list[str] | None, subject: str | None = None,
     state: str | None = None, kind: str | None = None, min_age: int | None = None,
-    today: date,
+    today: date, captioned: bool = False,
 ) -> list[QueryRow]:  # fmt: skip
-    """Queries of the subjects at ``sites`` (None: every site), newest first."""
+    """Queries of the subjects at ``sites`` (None: every site), newest first; ``captioned``
+    names each queried record (a read of every one: lists shown to people, not counts)."""
     with store.reader() as session:
         statement = (
             select(DataQuery, Subject.code, Site.code, Subject.status)
@@ -180,12 +184,16 @@ def search_queries(
             statement = statement.where(DataQuery.state == state)
         if kind:
             statement = statement.where(DataQuery.kind == kind)
-        rows = []
+        found = []
         for query, code, site, status in session.execute(statement):
             age = (today - datetime.fromisoformat(query.opened_at).date()).days
             if min_age is None or age >= min_age:
-                rows.append(QueryRow(view_of(query), code, site, age, status))
-        return rows
+                found.append((query, code, site, age, status))
+        keys = ((q.table_name, q.record_id) for q, *_ in found)
+        names = captions(session, keys) if captioned else {}
+        return [QueryRow(view_of(q), code, site, age, status,
+                         names.get((q.table_name, q.record_id), ""))
+                for q, code, site, age, status in found]  # fmt: skip
 
 
 def query_thread(store: Store, query_id: int) -> tuple[QueryRow, list[QueryMessageView]]:
@@ -198,7 +206,8 @@ def query_thread(store: Store, query_id: int) -> tuple[QueryRow, list[QueryMessa
             select(QueryMessage).where(QueryMessage.query_id == query_id).order_by(QueryMessage.id)
         )
         age = (date.today() - datetime.fromisoformat(query.opened_at).date()).days
-        row = QueryRow(view_of(query), subject.code, site, age, subject.status)
+        caption = caption_of(session, query.table_name, query.record_id)
+        row = QueryRow(view_of(query), subject.code, site, age, subject.status, caption)
         return row, [view_of(m) for m in messages]
 
 

@@ -5,7 +5,7 @@ session or touch an ORM class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -15,7 +15,8 @@ from pustula.protocol import Protocol
 from pustula.protocol.status import VisitStatus
 from pustula.store.audit import AuditReport, audit_history, verify_audit
 from pustula.store.bulk import import_casebooks
-from pustula.store.models import Assessment, Record, Visit
+from pustula.store.captions import captions
+from pustula.store.models import Assessment, AuditHead, Record, Visit
 from pustula.store.queries import (
     PlannedVisit,
     SubjectRow,
@@ -54,10 +55,12 @@ __all__ = [
     "casebooks",
     "chain_report",
     "check_password",
+    "data_version",
     "edit_assessment",
     "enrol",
     "holds_synthetic_data",
     "import_subjects",
+    "record_captions",
     "record_history",
     "save_visit",
     "study_page",
@@ -242,6 +245,20 @@ def record_history(
         site, subject = site_of_record(session, table, record_id)
     with store.snapshot_connection() as connection:
         return site, subject, audit_history(connection, table=table, record=record_id)
+
+
+def data_version(store: Store) -> tuple[int, str]:
+    """The last audit entry's number and hash. Every saved change moves it (and the hash
+    chains all entries before it), so what is computed from the data holds until it moves."""
+    with store.reader() as session:
+        head = session.get(AuditHead, 1)
+        return (0, "") if head is None else (head.last_id, head.last_hash)
+
+
+def record_captions(store: Store, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """Which records they are, in a reader's words (pustula.store.captions)."""
+    with store.reader() as session:
+        return captions(session, keys)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ per field (and one per item of an assessment's item values), with coded values i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -15,7 +16,9 @@ from typing import Any
 from pustula.checks.vocabulary import field_label, label, labels
 from pustula.store.audit import CASEBOOK, casebook_records
 
-__all__ = ["ACTIONS", "TABLES", "Change", "Entry", "grouped", "readable"]
+__all__ = [
+    "ACTIONS", "TABLES", "Change", "Entry", "Names", "grouped", "readable", "record_name",
+]  # fmt: skip
 
 TABLES = {
     "study": "Study", "site": "Site", "subject": "Subject", "baseline": "Baseline",
@@ -34,13 +37,28 @@ _CODED = {
     "category": "prior_category", "response": "prior_response", "grade": "grade",
     "serious_criteria": "serious_criterion", "relatedness": "relatedness",
     "action_taken": "action_taken", "outcome": "outcome", "window_status": "window_status",
-    "test": "lab_test", "unit": "unit", "instrument": "instrument",
+    "test": "lab_test", "unit": "unit", "instrument": "instrument", "role": "role",
 }  # fmt: skip
 _STATUS = {"subject": "subject_status", "visit": "visit_status"}
 #: Columns that say nothing to a reader (derived bookkeeping of a save).
 _QUIET = {"instrument_version", "subscores", "warnings", "alerts", "updated_at", "updated_by",
           "id", "version", "created_at", "created_by", "deleted_at"}  # fmt: skip
 _NAMES = {"total": "Total score", "band": "Severity band", "deleted_at": "Removed"}
+
+
+@dataclass(frozen=True)
+class Names:
+    """What entries are told with: records' captions (pustula.store.captions) and the
+    protocol's visit labels, by visit code."""
+
+    records: Mapping[tuple[str, int], str] = dataclasses.field(default_factory=dict)
+    visits: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def record_name(table: str, record_id: int, caption: str) -> str:
+    """ "Adverse event: Itchy rash, from 2024-05-02"; the number only where there are no words."""
+    kind = TABLES.get(table, field_label(table))
+    return f"{kind}: {caption}" if caption else f"{kind} {record_id}"
 
 
 def _name(field: str) -> str:
@@ -89,6 +107,8 @@ def _show(table: str, field: str, value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     codelist = _STATUS.get(table) if field == "status" else _CODED.get(field)
+    if field == "sites" and value == ["*"]:
+        return "All sites"
     if isinstance(value, list):
         return labels(codelist, value) if codelist else ", ".join(str(v) for v in value)
     if isinstance(value, float) and value.is_integer() and field != "total":
@@ -111,8 +131,9 @@ def _diff(table: str, field: str, old: Any, new: Any) -> Iterable[Change]:
     yield Change(_name(field), _show(table, field, old), _show(table, field, new))
 
 
-def readable(row: Mapping[str, Any]) -> Entry:
+def readable(row: Mapping[str, Any], names: Names | None = None) -> Entry:
     """One audit entry in words."""
+    names = names or Names()
     table, field = row["table"], row["field"]
     old, new = _load(row["old"]), _load(row["new"])
     if row["action"] == CASEBOOK:
@@ -120,9 +141,10 @@ def readable(row: Mapping[str, Any]) -> Entry:
         changes = tuple(Change(TABLES.get(name, field_label(name)), "", f"{n} created")
                         for name, n in counts.items())  # fmt: skip
     elif row["action"] == "insert" and isinstance(new, Mapping):
+        shown = {k: names.visits.get(v, v) if k == "visit_code" else v for k, v in new.items()}
         changes = tuple(
             Change(_name(k), "", _show(table, k, v))
-            for k, v in new.items()
+            for k, v in shown.items()
             if k not in _QUIET and not k.endswith("_id") and _show(table, k, v)
         )
     elif field in _QUIET:
@@ -132,18 +154,22 @@ def readable(row: Mapping[str, Any]) -> Entry:
     else:
         changes = tuple(_diff(table, field or "", old, new))
     at = str(row["at"])[:19].replace("T", " ") + " UTC"
-    record = f"{TABLES.get(table, field_label(table))} {row['record'] or ''}".strip()
+    record_id = row["record"]
+    if record_id is None:
+        record = TABLES.get(table, field_label(table))
+    else:
+        record = record_name(table, record_id, names.records.get((table, record_id), ""))
     return Entry(
         row["id"], at, row["user"], ACTIONS.get(row["action"], row["action"]), record, table,
         row["record"], row["reason"] or "", changes,
     )  # fmt: skip
 
 
-def grouped(rows: Iterable[Mapping[str, Any]]) -> list[Entry]:
+def grouped(rows: Iterable[Mapping[str, Any]], names: Names | None = None) -> list[Entry]:
     """Entries in words, the fields one save changed on one record shown together."""
     entries: list[Entry] = []
     for row in rows:
-        entry = readable(row)
+        entry = readable(row, names)
         last = entries[-1] if entries else None
         same = last is not None and (last.at, last.user, last.action, last.table, last.record_id,
                                      last.reason) == (entry.at, entry.user, entry.action,

@@ -21,7 +21,7 @@ from pustula.store.services import study_page
 from pustula.web.actions import ACTIONS, AE_CODING, not_now
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields
-from pustula.web.history import TABLES
+from pustula.web.history import TABLES, record_name
 from pustula.web.render import render
 
 __all__ = ["EDIT_PATHS", "record_fields", "router"]
@@ -75,14 +75,14 @@ def _rows(request: Request) -> list[monitor.QueryRow]:
         sites = [s for s in (sites or [f["site"]]) if s == f["site"]]
     return monitor.search_queries(
         get_store(request), sites=sites, subject=f["subject"], state=f["state"],
-        kind=f["kind"], min_age=f["min_age"], today=date.today(),
+        kind=f["kind"], min_age=f["min_age"], today=date.today(), captioned=True,
     )  # fmt: skip
 
 
 def describe(row: monitor.QueryRow) -> dict[str, str]:
     q = row.query
     return {
-        "record": f"{TABLES.get(q.table_name, q.table_name)} {q.record_id}",
+        "record": record_name(q.table_name, q.record_id, row.record_caption),
         "field": field_label(q.field) if q.field else "",
         "kind": RULES.get(q.rule or "", "") if q.kind == "auto" else "Monitor",
         "state": STATES.get(q.state, q.state),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -13,17 +13,18 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.checks.vocabulary import field_label as label_of
 from pustula.errors import ConflictError, LockedError, PustulaError
-from pustula.report import render_html, render_pdf
+from pustula.store import Store
 from pustula.store.audit_search import AuditFilter, iter_audit, search_audit
 from pustula.store.monitoring import run_answering
 from pustula.store.services import (
     assessment_of,
     chain_report,
     edit_assessment,
+    record_captions,
     save_visit,
     study_page,
+    study_protocol,
 )
 from pustula.store.services import record_history as history_of
 from pustula.store.views import AssessmentView
@@ -37,10 +38,10 @@ from pustula.web.deps import (
 )
 from pustula.web.fields import error_messages
 from pustula.web.forms import REGIONS, SIGNS
-from pustula.web.history import TABLES, grouped, readable
+from pustula.web.history import TABLES, Names, grouped, readable, record_name
 from pustula.web.render import render
 from pustula.web.throughput import long_read, reads_whole_record
-from pustula.web.views import dashboard_view, report_for
+from pustula.web.views import dashboard_view, report_html_for, report_pdf_for
 from pustula.web.visit_form import INSTRUMENTS, PGA, SEVERITY, dlqi_items, read_visit_form
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
@@ -227,9 +228,10 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
         raise HTTPException(status_code=404, detail="No such record.") from None
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
-    title = f"{TABLES.get(table, label_of(table))} {record_id}"
-    return render(request, "history.html", entries=list(reversed(grouped(rows))), title=title,
-                  subject=subject, filters=None)  # fmt: skip
+    names = _names(get_store(request), [(table, record_id), *_keys(rows)])
+    title = record_name(table, record_id, names.records.get((table, record_id), ""))
+    return render(request, "history.html", entries=list(reversed(grouped(rows, names))),
+                  title=title, subject=subject, filters=None)  # fmt: skip
 
 
 def _audit_filter(
@@ -258,6 +260,16 @@ def _audit_filter(
     return f, errors
 
 
+def _keys(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    return [(r["table"], r["record"]) for r in rows if r["record"] is not None]
+
+
+def _names(store: Store, keys: list[tuple[str, int]]) -> Names:
+    """These records and the protocol's visits, in words."""
+    visits = {v.code: v.label for v in study_protocol(store).visits}
+    return Names(record_captions(store, keys), visits)
+
+
 @router.get("/audit", name="audit_trail", response_class=HTMLResponse)
 @long_read
 def audit_trail(request: Request, before: int | None = None) -> Response:
@@ -269,8 +281,9 @@ def audit_trail(request: Request, before: int | None = None) -> Response:
     query = urlencode({k: v for k, v in params.items() if k != "before" and v})
     return render(
         request, "history.html", status_code=400 if errors else 200,
-        entries=grouped(page.rows), title="Audit trail", subject=None, chain=report,
-        filters=params, errors=errors, older=page.older, query=query, tables=TABLES,
+        entries=grouped(page.rows, _names(store, _keys(page.rows))), title="Audit trail",
+        subject=None, chain=report, filters=params, errors=errors, older=page.older,
+        query=query, tables=TABLES,
     )  # fmt: skip
 
 
@@ -298,16 +311,15 @@ def audit_csv(request: Request) -> Response:
 @router.get("/report", name="report_page", response_class=HTMLResponse)
 @long_read
 def report_page(request: Request) -> Response:
-    report = report_for(get_store(request), principal_of(request))
-    return HTMLResponse(render_html(report))
+    return HTMLResponse(report_html_for(get_store(request), principal_of(request)))
 
 
 @router.get("/report.pdf", name="report_pdf")
 @long_read
 def report_pdf(request: Request) -> Response:
-    report = report_for(get_store(request), principal_of(request))
+    code, pdf = report_pdf_for(get_store(request), principal_of(request))
     return Response(
-        render_pdf(report),
+        pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{report.study.code}-report.pdf"'},
+        headers={"Content-Disposition": f'attachment; filename="{code}-report.pdf"'},
     )

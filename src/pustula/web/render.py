@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pustula.checks.vocabulary import field_label, label, labels
 from pustula.scoring import PPPASI
@@ -36,6 +37,17 @@ def offered(action: str, status: str) -> bool:
 
 
 ENV.globals.update(label=label, labels=labels, label_of=field_label, offered=offered)
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def whole_dates(text: str) -> Markup:
+    """``text`` with each ISO date kept on one line (a browser breaks lines after a hyphen)."""
+    return Markup(_ISO_DATE.sub(lambda m: f'<span class="date">{m.group()}</span>',
+                                str(escape(text))))  # fmt: skip
+
+
+ENV.filters["whole_dates"] = whole_dates
 
 
 BODY_MAPS = {r: body_map(r) for r in REGIONS}

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pustula.analysis.endpoints import EndpointResult
 from pustula.protocol.status import SubjectStatus
-from pustula.report import Report, build_report
+from pustula.report import Report, build_report, render_html, render_pdf
 from pustula.store import Store
 from pustula.store.extract import StudyData, read_study, restrict
-from pustula.store.services import study_page
+from pustula.store.services import data_version, study_page
 from pustula.web.access import Principal
 
-__all__ = ["dashboard_view", "endpoints_for", "report_for", "study_for"]
+__all__ = [
+    "dashboard_view", "endpoints_for", "report_for", "report_html_for", "report_pdf_for",
+    "study_for",
+]  # fmt: skip
 
 
 def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[str, Any]:
@@ -95,3 +100,50 @@ def endpoints_for(store: Store, principal: Principal) -> list[EndpointResult]:
 def report_for(store: Store, principal: Principal) -> Report:
     """The study report on the subjects of the user's sites."""
     return build_report(study_for(store, principal))
+
+
+@dataclass
+class _Rendered:
+    """One report and the renderings asked of it so far."""
+
+    report: Report
+    html: str | None = None
+    pdf: bytes | None = None
+
+
+#: Reports by (store, sites seen, data version). Building one draws every figure (seconds),
+#: and most views of the report come between two saves; a save moves the data version.
+_REPORTS: OrderedDict[tuple[int, tuple[str, ...], tuple[int, str]], _Rendered] = OrderedDict()
+_REPORTS_LOCK = threading.Lock()
+_REPORTS_KEPT = 8
+
+
+def _rendered(store: Store, principal: Principal) -> _Rendered:
+    # the version is read before the data: a report is never older than its key says
+    key = (id(store), tuple(sorted(principal.sites)), data_version(store))
+    with _REPORTS_LOCK:
+        if (hit := _REPORTS.get(key)) is not None:
+            _REPORTS.move_to_end(key)
+            return hit
+    built = _Rendered(report_for(store, principal))
+    with _REPORTS_LOCK:
+        _REPORTS[key] = built
+        while len(_REPORTS) > _REPORTS_KEPT:
+            _REPORTS.popitem(last=False)
+    return built
+
+
+def report_html_for(store: Store, principal: Principal) -> str:
+    """The report as a web page, built again only when the data has changed."""
+    rendered = _rendered(store, principal)
+    if rendered.html is None:
+        rendered.html = render_html(rendered.report)
+    return rendered.html
+
+
+def report_pdf_for(store: Store, principal: Principal) -> tuple[str, bytes]:
+    """(study code, PDF) of the report, built again only when the data has changed."""
+    rendered = _rendered(store, principal)
+    if rendered.pdf is None:
+        rendered.pdf = render_pdf(rendered.report)
+    return rendered.report.study.code, rendered.pdf
