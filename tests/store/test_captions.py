@@ -40,7 +40,7 @@ def test_each_record_is_named_as_the_casebook_shows_it(store: Store) -> None:
             ("adverse_event", ae.id), ("lab", lab.id), ("subject", subject.id),
             ("baseline", baseline), ("data_query", 1)])  # fmt: skip
     by_instrument = {first.instrument: first.id, second.instrument: second.id}
-    assert names == {
+    assert {key: caption.text for key, caption in names.items()} == {
         ("visit", visit.id): "Week 4, 2024-04-01",
         ("assessment", by_instrument["pppasi"]): "PPPASI at Week 4",
         ("assessment", by_instrument["pga"]): "PPP PGA at Week 4",
@@ -49,6 +49,7 @@ def test_each_record_is_named_as_the_casebook_shows_it(store: Store) -> None:
         ("subject", subject.id): "S01",
         ("baseline", baseline): "S01",  # one per subject
     }  # a data query is not a casebook record: no caption
+    assert {caption.subject for caption in names.values()} == {"S01"}  # whose record it is
     # a record removed in error is still named, since its queries and history remain
     remove_record(store, "c", "ae", "S01", ae.id, expected_version=ae.version,
                   reason="entered for the wrong subject")  # fmt: skip

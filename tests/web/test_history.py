@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from pustula.checks.vocabulary import CODELISTS
+from pustula.store.captions import Caption
 from pustula.store.users import ROLES
 from pustula.web.history import Names, readable, record_name
 
@@ -25,18 +26,19 @@ def test_a_record_is_named_by_its_caption_and_by_its_number_only_without_one() -
 
 def test_a_created_visit_names_its_visit_as_the_protocol_does() -> None:
     row = _row("visit", 28, {"visit_code": "W0", "visit_date": "2024-03-18", "status": "done"})
-    names = Names({("visit", 28): "Week 0, 2024-03-18"}, {"W0": "Week 0"})
+    names = Names({("visit", 28): Caption("Week 0, 2024-03-18", "R02")}, {"W0": "Week 0"})
     entry = readable(row, names)
-    assert entry.record == "Visit: Week 0, 2024-03-18"
+    assert (entry.record, entry.subject) == ("Visit: Week 0, 2024-03-18", "R02")
     assert ("Visit", "Week 0") in {(c.label, c.new) for c in entry.changes}
     assert "W0" not in entry.summary
-    assert readable(row).record == "Visit 28"  # without names: still no raw JSON or code
+    assert (readable(row).record, readable(row).subject) == ("Visit 28", "")  # not found
 
 
 def test_a_user_account_reads_with_role_and_sites_in_words() -> None:
     everywhere = readable(_row("app_user", 5, {"username": "admin", "role": "admin",
-                                                 "sites": ["*"]}), Names({("app_user", 5): "admin"}))  # fmt: skip
-    assert everywhere.record == "User: admin"
+                                                 "sites": ["*"]}),
+                          Names({("app_user", 5): Caption("admin", None)}))  # fmt: skip
+    assert (everywhere.record, everywhere.subject) == ("User: admin", "")
     assert {(c.label, c.new) for c in everywhere.changes} >= {
         ("Role", "Administrator"), ("Sites", "All sites")}  # fmt: skip
     one_site = readable(_row("app_user", 4, {"role": "data_entry", "sites": ["SITE2"]}))

@@ -314,7 +314,8 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
     history = client.get(f"/history/adverse_event/{ae.id}").text
     assert "MedDRA SOC code" in history and "10040785" in history
     assert f"<h1>History <small>{named}</small></h1>" in history
-    assert named in login("monitor").get("/audit", params={"subject": "S05"}).text
+    trail = login("monitor").get("/audit", params={"subject": "S05"}).text
+    assert named in trail and '<td data-label="Subject"><a href="/subjects/S05">S05</a>' in trail
     assert "Itchy rash" in client.get("/subjects/S05").text  # the reported term unchanged
 
 

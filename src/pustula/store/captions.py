@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from pustula.store.models import Assessment, Record, Subject, User
 from pustula.store.queries import SUBJECT_RECORD_TABLES
 from pustula.store.study import get_study, protocol_of
 
-__all__ = ["Key", "caption_of", "captions"]
+__all__ = ["Caption", "Key", "caption_of", "captions"]
 
 Key = tuple[str, int]
 
@@ -55,7 +56,14 @@ _MODELS: dict[str, type[Record]] = {
 }  # fmt: skip
 
 
-def captions(session: Session, keys: Iterable[Key]) -> dict[Key, str]:
+@dataclass(frozen=True)
+class Caption:
+    text: str
+    #: the code of the subject the record belongs to (None: a user account)
+    subject: str | None
+
+
+def captions(session: Session, keys: Iterable[Key]) -> dict[Key, Caption]:
     """The caption of each (table, id) found; tables without captions are left out."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for table, record_id in keys:
@@ -65,30 +73,47 @@ def captions(session: Session, keys: Iterable[Key]) -> dict[Key, str]:
         return {}
     protocol = protocol_of(get_study(session))
     rows = {table: _rows(session, table, ids) for table, ids in wanted.items()}
-    assessments, baselines = rows.get("assessment", {}), rows.get("baseline", {})
-    visits = rows.get("visit", {}) | _rows(session, "visit", {
-        a.visit_id for a in assessments.values()} - set(rows.get("visit", {})))  # fmt: skip
-    subjects = rows.get("subject", {}) | _rows(session, "subject", {
-        b.subject_id for b in baselines.values()} - set(rows.get("subject", {})))  # fmt: skip
-    found: dict[Key, str] = {}
+    visits = _with(
+        session, rows, "visit", {a.visit_id for a in rows.get("assessment", {}).values()}
+    )
+    owners = {getattr(r, "subject_id", None) for named in rows.values() for r in named.values()}
+    subjects = _with(session, rows, "subject", {
+        *(v.subject_id for v in visits.values()), *owners} - {None})  # fmt: skip
+
+    def owner(table: str, row: Any) -> str | None:
+        if table == "app_user":
+            return None
+        if table == "assessment":
+            return str(subjects[visits[row.visit_id].subject_id].code)
+        return str(subjects[row.id if table == "subject" else row.subject_id].code)
+
+    found: dict[Key, Caption] = {}
     for table, named in rows.items():
         for record_id, row in named.items():
             if table == "assessment":
                 at = _visit_name(protocol, visits[row.visit_id].visit_code)
-                found[table, record_id] = f"{label('instrument', row.instrument)} at {at}"
+                text = f"{label('instrument', row.instrument)} at {at}"
             elif table == "visit":
-                found[table, record_id] = _dated(_visit_name(protocol, row.visit_code),
-                                                 row.visit_date)  # fmt: skip
-            elif table in ("subject", "baseline"):
-                found[table, record_id] = subjects[getattr(row, "subject_id", row.id)].code
+                text = _dated(_visit_name(protocol, row.visit_code), row.visit_date)
+            elif table in ("subject", "baseline"):  # one per subject: its code names it
+                text = owner(table, row) or ""
             else:
-                found[table, record_id] = _WORDS[table](row, protocol)
+                text = _WORDS[table](row, protocol)
+            found[table, record_id] = Caption(text, owner(table, row))
     return found
 
 
 def caption_of(session: Session, table: str, record_id: int) -> str:
     """The caption of one record ("" when its table has none or it does not exist)."""
-    return captions(session, [(table, record_id)]).get((table, record_id), "")
+    found = captions(session, [(table, record_id)]).get((table, record_id))
+    return "" if found is None else found.text
+
+
+def _with(session: Session, rows: dict[str, dict[int, Any]], table: str,
+          more: set[int]) -> dict[int, Any]:  # fmt: skip
+    """The rows of ``table`` already read, and those of ``more`` not read yet."""
+    have = rows.get(table, {})
+    return have | _rows(session, table, more - set(have))
 
 
 def _rows(session: Session, table: str, ids: set[int]) -> dict[int, Any]:

@@ -192,7 +192,7 @@ def search_queries(
         keys = ((q.table_name, q.record_id) for q, *_ in found)
         names = captions(session, keys) if captioned else {}
         return [QueryRow(view_of(q), code, site, age, status,
-                         names.get((q.table_name, q.record_id), ""))
+                         getattr(names.get((q.table_name, q.record_id)), "text", ""))
                 for q, code, site, age, status in found]  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from pustula.protocol import Protocol
 from pustula.protocol.status import VisitStatus
 from pustula.store.audit import AuditReport, audit_history, verify_audit
 from pustula.store.bulk import import_casebooks
-from pustula.store.captions import captions
+from pustula.store.captions import Caption, captions
 from pustula.store.models import Assessment, AuditHead, Record, Visit
 from pustula.store.queries import (
     PlannedVisit,
@@ -255,7 +255,9 @@ def data_version(store: Store) -> tuple[int, str]:
         return (0, "") if head is None else (head.last_id, head.last_hash)
 
 
-def record_captions(store: Store, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+def record_captions(
+    store: Store, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Caption]:
     """Which records they are, in a reader's words (pustula.store.captions)."""
     with store.reader() as session:
         return captions(session, keys)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pustula.checks.vocabulary import field_label, label, labels
 from pustula.store.audit import CASEBOOK, casebook_records
+from pustula.store.captions import Caption
 
 __all__ = [
     "ACTIONS", "TABLES", "Change", "Entry", "Names", "grouped", "readable", "record_name",
@@ -51,7 +52,7 @@ class Names:
     """What entries are told with: records' captions (pustula.store.captions) and the
     protocol's visit labels, by visit code."""
 
-    records: Mapping[tuple[str, int], str] = dataclasses.field(default_factory=dict)
+    records: Mapping[tuple[str, int], Caption] = dataclasses.field(default_factory=dict)
     visits: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -83,6 +84,8 @@ class Entry:
     record_id: int | None
     reason: str
     changes: tuple[Change, ...]
+    #: the code of the subject the record belongs to ("" when none, or not known)
+    subject: str = ""
 
     @property
     def summary(self) -> str:
@@ -155,13 +158,14 @@ def readable(row: Mapping[str, Any], names: Names | None = None) -> Entry:
         changes = tuple(_diff(table, field or "", old, new))
     at = str(row["at"])[:19].replace("T", " ") + " UTC"
     record_id = row["record"]
+    caption = None if record_id is None else names.records.get((table, record_id))
     if record_id is None:
         record = TABLES.get(table, field_label(table))
     else:
-        record = record_name(table, record_id, names.records.get((table, record_id), ""))
+        record = record_name(table, record_id, caption.text if caption else "")
     return Entry(
         row["id"], at, row["user"], ACTIONS.get(row["action"], row["action"]), record, table,
-        row["record"], row["reason"] or "", changes,
+        row["record"], row["reason"] or "", changes, (caption and caption.subject) or "",
     )  # fmt: skip
 
 
@@ -175,10 +179,7 @@ def grouped(rows: Iterable[Mapping[str, Any]], names: Names | None = None) -> li
                                      last.reason) == (entry.at, entry.user, entry.action,
                                      entry.table, entry.record_id, entry.reason)  # fmt: skip
         if same and last is not None:
-            entries[-1] = Entry(
-                last.id, last.at, last.user, last.action, last.record, last.table,
-                last.record_id, last.reason, last.changes + entry.changes,
-            )  # fmt: skip
+            entries[-1] = dataclasses.replace(last, changes=last.changes + entry.changes)
         elif entry.changes or entry.action != "Changed":
             entries.append(entry)
     return entries

@@ -229,7 +229,8 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
     names = _names(get_store(request), [(table, record_id), *_keys(rows)])
-    title = record_name(table, record_id, names.records.get((table, record_id), ""))
+    found = names.records.get((table, record_id))
+    title = record_name(table, record_id, found.text if found else "")
     return render(request, "history.html", entries=list(reversed(grouped(rows, names))),
                   title=title, subject=subject, filters=None)  # fmt: skip
 
