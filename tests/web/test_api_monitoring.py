@@ -26,6 +26,7 @@ def test_query_signature_and_lock_through_the_api(app: FastAPI, web_store: Store
         "subject": "S01", "table": "assessment", "record": pppasi["id"],
         "field": "right_sole_pustules", "text": "Source says 0"})  # fmt: skip
     assert raised.status_code == 201 and raised.json()["state"] == "open"
+    assert raised.json()["record_name"] == "Assessment: PPPASI at Week 4"  # not its number
     query = raised.json()["id"]
     assert site.post(f"/api/v1/queries/{query}/close", json={"text": "x"}).status_code == 403
     items = pppasi["items"] | {"right_sole_pustules": 0}
@@ -33,9 +34,8 @@ def test_query_signature_and_lock_through_the_api(app: FastAPI, web_store: Store
         "items": items, "expected_version": pppasi["version"], "reason": "source re-read",
         "answers_query": query})  # fmt: skip
     assert corrected.status_code == 200, corrected.text
-    assert monitor.get("/api/v1/queries", params={"subject": "S01"}).json()[0]["state"] == (
-        "answered"
-    )
+    [listed] = monitor.get("/api/v1/queries", params={"subject": "S01"}).json()
+    assert (listed["state"], listed["record_name"]) == ("answered", "Assessment: PPPASI at Week 4")
     closed = monitor.post(f"/api/v1/queries/{query}/close", json={"text": "Confirmed"})
     assert closed.json()["state"] == "closed"
     # the investigator signs, with user name and password

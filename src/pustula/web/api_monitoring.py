@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pustula.store import monitor_services as monitor
 from pustula.store.views import LockView, SignatureView
 from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
+from pustula.web.history import record_name
 from pustula.web.throughput import reads_whole_record
 
 __all__ = ["router"]
@@ -31,6 +32,10 @@ class QueryOut(BaseModel):
     site: str
     table: str
     record: int
+    record_name: str = Field(
+        description="The record as the casebook shows it; its number where it has no words",
+        examples=["Adverse event: Itchy rash, from 2024-05-02"],
+    )
     field: str | None
     kind: str
     rule: str | None
@@ -88,7 +93,9 @@ class LockOut(BaseModel):
 def _query_out(row: monitor.QueryRow) -> QueryOut:
     q = row.query
     return QueryOut(id=q.id, subject=row.subject, site=row.site, table=q.table_name,
-                    record=q.record_id, field=q.field, kind=q.kind, rule=q.rule, state=q.state,
+                    record=q.record_id,
+                    record_name=record_name(q.table_name, q.record_id, row.record_caption),
+                    field=q.field, kind=q.kind, rule=q.rule, state=q.state,
                     text=q.text, opened_at=q.opened_at, closed_at=q.closed_at,
                     age_days=row.age_days)  # fmt: skip
 
@@ -101,7 +108,7 @@ def queries(
     """Data queries of your sites' subjects, newest first, with filters."""
     rows = monitor.search_queries(
         get_store(request), sites=principal_of(request).site_filter, subject=subject,
-        state=state, kind=kind, min_age=min_age, today=date.today(),
+        state=state, kind=kind, min_age=min_age, today=date.today(), captioned=True,
     )  # fmt: skip
     return [_query_out(r) for r in rows]
 
