@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -314,8 +316,14 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
     history = client.get(f"/history/adverse_event/{ae.id}").text
     assert "MedDRA SOC code" in history and "10040785" in history
     assert f"<h1>History <small>{named}</small></h1>" in history
-    trail = login("monitor").get("/audit", params={"subject": "S05"}).text
+    monitor = login("monitor")
+    trail = monitor.get("/audit", params={"subject": "S05"}).text
     assert named in trail and '<td data-label="Subject"><a href="/subjects/S05">S05</a>' in trail
+    exported = list(csv.DictReader(io.StringIO(monitor.get("/audit.csv").text)))
+    coded = [r for r in exported if r["table"] == "adverse_event" and r["record"] == str(ae.id)]
+    assert {(r["subject"], r["record_name"]) for r in coded} == {
+        ("S05", "Adverse event: Itchy rash, from 2024-05-02")}  # fmt: skip
+    assert any("MedDRA SOC code: 10040785" in r["change"] for r in coded)
     assert "Itchy rash" in client.get("/subjects/S05").text  # the reported term unchanged
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -261,6 +261,17 @@ def _audit_filter(
     return f, errors
 
 
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _keys(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, int]]:
     return [(r["table"], r["record"]) for r in rows if r["record"] is not None]
 
@@ -294,15 +305,19 @@ def audit_csv(request: Request) -> Response:
     f, errors = _audit_filter(request, dict(request.query_params))
     if errors:
         raise HTTPException(status_code=400, detail="; ".join(errors.values()))
+    store = get_store(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["entry", "when_utc", "user", "action", "table", "record", "field",
-                     "old_value", "new_value", "reason", "change"])  # fmt: skip
-    for row in iter_audit(get_store(request), f):
-        change = readable(row).summary
-        writer.writerow([row["id"], row["at"], row["user"], row["action"], row["table"],
-                         row["record"], row["field"], row["old"], row["new"], row["reason"],
-                         change])  # fmt: skip
+    writer.writerow(["entry", "when_utc", "user", "action", "table", "record", "subject",
+                     "record_name", "field", "old_value", "new_value", "reason",
+                     "change"])  # fmt: skip
+    for batch in _batches(iter_audit(store, f), 2000):
+        names = _names(store, _keys(batch))  # a read per batch, not per entry
+        for row in batch:
+            entry = readable(row, names)
+            writer.writerow([row["id"], row["at"], row["user"], row["action"], row["table"],
+                             row["record"], entry.subject, entry.record, row["field"],
+                             row["old"], row["new"], row["reason"], entry.summary])  # fmt: skip
     return Response(
         buffer.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="pustula-audit.csv"'},
