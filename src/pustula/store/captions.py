@@ -42,14 +42,14 @@ def _dated(text: str, day: object) -> str:
 
 #: Records named by their own columns; an assessment is named by its visit, a subject's
 #: baseline (one per subject) by the subject's code.
-_WORDS: dict[str, Callable[[Any, Protocol], str]] = {
-    "eligibility_result": lambda r, _p: r.text,
-    "prior_therapy": lambda r, _p: r.drug,
-    "exposure": lambda r, _p: f"{r.drug} from {r.start_date}",
-    "adverse_event": lambda r, _p: f"{r.term}, from {r.start_date}",
-    "lab": lambda r, _p: _dated(label("lab_test", r.test), r.sample_date),
-    "con_med": lambda r, _p: r.drug,
-    "app_user": lambda r, _p: r.username,
+_WORDS: dict[str, Callable[[Any], str]] = {
+    "eligibility_result": lambda r: r.text,
+    "prior_therapy": lambda r: r.drug,
+    "exposure": lambda r: f"{r.drug} from {r.start_date}",
+    "adverse_event": lambda r: f"{r.term}, from {r.start_date}",
+    "lab": lambda r: _dated(label("lab_test", r.test), r.sample_date),
+    "con_med": lambda r: r.drug,
+    "app_user": lambda r: r.username,
 }
 _MODELS: dict[str, type[Record]] = {
     **SUBJECT_RECORD_TABLES, "subject": Subject, "assessment": Assessment, "app_user": User,
@@ -98,7 +98,7 @@ def captions(session: Session, keys: Iterable[Key]) -> dict[Key, Caption]:
             elif table in ("subject", "baseline"):  # one per subject: its code names it
                 text = owner(table, row) or ""
             else:
-                text = _WORDS[table](row, protocol)
+                text = _WORDS[table](row)
             found[table, record_id] = Caption(text, owner(table, row))
     return found
 
