@@ -32,7 +32,7 @@ from pustula.store.models import (
 )
 from pustula.store.uow import Store
 
-__all__ = ["AuditFilter", "AuditPage", "iter_audit", "search_audit"]
+__all__ = ["AuditFilter", "AuditPage", "audit_batches", "search_audit"]
 
 _OWN_TABLES = (Baseline, EligibilityResult, PriorTherapy, Exposure, Visit, AdverseEvent, Lab,
                ConMed)  # fmt: skip
@@ -119,8 +119,10 @@ def search_audit(
     return AuditPage([history_row(r) for r in rows[:size]], older)
 
 
-def iter_audit(store: Store, f: AuditFilter, *, chunk: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every matching entry, oldest first, read in chunks (for a CSV export)."""
+def audit_batches(
+    store: Store, f: AuditFilter, *, chunk: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Every matching entry, oldest first, ``chunk`` at a time (for a CSV export)."""
     after = 0
     while True:
         with store.reader() as session:
@@ -129,7 +131,8 @@ def iter_audit(store: Store, f: AuditFilter, *, chunk: int = 2000) -> Iterator[d
                 session.scalars(query.order_by(AuditLog.id).limit(chunk))
             )
         batch = [history_row(r) for r in rows]
-        yield from batch
+        if batch:
+            yield batch
         if len(batch) < chunk:
             return
         after = batch[-1]["id"]

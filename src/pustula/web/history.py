@@ -55,9 +55,19 @@ class Names:
     records: Mapping[tuple[str, int], Caption] = dataclasses.field(default_factory=dict)
     visits: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
+    def record(self, table: str, record_id: int) -> str:
+        """The record in words, by its caption where it has one."""
+        caption = self.records.get((table, record_id))
+        return record_name(table, record_id, caption.text if caption else "")
+
+    def subject(self, table: str, record_id: int) -> str:
+        caption = self.records.get((table, record_id))
+        return (caption.subject or "") if caption else ""
+
 
 def record_name(table: str, record_id: int, caption: str) -> str:
-    """ "Adverse event: Itchy rash, from 2024-05-02"; the number only where there are no words."""
+    """The kind of record and its caption ("Adverse event: Itchy rash, from 2024-05-02"),
+    or its number where there is no caption."""
     kind = TABLES.get(table, field_label(table))
     return f"{kind}: {caption}" if caption else f"{kind} {record_id}"
 
@@ -158,14 +168,13 @@ def readable(row: Mapping[str, Any], names: Names | None = None) -> Entry:
         changes = tuple(_diff(table, field or "", old, new))
     at = str(row["at"])[:19].replace("T", " ") + " UTC"
     record_id = row["record"]
-    caption = None if record_id is None else names.records.get((table, record_id))
     if record_id is None:
-        record = TABLES.get(table, field_label(table))
+        record, subject = TABLES.get(table, field_label(table)), ""
     else:
-        record = record_name(table, record_id, caption.text if caption else "")
+        record, subject = names.record(table, record_id), names.subject(table, record_id)
     return Entry(
         row["id"], at, row["user"], ACTIONS.get(row["action"], row["action"]), record, table,
-        row["record"], row["reason"] or "", changes, (caption and caption.subject) or "",
+        record_id, row["reason"] or "", changes, subject,
     )  # fmt: skip
 
 

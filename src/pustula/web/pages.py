@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.errors import ConflictError, LockedError, PustulaError
 from pustula.store import Store
-from pustula.store.audit_search import AuditFilter, iter_audit, search_audit
+from pustula.store.audit_search import AuditFilter, audit_batches, search_audit
 from pustula.store.monitoring import run_answering
 from pustula.store.services import (
     assessment_of,
@@ -38,7 +38,7 @@ from pustula.web.deps import (
 )
 from pustula.web.fields import error_messages
 from pustula.web.forms import REGIONS, SIGNS
-from pustula.web.history import TABLES, Names, grouped, readable, record_name
+from pustula.web.history import TABLES, Names, grouped, readable
 from pustula.web.render import render
 from pustula.web.throughput import long_read, reads_whole_record
 from pustula.web.views import dashboard_view, report_html_for, report_pdf_for
@@ -229,8 +229,7 @@ def record_history(request: Request, table: str, record_id: int) -> Response:
     if not principal_of(request).sees_site(site):
         raise HTTPException(status_code=404, detail="No such record.")
     names = _names(get_store(request), [(table, record_id), *_keys(rows)])
-    found = names.records.get((table, record_id))
-    title = record_name(table, record_id, found.text if found else "")
+    title = names.record(table, record_id)
     return render(request, "history.html", entries=list(reversed(grouped(rows, names))),
                   title=title, subject=subject, filters=None)  # fmt: skip
 
@@ -259,17 +258,6 @@ def _audit_filter(
         until=days["until"], sites=sites,
     )  # fmt: skip
     return f, errors
-
-
-def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _keys(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, int]]:
@@ -311,7 +299,7 @@ def audit_csv(request: Request) -> Response:
     writer.writerow(["entry", "when_utc", "user", "action", "table", "record", "subject",
                      "record_name", "field", "old_value", "new_value", "reason",
                      "change"])  # fmt: skip
-    for batch in _batches(iter_audit(store, f), 2000):
+    for batch in audit_batches(store, f):
         names = _names(store, _keys(batch))  # a read per batch, not per entry
         for row in batch:
             entry = readable(row, names)
