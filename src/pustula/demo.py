@@ -8,6 +8,10 @@ reproduce them exactly:
 - week 12: 5/6 reach ≥ 80 %.
 
 No subject sits exactly on a cut-off, so "≥" and ">" give the same counts.
+
+S03 is still on study drug (its exposure has no end date), as a running study's subjects
+are: the demo shows what a last dose that has not happened yet does to reference dates,
+epochs and the exposure figure.
 """
 
 from __future__ import annotations
@@ -78,6 +82,9 @@ _PPPASI: dict[str, list[list[tuple[int, int, int, int]]]] = {
 }  # fmt: skip
 _PGA = {"S01": (3, 2, 1, 0), "S02": (4, 3, 1, 0), "S03": (3, 2, 1, 1),
         "S04": (3, 3, 2, 1), "S05": (3, 2, 2, 1), "S06": (4, 3, 2, 2)}  # fmt: skip
+
+#: Subjects still taking study drug: their exposure record stays open (no end date).
+STILL_ON_DRUG = frozenset({"S03"})
 
 SUBJECTS: list[dict[str, Any]] = [
     {"code": "S01", "age": 42, "sex": "female", "duration": 26, "smoking": "current",
@@ -194,7 +201,8 @@ def _create_subject(tx: Any, study: Study, s: dict[str, Any], *, site: str) -> N
     subject = enrolment.subject
     exposure = add_exposure(tx, subject, {"drug": "tofacitinib", "dose": 5, "unit": "mg",
                                           "frequency": "twice daily", "start_date": first,
-                                          "end_date": first + timedelta(days=84)})  # fmt: skip
+                                          "end_date": None if s["code"] in STILL_ON_DRUG
+                                          else first + timedelta(days=84)})  # fmt: skip
     for index, (code, day) in enumerate(VISITS):
         late = 9 if (s["code"] == "S05" and code == "W12") else 0  # one visit out of window
         record_visit(

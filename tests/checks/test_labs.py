@@ -95,14 +95,30 @@ def test_alt_with_an_abnormal_baseline_grades_by_multiples_of_the_baseline() -> 
         (str(v), base)
         for uln, base in (("40", "60"), ("0.7", "1.1"), ("33", "49.5"))
         for v in _boundary_values(uln, base)
-        if ctcae_grade("alt", float(v), upper_limit=float(uln), baseline=float(base))
+        if ctcae_grade("alt", float(v), upper_limit=float(uln), baseline=float(base),
+                       baseline_upper_limit=float(uln))
         != _liver_reference(v, Decimal(uln), Decimal(base))
     ]
     assert wrong == []
     # 130 U/L is 3.25 × ULN 40 (grade 2), but only 2.17 × an abnormal baseline of 60: grade 1
-    assert ctcae_grade("alt", 130, upper_limit=40, baseline=60) == 1
-    assert ctcae_grade("alt", 130, upper_limit=40, baseline=35) == 2  # a normal baseline
-    assert ctcae_grade("alt", 80, upper_limit=40, baseline=60) == 0  # < 1.5 × baseline
+    assert ctcae_grade("alt", 130, upper_limit=40, baseline=60, baseline_upper_limit=40) == 1
+    assert ctcae_grade("alt", 130, upper_limit=40, baseline=35, baseline_upper_limit=40) == 2
+    assert ctcae_grade("alt", 80, upper_limit=40, baseline=60, baseline_upper_limit=40) == 0
+
+
+def test_whether_the_baseline_was_abnormal_is_judged_by_its_own_upper_limit() -> None:
+    """CTCAE v5.0 grades against the baseline only "if baseline was abnormal", i.e. above
+    the upper limit of normal *of that baseline sample*. The case the check from outside
+    found: baseline 24 (ULN 40: normal), later 2.1 with ULN 0.7 = exactly 3.0 × ULN,
+    grade 1 by hand. Judged against the new ULN 0.7, the baseline 24 looked abnormal and
+    2.1 < 1.5 × 24 gave grade 0."""
+    assert ctcae_grade("alt", 2.1, upper_limit=0.7, baseline=24, baseline_upper_limit=40) == 1
+    # the same baseline value above its own (lower) limit is abnormal: 2.17 × 60 → grade 1
+    assert ctcae_grade("alt", 130, upper_limit=40, baseline=60, baseline_upper_limit=50) == 1
+    # ... and below its own (higher) limit it is normal: 130 = 3.25 × ULN 40 → grade 2
+    assert ctcae_grade("alt", 130, upper_limit=40, baseline=60, baseline_upper_limit=70) == 2
+    # a baseline without its own limit is not taken as abnormal: graded by ULN (never lower)
+    assert ctcae_grade("alt", 130, upper_limit=40, baseline=60) == 2
 
 
 @pytest.mark.parametrize(

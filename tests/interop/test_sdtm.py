@@ -113,6 +113,44 @@ def test_a_medication_has_the_epoch_it_started_in_and_a_prior_therapy_none(
     assert len(priors) and set(priors["EPOCH"]) == {""}
 
 
+def test_a_subject_still_on_drug_has_no_last_dose_and_stays_in_treatment(tmp_path: Path) -> None:
+    """SDTMIG 3.4 DM: RFXENDTC is the end of the last exposure (the latest EXENDTC), so it
+    stays empty while an exposure record is open; EPOCH TREATMENT runs from the first dose
+    to the last, so a subject still on drug has no FOLLOW-UP. Before the fix the open
+    record's start date stood in for the last dose: RFXENDTC 2024-04-08 and every later
+    visit in FOLLOW-UP while EX said TREATMENT."""
+    from pustula.analysis import AnalysisSettings, build_analysis
+    from pustula.store import add_adverse_event, get_study, get_subject
+
+    store = new_store(tmp_path / "demo.sqlite3")
+    create_demo_study(store)
+    # demo S03: first dose 2024-04-08, still on drug; a serious AE on day 60 interrupts it
+    with store.transaction(user="tester") as tx:
+        s03 = get_subject(tx.session, get_study(tx.session), "S03")
+        add_adverse_event(tx, s03, {
+            "term": "Pneumonia", "start_date": date(2024, 6, 7), "grade": 3, "serious": True,
+            "serious_criteria": ["hospitalisation"], "relatedness": "possible",
+            "action_taken": "interrupted", "outcome": "recovering"})  # fmt: skip
+    data = read_study(store)
+    package = build_sdtm(data, read_exchange(store))
+    dm = package.datasets["DM"].set_index("SUBJID")
+    assert (dm.loc["S03", "RFXSTDTC"], dm.loc["S03", "RFXENDTC"], dm.loc["S03", "RFENDTC"]) == (
+        "2024-04-08", "", ""
+    )  # fmt: skip
+    assert dm.loc["S01", "RFXENDTC"] == "2024-05-27"  # S01's exposure ended: day 84
+    sv = package.datasets["SV"]
+    s03_sv = sv[sv["USUBJID"] == "TOFA-PPP-S03"].set_index("VISITNUM")["EPOCH"]
+    assert list(s03_sv) == ["SCREENING", "TREATMENT", "TREATMENT", "TREATMENT"]
+    ex = package.datasets["EX"]
+    assert set(ex.loc[ex["USUBJID"] == "TOFA-PPP-S03", "EPOCH"]) == {"TREATMENT"}
+    ae = package.datasets["AE"]
+    pneumonia = ae[(ae["USUBJID"] == "TOFA-PPP-S03") & (ae["AETERM"] == "Pneumonia")]
+    assert list(pneumonia["EPOCH"]) == ["TREATMENT"]
+    adsl = build_analysis(data, AnalysisSettings.from_protocol(data.protocol)).adsl
+    trtedt = adsl.set_index("SUBJID")["TRTEDT"]
+    assert pd.isna(trtedt["S03"]) and pd.Timestamp(trtedt["S01"]) == pd.Timestamp("2024-05-27")
+
+
 def test_dosing_is_split_around_an_interruption(study) -> None:
     _, package, _ = study
     ex = package.datasets["EX"]

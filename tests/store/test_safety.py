@@ -146,6 +146,25 @@ def test_ctcae_grades_are_stored(
     assert lab.ctcae_grade == grade
 
 
+def test_an_abnormal_baseline_is_judged_by_the_baseline_samples_own_limit(store: Store) -> None:
+    """Baseline ALT 24 U/L with its ULN 40 (normal); on treatment 2.1 U/L with ULN 0.7 is
+    exactly 3.0 × ULN: CTCAE v5.0 grade 1 (hand calculation). The old rule compared the
+    baseline with the new ULN, called it abnormal and graded 2.1 < 1.5 × 24 as 0. A second
+    subject whose baseline ALT 60 is above its own ULN 40 is graded by the baseline: 130 is
+    2.17 × 60, grade 1 (3.25 × ULN would be grade 2)."""
+    study = make_study(store)
+    for code, (base, base_uln), (value, uln), grade in (
+        ("S01", (24, 40), (2.1, 0.7), 1),
+        ("S02", (60, 40), (130, 40), 1),
+    ):
+        subject = enrol(store, study, code=code)
+        _lab(store, subject, study, test="alt", value=base, unit="U/L", upper_limit=base_uln,
+             sample_date=FIRST_DOSE - timedelta(days=3))  # fmt: skip
+        later = _lab(store, subject, study, test="alt", value=value, unit="U/L",
+                     upper_limit=uln, sample_date=FIRST_DOSE + timedelta(days=28))  # fmt: skip
+        assert later.ctcae_grade == grade, code
+
+
 def test_a_unit_that_cannot_be_converted_is_refused(store: Store) -> None:
     study = make_study(store)
     subject = enrol(store, study)

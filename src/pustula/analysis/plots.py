@@ -35,6 +35,7 @@ from matplotlib.patches import Patch
 from pustula.analysis.ci import mean_ci
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.endpoints import responder_estimate, responder_flags
+from pustula.store.extract import StudyData
 
 __all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow", "render_figure"]
 
@@ -293,17 +294,26 @@ def responder_rates(analysis: AnalysisData) -> Figure_:
 def swimmer(analysis: AnalysisData) -> Figure_:
     adsl = analysis.adsl[analysis.adsl["SAFFL"] == "Y"].sort_values("SUBJID")
     start = adsl.set_index("SUBJID")["TRTSDT"]
+    exposure = analysis.study.exposure
     spans = (
-        analysis.study.exposure.groupby("subject")
+        exposure.groupby("subject")
         .agg(first=("start_date", "min"), last=("end_date", "max"))
         .reindex(start.index)
     )
-    days = (spans["last"].fillna(spans["first"]) - start).dt.days.fillna(0)
+    # still on drug (an open exposure record): the bar runs to the last dated record
+    ongoing = set(exposure.loc[exposure["end_date"].isna(), "subject"]) & set(start.index)
+    last = spans["last"].where(~spans.index.isin(ongoing), _last_record(analysis.study))
+    days = (last.fillna(spans["first"]) - start).dt.days.fillna(0)
     shown = days.sort_values(ascending=False).head(SWIMMER_MAX)
     fig, ax = plt.subplots(figsize=(SIZE[0], max(2.5, 0.3 * len(shown) + 1.2)))
     y = np.arange(len(shown))
     pos = {s: i for i, s in enumerate(shown.index)}
     ax.barh(y, shown.to_numpy(), color=OKABE_ITO[2], height=0.5, label="on study drug")
+    going_on = [s for s in shown.index if s in ongoing]
+    if going_on:
+        ax.scatter([shown[s] for s in going_on], [pos[s] for s in going_on], marker=">",
+                   color=OKABE_ITO[2], s=40, zorder=3,
+                   label="still on study drug (bar ends at the last record)")  # fmt: skip
     _interruptions(ax, analysis, start, pos)
     _ae_markers(ax, analysis, start, pos)
     ax.set_yticks(y, list(shown.index))
@@ -320,6 +330,21 @@ def swimmer(analysis: AnalysisData) -> Figure_:
         "interruptions; adverse event onsets are marked just above each bar.",
         drawn,
     )
+
+
+def _last_record(study: StudyData) -> pd.Series:
+    """Each subject's latest dated record (assessment, lab sample, adverse event)."""
+    dated = [
+        (study.assessments, "visit_date"),
+        (study.labs, "sample_date"),
+        (study.adverse_events, "start_date"),
+        (study.adverse_events, "end_date"),
+    ]
+    dates = pd.concat(
+        [f[["subject", c]].rename(columns={c: "date"}).dropna() for f, c in dated if len(f)]
+        or [pd.DataFrame({"subject": [], "date": []})]
+    )
+    return pd.to_datetime(dates["date"]).groupby(dates["subject"]).max()
 
 
 def _interruptions(ax: Axes, analysis: AnalysisData, start: pd.Series, pos: dict[str, int]) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from pustula.errors import DataValidationError
 from pustula.protocol.model import LabRule
 
-__all__ = ["LabAlert", "convert_unit", "ctcae_grade", "evaluate_lab_alerts"]
+__all__ = ["BaselineLab", "LabAlert", "convert_unit", "ctcae_grade", "evaluate_lab_alerts"]
 
 # Factors to convert (test, from-unit) to the unit the protocol's rules use.
 _UNIT_FACTORS: dict[tuple[str, str], tuple[str, float]] = {}
@@ -68,6 +69,7 @@ def ctcae_grade(
     lower_limit: float | None = None,
     upper_limit: float | None = None,
     baseline: float | None = None,
+    baseline_upper_limit: float | None = None,
 ) -> int | None:
     """CTCAE v5.0 grade for ALT/AST and neutrophils (per mm³); None for other tests.
 
@@ -78,16 +80,22 @@ def ctcae_grade(
 
     ALT/AST need the upper limit of normal. With a normal baseline the grade is by
     multiples of the ULN (> ULN–3.0 grade 1, > 3.0–5.0 grade 2, > 5.0–20.0 grade 3,
-    > 20.0 grade 4). With an abnormal baseline (``baseline`` > ULN) it is by multiples of
-    the baseline value (1.5–3.0 grade 1, > 3.0–5.0 grade 2, > 5.0–20.0 grade 3, > 20.0
-    grade 4). Neutrophils above 1500 need the lower limit of normal to tell grade 0 from
+    > 20.0 grade 4). With an abnormal baseline it is by multiples of the baseline value
+    (1.5–3.0 grade 1, > 3.0–5.0 grade 2, > 5.0–20.0 grade 3, > 20.0 grade 4). Whether the
+    baseline was abnormal is judged against the baseline sample's *own* upper limit
+    (``baseline`` > ``baseline_upper_limit``, both in this value's unit): labs differ in
+    their limits, and the new sample's ULN says nothing about the old sample. A baseline
+    without its own ULN is not taken as abnormal, so the grade falls back to multiples of
+    the ULN, which is never lower. Neutrophils above 1500 need the lower limit of normal to tell grade 0 from
     grade 1 (< LLN–1500).
 
     >>> ctcae_grade("alt", 130, upper_limit=40)  # 3.25 × ULN
     2
     >>> ctcae_grade("alt", 2.1, upper_limit=0.7)  # exactly 3.0 × ULN
     1
-    >>> ctcae_grade("alt", 130, upper_limit=40, baseline=60)  # 2.17 × an abnormal baseline
+    >>> ctcae_grade("alt", 130, upper_limit=40, baseline=60, baseline_upper_limit=40)
+    1
+    >>> ctcae_grade("alt", 2.1, upper_limit=0.7, baseline=24, baseline_upper_limit=40)
     1
     >>> [ctcae_grade("neutrophils", v, lower_limit=1800) for v in (1800, 1600, 1200, 700, 400)]
     [0, 1, 2, 3, 4]
@@ -102,7 +110,12 @@ def ctcae_grade(
         if upper_limit is None or upper_limit <= 0:
             return None
         v, uln = _exact(value), _exact(upper_limit)
-        if baseline is not None and _exact(baseline) > uln:
+        abnormal_baseline = (
+            baseline is not None
+            and baseline_upper_limit is not None
+            and _exact(baseline) > _exact(baseline_upper_limit)
+        )
+        if baseline is not None and abnormal_baseline:
             reference, grade_1 = _exact(baseline), v >= Decimal("1.5") * _exact(baseline)
         else:
             reference, grade_1 = uln, v > uln
@@ -121,6 +134,14 @@ def ctcae_grade(
     return None
 
 
+class BaselineLab(NamedTuple):
+    """A subject's baseline sample of a test: its value, unit and own upper limit."""
+
+    value: float
+    unit: str
+    upper_limit: float | None = None
+
+
 @dataclass(frozen=True)
 class LabAlert:
     rule_id: str
@@ -136,11 +157,11 @@ def evaluate_lab_alerts(
     value: float,
     unit: str,
     on_treatment: bool,
-    baseline: tuple[float, str] | None = None,
+    baseline: BaselineLab | None = None,
 ) -> tuple[LabAlert, ...]:
     """The protocol's rules that fire for this value, in protocol order.
 
-    ``baseline`` is the subject's baseline ``(value, unit)`` of the same test; a drop rule
+    ``baseline`` is the subject's baseline sample of the same test; a drop rule
     needs it and does not fire without it.
     """
     phase = "on_treatment" if on_treatment else "before_start"
@@ -149,7 +170,7 @@ def evaluate_lab_alerts(
         if rule.test != test or rule.phase != phase:
             continue
         v = convert_unit(test, value, unit, to=rule.unit)
-        base = None if baseline is None else convert_unit(test, *baseline, to=rule.unit)
+        base = None if baseline is None else convert_unit(test, baseline.value, baseline.unit, to=rule.unit)
         if _fires(rule, v, base):
             alerts.append(LabAlert(rule.id, rule.action, rule.text, rule.confirm))
     return tuple(alerts)

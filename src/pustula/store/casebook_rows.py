@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from pustula.checks import BaselineLab
 from pustula.errors import DataValidationError, PustulaError
 from pustula.protocol import Protocol, first_dose
 from pustula.protocol.status import VisitStatus
@@ -222,7 +223,7 @@ def _safety(book: Casebook, protocol: Protocol, kind: str, data: Mapping[str, An
         book.add("con_med", parse_input(ConMedIn, data).model_dump())
 
 
-def _lab_baseline(book: Casebook, test: str, first_dose: date | None) -> tuple[float, str] | None:
+def _lab_baseline(book: Casebook, test: str, first_dose: date | None) -> BaselineLab | None:
     """The last value of ``test`` on or before the first dose (the later saved on a tie)."""
     if first_dose is None:
         return None
@@ -230,7 +231,7 @@ def _lab_baseline(book: Casebook, test: str, first_dose: date | None) -> tuple[f
     if not earlier:
         return None
     latest = max(enumerate(earlier), key=lambda p: (p[1]["sample_date"], p[0]))[1]
-    return latest["value"], latest["unit"]
+    return BaselineLab(latest["value"], latest["unit"], latest["upper_limit"])
 
 
 def _end(book: Casebook, end: Mapping[str, Any]) -> None:

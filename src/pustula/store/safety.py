@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pustula.checks import (
+    BaselineLab,
     check_adverse_event,
     convert_unit,
     ctcae_grade,
@@ -141,21 +142,21 @@ def lab_fields(
     which is not its own baseline)."""
     first = first_dose_date(tx.session, subject)
 
-    def baseline() -> tuple[float, str] | None:
+    def baseline() -> BaselineLab | None:
         base = _lab_baseline(tx.session, subject, lab.test, first, exclude)
-        return None if base is None else (base.value, base.unit)
+        return None if base is None else BaselineLab(base.value, base.unit, base.upper_limit)
 
     return lab_columns(protocol_of(study), lab, first_dose=first, baseline=baseline)
 
 
 def lab_columns(
     protocol: Protocol, lab: LabIn, *, first_dose: date | None,
-    baseline: Callable[[], tuple[float, str] | None],
+    baseline: Callable[[], BaselineLab | None],
 ) -> dict[str, Any]:  # fmt: skip
     """A lab value's columns with the protocol's alerts and, where defined, its CTCAE grade.
 
     A sample taken after the first dose day is on treatment; only then is ``baseline()``
-    asked for the last value (value, unit) of the same test on or before the first dose,
+    asked for the last sample of the same test on or before the first dose,
     for drop rules and grades.
     """
     on_treatment = first_dose is not None and lab.sample_date > first_dose
@@ -186,12 +187,13 @@ def add_lab(
     return row
 
 
-def _ctcae_grade(lab: LabIn, baseline: tuple[float, str] | None) -> int | None:
+def _ctcae_grade(lab: LabIn, baseline: BaselineLab | None) -> int | None:
     """Neutrophil grades are defined per mm³, so counts in 10^9/L are converted first.
 
-    ALT/AST use the subject's baseline value of the same test (CTCAE's rule for an abnormal
-    baseline), expressed in this value's unit; a baseline that cannot be converted is not
-    used, and the grade falls back to multiples of the ULN.
+    ALT/AST use the subject's baseline sample of the same test (CTCAE's rule for an
+    abnormal baseline): its value and its own upper limit, both expressed in this value's
+    unit. A baseline that cannot be converted is not used, and the grade falls back to
+    multiples of the ULN.
     """
 
     def graded(value: float) -> float:
@@ -199,12 +201,16 @@ def _ctcae_grade(lab: LabIn, baseline: tuple[float, str] | None) -> int | None:
             return value
         return convert_unit(lab.test, value, lab.unit, to="/mm3")
 
-    base_value = None
+    base_value = base_limit = None
     if baseline is not None and lab.test in ("alt", "ast"):
         try:
-            base_value = convert_unit(lab.test, baseline[0], baseline[1], to=lab.unit)
+            base_value = convert_unit(lab.test, baseline.value, baseline.unit, to=lab.unit)
+            if baseline.upper_limit is not None:
+                base_limit = convert_unit(
+                    lab.test, baseline.upper_limit, baseline.unit, to=lab.unit
+                )
         except DataValidationError:
-            base_value = None
+            base_value = base_limit = None
     lower = None if lab.lower_limit is None else graded(lab.lower_limit)
     return ctcae_grade(
         lab.test,
@@ -212,6 +218,7 @@ def _ctcae_grade(lab: LabIn, baseline: tuple[float, str] | None) -> int | None:
         lower_limit=lower,
         upper_limit=lab.upper_limit,
         baseline=base_value,
+        baseline_upper_limit=base_limit,
     )
 
 
