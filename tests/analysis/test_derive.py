@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pustula.analysis.derive import (
+    Imputation,
     derive_param_imputed,
     derive_time_to_response,
     derive_var_base,
@@ -115,12 +116,19 @@ VISITS = [("Week 4", 4.0), ("Week 12", 12.0)]
 def test_imputation_adds_labelled_rows_only_for_missed_visits() -> None:
     base = derive_var_base(_bds())
     assert len(derive_param_imputed(base, visits=VISITS, method="OC")) == len(base)
-    locf = derive_param_imputed(base, visits=VISITS, method="LOCF")
-    added = locf[locf["DTYPE"] == "LOCF"]
-    # B missed week 12 (PPPASI): carries week 4's 12.3; B PGA and A have every visit... A PGA missed week 4
-    assert sorted(
-        zip(added["USUBJID"], added["PARAMCD"], added["AVISIT"], added["AVAL"], strict=True)
-    ) == [
+
+    def added(method: Imputation) -> list[tuple[str, str, str, float]]:
+        rows = derive_param_imputed(base, visits=VISITS, method=method)
+        rows = rows[rows["DTYPE"] == "LOCF"]
+        return sorted(zip(rows["USUBJID"], rows["PARAMCD"], rows["AVISIT"], rows["AVAL"],
+                          strict=True))  # fmt: skip
+
+    # B missed week 12 (PPPASI): carries week 4's 12.3. A and B missed PGA at week 4, with
+    # only the baseline before it: LOCF carries post-baseline values only, so they stay
+    # missing (carrying the baseline would be BOCF under LOCF's name) ...
+    assert added("LOCF") == [("B", "PPPASI", "Week 12", 12.3)]
+    # ... and LOCF_BASELINE, the rule that counts the baseline as an observation, carries it
+    assert added("LOCF_BASELINE") == [
         ("A", "PGA", "Week 4", 3.0),
         ("B", "PGA", "Week 4", 2.0),
         ("B", "PPPASI", "Week 12", 12.3),

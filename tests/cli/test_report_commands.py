@@ -38,7 +38,7 @@ def test_bad_settings_are_refused_before_any_work(tmp_path: Path) -> None:
     result = runner.invoke(app, [*db, "endpoints", "--imputation", "BOCF"])
     assert result.exit_code == 1
     assert result.output == (
-        "error [analysis_invalid]: imputation must be one of 'OC', 'LOCF', 'NRI'; got 'BOCF'\n"
+        "error [analysis_invalid]: imputation must be one of 'OC', 'LOCF', 'LOCF_BASELINE', 'NRI'; got 'BOCF'\n"
     )
     # never a guess: lower case is not NRI, "=>" is not ">", alpha 0.2 is allowed but labelled
     result = runner.invoke(app, [*db, "endpoints", "--imputation", "nri"])

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 Operator = Literal[">=", ">"]
-Imputation = Literal["OC", "LOCF", "NRI"]
+Imputation = Literal["OC", "LOCF", "LOCF_BASELINE", "NRI"]
 BaselineZero = Literal["not_evaluable", "non_responder"]
 KEYS = ["USUBJID", "PARAMCD"]
 #: Changes are rounded to this many decimals, so that binary noise never splits a tie
@@ -237,12 +237,22 @@ def derive_param_imputed(
     """Add a row for each planned post-baseline visit a subject with a baseline missed.
 
     ``visits`` are the planned (AVISIT, AVISITN) pairs after baseline. ``OC`` adds
-    nothing. ``LOCF`` carries the last observed value forward (DTYPE "LOCF"); ``NRI``
-    adds an empty row with DTYPE "NRI" that responder derivations count as a
-    non-responder. Apply before :func:`derive_var_chg` and the responder derivations.
+    nothing. ``LOCF`` carries the last observed *post-baseline* value forward (DTYPE
+    "LOCF"): a visit with no earlier post-baseline value stays missing, since carrying the
+    baseline would be BOCF and would make a subject who was never assessed after baseline
+    a non-responder under a method called LOCF. ``LOCF_BASELINE`` counts the baseline as
+    an observation too (DTYPE "LOCF"), the rule some trials prespecify. ``NRI`` adds an
+    empty row with DTYPE "NRI" that responder derivations count as a non-responder.
+    Apply before :func:`derive_var_chg` and the responder derivations.
+
+    References
+    ----------
+    National Research Council. The Prevention and Treatment of Missing Data in Clinical
+    Trials. National Academies Press; 2010, chapter 4 (LOCF and BOCF as distinct
+    single-imputation rules).
     """
     require_columns(bds, [*KEYS, "AVISIT", "AVISITN", "BASE", "AVAL"], where="derive_param_imputed")
-    _one_of("method", method, ("OC", "LOCF", "NRI"))
+    _one_of("method", method, ("OC", "LOCF", "LOCF_BASELINE", "NRI"))
     out = bds.copy()
     if "DTYPE" not in out:
         out["DTYPE"] = None
@@ -261,15 +271,18 @@ def derive_param_imputed(
         ADT=pd.Series(pd.NaT, index=missing.index, dtype=out["ADT"].dtype),
         ADY=np.nan,
         ABLFL=None,
-        DTYPE=method,
+        DTYPE="NRI" if method == "NRI" else "LOCF",
         AVAL=np.nan,
     )
     # record-level facts of the row the template came from do not belong to an imputed row
     for column in ("AWTDIFF", "OUTWINFL", "INSTVER"):
         if column in missing:
             missing[column] = None
-    if method == "LOCF":
-        observed = have[have["AVAL"].notna()][[*KEYS, "AVISITN", "AVAL"]].sort_values("AVISITN")
+    if method in ("LOCF", "LOCF_BASELINE"):
+        observed = have[have["AVAL"].notna()]
+        if method == "LOCF":
+            observed = observed[observed["ABLFL"] != "Y"]
+        observed = observed[[*KEYS, "AVISITN", "AVAL"]].sort_values("AVISITN")
         carried = pd.merge_asof(
             missing.drop(columns="AVAL").sort_values("AVISITN"),
             observed.rename(columns={"AVISITN": "FROMN"}),
@@ -278,7 +291,7 @@ def derive_param_imputed(
             by=KEYS,
             allow_exact_matches=False,
         ).drop(columns="FROMN")
-        missing = carried
+        missing = carried[carried["AVAL"].notna()]  # nothing to carry: stays missing
     return pd.concat([out, missing[out.columns]], ignore_index=True)
 
 

@@ -179,6 +179,9 @@ class AnalysisPlan(_Strict):
     - ``visit_windows``: ``nominal`` (default) analyses a visit at its nominal visit and
       flags it when it is outside the protocol window; ``protocol`` leaves out-of-window
       post-baseline values out of the analysis (the missing-data rule then applies).
+    - ``imputation``: missing post-baseline values: ``OC`` (observed cases, default),
+      ``LOCF`` (the last post-baseline value carried forward; a subject with none stays
+      missing), ``LOCF_BASELINE`` (the baseline carried too) or ``NRI`` (non-responder).
     - ``rounding``: how tables round: ``half_up`` (default; SAS and R users expect 2.25 →
       2.3) or ``half_even``.
     - ``wilcoxon_zero_method``: ``wilcox`` drops zero changes (default), ``pratt`` ranks
@@ -188,7 +191,7 @@ class AnalysisPlan(_Strict):
     operator: ResponderOperator = ">="
     baseline_zero: Literal["not_evaluable", "non_responder"] = "not_evaluable"
     visit_windows: Literal["nominal", "protocol"] = "nominal"
-    imputation: Literal["OC", "LOCF", "NRI"] = "OC"
+    imputation: Literal["OC", "LOCF", "LOCF_BASELINE", "NRI"] = "OC"
     ci_method: CIMethod = "clopper-pearson"
     alpha: float = Field(default=0.05, gt=0, lt=1)
     pga_baseline_min: int | None = Field(default=None, ge=0, le=4)

@@ -48,7 +48,11 @@ IMPUTATION_TEXT = {
     "OC": "Observed cases: subjects without a value at a visit are left out of that visit's "
     "denominator.",
     "LOCF": "Last observation carried forward: a missed post-baseline visit takes the subject's "
-    "last observed value (DTYPE = LOCF).",
+    "last observed post-baseline value (DTYPE = LOCF); the baseline is not carried, so a "
+    "subject with no post-baseline value stays missing.",
+    "LOCF_BASELINE": "Last observation carried forward, the baseline included: a missed "
+    "post-baseline visit takes the subject's last observed value, which is the baseline when "
+    "there is no post-baseline value (DTYPE = LOCF).",
     "NRI": "Non-responder imputation: a subject with a baseline but no value at a visit counts as "
     "a non-responder there (DTYPE = NRI).",
 }
