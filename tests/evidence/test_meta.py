@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from pustula.evidence import escalc, leave_one_out, mantel_haenszel, rma, subgroups
+from pustula.evidence.meta import mantel_haenszel_result
 
 TPOS = [4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27]
 TNEG = [119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886]
@@ -63,6 +64,43 @@ def test_mantel_haenszel_matches_metafor(measure: str) -> None:
     assert (est, se) == pytest.approx(MH_REFERENCE[measure], rel=1e-6)
 
 
+# R (metafor 4.x, Debian r-cran-metafor), heterogeneity around the MH estimate:
+#   for (m in c("RR","OR","RD")) { r <- rma.mh(ai=tpos, bi=tneg, ci=cpos, di=cneg,
+#     data=dat.bcg, measure=m); cat(m, sprintf("%.10g", c(r$QE, r$QEp, r$I2, r$H2))) }
+MH_HETEROGENEITY = {
+    "RR": (152.5675536, 1.707587532e-26, 92.1346317, 12.7139628),
+    "OR": (163.9425796, 8.249452551e-29, 92.68036404, 13.66188163),
+    "RD": (386.7759418, 2.382062565e-75, 96.89742854, 32.23132849),
+}
+# a sparse set: study 1 has no events in either arm (left out of Q: k.yi = 4 of k = 5),
+# study 4 a zero cell (1/2 added for Q only):
+#   ai <- c(0,2,5,0,7); n1 <- c(20,25,30,15,40); ci <- c(0,5,9,3,12); n2 <- c(20,25,28,15,41)
+#   r <- rma.mh(ai=ai, n1i=n1, ci=ci, n2i=n2, measure=m); c(r$b, r$QE, r$QEp, r$I2, r$H2)
+SPARSE = ([0, 2, 5, 0, 7], [20, 25, 30, 15, 40], [0, 5, 9, 3, 12], [20, 25, 28, 15, 41])
+MH_SPARSE = {
+    "RR": (-0.7399772804, 1.039843756, 0.7916121849, 0.0, 0.3466145852),
+    "OR": (-0.9329740232, 0.8929641752, 0.8271253753, 0.0, 0.2976547251),
+    "RD": (-0.1177836238, 0.4971935256, 0.9195075478, 0.0, 0.1657311752),
+}
+
+
+@pytest.mark.parametrize("measure", list(MH_HETEROGENEITY))
+def test_mantel_haenszel_heterogeneity_is_around_the_mh_estimate_as_in_metafor(
+    measure: str,
+) -> None:
+    """Before: Q around the inverse-variance mean (RD: 276.47 against metafor's 386.78)."""
+    r = mantel_haenszel_result(measure, TPOS, N1, CPOS, N2)  # type: ignore[arg-type]
+    q, q_p, i2, h2 = MH_HETEROGENEITY[measure]
+    assert (r.q, r.i2, r.h2) == pytest.approx((q, i2, h2), rel=1e-8)
+    assert r.q_p == pytest.approx(q_p, rel=1e-6)  # p ~ 1e-75: relative, never absolute
+
+
+@pytest.mark.parametrize("measure", list(MH_SPARSE))
+def test_mantel_haenszel_heterogeneity_with_zero_cells_matches_metafor(measure: str) -> None:
+    r = mantel_haenszel_result(measure, *SPARSE)  # type: ignore[arg-type]
+    assert (r.mu, r.q, r.q_p, r.i2, r.h2) == pytest.approx(MH_SPARSE[measure], rel=1e-8)
+
+
 X, N = [6, 13, 0, 21, 8], [6, 21, 10, 34, 12]
 
 
@@ -108,6 +146,10 @@ dat <- escalc(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg)
 for (m in c("REML", "DL", "PM", "ML", "FE")) {
   r <- rma(yi, vi, data=dat, method=m); cat(m, r$b, r$se, r$tau2, "\\n")
 }
+for (m in c("RR", "OR", "RD")) {
+  r <- rma.mh(ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg, measure=m)
+  cat("MH", m, sprintf("%.12g", c(r$b, r$QE, r$I2, r$H2)), "\\n")
+}
 """
 
 
@@ -117,6 +159,11 @@ def test_live_metafor_agrees() -> None:
     if "there is no package called" in run.stderr:
         pytest.skip("metafor is not installed")
     for line in run.stdout.strip().splitlines():
+        if line.startswith("MH "):
+            _, measure, *values = line.split()
+            mh = mantel_haenszel_result(measure, TPOS, N1, CPOS, N2)  # type: ignore[arg-type]
+            assert (mh.mu, mh.q, mh.i2, mh.h2) == pytest.approx(list(map(float, values)), rel=1e-8)
+            continue
         method, mu, se, tau2 = line.split()
         ours = rma(BCG, method)  # type: ignore[arg-type]
         assert (ours.mu, ours.se, ours.tau2) == pytest.approx(

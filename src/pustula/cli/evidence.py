@@ -222,7 +222,7 @@ def meta(
         f"{result.measure} ({result.method}{', Hartung-Knapp' if hk else ''}), k = {result.k}: "
         f"{result.estimate:.4f} (95% CI {result.ci_low:.4f} to {result.ci_high:.4f}; "
         f"prediction interval {result.pi_low:.4f} to {result.pi_high:.4f})",
-        f"τ² {result.tau2:.4f}, I² {result.i2:.1f}%, Q {result.q:.3f} (p {result.q_p:.4g}); "
+        f"τ² {result.tau2:.4f}, I² {result.i2:.1f}%, {result.heterogeneity_text}; "
         f"{result.note}", *extra_lines])  # fmt: skip
 
 

@@ -58,7 +58,21 @@ def glmm_proportions(
     labels: Sequence[str] = (),
 ) -> MetaResult:  # fmt: skip
     """Pooled proportion, τ² (logit scale), CI and prediction interval of the binomial–normal
-    model; Q, I² and H² are those of the logit effect sizes, as metafor reports them."""
+    model, with metafor's two tests for heterogeneity and its I² and H².
+
+    The tests compare the fixed-effect binomial model (one proportion) with the saturated
+    one (a proportion per study), as ``rma.glmm`` does (its ``QE.Wld``, ``QE.LRT``):
+
+    - Wald: the saturated model's study effects tested against equality. Its estimates are
+      the observed logits with variances 1/x + 1/(n − x); a study with 0 or n events has an
+      infinite estimate and variance, so it adds nothing (glm stops at a huge variance, and
+      metafor's value agrees to about 1e-6).
+    - Likelihood ratio: the deviance 2 Σ [x log(x / n p̂) + (n − x) log((n − x) / n (1 − p̂))]
+      with p̂ = Σx / Σn and 0 · log 0 = 0.
+
+    I² and H² use τ² and the typical within-study variance of the logit effect sizes (1/2
+    added to the cells of a study with 0 or n events), as metafor's rma.glmm.
+    """
     x, m = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
     if x.size < 2 or ((x < 0) | (x > m) | (m <= 0)).any():
         raise DataValidationError("the model needs at least 2 studies with 0 <= events <= n")
@@ -86,17 +100,35 @@ def glmm_proportions(
     w = 1 / logit.vi
     k = x.size
     typical = (k - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
-    mu_fe = float(np.sum(w * logit.yi) / np.sum(w))
-    q = float(np.sum(w * (logit.yi - mu_fe) ** 2))
+    wald, lrt = _wald_heterogeneity(x, m), _lrt_heterogeneity(x, m)
     back = [float(special.expit(v)) for v in (mu, *ci, *pi)]
     return MetaResult(
-        measure="GLMM", method="ML", k=k, mu=mu, se=se, ci=ci, pi=pi, tau2=tau2, q=q,
-        q_p=float(stats.chi2.sf(q, k - 1)), i2=float(100 * tau2 / (tau2 + typical)),
+        measure="GLMM", method="ML", k=k, mu=mu, se=se, ci=ci, pi=pi, tau2=tau2, q=wald,
+        q_p=float(stats.chi2.sf(wald, k - 1)), q_test="Wald", q_lrt=lrt,
+        q_lrt_p=float(stats.chi2.sf(lrt, k - 1)), i2=float(100 * tau2 / (tau2 + typical)),
         h2=float((tau2 + typical) / typical), hk=False, estimate=back[0], ci_low=back[1],
         ci_high=back[2], pi_low=back[3], pi_high=back[4],
         note="binomial-normal model by ML (adaptive 20-point Gauss-Hermite); no continuity "
         "correction", labels=tuple(labels),
     )  # fmt: skip
+
+
+def _wald_heterogeneity(x: np.ndarray, m: np.ndarray) -> float:
+    inner = (x > 0) & (x < m)
+    if inner.sum() < 2:
+        return 0.0
+    y = np.log(x[inner] / (m[inner] - x[inner]))
+    w = 1 / (1 / x[inner] + 1 / (m[inner] - x[inner]))
+    centre = np.sum(w * y) / np.sum(w)
+    return float(np.sum(w * (y - centre) ** 2))
+
+
+def _lrt_heterogeneity(x: np.ndarray, m: np.ndarray) -> float:
+    p = x.sum() / m.sum()
+    if p in (0.0, 1.0):
+        return 0.0
+    expected = special.xlogy(x, x / (m * p)) + special.xlogy(m - x, (m - x) / (m * (1 - p)))
+    return float(2 * np.sum(expected))
 
 
 def _standard_error(mu: float, tau: float, x: np.ndarray, m: np.ndarray) -> float:

@@ -131,12 +131,30 @@ class MetaResult:
     pi_high: float
     note: str = ""
     labels: tuple[str, ...] = field(default=())
+    #: which test ``q`` is: Cochran's Q, or for the GLMM the Wald test that metafor's
+    #: rma.glmm reports first (``QE.Wld``)
+    q_test: str = "Cochran"
+    #: the GLMM's likelihood-ratio test for heterogeneity (metafor's ``QE.LRT``), k − 1 df
+    q_lrt: float | None = None
+    q_lrt_p: float | None = None
 
-    def summary(self) -> dict[str, float | int | str]:
+    def summary(self) -> dict[str, float | int | str | None]:
         keys = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q",
-                "q_p", "k", "mu", "se", "measure", "method", "hk", "note")  # fmt: skip
+                "q_p", "q_test", "k", "mu", "se", "measure", "method", "hk", "note")  # fmt: skip
         values = asdict(self)
-        return {k: values[k] for k in keys}
+        out = {k: values[k] for k in keys}
+        if self.q_lrt is not None:
+            out |= {"q_lrt": self.q_lrt, "q_lrt_p": self.q_lrt_p}
+        return out
+
+    @property
+    def heterogeneity_text(self) -> str:
+        """The heterogeneity tests in words: ``Q 152.233 (p 1.7e-26)``, or for the GLMM
+        ``Wald Q 3.462 (p 0.749), likelihood-ratio Q 26.841 (p 0.000155)``."""
+        first = f"Q {self.q:.3f} (p {self.q_p:.4g})"
+        if self.q_lrt is None:
+            return first
+        return f"Wald {first}, likelihood-ratio Q {self.q_lrt:.3f} (p {self.q_lrt_p:.4g})"
 
 
 def _fixed(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -361,17 +379,31 @@ def mantel_haenszel_result(
     events_c: Sequence[float], n_c: Sequence[float], *, level: float = 0.95,
     labels: Sequence[str] = (),
 ) -> MetaResult:  # fmt: skip
-    """The Mantel–Haenszel estimate as a result like the others: heterogeneity (Q, I², H²) is
-    Cochran's, from the inverse-variance effect sizes; a fixed effect has no prediction
-    interval beyond its CI."""
+    """The Mantel–Haenszel estimate as a result like the others; a fixed effect has no
+    prediction interval beyond its CI.
+
+    Heterogeneity is metafor's ``rma.mh``: Cochran's Q around the *Mantel–Haenszel*
+    estimate, ``Q = Σ wᵢ (yᵢ − μ_MH)²`` with wᵢ = 1/vᵢ from the effect sizes (0.5 added to
+    the cells of a study with a zero cell; a study without events in either arm is left
+    out of Q for every measure, metafor's ``drop00``), ``I² = max(0, (Q − (k −
+    1)) / Q)`` and ``H² = Q / (k − 1)`` (metafor's rma.mh.r, ``QE``, ``I2``, ``H2``).
+    Centred on the inverse-variance mean instead, Q is the minimum over all centres and
+    understates heterogeneity around the estimate actually reported.
+    """
     mu, se, ci = mantel_haenszel(measure, events, n, events_c, n_c, level=level)
     es = escalc(measure, events, n, events_c, n_c)
-    fixed = rma(es, "FE", level=level)
+    keep = ~((np.asarray(events, float) == 0) & (np.asarray(events_c, float) == 0))
+    y, w = es.yi[keep], 1 / es.vi[keep]
+    k = int(keep.sum())
+    q = float(np.sum(w * (y - mu) ** 2)) if k > 1 else float("nan")
+    q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else float("nan")
+    i2 = max(0.0, 100 * (q - (k - 1)) / q) if k > 1 and q > 0 else 0.0
+    h2 = q / (k - 1) if k > 1 else float("nan")
     back = [back_transform(measure, v) for v in (mu, *ci)]
     return MetaResult(
-        measure=measure, method="MH", k=fixed.k, mu=mu, se=se, ci=ci, pi=ci, tau2=0.0,
-        q=fixed.q, q_p=fixed.q_p, i2=fixed.i2, h2=fixed.h2, hk=False, estimate=back[0],
+        measure=measure, method="MH", k=es.yi.size, mu=mu, se=se, ci=ci, pi=ci, tau2=0.0,
+        q=q, q_p=q_p, i2=i2, h2=h2, hk=False, estimate=back[0],
         ci_low=back[1], ci_high=back[2], pi_low=back[1], pi_high=back[2],
-        note="Mantel-Haenszel (no continuity correction needed); Q and I² from "
-        "inverse-variance weights", labels=tuple(labels),
+        note="Mantel-Haenszel (no continuity correction needed); Q around the "
+        "Mantel-Haenszel estimate, as metafor's rma.mh", labels=tuple(labels),
     )  # fmt: skip
