@@ -131,3 +131,32 @@ def test_the_flow_diagram_counts_each_stage_and_who_left(edge_store: Store) -> N
         ["Screen failures or not enrolled", 0], ["Enrolled, never dosed", 1],  # E6
         ["No baseline PPPASI", 0], ["Did not attend Week 12 (withdrawn: 0)", 1],
     ]  # fmt: skip
+
+
+def test_the_waterfall_is_drawn_at_the_latest_visit_with_data(tmp_path) -> None:
+    """A study whose subjects have reached week 2 only: the waterfall is at week 2, not
+    at an empty week 12 (before, "Week 12 waterfall" with no bars); with no
+    post-baseline value at all there is no waterfall."""
+    from datetime import timedelta
+
+    from pustula.analysis.plots import waterfall_visit
+    from pustula.store import get_subject, record_visit
+    from tests.store.helpers import FIRST_DOSE, enrol, make_study, pppasi
+
+    store = Store.open(f"sqlite:///{tmp_path / 'early.sqlite3'}")
+    store.create_schema()
+    study = make_study(store)
+    enrol(store, study, "A1")
+    with store.transaction(user="tester") as tx:
+        record_visit(tx, study, get_subject(tx.session, study, "A1"), visit_code="W0",
+                     visit_date=FIRST_DOSE, assessments={"pppasi": pppasi(2, 2, 1, 20)})  # fmt: skip
+    assert waterfall_visit(analyse(store)) is None
+    assert "waterfall" not in [f.key for f in all_figures(analyse(store))]
+    with store.transaction(user="tester") as tx:
+        record_visit(tx, study, get_subject(tx.session, study, "A1"), visit_code="W2",
+                     visit_date=FIRST_DOSE + timedelta(days=14),
+                     assessments={"pppasi": pppasi(2, 2, 1, 5)})  # fmt: skip
+    figures = {f.key: f for f in all_figures(analyse(store))}
+    assert figures["waterfall"].title == "Waterfall of PPPASI % change at Week 2"
+    assert list(figures["waterfall"].data["PCHG"]) == [-50.0]  # 10.0 → 5.0 by hand
+

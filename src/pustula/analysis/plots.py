@@ -35,6 +35,7 @@ from matplotlib.patches import Patch
 from pustula.analysis.ci import mean_ci
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.endpoints import responder_estimate, responder_flags
+from pustula.errors import AnalysisError
 from pustula.store.extract import StudyData
 
 __all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow", "render_figure"]
@@ -175,9 +176,11 @@ def mean_change(analysis: AnalysisData) -> Figure_:
             rows.append((label, number, est.n, est.mean, est.low, est.high))
     drawn = pd.DataFrame(rows, columns=["AVISIT", "AVISITN", "n", "mean", "low", "high"])
     fig, ax = plt.subplots(figsize=SIZE)
-    half_low = (drawn["mean"] - drawn["low"]).fillna(0)
-    half_high = (drawn["high"] - drawn["mean"]).fillna(0)
-    ax.errorbar(drawn["AVISITN"], drawn["mean"], yerr=[half_low, half_high], marker="o",
+    # arrays, not Series: with one visit drawn, matplotlib calls float() on a 1-row Series
+    half_low = (drawn["mean"] - drawn["low"]).fillna(0).to_numpy(dtype=float)
+    half_high = (drawn["high"] - drawn["mean"]).fillna(0).to_numpy(dtype=float)
+    ax.errorbar(drawn["AVISITN"].to_numpy(dtype=float), drawn["mean"].to_numpy(dtype=float),
+                yerr=np.vstack([half_low, half_high]), marker="o",
                 capsize=4, color=OKABE_ITO[5], label=f"mean, {settings.level_label}")  # fmt: skip
     for _, row in drawn.iterrows():
         ax.annotate(f"n = {row['n']}", (row["AVISITN"], row["mean"]), xytext=(6, 4),
@@ -193,9 +196,22 @@ def mean_change(analysis: AnalysisData) -> Figure_:
     return _render(fig, "mean_change", "Mean % change in PPPASI", caption, drawn)
 
 
+def waterfall_visit(analysis: AnalysisData) -> str | None:
+    """The latest planned visit with at least one PPPASI % change, or None when no
+    subject has a post-baseline value yet (a study early on has no week-12 data, and a
+    waterfall "at week 12" with no bars says nothing)."""
+    data = _pppasi(analysis)
+    seen = set(data.loc[data["PCHG"].notna() & data["ABLFL"].ne("Y"), "VISITCD"])
+    with_data = [code for code, _, _ in analysis.visits if code in seen]
+    return with_data[-1] if with_data else None
+
+
 def waterfall(analysis: AnalysisData, *, visit: str | None = None) -> Figure_:
+    """Each subject's PPPASI % change at ``visit`` (default: :func:`waterfall_visit`)."""
     settings = analysis.settings
-    code = visit or analysis.visits[-1][0]
+    code = visit or waterfall_visit(analysis)
+    if code is None:
+        raise AnalysisError("no subject has a PPPASI value after baseline yet: no waterfall")
     label = next(lb for c, lb, _ in analysis.visits if c == code)
     cutoffs = _shown_cutoffs(analysis)
     at_visit = [
@@ -270,10 +286,12 @@ def responder_rates(analysis: AnalysisData) -> Figure_:
     for k, cut in enumerate(cutoffs):
         part = drawn[drawn["response"] == f"PPPASI{cut}"]
         colour, marker, _ = styles[k]
-        rate = 100 * part["estimate"]
+        rate = 100 * part["estimate"].to_numpy(dtype=float)
         # clipped at 0: a limit may differ from the estimate by rounding only
-        err = [(rate - 100 * part["low"]).clip(lower=0), (100 * part["high"] - rate).clip(lower=0)]
-        ax.errorbar(part["AVISITN"] + offsets[k], rate, yerr=err, marker=marker, color=colour,
+        err = np.vstack([(rate - 100 * part["low"].to_numpy(dtype=float)).clip(min=0),
+                         (100 * part["high"].to_numpy(dtype=float) - rate).clip(min=0)])  # fmt: skip
+        ax.errorbar(part["AVISITN"].to_numpy(dtype=float) + offsets[k], rate, yerr=err,
+                    marker=marker, color=colour,
                     capsize=3, linestyle=LINESTYLES[k % 4], label=f"PPPASI{cut}")  # fmt: skip
     _weeks(ax, analysis)
     ax.set_ylim(0, 105)
@@ -414,10 +432,11 @@ def consort_flow(
 
 
 def all_figures(analysis: AnalysisData) -> list[Figure_]:
+    """The report's figures; the waterfall only once a visit after baseline has data."""
     return [
         spaghetti(analysis),
         mean_change(analysis),
-        waterfall(analysis),
+        *([waterfall(analysis)] if waterfall_visit(analysis) else []),
         responder_rates(analysis),
         swimmer(analysis),
     ]
