@@ -159,4 +159,3 @@ def test_the_waterfall_is_drawn_at_the_latest_visit_with_data(tmp_path) -> None:
     figures = {f.key: f for f in all_figures(analyse(store))}
     assert figures["waterfall"].title == "Waterfall of PPPASI % change at Week 2"
     assert list(figures["waterfall"].data["PCHG"]) == [-50.0]  # 10.0 → 5.0 by hand
-

@@ -14,7 +14,10 @@ from tests.store.helpers import PROTOCOL
     ("values", "message"),
     [
         ({"operator": "=>"}, "operator must be one of '>=', '>'; got '=>'"),
-        ({"imputation": "nri"}, "imputation must be one of 'OC', 'LOCF', 'LOCF_BASELINE', 'NRI'; got 'nri'"),
+        (
+            {"imputation": "nri"},
+            "imputation must be one of 'OC', 'LOCF', 'LOCF_BASELINE', 'NRI'; got 'nri'",
+        ),
         (
             {"ci_method": "exact"},
             "ci_method must be one of 'clopper-pearson', 'wilson', 'jeffreys'",

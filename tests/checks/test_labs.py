@@ -95,8 +95,13 @@ def test_alt_with_an_abnormal_baseline_grades_by_multiples_of_the_baseline() -> 
         (str(v), base)
         for uln, base in (("40", "60"), ("0.7", "1.1"), ("33", "49.5"))
         for v in _boundary_values(uln, base)
-        if ctcae_grade("alt", float(v), upper_limit=float(uln), baseline=float(base),
-                       baseline_upper_limit=float(uln))
+        if ctcae_grade(
+            "alt",
+            float(v),
+            upper_limit=float(uln),
+            baseline=float(base),
+            baseline_upper_limit=float(uln),
+        )
         != _liver_reference(v, Decimal(uln), Decimal(base))
     ]
     assert wrong == []

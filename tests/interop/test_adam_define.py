@@ -120,3 +120,45 @@ def test_adam_define_names_its_predecessors_and_methods(packages) -> None:
     assert age.get("Type") == "Predecessor" and "DM.AGE" in "".join(age.itertext())
     chg = root.find(".//odm:ItemGroupDef[@OID='IG.ADQS']/odm:ItemRef[@ItemOID='IT.ADQS.CHG']", NS)
     assert chg.get("MethodOID") == "MT.CHG"
+
+
+def test_adsl_carries_race_and_the_actual_arm_as_dm_has_them(packages) -> None:
+    """ADaMIG 1.3 §3.2 lists RACE, ARM and ACTARM among ADSL's required variables, each
+    copied from DM; the check from outside found RACE and ACTARM missing."""
+    sdtm, adam, out = packages
+    adsl = adam.datasets["ADSL"].set_index("USUBJID")
+    dm = sdtm.datasets["DM"].set_index("USUBJID")
+    for column in ("RACE", "ARM", "ACTARM"):
+        assert list(adsl[column]) == list(dm.loc[adsl.index, column]), column
+    assert adsl.loc["TOFA-PPP-S01", "ACTARM"] == dm.loc["TOFA-PPP-S01", "ACTARM"] != ""
+    assert list(adam.datasets["ADSL"].columns[:10]) == ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU",
+                                       "SEX", "RACE", "ARM", "ACTARM"]  # fmt: skip
+    _, labels, _ = read_xpt(out / "adam" / "adsl.xpt")
+    assert (labels["RACE"], labels["ACTARM"]) == ("Race", "Description of Actual Arm")
+
+
+def test_a_lab_on_a_visit_day_has_that_visits_number_and_others_none(packages) -> None:
+    """SDTMIG 3.4 LB: VISITNUM is expected. The demo's samples: screening (day -7, no
+    visit that day), weeks 4 and 12 on the visit day; S05's week-12 visit is 9 days late,
+    so its day-84 sample is unscheduled."""
+    sdtm, _, _ = packages
+    lb = sdtm.datasets["LB"]
+    s01 = lb[(lb["USUBJID"] == "TOFA-PPP-S01") & (lb["LBTESTCD"] == "ALT")]
+    assert list(zip(s01["LBDTC"], s01["VISITNUM"].fillna(-1), s01["VISIT"], strict=True)) == [
+        ("2024-02-26", -1, ""), ("2024-04-01", 3.0, "Week 4"), ("2024-05-27", 4.0, "Week 12")
+    ]  # fmt: skip
+    s05 = lb[(lb["USUBJID"] == "TOFA-PPP-S05") & (lb["LBTESTCD"] == "ALT")]
+    assert s05["VISITNUM"].isna().tolist() == [True, False, True]
+
+
+def test_define_labels_are_the_xpt_labels_character_for_character(packages) -> None:
+    """XPT v5 holds ASCII, so "AVAL ≤ 1" is written "AVAL <= 1"; define.xml described the
+    same variable with the "≤" the XPT file does not contain."""
+    _, adam, out = packages
+    root = _define(out / "adam" / "define.xml")
+    for name in adam.datasets:
+        _, xpt_labels, _ = read_xpt(out / "adam" / f"{name.lower()}.xpt")
+        for column, xpt_label in xpt_labels.items():
+            item = root.find(f".//odm:ItemDef[@OID='IT.{name}.{column}']", NS)
+            described = "".join(item.find("odm:Description", NS).itertext()).strip()
+            assert described == xpt_label, (name, column)

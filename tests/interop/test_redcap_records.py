@@ -123,7 +123,7 @@ def test_medications_and_the_end_of_participation_survive_the_round_trip(tmp_pat
             "start_date": date(2024, 4, 1)})  # fmt: skip
         end_participation(tx, get_subject(tx.session, study, "S03"), outcome="withdrawn",
                           ended_on=date(2024, 6, 3), reason="moved away",
-                          last_contact=date(2024, 6, 3))  # fmt: skip
+                          last_contact=date(2024, 6, 3), last_dose=date(2024, 6, 1))  # fmt: skip
     with store.reader() as session:
         protocol = protocol_of(get_study(session))
     text = export_records(casebooks(store), protocol)
@@ -173,3 +173,95 @@ def test_randomly_damaged_exports_are_refused_whole_or_imported_never_a_crash(
     for message, saved in refusals:
         assert "record " in message or "line " in message, message  # ... saying where
         assert saved == []  # ... with nothing saved
+
+
+def _with_columns(text: str, fill: dict[str, object]) -> str:
+    """The export with more columns, each filled per row by ``fill[name](row)``."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*rows[0].keys(), *fill], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row | {name: f(row) for name, f in fill.items()})  # type: ignore[operator]
+    return out.getvalue()
+
+
+def test_a_file_as_redcap_writes_it_imports_the_same_study(
+    source: tuple[Store, Protocol, str],
+) -> None:
+    """REDCap's "export records" (CSV, raw) starts with a UTF-8 byte-order mark when saved
+    from Excel, and has a ``{form}_complete`` status column per form (0 incomplete,
+    1 unverified, 2 complete) and the values of calculated fields. None of them may change
+    what is imported; before, the mark alone made the file "have no `record_id` column"."""
+    _, protocol, text = source
+
+    def status(filled: str) -> object:
+        return lambda row: "2" if row[filled] else ""
+
+    redcap = "\ufeff" + _with_columns(text, {
+        "screening_complete": status("screened_on"),
+        "pppasi_complete": status("right_palm_erythema"),
+        "adverse_event_complete": status("ae_term"),
+        "pppasi_right_palm": lambda row: "1.2" if row["right_palm_erythema"] else "",  # calc
+    })  # fmt: skip
+    assert parse_records(redcap, protocol) == parse_records(text, protocol)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "message"),
+    [
+        # a checkbox holds 1 or 0; a 2 was imported as "not ticked" before
+        (("S01", "week_0_arm_1", ""), "triggers___stress", "2",
+         r"line 2, record S01, event week_0_arm_1, field triggers___stress: a checkbox column "
+         r"holds 1 \(ticked\) or 0 \(not ticked\); got `2`"),
+        (("S01", "week_0_arm_1", "adverse_event"), "ae_serious_criteria___death", "yes",
+         "field ae_serious_criteria___death: a checkbox column holds 1"),
+        # a value in another form's field: an AE term on a visit row was dropped before
+        (("S02", "week_4_arm_1", ""), "ae_term", "Rash",
+         r"record S02, event week_4_arm_1, field ae_term: the field belongs to the form "
+         r"`adverse_event`, which this row does not hold .* its value `Rash` would be lost"),
+        # a lab row holds the lab form only
+        (("S06", "week_0_arm_1", "lab"), "pga", "2",
+         r"field pga: the field belongs to the form `ppp_pga`, which this row does not hold "
+         r"\(it holds the lab form\)"),
+        # the screening form is collected at week 0 only
+        (("S03", "week_12_arm_1", ""), "smoking", "never",
+         "event week_12_arm_1, field smoking: the field belongs to the form `screening`"),
+    ],
+)  # fmt: skip
+def test_a_cell_that_would_be_lost_is_refused_naming_its_line(
+    source: tuple[Store, Protocol, str], row: tuple[str, str, str], column: str, value: str,
+    message: str,
+) -> None:  # fmt: skip
+    import csv
+    import io
+
+    _, protocol, text = source
+    rows = list(csv.DictReader(io.StringIO(text)))
+    index = next(i for i, r in enumerate(rows) if (r["record_id"], r["redcap_event_name"],
+                 r["redcap_repeat_instrument"]) == row)  # fmt: skip
+    rows[index][column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    with pytest.raises(DataValidationError, match=message) as caught:
+        parse_records(out.getvalue(), protocol)
+    assert f"line {index + 2}," in str(caught.value)  # the header is line 1
+
+
+def test_a_line_number_counts_the_line_breaks_inside_quoted_cells(
+    source: tuple[Store, Protocol, str],
+) -> None:
+    _, protocol, text = source
+    # a two-line term in S01's first AE (a quoted cell with a line break) ...
+    multi = text.replace(",Nasopharyngitis,", ',"Naso-\npharyngitis",', 1)
+    # ... then a broken age on S02's baseline row, which now starts one line further down
+    broken = multi.replace(",58,", ",fifty-eight,", 1)
+    where = next(i for i, line in enumerate(multi.splitlines(), start=1)
+                 if line.startswith("S02,week_0_arm_1,,"))  # fmt: skip
+    with pytest.raises(DataValidationError, match=rf"^line {where}, record S02, .*field age"):
+        parse_records(broken, protocol)

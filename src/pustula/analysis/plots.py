@@ -288,8 +288,8 @@ def responder_rates(analysis: AnalysisData) -> Figure_:
         colour, marker, _ = styles[k]
         rate = 100 * part["estimate"].to_numpy(dtype=float)
         # clipped at 0: a limit may differ from the estimate by rounding only
-        err = np.vstack([(rate - 100 * part["low"].to_numpy(dtype=float)).clip(min=0),
-                         (100 * part["high"].to_numpy(dtype=float) - rate).clip(min=0)])  # fmt: skip
+        low, high = (100 * part[c].to_numpy(dtype=float) for c in ("low", "high"))
+        err = np.vstack([(rate - low).clip(min=0), (high - rate).clip(min=0)])
         ax.errorbar(part["AVISITN"].to_numpy(dtype=float) + offsets[k], rate, yerr=err,
                     marker=marker, color=colour,
                     capsize=3, linestyle=LINESTYLES[k % 4], label=f"PPPASI{cut}")  # fmt: skip

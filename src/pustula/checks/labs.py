@@ -86,8 +86,8 @@ def ctcae_grade(
     (``baseline`` > ``baseline_upper_limit``, both in this value's unit): labs differ in
     their limits, and the new sample's ULN says nothing about the old sample. A baseline
     without its own ULN is not taken as abnormal, so the grade falls back to multiples of
-    the ULN, which is never lower. Neutrophils above 1500 need the lower limit of normal to tell grade 0 from
-    grade 1 (< LLN–1500).
+    the ULN, which is never lower. Neutrophils above 1500 need the lower limit of normal
+    to tell grade 0 from grade 1 (< LLN–1500).
 
     >>> ctcae_grade("alt", 130, upper_limit=40)  # 3.25 × ULN
     2
@@ -170,7 +170,11 @@ def evaluate_lab_alerts(
         if rule.test != test or rule.phase != phase:
             continue
         v = convert_unit(test, value, unit, to=rule.unit)
-        base = None if baseline is None else convert_unit(test, baseline.value, baseline.unit, to=rule.unit)
+        base = (
+            None
+            if baseline is None
+            else convert_unit(test, baseline.value, baseline.unit, to=rule.unit)
+        )
         if _fires(rule, v, base):
             alerts.append(LabAlert(rule.id, rule.action, rule.text, rule.confirm))
     return tuple(alerts)

@@ -19,7 +19,9 @@ __all__ = ["register"]
 OperatorOpt = Annotated[
     str | None, typer.Option("--operator", help="Responder cut-off: '>=' or '>'.")
 ]
-ImputationOpt = Annotated[str | None, typer.Option(help="Missing data: OC, LOCF, LOCF_BASELINE or NRI.")]
+ImputationOpt = Annotated[
+    str | None, typer.Option(help="Missing data: OC, LOCF, LOCF_BASELINE or NRI.")
+]
 CIOpt = Annotated[str | None, typer.Option("--ci", help="clopper-pearson, wilson or jeffreys.")]
 AlphaOpt = Annotated[float | None, typer.Option(help="Two-sided alpha (0.05 gives 95% CIs).")]
 PgaMinOpt = Annotated[

@@ -15,6 +15,7 @@ import pandas as pd
 
 from pustula.analysis.datasets import AnalysisData
 from pustula.interop.sdtm import SdtmPackage, visit_numbers
+from pustula.interop.xpt import ascii_text
 
 __all__ = ["ADAM_LABELS", "AdamPackage", "build_adam", "qs_test_of"]
 
@@ -35,7 +36,9 @@ ADAM_LABELS = {
     "AGE": "Age",
     "AGEU": "Age Units",
     "SEX": "Sex",
+    "RACE": "Race",
     "ARM": "Description of Planned Arm",
+    "ACTARM": "Description of Actual Arm",
     "TRT01P": "Planned Treatment for Period 01",
     "TRT01A": "Actual Treatment for Period 01",
     "STATUS": "Subject Status",
@@ -89,11 +92,17 @@ def _text(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
 
 
-def _adsl(analysis: AnalysisData) -> pd.DataFrame:
+def _adsl(analysis: AnalysisData, sdtm: SdtmPackage) -> pd.DataFrame:
+    """ADSL as ADaMIG 1.3 asks: RACE, ARM and ACTARM are DM's own values (ARM and ACTARM
+    the arm *descriptions*, ACTARM empty for a subject never dosed), so that ADSL traces
+    to DM variable for variable."""
     adsl = analysis.adsl.copy()
+    dm = sdtm.datasets["DM"].set_index("USUBJID")
+    for column in ("RACE", "ARM", "ACTARM"):
+        adsl[column] = adsl["USUBJID"].map(dm[column]).fillna("")
     adsl["AGEU"] = np.where(adsl["AGE"].notna(), "YEARS", "")
     adsl["TRT01P"] = np.where(adsl["ENRLFL"] == "Y", adsl["ARM"].fillna(""), "")
-    adsl["TRT01A"] = np.where(adsl["SAFFL"] == "Y", adsl["ARM"].fillna(""), "")
+    adsl["TRT01A"] = np.where(adsl["SAFFL"] == "Y", adsl["ACTARM"], "")
     for column in ("TRIGGERS", "COMORB"):
         adsl[column] = _text(adsl[column])
     adsl["AGE"] = adsl["AGE"].astype(float)
@@ -105,7 +114,9 @@ def _adsl(analysis: AnalysisData) -> pd.DataFrame:
         "AGE",
         "AGEU",
         "SEX",
+        "RACE",
         "ARM",
+        "ACTARM",
         "TRT01P",
         "TRT01A",
     ]
@@ -142,8 +153,9 @@ def build_adam(analysis: AnalysisData, sdtm: SdtmPackage) -> AdamPackage:
             adqs_labels[column] = f"Analysis Criterion {column[4:]}"
             adqs_labels[f"{column}FL"] = f"Criterion {column[4:]} Evaluation Result Flag"
             if len(texts) == 1:
-                adqs_labels[column] = f"Criterion {column[4:]}: {texts[0]}"[:40]
-    datasets = {"ADSL": _adsl(analysis), "ADQS": adqs}
+                # ASCII, as the XPT file holds it: define.xml must say the same (<=, not ≤)
+                adqs_labels[column] = ascii_text(f"Criterion {column[4:]}: {texts[0]}")[:40]
+    datasets = {"ADSL": _adsl(analysis, sdtm), "ADQS": adqs}
     labels = {
         name: {c: adqs_labels.get(c, c) for c in frame.columns} for name, frame in datasets.items()
     }

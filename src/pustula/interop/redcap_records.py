@@ -29,6 +29,7 @@ from pustula.interop.redcap import (
     data_dictionary,
     event_name,
 )
+from pustula.interop.redcap_layout import CHECKBOX_CODELISTS, RowLayout
 from pustula.protocol import Protocol
 from pustula.scoring import PPPASI
 from pustula.store.bulk import paused_gc
@@ -43,8 +44,7 @@ __all__ = [
     "parse_records",
 ]
 
-CHECKBOXES = {"triggers": "trigger", "comorbidities": "comorbidity",
-               "ae_serious_criteria": "serious_criterion"}  # fmt: skip
+CHECKBOXES = CHECKBOX_CODELISTS
 _PPPASI_ITEMS = tuple(f["name"] for f in PPPASI.metadata()["fields"]
                       if not f["name"].endswith("_area_score"))  # fmt: skip
 _INSTRUMENT_FIELDS = {"pppasi": _PPPASI_ITEMS, "pga": ("pga",), "pain_nrs": ("pain_nrs",),
@@ -221,6 +221,7 @@ def _end_fields(book: Casebook) -> dict[str, str]:
 class _Record:
     code: str
     baseline: dict[str, str] = field(default_factory=dict)
+    baseline_line: int | None = None
     priors: list[dict[str, str]] = field(default_factory=list)
     repeats: list[ImportedRecord] = field(default_factory=list)
     visits: list[ImportedVisit] = field(default_factory=list)
@@ -275,24 +276,31 @@ def parse_records(
 ) -> list[ImportedSubject]:
     """The subjects of a REDCap records export, ready to enrol with their visits.
 
-    Refuses, naming record, event, field and value: a missing ``record_id`` column, an
-    event the mapping does not know, a record twice for the same event, a value that is
-    not a number where one is needed, a code that is not in the list.
+    Refuses, naming the file's line, record, event, field and value: a missing
+    ``record_id`` column, an event the mapping does not know, a record twice for the same
+    event, a value that is not a number where one is needed, a code that is not in the
+    list, a value in a field of another form than the row's (:class:`RowLayout`), a
+    checkbox cell other than 0 or 1. A UTF-8 byte-order mark before the header, which
+    REDCap and spreadsheet programs write, is skipped.
     """
     with paused_gc():
         return _parse(text, protocol, mapping or FieldMapping.for_protocol(protocol))
 
 
 def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[ImportedSubject]:
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header = [mapping.fields.get(c, c) for c in next(reader, [])]
+    layout = RowLayout.for_protocol(protocol)
     if "record_id" not in header:
         raise DataValidationError("the file has no `record_id` column: is it a REDCap export?")
     records: dict[str, _Record] = {}
     seen: set[tuple[str, str, str]] = set()
     baseline_code = protocol.baseline_visit.code
     width = len(header)
-    for line, values in enumerate(reader, start=2):
+    end = reader.line_num
+    for values in reader:
+        # a quoted cell may hold line breaks: a row starts where the last one ended
+        line, end = end + 1, reader.line_num
         if not values:
             continue  # a blank line
         if len(values) > width:
@@ -310,7 +318,7 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
         if not code:
             raise DataValidationError(f"line {line}: the record has no record_id")
         event = row.get("redcap_event_name", "") or event_name(protocol.baseline_visit.label)
-        where = f"record {code}, event {event}"
+        where = f"line {line}, record {code}, event {event}"
         if event not in mapping.events:
             raise DataValidationError(f"{where}: the event is not a visit of the protocol "
                                       f"(known: {', '.join(mapping.events)})")  # fmt: skip
@@ -318,6 +326,12 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
         record = records.setdefault(code, _Record(code))
         instrument = row.get("redcap_repeat_instrument", "")
         instance = row.get("redcap_repeat_instance", "?")
+        if instrument and instrument not in (PRIOR_FORM, *REPEATING):
+            forms = ", ".join((PRIOR_FORM, *REPEATING))
+            raise DataValidationError(
+                f"{where}: `{instrument}` is not a repeating form of this project ({forms})"
+            )
+        layout.check(row, visit=visit, instrument=instrument, where=where)
         if instrument == PRIOR_FORM:
             record.priors.append(row | {"_where": f"{where}, prior therapy {instance}"})
             continue
@@ -325,27 +339,23 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
             where_form = f"{where}, {instrument.replace('_', ' ')} {instance}"
             record.repeats.append(_record(instrument, row | {"_where": where_form}))
             continue
-        if instrument:
-            forms = ", ".join((PRIOR_FORM, *REPEATING))
-            raise DataValidationError(
-                f"{where}: `{instrument}` is not a repeating form of this project ({forms})"
-            )
         key = (code, event, row.get("redcap_repeat_instance", ""))
         if key in seen:
             raise DataValidationError(f"{where}: the record appears twice for this event")
         seen.add(key)
         if visit == baseline_code:
-            record.baseline = row
+            record.baseline, record.baseline_line = row, line
         if row.get("visit_date"):
-            record.visits.append(_visit(code, event, visit, row, protocol))
+            record.visits.append(_visit(where, visit, row, protocol))
     return [_subject(r, protocol) for r in records.values()]
 
 
 def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:
     b = record.baseline
     base_event = event_name(protocol.baseline_visit.label)
-    where = f"record {record.code}, event {base_event}"
+    where = f"line {record.baseline_line}, record {record.code}, event {base_event}"
     if not b:
+        where = f"record {record.code}, event {base_event}"
         raise DataValidationError(f"{where}: the screening form is missing")
 
     def at(name: str) -> str:
@@ -468,10 +478,7 @@ def _end(b: Mapping[str, str], at: Any) -> dict[str, Any] | None:
     }
 
 
-def _visit(
-    code: str, event: str, visit: str, row: Mapping[str, str], protocol: Protocol
-) -> ImportedVisit:
-    where = f"record {code}, event {event}"
+def _visit(where: str, visit: str, row: Mapping[str, str], protocol: Protocol) -> ImportedVisit:
     try:
         when = date.fromisoformat(row["visit_date"])
     except ValueError:

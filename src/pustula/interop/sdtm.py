@@ -105,7 +105,7 @@ def build_sdtm(data: StudyData, extra: ExchangeData) -> SdtmPackage:
         "CM": dataset_frame("CM", _cm(data, extra, subjects, supp_cm)),
         "MH": dataset_frame("MH", _sequence(_mh(data, subjects), "MHSEQ")),
         "AE": dataset_frame("AE", _ae(extra, subjects, supp_ae)),
-        "LB": dataset_frame("LB", _lb(extra, subjects)),
+        "LB": dataset_frame("LB", _lb(data.protocol, extra, subjects)),
         "QS": dataset_frame("QS", _qs(data.protocol, extra, subjects)),
         "SUPPDM": dataset_frame("SUPPDM", supp_dm),
         "SUPPAE": dataset_frame("SUPPAE", supp_ae),
@@ -482,9 +482,22 @@ def _ae(extra: ExchangeData, subjects: dict[str, _Subject], supp: list[Row]) -> 
     return rows
 
 
-def _lb(extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
+def _visits_by_day(
+    protocol: Protocol, extra: ExchangeData
+) -> dict[tuple[str, str], tuple[float, str]]:
+    """(subject, ISO date) -> (VISITNUM, VISIT) of the visit done that day."""
+    numbers = visit_numbers(protocol)
+    return {(v.subject, iso(v.visit_date)): numbers[v.visit_code]
+            for v in _records(extra.visits)
+            if v.status == "done" and v.visit_code in numbers}  # fmt: skip
+
+
+def _lb(protocol: Protocol, extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
+    """LB: a sample taken on the day of a visit carries that visit's VISITNUM and VISIT
+    (SDTMIG 3.4 §4.4.5); a sample on another day is unscheduled and has none."""
     rows = []
     seqs: dict[str, int] = {}
+    on_visit_day = _visits_by_day(protocol, extra)
     for lab in _records(extra.labs):
         who = subjects.get(lab.subject)
         if who is None or lab.test not in LAB_TESTS:
@@ -504,6 +517,7 @@ def _lb(extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
             )
         seq = seqs[lab.subject] = seqs.get(lab.subject, 0) + 1
         result = _number(value)
+        visit = on_visit_day.get((lab.subject, iso(lab.sample_date)))
         rows.append(
             {
                 "USUBJID": who.usubjid,
@@ -520,6 +534,8 @@ def _lb(extra: ExchangeData, subjects: dict[str, _Subject]) -> list[Row]:
                 "LBSTRESU": unit,
                 "LBNRIND": indicator,
                 "LBTOXGR": "" if pd.isna(lab.ctcae_grade) else str(int(lab.ctcae_grade)),
+                "VISITNUM": visit[0] if visit else None,
+                "VISIT": visit[1] if visit else "",
                 "EPOCH": epoch(
                     lab.sample_date, who.first, who.last, before_dose=not lab.on_treatment
                 ),

@@ -250,6 +250,8 @@ LBSTRESU|Standard Units|C|Exp|UNIT|Derived
 LBNRIND|Reference Range Indicator|C|Exp|NRIND|Derived
 LBTOXGR|Standard Toxicity Grade|C|Perm|TOXGR|Derived
 LBLOBXFL|Last Observation Before Exposure Flag|C|Exp|NY|Derived
+VISITNUM|Visit Number|N|Exp||Derived
+VISIT|Visit Name|C|Perm||Derived
 EPOCH|Epoch|C|Perm|EPOCH|Derived
 LBDTC|Date/Time of Specimen Collection|C|Exp||Collected
 LBDY|Study Day of Specimen Collection|N|Perm||Derived
