@@ -3,6 +3,7 @@
 #   libpango, harfbuzz-subset, DejaVu fonts      WeasyPrint's text layout for PDF reports
 #   chromium (tests only: PUSTULA_NEED_BROWSER=1) browser tests, driven by Playwright
 #   poppler-utils (tests only)                   the report test renders PDF pages to PNG
+#   R with metafor and lme4 (tests only)         the live comparisons with R's metafor
 # Needs root (or sudo) only when something is missing.
 need=()
 command -v pg_virtualenv >/dev/null 2>&1 || need+=(postgresql postgresql-common)
@@ -14,6 +15,11 @@ if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
 fi
 if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && ! command -v pdftoppm >/dev/null 2>&1; then
   need+=(poppler-utils)
+fi
+if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ]; then
+  for pkg in r-base-core r-cran-metafor r-cran-lme4; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2

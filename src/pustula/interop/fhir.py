@@ -36,54 +36,89 @@ SUBJECT_SYSTEM = "urn:pustula:subject"
 ITEM_SYSTEM = "urn:pustula:answer"
 
 
+#: Words an answer may be besides its score, as answer codes (DLQI "not relevant", item 7 "yes").
+_WORD_ANSWERS = {"not relevant": "not_relevant", "yes": "yes"}
+SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+SUBJECT_STATE = "http://terminology.hl7.org/CodeSystem/research-subject-state"
+STATE_TYPE = "http://terminology.hl7.org/CodeSystem/research-subject-state-type"
+GRADE_EXTENSION = "urn:pustula:extension:ctcae-grade"
+RELATEDNESS_SYSTEM = "urn:pustula:relatedness"
+
+
+def _item(field: dict[str, Any]) -> dict[str, Any]:
+    """A Questionnaire item whose type fits every answer it can get (FHIR R5 ``que-…`` and
+    the QuestionnaireResponse rule that an answer's type is the item's type): a number
+    item is ``integer`` or ``decimal``; an item that also takes words (DLQI) is ``coding``
+    with its scores and words as answer options."""
+    item: dict[str, Any] = {"linkId": field["name"], "text": field_label(field["name"])}
+    labels = field.get("labels")
+    if not labels:
+        return item | {"type": "integer" if field["whole"] else "decimal"}
+    scores = {score: word for word, score in reversed(labels.items()) if " " in word}
+    options = [{"valueCoding": {"system": ITEM_SYSTEM, "code": str(score),
+                                "display": f"{word.capitalize()} ({score})"}}
+               for score, word in sorted(scores.items(), reverse=True)]  # fmt: skip
+    options += [{"valueCoding": {"system": ITEM_SYSTEM, "code": code,
+                                 "display": word.capitalize()}}
+                for word, code in _WORD_ANSWERS.items() if word in labels]  # fmt: skip
+    return item | {"type": "coding", "answerOption": options}
+
+
 def _questionnaire(name: str) -> Questionnaire:
     meta = get_instrument(name).metadata()
     return Questionnaire(
         id=f"q-{name.replace('_', '-')}", url=f"{CODE_SYSTEM}:{name}", status="active",
         title=meta["title"],
-        item=[{"linkId": f["name"], "text": field_label(f["name"]),
-               "type": "decimal" if not f["whole"] else "integer"} for f in meta["fields"]
-              if not f["name"].endswith("_area_score")],
+        item=[_item(f) for f in meta["fields"] if not f["name"].endswith("_area_score")],
     )  # fmt: skip
 
 
-def _answer(value: Any) -> dict[str, Any]:
+def _answer(value: Any, kind: str) -> dict[str, Any]:
+    """An answer in the item's type (``kind``): never valueInteger for a decimal item."""
     if isinstance(value, bool):
         raise DataValidationError("an item answer is a number or a word, never true or false")
-    if isinstance(value, int):
-        return {"valueInteger": value}
-    if isinstance(value, float):
-        return {"valueDecimal": value}
-    return {"valueCoding": {"system": ITEM_SYSTEM, "code": str(value)}}
+    if kind == "coding":
+        code = str(int(value)) if isinstance(value, int | float) else str(value)
+        return {"valueCoding": {"system": ITEM_SYSTEM, "code": code}}
+    if kind == "decimal":
+        return {"valueDecimal": float(value)}
+    return {"valueInteger": int(value)}
+
+
+def _full_url(kind: str, ident: str) -> str:
+    """A stable URN for a resource of the Bundle (the same casebook, the same URNs)."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{CODE_SYSTEM}/{kind}/{ident}')}"
 
 
 def _ref(kind: str, ident: str) -> dict[str, str]:
-    return {"reference": f"{kind}/{ident}"}
+    """A reference that resolves inside the Bundle: the target's ``fullUrl``. A relative
+    ``Patient/subject-S01`` resolves only against RESTful fullUrls, never urn:uuid ones
+    (FHIR R5 Bundle, "Resolving references in Bundles")."""
+    return {"reference": _full_url(kind, ident)}
 
 
 def subject_bundle(book: Casebook, protocol: Protocol) -> Bundle:
     """One subject's casebook as a FHIR collection Bundle."""
     code = book.subject.code
     pid = f"subject-{code}"
+    study = f"study-{protocol.id}"
     resources: list[Any] = [
         Patient(id=pid, identifier=[{"system": SUBJECT_SYSTEM, "value": code}]),
-        ResearchStudy(id=f"study-{protocol.id}", status="active", title=protocol.title),
-        ResearchSubject(
-            id=f"rs-{code}",
-            status="active",
-            study=_ref("ResearchStudy", f"study-{protocol.id}"),
-            subject=_ref("Patient", pid),
-        ),
+        ResearchStudy(id=study, status="active", title=protocol.title),
+        _research_subject(book, pid, study),
     ]
     r = book.records
     visits = {v.id: v for v in r.visit}
     used = sorted({a.instrument for a in r.assessment})
-    resources += [_questionnaire(name) for name in used]
+    questionnaires = [_questionnaire(name) for name in used]
+    kinds = {q.url: {i.linkId: i.type for i in q.item or []} for q in questionnaires}
+    resources += questionnaires
     for a in r.assessment:
         visit = visits[a.visit_id]
         rid = f"qr-{code}-{visit.visit_code}-{a.instrument}".replace("_", "-")
-        answers = [{"linkId": k, "answer": [_answer(v)]} for k, v in a.items.items()
-                   if v is not None]  # fmt: skip
+        item_kinds = kinds[f"{CODE_SYSTEM}:{a.instrument}"]
+        answers = [{"linkId": k, "answer": [_answer(v, item_kinds.get(k, "decimal"))]}
+                   for k, v in a.items.items() if v is not None and k in item_kinds]  # fmt: skip
         resources.append(QuestionnaireResponse(
             id=rid, status="completed", questionnaire=f"{CODE_SYSTEM}:{a.instrument}",
             subject=_ref("Patient", pid), authored=visit.visit_date.isoformat(),
@@ -99,37 +134,81 @@ def subject_bundle(book: Casebook, protocol: Protocol) -> Bundle:
                 valueQuantity={"value": a.total, "unit": "score"},
                 derivedFrom=[_ref("QuestionnaireResponse", rid)],
             ))  # fmt: skip
-    for e in r.adverse_event:
-        resources.append(AdverseEvent(
-            id=f"ae-{code}-{e.id}", status="completed" if e.end_date else "in-progress",
-            actuality="actual", subject=_ref("Patient", pid),
-            code={"text": e.term, "coding": [{"system": "http://meddra.org",
-                                              "code": e.meddra_pt_code, "display": e.meddra_pt}]
-                  if e.meddra_pt_code else None},
-            occurrenceDateTime=e.start_date.isoformat(),
-            seriousness={"text": "serious" if e.serious else "non-serious"},
-            outcome=[{"text": label("outcome", e.outcome)}],
-        ))  # fmt: skip
-    for m in r.con_med:
-        resources.append(MedicationStatement(
-            id=f"med-{code}-{m.id}", status="recorded", subject=_ref("Patient", pid),
-            medication={"concept": {"text": m.drug}}, note=[{"text": m.indication}],
-        ))  # fmt: skip
-    entries = [{"fullUrl": _full_url(res), "resource": res} for res in resources]
+    resources += [_adverse_event(e, code, pid, study) for e in r.adverse_event]
+    resources += [_medication(m, code, pid) for m in r.con_med]
+    entries = [{"fullUrl": _full_url(res.get_resource_type(), res.id), "resource": res}
+               for res in resources]  # fmt: skip
     return Bundle(type="collection", identifier={"system": SUBJECT_SYSTEM, "value": code},
                   entry=entries)  # fmt: skip
 
 
-def _full_url(resource: Any) -> str:
-    """A stable URN for a resource of the Bundle (the same casebook, the same URNs)."""
-    name = f"{resource.get_resource_type()}/{resource.id}"
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, CODE_SYSTEM + '/' + name)}"
+def _research_subject(book: Casebook, pid: str, study: str) -> ResearchSubject:
+    """R5 ResearchSubject: ``status`` is the record's publication status, so the subject's
+    own state is in ``progress`` (on study, or withdrawn / off study with the reason) and
+    the time on study in ``period``."""
+    s = book.subject
+    state = {"withdrawn": "withdrawn", "completed": "off-study"}.get(s.status, "on-study")
+    progress: dict[str, Any] = {
+        "type": {"coding": [{"system": STATE_TYPE, "code": "Enrollment"}]},
+        "subjectState": {"coding": [{"system": SUBJECT_STATE, "code": state}]},
+    }
+    if s.enrolled_on:
+        progress["startDate"] = s.enrolled_on.isoformat()
+    if s.ended_on:
+        progress["endDate"] = s.ended_on.isoformat()
+    if s.end_reason:
+        progress["reason"] = {"text": s.end_reason}
+    period = {k: v.isoformat() for k, v in (("start", s.enrolled_on), ("end", s.ended_on)) if v}
+    return ResearchSubject(
+        id=f"rs-{s.code}", status="active", study=_ref("ResearchStudy", study),
+        subject=_ref("Patient", pid), progress=[progress], period=period or None,
+    )  # fmt: skip
+
+
+def _adverse_event(e: Any, code: str, pid: str, study: str) -> AdverseEvent:
+    """An AE with what a safety reviewer reads first: onset and end, seriousness (HL7
+    adverse-event-seriousness), the CTCAE grade (R5 has no severity element: an
+    extension), relatedness to study drug (suspectEntity.causality) and outcome."""
+    occurrence = {"start": e.start_date.isoformat()}
+    if e.end_date:
+        occurrence["end"] = e.end_date.isoformat()
+    serious = "serious" if e.serious else "non-serious"
+    return AdverseEvent(
+        id=f"ae-{code}-{e.id}", status="completed" if e.end_date else "in-progress",
+        actuality="actual", subject=_ref("Patient", pid), study=[_ref("ResearchStudy", study)],
+        code={"text": e.term, "coding": [{"system": "http://meddra.org",
+                                          "code": e.meddra_pt_code, "display": e.meddra_pt}]
+              if e.meddra_pt_code else None},
+        occurrencePeriod=occurrence,
+        seriousness={"coding": [{"system": SERIOUSNESS, "code": serious,
+                                 "display": serious.replace("-", " ").capitalize()}],
+                     "text": "; ".join(label("serious_criterion", c)
+                                       for c in e.serious_criteria) or None},
+        extension=[{"url": GRADE_EXTENSION, "valueInteger": e.grade}]
+        if e.grade is not None else None,
+        suspectEntity=[{"instanceCodeableConcept": {"text": "study drug"},
+                        "causality": {"entityRelatedness": {"coding": [{
+                            "system": RELATEDNESS_SYSTEM, "code": e.relatedness,
+                            "display": label("relatedness", e.relatedness)}]}}}],
+        outcome=[{"text": label("outcome", e.outcome)}],
+    )  # fmt: skip
+
+
+def _medication(m: Any, code: str, pid: str) -> MedicationStatement:
+    period = {k: v.isoformat() for k, v in (("start", m.start_date), ("end", m.end_date)) if v}
+    return MedicationStatement(
+        id=f"med-{code}-{m.id}", status="recorded", subject=_ref("Patient", pid),
+        medication={"concept": {"text": m.drug}}, effectivePeriod=period or None,
+        reason=[{"concept": {"text": m.indication}}] if m.indication else None,
+        dosage=[{"text": m.dose}] if m.dose else None,
+    )  # fmt: skip
 
 
 def read_bundle(text: str) -> dict[str, Any]:
     """A subject's Bundle read back: its code, and per (visit, instrument) items and score."""
     bundle = Bundle.model_validate_json(text)
     out: dict[str, Any] = {"subject": None, "assessments": {}, "scores": {}}
+    ids = {e.fullUrl: e.resource.id for e in bundle.entry or [] if e.resource is not None}
     for entry in bundle.entry or []:
         res: Any = entry.resource
         kind = res.get_resource_type() if res is not None else None
@@ -139,7 +218,8 @@ def read_bundle(text: str) -> dict[str, Any]:
             key = (res.identifier[0].value, res.questionnaire.rsplit(":", 1)[-1])
             out["assessments"][key] = {i.linkId: _value(i.answer[0]) for i in res.item or []}
         elif kind == "Observation":
-            source = res.derivedFrom[0].reference.removeprefix("QuestionnaireResponse/")
+            reference = res.derivedFrom[0].reference
+            source = ids.get(reference, reference.removeprefix("QuestionnaireResponse/"))
             out["scores"][source] = float(res.valueQuantity.value)
     return out
 
@@ -148,5 +228,7 @@ def _value(answer: Any) -> Any:
     if answer.valueInteger is not None:
         return int(answer.valueInteger)
     if answer.valueDecimal is not None:
-        return float(answer.valueDecimal)
-    return answer.valueCoding.code
+        number = float(answer.valueDecimal)
+        return int(number) if number.is_integer() else number
+    code = answer.valueCoding.code
+    return int(code) if code.isdigit() else code
