@@ -57,3 +57,30 @@ def test_users_add_their_own_rows() -> None:
     assert table.iloc[-1]["verification"] == "user"
     with pytest.raises(DataValidationError, match="lack column"):
         load_published(own.drop(columns=["week"]))
+
+
+def test_completers_only_rows_are_pooled_with_the_randomised_denominator_by_default() -> None:
+    """BRODA-JP's 54 % (PPPASI50, week 16) fits 27 of 50 completers; 63 were randomised per
+    arm. Pooled against ITT studies, the completers' rate overstates the arm's response, so
+    the default takes 27/63 (non-responders imputed) and --completers the published 27/50."""
+    from pustula.evidence.published import load_published, select
+
+    table = load_published()
+    broda = "BRODA-JP (NCT04061252)"
+    default = select(table, index="PPPASI", cutoff=50, weeks=(16, 16))
+    rows = default[default["study"] == broda]
+    assert list(zip(rows["responders"], rows["n"], strict=True)) == [(27, 63)]
+    sensitivity = select(table, index="PPPASI", cutoff=50, weeks=(16, 16), completers=True)
+    rows = sensitivity[sensitivity["study"] == broda]
+    assert list(zip(rows["responders"], rows["n"], strict=True)) == [(27, 50)]
+    # every other study is the same in both
+    others = default[default["study"] != broda]["row"].tolist()
+    assert sensitivity[sensitivity["study"] != broda]["row"].tolist() == others
+
+
+def test_a_placebo_arm_switched_to_active_drug_is_not_a_treatment_arm() -> None:
+    from pustula.evidence.published import load_published, select
+
+    table = load_published()
+    assert table.set_index("row").loc["11d", "arm"] == "crossover"
+    assert "11d" not in set(select(table)["row"])

@@ -176,6 +176,10 @@ def meta(
     mixed: Annotated[
         bool, typer.Option("--mixed", help="Pool different endpoints or designs together.")
     ] = False,
+    completers: Annotated[
+        bool, typer.Option("--completers", help="With --published: pool studies' completer "
+                           "denominators instead of randomised ones (sensitivity analysis).")
+    ] = False,
     add: Annotated[
         Path | None, typer.Option(help="With --published: your own rows (CSV, same columns).")
     ] = None,
@@ -208,7 +212,7 @@ def meta(
     if published:
         own = _own_rows(ctx, add, with_study)
         result, table, extra_json, extra_lines = _published(
-            measure, tau2, hk, index, cutoff, weeks, design, mixed, own
+            measure, tau2, hk, index, cutoff, weeks, design, mixed, own, completers
         )
     else:
         assert file is not None
@@ -282,7 +286,7 @@ def _own_rows(ctx: typer.Context, add: Path | None, with_study: bool) -> Any:
 
 def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: float | None,
                weeks: str | None, design: list[str] | None, mixed: bool,
-               own: Any) -> Any:  # fmt: skip
+               own: Any, completers: bool = False) -> Any:  # fmt: skip
     from pustula.errors import DataValidationError
     from pustula.evidence.published import load_published, pool_published, select
 
@@ -293,7 +297,8 @@ def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: flo
             window = (float(low), float(high or low))
         except ValueError:
             raise DataValidationError(f"--weeks: `{weeks}` is not a window such as 12-16") from None
-    rows = select(load_published(own), index=index, cutoff=cutoff, weeks=window, designs=design)
+    rows = select(load_published(own), index=index, cutoff=cutoff, weeks=window, designs=design,
+                  completers=completers)
     pooled = pool_published(rows, measure=measure.upper(), method=tau2.upper(),  # type: ignore[arg-type]
                             hk=hk, allow_mixed=mixed)  # fmt: skip
     excluded = [f"left out {row}: {why}" for row, why in pooled.excluded]

@@ -39,7 +39,8 @@ def load_published(extra: pd.DataFrame | None = None) -> pd.DataFrame:
         missing = [c for c in _COLUMNS if c not in extra.columns and c != "verification"]
         if missing:
             raise DataValidationError(f"your rows lack column(s) {', '.join(missing)}")
-        extra = extra.assign(verification=extra.get("verification", "user"))
+        extra = extra.assign(verification=extra.get("verification", "user"),
+                             denominator=extra.get("denominator", "all"))  # fmt: skip
         table = pd.concat([table, extra], ignore_index=True)
     return table
 
@@ -47,10 +48,26 @@ def load_published(extra: pd.DataFrame | None = None) -> pd.DataFrame:
 def select(
     table: pd.DataFrame, *, index: str | None = None, cutoff: float | None = None,
     weeks: tuple[float, float] | None = None, designs: Iterable[str] | None = None,
-    arm: str | None = "treatment", drug_class: str | None = None,
+    arm: str | None = "treatment", drug_class: str | None = None, completers: bool = False,
 ) -> pd.DataFrame:  # fmt: skip
-    """Rows matching every criterion given (case-insensitive for text)."""
+    """Rows matching every criterion given (case-insensitive for text).
+
+    A study that reported completers only (``denominator`` "completers", e.g. BRODA-JP:
+    50 of 63 randomised) has a second row with the randomised denominator and
+    non-responder imputation; that row is pooled by default, since completers overstate
+    the rate against ITT. ``completers=True`` takes the completers' rows instead, as a
+    sensitivity analysis.
+    """
     keep = pd.Series(True, index=table.index)
+    if "denominator" in table:
+        only_completers = table["denominator"] == "completers"
+        if completers:
+            same = ["study", "drug", "arm", "index", "cutoff", "week"]
+            reported = table.loc[only_completers, same].drop_duplicates()
+            imputed = table[same].merge(reported, how="left", indicator=True)["_merge"]
+            keep &= only_completers | (imputed.to_numpy() == "left_only")
+        else:
+            keep &= ~only_completers
     if index is not None:
         keep &= table["index"].str.lower() == index.lower()
     if cutoff is not None:
