@@ -177,8 +177,12 @@ def meta(
         bool, typer.Option("--mixed", help="Pool different endpoints or designs together.")
     ] = False,
     completers: Annotated[
-        bool, typer.Option("--completers", help="With --published: pool studies' completer "
-                           "denominators instead of randomised ones (sensitivity analysis).")
+        bool,
+        typer.Option(
+            "--completers",
+            help="With --published: pool studies' completer "
+            "denominators instead of randomised ones (sensitivity analysis).",
+        ),
     ] = False,
     add: Annotated[
         Path | None, typer.Option(help="With --published: your own rows (CSV, same columns).")
@@ -297,8 +301,14 @@ def _published(measure: str, tau2: str, hk: bool, index: str | None, cutoff: flo
             window = (float(low), float(high or low))
         except ValueError:
             raise DataValidationError(f"--weeks: `{weeks}` is not a window such as 12-16") from None
-    rows = select(load_published(own), index=index, cutoff=cutoff, weeks=window, designs=design,
-                  completers=completers)
+    rows = select(
+        load_published(own),
+        index=index,
+        cutoff=cutoff,
+        weeks=window,
+        designs=design,
+        completers=completers,
+    )
     pooled = pool_published(rows, measure=measure.upper(), method=tau2.upper(),  # type: ignore[arg-type]
                             hk=hk, allow_mixed=mixed)  # fmt: skip
     excluded = [f"left out {row}: {why}" for row, why in pooled.excluded]

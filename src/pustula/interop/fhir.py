@@ -111,13 +111,13 @@ def subject_bundle(book: Casebook, protocol: Protocol) -> Bundle:
     visits = {v.id: v for v in r.visit}
     used = sorted({a.instrument for a in r.assessment})
     questionnaires = [_questionnaire(name) for name in used]
-    kinds = {q.url: {i.linkId: i.type for i in q.item or []} for q in questionnaires}
+    kinds = {q.url: {i.linkId: str(i.type) for i in q.item or []} for q in questionnaires}
     resources += questionnaires
     for a in r.assessment:
         visit = visits[a.visit_id]
         rid = f"qr-{code}-{visit.visit_code}-{a.instrument}".replace("_", "-")
         item_kinds = kinds[f"{CODE_SYSTEM}:{a.instrument}"]
-        answers = [{"linkId": k, "answer": [_answer(v, item_kinds.get(k, "decimal"))]}
+        answers = [{"linkId": k, "answer": [_answer(v, item_kinds[k])]}
                    for k, v in a.items.items() if v is not None and k in item_kinds]  # fmt: skip
         resources.append(QuestionnaireResponse(
             id=rid, status="completed", questionnaire=f"{CODE_SYSTEM}:{a.instrument}",
