@@ -73,8 +73,9 @@ def main() -> None:
     for p0, p1 in ((0.05, 0.25), (0.2, 0.4), (0.3, 0.5)):
         seconds, r = timed(lambda p0=p0, p1=p1: simon_designs(p0, p1, nmax=100), 3)
         o = r.optimal
+        design = f"optimal {o.r1}/{o.n1}, {o.r}/{o.n}"
         print(f"Simon p0={p0} p1={p1}, n <= 100: median {seconds:.2f} s = "
-              f"{seconds / loop:.2f}x the plain loop (optimal {o.r1}/{o.n1}, {o.r}/{o.n})")  # fmt: skip
+              f"{seconds / loop:.2f}x the plain loop ({design})")  # fmt: skip
     rng = np.random.default_rng(20261129)
     n = rng.integers(10, 200, 50)
     p = 1 / (1 + np.exp(-rng.normal(0.3, 0.8, 50)))
