@@ -40,7 +40,7 @@ def _log_marginal(mu: float, tau: float, x: np.ndarray, n: np.ndarray) -> float:
         hess = -(tau**2) * n * p * (1 - p) - 1
         step = grad / hess
         z -= step
-        if np.max(np.abs(step)) < 1e-12:
+        if np.abs(step).max() < 1e-12:
             break
     p = special.expit(mu + tau * z)
     scale = 1 / np.sqrt(tau**2 * n * p * (1 - p) + 1)
@@ -49,7 +49,9 @@ def _log_marginal(mu: float, tau: float, x: np.ndarray, n: np.ndarray) -> float:
     log_f = (special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1))[:, None]
     log_f = log_f + x[:, None] * theta - n[:, None] * np.logaddexp(0, theta)
     log_f += -0.5 * u**2 - 0.5 * math.log(2 * math.pi) + _NODES[None, :] ** 2
-    total = special.logsumexp(log_f, b=_WEIGHTS[None, :], axis=1)
+    # log Σ w·e^f per study, by hand: scipy's logsumexp costs half of a whole fit here
+    top = log_f.max(axis=1)
+    total = np.log(np.exp(log_f - top[:, None]) @ _WEIGHTS) + top
     return float(np.sum(total + np.log(math.sqrt(2) * scale)))
 
 
