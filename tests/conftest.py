@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, make_url, text
 
 from pustula.store import Store
+from pustula.store.signing import new_private_pem
 
 # CI runs Hypothesis derandomized: the same examples every run, so a red build is
 # reproducible; locally the default profile explores new examples each time.
@@ -31,6 +33,12 @@ POSTGRES_URL = os.environ.get("PUSTULA_TEST_POSTGRES_URL")
 # One audit key for every store of the run, as one installation has (PostgreSQL needs one
 # set); tests of the key kept beside a SQLite file remove it for themselves.
 os.environ.setdefault("PUSTULA_AUDIT_KEY", "pustula-test-audit-key-" + "7" * 41)
+# ... and one Ed25519 signing key, so that a bundle one store writes another imports, as
+# within one installation; the signature tests make other keys for other installations.
+if "PUSTULA_SIGNING_KEY_FILE" not in os.environ:
+    _KEY_FILE = Path(tempfile.mkdtemp(prefix="pustula-test-key-")) / "signing-key.pem"
+    _KEY_FILE.write_bytes(new_private_pem())
+    os.environ["PUSTULA_SIGNING_KEY_FILE"] = str(_KEY_FILE)
 REQUIRE_POSTGRES = os.environ.get("PUSTULA_TEST_REQUIRE_POSTGRES") == "1"
 
 

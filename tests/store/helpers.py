@@ -90,3 +90,15 @@ def dump_tables(
             for t in Base.metadata.sorted_tables
             if t.name not in skipped
         }
+
+
+def write_signed_manifest(bundle: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest`` signed with the test run's installation key: a bundle a trusted
+    writer produced, so that the checks behind the signature are the ones tested."""
+    import json
+    import os
+
+    from pustula.store.signing import read_private_key
+
+    key = read_private_key(Path(os.environ["PUSTULA_SIGNING_KEY_FILE"]))
+    (bundle / "manifest.json").write_text(json.dumps(key.sign(manifest)))

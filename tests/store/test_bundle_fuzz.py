@@ -29,7 +29,7 @@ from pustula.store import (
     record_visit,
 )
 from pustula.store.models import Base
-from tests.store.helpers import dump_tables, enrol, make_study, pppasi
+from tests.store.helpers import dump_tables, enrol, make_study, pppasi, write_signed_manifest
 
 NASTY = [
     # "[]" and "false" in a JSON column were found by the 10,000-case benchmark
@@ -87,7 +87,7 @@ def _reseal(bundle: Path, table: str) -> None:
     manifest["tables"][table]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     lines = path.read_bytes().decode("utf-8", "replace").splitlines()
     manifest["tables"][table]["rows"] = max(0, len(lines) - 1)
-    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    write_signed_manifest(bundle, manifest)
 
 
 @st.composite
@@ -151,7 +151,7 @@ def _mutate_manifest(bundle: Path, table: str, choice: int, value: str) -> None:
         manifest["schema_revision"] = value
     else:
         del manifest["tables"][table]
-    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    write_signed_manifest(bundle, manifest)
 
 
 @settings(max_examples=1000, derandomize=True, deadline=None,

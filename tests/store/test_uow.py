@@ -82,6 +82,17 @@ def test_changing_saved_data_without_a_reason_is_refused(store: Store) -> None:
         assert get_record(session, Assessment, assessment_id).total == pytest.approx(18.0)
 
 
+@pytest.mark.parametrize("reason", ["\u200b", " \u200b\u2060 ", "\u00a0\t", "\u200d\ufeff"])
+def test_a_reason_of_invisible_characters_is_no_reason(store: Store, reason: str) -> None:
+    """A zero-width space, a word joiner, a no-break space or a byte-order mark explains
+    nothing; before, a reason of only U+200B was accepted."""
+    assessment_id = _saved_assessment(store)
+    with pytest.raises(ReasonRequiredError, match="needs a reason in words"):
+        with store.transaction(user="tester", reason=reason) as tx:
+            row = get_record(tx.session, Assessment, assessment_id)
+            update_assessment(tx, row, items=pppasi(e=1), expected_version=1)
+
+
 def test_an_edit_rescores_and_bumps_the_version(store: Store) -> None:
     assessment_id = _saved_assessment(store)
     with store.transaction(user="tester", reason="transcription error") as tx:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -104,6 +105,17 @@ def check_text(value: str, *, field: str, max_length: int, multiline: bool = Fal
     if _CONTROL.search(value) or (not multiline and _LINE_BREAKS.search(value)):
         raise DataValidationError(f"{field}: contains a control character; remove it", field=field)
     return value
+
+
+def has_visible_text(value: str | None) -> bool:
+    """Whether ``value`` holds a character a reader can see: a letter, digit, punctuation
+    mark or symbol. Spaces, zero-width characters (U+200B), joiners and other format
+    characters do not count, so a "reason" made of them explains nothing.
+
+    >>> has_visible_text("typo"), has_visible_text("\u200b \u2060"), has_visible_text(None)
+    (True, False, False)
+    """
+    return bool(value) and any(unicodedata.category(c)[0] in "LNPS" for c in value)
 
 
 def check_interval(start: date | None, end: date | None, *, field: str = "end_date") -> None:

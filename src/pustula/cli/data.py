@@ -14,6 +14,8 @@ from pustula.errors import AuditError, ConfigurationError, DataValidationError
 __all__ = ["register"]
 
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+keys_app = typer.Typer(help="The keys that sign bundles and backups (Ed25519).",
+                       no_args_is_help=True)  # fmt: skip
 
 
 @handles_errors
@@ -35,10 +37,15 @@ def demo(ctx: typer.Context) -> None:
     typer.echo(DEMO_NOTICE)
 
 
-SignKeyOpt = Annotated[
-    str | None,
-    typer.Option(help="Name of an environment variable holding a key (at least 32 bytes) "
-                      "shared with whoever imports the bundle."),
+TrustOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--trust-key", help="A PEM file of public keys whose signatures to trust "
+                 "(the writer's `pustula keys public`); may be given more than once."),
+]  # fmt: skip
+UnverifiedOpt = Annotated[
+    bool,
+    typer.Option("--accept-unverified", help="Import even though no trusted key signed it "
+                 "(recorded as unverified in the audit trail)."),
 ]  # fmt: skip
 
 
@@ -60,15 +67,6 @@ def _export_tidy(ctx: typer.Context, directory: Path, fmt: str) -> None:
         typer.echo("note: SYNTHETIC demo data, not patient data")
 
 
-def _key_from_env(name: str | None) -> bytes | None:
-    if name is None:
-        return None
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigurationError(f"the environment variable {name} is not set")
-    return value.encode("utf-8")
-
-
 @handles_errors
 def export(
     ctx: typer.Context,
@@ -84,9 +82,9 @@ def export(
     tidy: Annotated[
         bool, typer.Option("--tidy", help="An analysis-ready table with a codebook.")
     ] = False,
-    sign_key_env: SignKeyOpt = None,
 ) -> None:
-    """Write every table to DIRECTORY as CSV or Parquet, with a manifest (signed on request).
+    """Write every table to DIRECTORY as CSV or Parquet, with a manifest signed with this
+    installation's key.
 
     With --tidy: one row per subject and visit with item values, scores, baseline and
     derived variables, and a codebook (variable and value labels in XPT, .dta and .sav).
@@ -102,10 +100,7 @@ def export(
     from pustula.store.bundle import bundle_tables
 
     with progress_bar("exporting", len(bundle_tables())) as step:
-        summary = export_bundle(
-            open_store(ctx), directory, fmt=chosen, sign_key=_key_from_env(sign_key_env),
-            progress=step,
-        )  # fmt: skip
+        summary = export_bundle(open_store(ctx), directory, fmt=chosen, progress=step)
     typer.echo(
         f"exported {sum(summary.rows.values())} rows in {len(summary.rows)} tables to {directory}"
     )
@@ -118,7 +113,8 @@ def import_(
     ctx: typer.Context,
     directory: Path,
     reason: Annotated[str, typer.Option(help="Why the data are imported (audited).")] = "import",
-    verify_key_env: SignKeyOpt = None,
+    trust_key: TrustOpt = None,
+    accept_unverified: UnverifiedOpt = False,
 ) -> None:
     """Import a bundle into an empty database, all or nothing, after checking it whole."""
     from pustula.store import import_bundle
@@ -127,7 +123,7 @@ def import_(
     with progress_bar("checking the bundle", len(bundle_tables()) + 2) as step:
         rows = import_bundle(
             open_store(ctx, migrate=True), directory, user=cli_user(ctx), reason=reason,
-            verify_key=_key_from_env(verify_key_env), progress=step,
+            trust=trust_key or [], accept_unverified=accept_unverified, progress=step,
         )  # fmt: skip
     typer.echo(f"imported {sum(rows.values())} rows from {directory}")
 
@@ -137,16 +133,46 @@ def restore_(
     ctx: typer.Context,
     backup_path: Annotated[Path, typer.Argument(metavar="BACKUP", help="A backup file or bundle.")],
     reason: Annotated[str, typer.Option(help="Why the backup is restored (audited).")],
-    verify_key_env: SignKeyOpt = None,
+    trust_key: TrustOpt = None,
+    accept_unverified: UnverifiedOpt = False,
 ) -> None:
     """Restore a backup into an empty database after verifying it (chain and tables)."""
     from pustula.store import restore
 
     rows = restore(
         open_store(ctx, migrate=True), backup_path, user=cli_user(ctx), reason=reason,
-        verify_key=_key_from_env(verify_key_env),
+        trust=trust_key or [], accept_unverified=accept_unverified,
     )  # fmt: skip
     typer.echo(f"restored {sum(rows.values())} rows from {backup_path}; run `pustula audit verify`")
+
+
+@handles_errors
+def keys_public(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option("-o", help="Write it to this file.")] = None,
+) -> None:
+    """Print this installation's public signing key (PEM), for those who import from it."""
+    pem = open_store(ctx).signing_key.public_pem()
+    if output is None:
+        typer.echo(pem, nl=False)
+    else:
+        output.write_text(pem, encoding="ascii")
+        typer.echo(f"public key written to {output}")
+
+
+@handles_errors
+def keys_new(
+    output: Annotated[Path, typer.Option("-o", help="The new private key file (PEM).")],
+) -> None:
+    """Make a new private signing key (for PUSTULA_SIGNING_KEY_FILE), readable by you only."""
+    from pustula.store.signing import new_private_pem
+
+    if output.exists():
+        raise ConfigurationError(f"{output} already exists; choose a new file")
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(new_private_pem())
+    typer.echo(f"private key written to {output}; set PUSTULA_SIGNING_KEY_FILE={output}")
 
 
 @handles_errors
@@ -155,7 +181,8 @@ def backup_(ctx: typer.Context, target: Path) -> None:
     from pustula.store import backup
 
     out = backup(open_store(ctx), target)
-    typer.echo(f"backup written to {out}")
+    typer.echo(f"backup written to {out}, its signature to {out}.sig (no key is written "
+               "beside it: restore it here, or move a signed bundle)")  # fmt: skip
 
 
 @audit_app.command("verify")
@@ -224,3 +251,6 @@ def register(app: typer.Typer) -> None:
     app.command("backup")(backup_)
     app.command("restore")(restore_)
     app.add_typer(audit_app, name="audit")
+    keys_app.command("public")(keys_public)
+    keys_app.command("new")(keys_new)
+    app.add_typer(keys_app, name="keys")

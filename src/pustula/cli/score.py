@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from pustula.checks.spreadsheet import inert_frame
 from pustula.cli._common import echo_json, fail_on_pustula_error, fail_on_unexpected
 from pustula.errors import BulkScoringError, PustulaError, RowError, ScoringInputError
 
@@ -57,7 +58,7 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        inert_frame(frame).to_csv(path, index=False)
     elif suffix in (".parquet", ".pq"):
         frame.to_parquet(path, index=False)
     else:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from pustula.analysis.datasets import AnalysisData
+from pustula.checks.spreadsheet import inert_frame
 from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS, field_label
 from pustula.errors import DataValidationError
 from pustula.scoring import PPPASI, get_instrument
@@ -199,7 +200,7 @@ def write_tidy(export: TidyExport, directory: Path, fmt: str) -> list[Path]:
 
     directory.mkdir(parents=True, exist_ok=True)
     codebook = directory / "codebook.csv"
-    export.codebook.to_csv(codebook, index=False)
+    inert_frame(export.codebook).to_csv(codebook, index=False)
     written = [codebook]
     if export.synthetic:
         note = directory / "SYNTHETIC-DATA.txt"
@@ -214,13 +215,14 @@ def write_tidy(export: TidyExport, directory: Path, fmt: str) -> list[Path]:
         if v.choices and v.kind == "numeric"
     }
     if fmt == "csv":
-        export.data.to_csv(target, index=False, date_format="%Y-%m-%d")
+        inert_frame(export.data).to_csv(target, index=False, date_format="%Y-%m-%d")
     elif fmt == "parquet":
         export.data.to_parquet(target, index=False)
     elif fmt == "xlsx":
         with pd.ExcelWriter(target) as book:
-            export.data.to_excel(book, sheet_name="data", index=False)
-            export.codebook.to_excel(book, sheet_name="codebook", index=False)
+            # openpyxl stores text that begins with "=" as a formula: make it inert first
+            inert_frame(export.data).to_excel(book, sheet_name="data", index=False)
+            inert_frame(export.codebook).to_excel(book, sheet_name="codebook", index=False)
     elif fmt == "xpt":
         pyreadstat.write_xport(_for_stats_packages(export), str(target), table_name="TIDY",
                                file_format_version=8,

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
+from pustula.checks.values import has_visible_text
 from pustula.errors import AuditError, ConfigurationError, ReasonRequiredError, StoreError
 from pustula.store.audit_key import AuditKey
 from pustula.store.models import AuditHead, AuditLog, Base, Record
@@ -269,9 +270,9 @@ def before_flush(session: Session, _context: UOWTransaction, _instances: object)
             obj.created_at, obj.created_by = info["at"], info["user"]
     for obj in session.dirty:
         if isinstance(obj, Record) and session.is_modified(obj, include_collections=False):
-            if obj.changes_need_reason and not (info.get("reason") or "").strip():
+            if obj.changes_need_reason and not has_visible_text(info.get("reason")):
                 raise ReasonRequiredError(
-                    f"changing or removing saved data ({obj.label}) needs a reason"
+                    f"changing or removing saved data ({obj.label}) needs a reason in words"
                 )
             obj.updated_at, obj.updated_by = info["at"], info["user"]
 

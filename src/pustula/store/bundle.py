@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import hmac
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,20 +37,23 @@ from sqlalchemy import (
 )
 
 from pustula import __version__
+from pustula.checks.spreadsheet import escape_cell, unescape_cell
 from pustula.checks.values import check_date
-from pustula.errors import DataValidationError, ImportBundleError
+from pustula.errors import AuditError, DataValidationError, ImportBundleError
 from pustula.store.audit import AuditEntry, append_audit, now_iso, resign, verify_chain
-from pustula.store.audit_key import MIN_KEY_BYTES, AuditKey
+from pustula.store.audit_key import AuditKey
 from pustula.store.database import WRITE
 from pustula.store.integrity import reconcile
 from pustula.store.migrate import head_revision
 from pustula.store.models import Base, Study
+from pustula.store.signing import Verdict, trusted_keys, verify_signed
 from pustula.store.uow import Store
 
 __all__ = ["BundleFormat", "ExportSummary", "bundle_tables", "export_bundle", "import_bundle"]
 
 BundleFormat = Literal["csv", "parquet"]
 MANIFEST = "manifest.json"
+CSV_CELLS = "spreadsheet-safe"
 
 
 @dataclass(frozen=True)
@@ -90,14 +92,13 @@ def export_bundle(
     directory: str | Path,
     *,
     fmt: BundleFormat = "csv",
-    sign_key: bytes | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ExportSummary:
     """Write every table of ``store`` (removed records included) to ``directory``.
 
     The tables are read from one snapshot, so the audit chain matches the data even while
-    others save. ``sign_key`` (at least 32 bytes, shared with whoever imports the bundle)
-    signs the manifest, and with it every file's checksum and row count.
+    others save. The manifest, and with it every file's checksum and row count, is signed
+    with the installation's Ed25519 key (:mod:`pustula.store.signing`).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -123,11 +124,13 @@ def export_bundle(
         "synthetic": synthetic,
         "note": "SYNTHETIC illustrative data, not patient data" if synthetic else "",
         "audit_key_id": store.audit_key.key_id,
+        # CSV text cells that begin like a formula carry a leading quote (OWASP), as does a
+        # cell that begins with a quote; import removes exactly one
+        "csv_cells": CSV_CELLS,
         "tables": files,
     }
-    if sign_key is not None:
-        manifest["signature"] = _signature(manifest, _sign_key(sign_key))
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    signed = store.signing_key.sign(manifest)
+    (out / MANIFEST).write_text(json.dumps(signed, indent=2) + "\n", encoding="utf-8")
     return ExportSummary(out, fmt, counts, synthetic)
 
 
@@ -150,31 +153,18 @@ def _csv_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    # text a spreadsheet would run as a formula gets a quote in front; read back exactly
+    return escape_cell(value) if isinstance(value, str) else str(value)
 
 
-def _sign_key(secret: bytes) -> bytes:
-    if len(secret) < MIN_KEY_BYTES:
-        raise ImportBundleError(
-            f"a bundle signing key needs at least {MIN_KEY_BYTES} bytes; got {len(secret)}",
-            file=MANIFEST,
-        )
-    return secret
-
-
-def _signature(manifest: Mapping[str, Any], secret: bytes) -> str:
-    body = {k: v for k, v in manifest.items() if k != "signature"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return hmac.new(secret, canonical, hashlib.sha256).hexdigest()
-
-
-# --- import ---------------------------------------------------------------------------
-
-
-def _read(path: Path, fmt: BundleFormat) -> Iterator[dict[str, Any]]:
+def _read(path: Path, fmt: BundleFormat, *, escaped: bool = False) -> Iterator[dict[str, Any]]:
     if fmt == "csv":
         with path.open(newline="", encoding="utf-8") as handle:
-            yield from csv.DictReader(handle)
+            if not escaped:
+                yield from csv.DictReader(handle)
+                return
+            for row in csv.DictReader(handle):
+                yield {k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
         return
     import pyarrow.parquet as pq
 
@@ -231,8 +221,9 @@ def _boolean(raw: Any) -> bool:
 
 
 def _load_table(
-    directory: Path, table: Table, entry: Mapping[str, Any], fmt: BundleFormat
-) -> list[dict[str, Any]]:
+    directory: Path, table: Table, entry: Mapping[str, Any], fmt: BundleFormat,
+    *, escaped: bool = False,
+) -> list[dict[str, Any]]:  # fmt: skip
     name = str(entry.get("file", f"{table.name}.{fmt}"))
     path = directory / name
     if not path.is_file():
@@ -244,7 +235,7 @@ def _load_table(
         )
     rows: list[dict[str, Any]] = []
     try:
-        raws = list(_read(path, fmt))
+        raws = list(_read(path, fmt, escaped=escaped))
     except (ValueError, OSError, csv.Error) as exc:
         raise ImportBundleError(
             f"{name}: cannot be read as {fmt.upper()} ({type(exc).__name__}); export it again",
@@ -377,18 +368,28 @@ def _check_audit(
     return same_key
 
 
-def _check_signature(manifest: Mapping[str, Any], verify_key: bytes | None) -> None:
-    if verify_key is None:
-        return
-    given = manifest.get("signature")
-    if not isinstance(given, str) or not hmac.compare_digest(
-        given, _signature(manifest, _sign_key(verify_key))
-    ):
+def _check_signature(
+    store: Store, manifest: Mapping[str, Any], trust: Iterable[Path], accept_unverified: bool
+) -> Verdict:
+    """The manifest's signature against the keys this installation trusts.
+
+    Unsigned, or signed by a key not trusted here: refused unless ``accept_unverified``
+    (then the import is audited as unverified). Signed by a trusted key but altered since:
+    always refused.
+    """
+    try:
+        verdict = verify_signed(manifest, trusted_keys(store.signing_key, trust))
+    except AuditError as exc:
+        raise ImportBundleError(f"{MANIFEST}: {exc}", file=MANIFEST) from exc
+    if not verdict.verified and not accept_unverified:
         raise ImportBundleError(
-            f"{MANIFEST}: the bundle's signature does not verify with the key given; it was "
-            "not signed with it, or something in it changed",
+            f"{MANIFEST}: the bundle cannot be verified: {verdict.reason}. Trust the writer's "
+            "public key (--trust-key FILE, or PUSTULA_TRUSTED_KEYS), or, knowing where the "
+            "bundle comes from, accept it unverified (--accept-unverified; the import is "
+            "recorded as unverified in the audit trail)",
             file=MANIFEST,
         )
+    return verdict
 
 
 def import_bundle(
@@ -397,16 +398,21 @@ def import_bundle(
     *,
     user: str,
     reason: str,
-    verify_key: bytes | None = None,
+    trust: Iterable[Path] = (),
+    accept_unverified: bool = False,
     action: str = "import",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Import a bundle written by :func:`export_bundle` into an empty store.
 
-    Every file must match its checksum and row count; the chain must link up (and verify
-    with the audit key when the bundle was written with this database's key); every table
-    must equal what the bundle's own audit trail replays to. ``verify_key`` also requires a
-    valid signature. The imported trail is then signed with this database's key.
+    The manifest must carry a valid Ed25519 signature by a trusted key: this
+    installation's own, one in ``PUSTULA_TRUSTED_KEYS``, or one of the PEM files in
+    ``trust``; ``accept_unverified`` lets an unsigned bundle, or one signed by an unknown
+    key, in, and the audit trail records it as unverified. A signature by a trusted key
+    that does not verify is always refused. Every file must match its checksum and row
+    count; the chain must link up (and verify with the audit key when the bundle was
+    written with this database's key); every table must equal what the bundle's own
+    audit trail replays to. The imported trail is then signed with this database's key.
 
     Raises
     ------
@@ -416,7 +422,7 @@ def import_bundle(
     """
     source = Path(directory)
     manifest = _read_manifest(source)
-    _check_signature(manifest, verify_key)
+    verdict = _check_signature(store, manifest, trust, accept_unverified)
     if manifest.get("schema_revision") != head_revision():
         raise ImportBundleError(
             f"{MANIFEST}: the bundle has schema {manifest.get('schema_revision')}, this Pustula "
@@ -430,7 +436,8 @@ def import_bundle(
         entry = manifest.get("tables", {}).get(table.name)
         if entry is None:
             raise ImportBundleError(f"{MANIFEST}: table {table.name} is missing", file=MANIFEST)
-        rows = _load_table(source, table, entry, fmt)
+        rows = _load_table(source, table, entry, fmt,
+                           escaped=manifest.get("csv_cells") == CSV_CELLS)  # fmt: skip
         _check_keys(table, rows, ids, entry["file"])
         data[table.name] = rows
         if progress:
@@ -456,9 +463,9 @@ def import_bundle(
                 connection.execute(insert(table), data[table.name])
         _reset_sequences(connection)
         summary = {name: len(rows) for name, rows in data.items()}
-        entry = AuditEntry(
-            action, "*", None, None, None, json.dumps({"bundle": source.name, "rows": summary})
-        )
+        provenance = {"bundle": source.name, "rows": summary, "verified": verdict.verified,
+                      "signature": verdict.reason}  # fmt: skip
+        entry = AuditEntry(action, "*", None, None, None, json.dumps(provenance))
         append_audit(connection, [entry], user=user, at=now_iso(), reason=reason, key=key)
     return summary
 

@@ -20,6 +20,7 @@ from pustula.store import audit, monitoring
 from pustula.store.audit_key import AuditKey, resolve_audit_key
 from pustula.store.database import WRITE, is_sqlite, make_engine
 from pustula.store.models import Record
+from pustula.store.signing import SigningKey, resolve_signing_key
 
 __all__ = ["AuditedSession", "Store", "Transaction", "get_record", "remove", "update_record"]
 
@@ -61,10 +62,22 @@ class Store:
     ...     pass
     """
 
-    def __init__(self, engine: Engine, *, audit_key: AuditKey | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, audit_key: AuditKey | None = None,
+        signing_key: SigningKey | None = None,
+    ) -> None:  # fmt: skip
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=AuditedSession, expire_on_commit=False)
         self._audit_key = audit_key
+        self._signing_key = signing_key
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The installation's private key that signs bundles and backups
+        (:mod:`pustula.store.signing`)."""
+        if self._signing_key is None:
+            self._signing_key = resolve_signing_key(self.engine.url)
+        return self._signing_key
 
     @property
     def audit_key(self) -> AuditKey:

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from pustula.checks.spreadsheet import inert_frame
 from pustula.store.services import study_protocol
 from pustula.web.deps import authorize, get_store, principal_of
 from pustula.web.render import render
@@ -46,7 +47,7 @@ def _dataset_csv(request: Request, name: str) -> Response:
     data = study_for(get_store(request), principal_of(request))
     frame = getattr(build_analysis(data), name)
     return Response(
-        frame.to_csv(index=False, date_format="%Y-%m-%d"),
+        inert_frame(frame).to_csv(index=False, date_format="%Y-%m-%d"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{data.code}-{name}.csv"'},
     )

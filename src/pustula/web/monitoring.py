@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from pustula.checks.spreadsheet import inert
 from pustula.checks.vocabulary import field_label
 from pustula.errors import LockedError, PustulaError
 from pustula.store import monitor_services as monitor
@@ -107,9 +108,9 @@ def query_csv(request: Request) -> Response:
                      "opened_utc", "closed_utc", "age_days", "text"])  # fmt: skip
     for row in _rows(request):
         q, words = row.query, describe(row)
-        writer.writerow([q.id, row.site, row.subject, words["record"], words["field"], q.kind,
-                         q.rule or "", q.state, q.opened_at, q.closed_at or "", row.age_days,
-                         q.text])  # fmt: skip
+        writer.writerow(map(inert, [
+            q.id, row.site, row.subject, words["record"], words["field"], q.kind, q.rule or "",
+            q.state, q.opened_at, q.closed_at or "", row.age_days, q.text]))  # fmt: skip
     disposition = 'attachment; filename="queries.csv"'
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": disposition})  # fmt: skip

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from pustula.checks.spreadsheet import inert
 from pustula.errors import ConflictError, LockedError, PustulaError
 from pustula.store import Store
 from pustula.store.audit_search import AuditFilter, audit_batches, search_audit
@@ -303,9 +304,10 @@ def audit_csv(request: Request) -> Response:
         names = _names(store, _keys(batch))  # a read per batch, not per entry
         for row in batch:
             entry = readable(row, names)
-            writer.writerow([row["id"], row["at"], row["user"], row["action"], row["table"],
-                             row["record"], entry.subject, entry.record, row["field"],
-                             row["old"], row["new"], row["reason"], entry.summary])  # fmt: skip
+            writer.writerow(map(inert, [
+                row["id"], row["at"], row["user"], row["action"], row["table"], row["record"],
+                entry.subject, entry.record, row["field"], row["old"], row["new"],
+                row["reason"], entry.summary]))  # fmt: skip
     return Response(
         buffer.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="pustula-audit.csv"'},
