@@ -59,8 +59,13 @@ def seeded(web_store: Store) -> list[str]:
         raise_query(web_store, "monitor", "S05", table="adverse_event", record_id=ae.id,
                     field="term", text=payload)  # fmt: skip
         seen.append(payload)
-    add_subject_record(web_store, "coder", "cm", "S05", {
-        "drug": PAYLOADS[0], "indication": PAYLOADS[1], "dose": PAYLOADS[2]})
+    add_subject_record(
+        web_store,
+        "coder",
+        "cm",
+        "S05",
+        {"drug": PAYLOADS[0], "indication": PAYLOADS[1], "dose": PAYLOADS[2]},
+    )
     return seen
 
 
