@@ -71,3 +71,28 @@ def test_a_locked_study_report_is_the_same_byte_for_byte(app: FastAPI, web_store
     assert first.status_code == 200 and first.content == second.content
     sha = admin.get("/api/v1/study/lock").json()[0]["snapshot_sha256"]
     assert sha in first.text and "(database lock)" in first.text
+
+
+def test_a_lock_answers_before_the_input_is_judged(app: FastAPI, web_store: Store) -> None:
+    """On a locked study every API write of clinical data answers 423 even when its body
+    is invalid (before, 422 came first: the lock was checked only at the save)."""
+    from fastapi.routing import APIRoute
+
+    from pustula.web import api, api_casebook
+    from pustula.web.deps import LOCKED_WRITES
+    from tests.store.helpers import audit_count
+
+    admin = _client(app, web_store, "admin")
+    assert admin.post("/api/v1/study/lock", json={"reason": "final analysis"}).status_code == 201
+    site = _client(app, web_store, "investigator")
+    before = audit_count(web_store)
+    routes = [r for r in (*api.router.routes, *api_casebook.router.routes)
+              if isinstance(r, APIRoute) and r.name in LOCKED_WRITES]  # fmt: skip
+    assert {r.name for r in routes} == LOCKED_WRITES  # every name is a route
+    for route in routes:
+        params = {name: "S01" if name == "code" else "1" for name in route.param_convertors}
+        path = route.url_path_for(route.name, **params)
+        for method in route.methods:
+            answer = site.request(method, path, json={"not": "a valid body"})
+            assert answer.status_code == 423, (route.name, answer.status_code, answer.text)
+    assert audit_count(web_store) == before

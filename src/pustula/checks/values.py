@@ -115,7 +115,7 @@ def has_visible_text(value: str | None) -> bool:
     >>> has_visible_text("typo"), has_visible_text("\u200b \u2060"), has_visible_text(None)
     (True, False, False)
     """
-    return bool(value) and any(unicodedata.category(c)[0] in "LNPS" for c in value)
+    return value is not None and any(unicodedata.category(c)[0] in "LNPS" for c in value)
 
 
 def check_interval(start: date | None, end: date | None, *, field: str = "end_date") -> None:

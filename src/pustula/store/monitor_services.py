@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from pustula.errors import DataValidationError, RecordNotFoundError, SignatureError
 from pustula.store.audit import lock_chain_head
 from pustula.store.captions import caption_of, captions
+from pustula.store.monitoring import refuse_if_locked
 from pustula.store.models import (
     DataQuery,
     QueryMessage,
@@ -46,6 +47,7 @@ __all__ = [
     "query_step",
     "query_thread",
     "raise_query",
+    "refuse_writes_if_locked",
     "reopen_query",
     "sdv_progress",
     "search_queries",
@@ -378,6 +380,13 @@ def unlock(store: Store, user: str, *, reason: str, subject: str | None = None) 
         tx.flush()
         view: LockView = view_of(row)
         return view
+
+
+def refuse_writes_if_locked(store: Store, subject_id: int) -> None:
+    """Raise :class:`~pustula.errors.LockedError` when the study or the subject is locked:
+    asked before a request's input is read (the save checks it again)."""
+    with store.read_connection() as connection:
+        refuse_if_locked(connection, {subject_id})
 
 
 def lock_status(store: Store) -> list[LockView]:

@@ -40,6 +40,7 @@ __all__ = [
     "before_audit",
     "collect_touched",
     "enforce_locks",
+    "refuse_if_locked",
     "run_answering",
 ]
 
@@ -198,6 +199,17 @@ def enforce_locks(connection: Connection, touched: set[tuple[str, Any, Any]]) ->
     if not tables:
         return
     subjects = {s for table, s, _ in touched if table not in _NOT_LOCKED and s is not None}
+    refuse_if_locked(connection, subjects)
+
+
+def refuse_if_locked(connection: Connection, subjects: set[Any]) -> None:
+    """Raise :class:`LockedError` if the study, or one of ``subjects`` (ids), is locked.
+
+    The save itself checks this with the chain's head held (:func:`enforce_locks`); the
+    API also asks first, before it reads the request's body, so that a locked record
+    answers "locked" (423) whatever was sent, not "invalid" (422) for a value that could
+    not have been saved anyway.
+    """
     lock = StudyLock.__table__
     query = select(lock.c.subject_id).where(
         lock.c.unlocked_at.is_(None), lock.c.deleted_at.is_(None),

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.protocol import Protocol
 from pustula.store import Store
+from pustula.store.monitor_services import refuse_writes_if_locked
 from pustula.store.queries import RequestScope, Timeline, request_scope, subject_timeline
 from pustula.store.sessions import SessionPolicy, session_hash, touch_session
 from pustula.store.users import api_token_hash
@@ -81,6 +82,18 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+#: The API's writes of a subject's clinical data: a lock refuses them before their input
+#: is validated. (Sign-off, SDV and queries have rules of their own.)
+LOCKED_WRITES = frozenset({
+    "api_visit_create", "api_assessment_update", "api_adverse_event_create",
+    "api_adverse_event_update", "api_lab_create", "api_lab_update", "api_lab_remove",
+    "api_conmed_create", "api_conmed_update", "api_conmed_remove", "api_exposure_create",
+    "api_dose_change", "api_interruption_create", "api_interruption_end",
+    "api_exposure_stop", "api_visit_missed", "api_visit_date", "api_rescreen",
+    "api_withdrawal",
+})  # fmt: skip
+
+
 async def authorize(request: Request) -> Principal:
     """Authenticate, check the route's permission, CSRF on unsafe requests, and site scope.
 
@@ -123,6 +136,9 @@ async def authorize(request: Request) -> Principal:
             raise HTTPException(status_code=404, detail=f"No subject {code}.")
         request.state.subject, request.state.site = scope.subject, scope.site
         request.state.protocol, request.state.timeline = scope.protocol, timeline
+        if request.method in UNSAFE and getattr(route, "name", None) in LOCKED_WRITES:
+            # before the body is read: a locked record is "locked", whatever was sent
+            await run_in_threadpool(refuse_writes_if_locked, store, scope.subject.id)
     request.state.principal = principal
     request.state.token_auth = token is not None
     return principal
