@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from pustula.errors import DataValidationError, RecordNotFoundError, SignatureError
 from pustula.store.audit import lock_chain_head
 from pustula.store.captions import caption_of, captions
-from pustula.store.monitoring import refuse_if_locked
 from pustula.store.models import (
     DataQuery,
     QueryMessage,
@@ -29,6 +28,7 @@ from pustula.store.models import (
     Verification,
     Visit,
 )
+from pustula.store.monitoring import refuse_if_locked
 from pustula.store.queries import SUBJECT_RECORD_TABLES, site_of_record
 from pustula.store.services import view_of
 from pustula.store.snapshot import subject_records
