@@ -127,6 +127,39 @@ def test_a_stranger_cannot_lock_a_user_out(app: FastAPI) -> None:
     assert _attempt(app, "investigator", "pustula-demo", ("10.0.0.5", 1)) == 303  # the real user
 
 
+def test_many_addresses_are_slowed_per_account_without_locking_the_user_out(
+    app: FastAPI, web_store: Store
+) -> None:
+    """Before, 10 addresses gave an attacker 50 guesses at one account in 5 minutes. Now
+    the 11th failure on the account, from any address, waits 1 s after the 10th, the
+    12th 2 s, and so on (at most 5 minutes); the real user, after the delay, signs in."""
+    clients = [(f"198.51.100.{i}", 1) for i in range(1, 12)]
+    for client in clients[:10]:
+        assert _attempt(app, "statistician", "wrong", client) == 401
+    assert _attempt(app, "statistician", "wrong", clients[10]) == 429  # an 11th address
+    assert _attempt(app, "statistician", "pustula-demo", ("10.9.9.9", 1)) == 429  # held too
+
+    def later(seconds: float) -> None:  # the clock moves on: the failures grow older
+        with web_store.engine.begin() as connection:
+            connection.execute(update(LoginFailure).values(at=LoginFailure.at - seconds))
+
+    later(1.5)
+    assert _attempt(app, "statistician", "wrong", clients[10]) == 401  # the 11th, after 1 s
+    assert _attempt(app, "statistician", "wrong", clients[0]) == 429  # the 12th needs 2 s
+    later(2.5)
+    assert _attempt(app, "statistician", "pustula-demo", ("10.9.9.9", 1)) == 303  # never locked
+
+
+def test_the_account_delay_doubles_up_to_its_cap() -> None:
+    from pustula.store.sessions import Throttle
+
+    throttle = Throttle()
+    # failures counted with this attempt: up to 10 free, then 1, 2, 4 … s after the last
+    assert [throttle.account_wait(n, 0.0) for n in (10, 11, 12, 13, 19, 40)] == [
+        0.0, 1.0, 2.0, 4.0, 256.0, 300.0]  # fmt: skip
+    assert throttle.account_wait(13, 3.0) == 1.0  # 4 s after the last, 3 already gone
+
+
 def test_the_throttle_is_shared_by_every_worker(web_store: Store) -> None:
     """Two app instances (as two worker processes) count the same attempts."""
     settings = Settings(secret_key="s" * 40)
@@ -135,7 +168,8 @@ def test_the_throttle_is_shared_by_every_worker(web_store: Store) -> None:
         assert _attempt(app, "monitor", "wrong", ("10.2.2.2", 1)) == 401
     assert _attempt(second, "monitor", "pustula-demo", ("10.2.2.2", 1)) == 429
     with web_store.engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(LoginFailure)) == 10
+        # 5 attempts x 3 keys: (user, client), client, account
+        assert connection.scalar(select(func.count()).select_from(LoginFailure)) == 15
 
 
 def test_a_short_secret_key_is_refused(web_store: Store) -> None:

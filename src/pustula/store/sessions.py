@@ -92,15 +92,35 @@ def touch_session(store: Store, token_hash: str, last_seen: float, now: float) -
 @dataclass(frozen=True)
 class Throttle:
     """At most ``per_user`` failed sign-ins per (user name, client), and ``per_client``
-    per client over all names, in ``window`` seconds."""
+    per client over all names, in ``window`` seconds.
+
+    Per account, over all clients: the first ``account_free`` failures in
+    ``account_window`` seconds cost nothing; after that each attempt waits a delay that
+    doubles with every further failure, up to ``account_max_wait`` seconds after the
+    last one. An attacker with many addresses is slowed to a crawl (40 guesses an hour
+    instead of 50 from every address), and the real user is never locked out: after the
+    delay, a right password signs in.
+    """
 
     per_user: int = 5
     per_client: int = 20
     window: float = 300.0
+    account_free: int = 10
+    account_window: float = 3600.0
+    account_max_wait: float = 300.0
 
     def keys(self, username: str, client: str) -> dict[str, int]:
         return {f"user:{username.lower()}|client:{client}": self.per_user,
-                f"client:{client}": self.per_client}  # fmt: skip
+                f"client:{client}": self.per_client,
+                f"account:{username.lower()}": self.account_free}  # fmt: skip
+
+    def account_wait(self, failures: int, since_last: float) -> float:
+        """Seconds still to wait after ``failures`` failures on an account, the last one
+        ``since_last`` seconds ago: 0 up to ``account_free``, then 1, 2, 4, … seconds."""
+        if failures <= self.account_free:
+            return 0.0
+        delay = min(self.account_max_wait, 2.0 ** (failures - self.account_free - 1))
+        return max(0.0, delay - since_last)
 
     def reserve(self, store: Store, username: str, client: str) -> Attempt:
         """Record an attempt before the password is checked.
@@ -110,11 +130,22 @@ class Throttle:
         """
         now = time.time()
         keys = self.keys(username, client)
+        account = f"account:{username.lower()}"
+        with store.engine.connect() as connection:
+            # the account's failures so far, before this attempt is written
+            failures, last = connection.execute(
+                select(func.count(), func.max(LoginFailure.at)).where(
+                    LoginFailure.key == account, LoginFailure.at > now - self.account_window
+                )
+            ).one()
+        held = self.account_wait(failures + 1, now - last) if last is not None else 0.0
         with store.engine.begin() as connection:
             connection.execute(insert(LoginFailure), [{"key": k, "at": now} for k in keys])
-        waits = []
+        waits = [held] if held else []
         with store.engine.connect() as connection:
             for key, limit in keys.items():
+                if key == account:
+                    continue
                 count, first = connection.execute(
                     select(func.count(), func.min(LoginFailure.at)).where(
                         LoginFailure.key == key, LoginFailure.at > now - self.window
@@ -141,9 +172,8 @@ class Throttle:
         self.forget(store, attempt)
         with store.engine.begin() as connection:
             connection.execute(delete(LoginFailure).where(LoginFailure.key == attempt.keys[0]))
-            connection.execute(
-                delete(LoginFailure).where(LoginFailure.at < time.time() - 2 * self.window)
-            )
+            old = time.time() - max(2 * self.window, self.account_window)
+            connection.execute(delete(LoginFailure).where(LoginFailure.at < old))
 
 
 @dataclass(frozen=True)
