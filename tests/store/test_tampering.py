@@ -101,6 +101,60 @@ def test_removing_the_newest_audit_rows_and_moving_the_head_is_found(demo: Store
     assert any("has no insert" in p or "in the table but" in p for p in report.problems)
 
 
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        # the outside check's case: one user's password hash copied onto the admin account
+        ("UPDATE app_user SET password_hash = (SELECT password_hash FROM app_user "
+         "WHERE username = 'site-b') WHERE username = 'admin'",
+         "password_hash is not the value the audit trail holds"),
+        ("UPDATE app_user SET token_hash = 'f00d' WHERE username = 'monitor'",
+         "token_hash is not the value the audit trail holds"),
+        ("UPDATE app_user SET role = 'admin' WHERE username = 'site-b'",
+         'role is "admin" in the table but "data_entry"'),
+        ("UPDATE app_user SET sites = '[\"*\"]' WHERE username = 'site-b'", ": sites is"),
+        ("UPDATE app_user SET active = true WHERE username = 'statistician'", None),
+    ],
+)  # fmt: skip
+def test_a_change_to_an_account_behind_the_trail_is_found(
+    demo: Store, statement: str, found: str | None
+) -> None:
+    """Accounts, roles, site access and tokens are audited like data: the secrets by a
+    keyed digest (nothing of them in the trail), the rest by value."""
+    from pustula.demo import create_demo_users
+
+    create_demo_users(demo)
+    assert verify_store(demo).ok
+    _run(demo, statement)
+    report = verify_store(demo)
+    if found is None:  # setting a value to what it already is changes nothing
+        assert report.ok
+        return
+    assert not report.ok and any(found in p for p in report.problems), report.problems
+
+
+@pytest.mark.parametrize(
+    "column", ["at", "user", "action", "table_name", "record_id", "field", "old_value",
+               "new_value", "reason"],
+)  # fmt: skip
+def test_every_signed_column_of_an_audit_row_is_covered_by_its_hash(
+    demo: Store, column: str
+) -> None:
+    """Who, when, what, old, new and why: a change to any one of them breaks the row's HMAC
+    (before, a chain without the reason in it passed every test)."""
+    drop_audit_triggers(demo)
+    with demo.engine.begin() as connection:
+        row = connection.execute(text("SELECT * FROM audit_log WHERE id = 2")).mappings().one()
+    value = row[column]
+    changed = (value or 0) + 1 if isinstance(value, int) else f"{value or ''}x"
+    with demo.engine.begin() as connection:
+        connection.execute(
+            text(f'UPDATE audit_log SET "{column}" = :v WHERE id = 2'), {"v": changed}
+        )
+    report = verify_store(demo)
+    assert report.problems[0] == "audit row 2 was altered after it was written", report.problems
+
+
 def test_a_log_rewritten_without_the_key_is_found(demo: Store) -> None:
     drop_audit_triggers(demo)
     _run(demo, "UPDATE audit_log SET new_value = '99999.0' WHERE id = 1")

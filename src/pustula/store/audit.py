@@ -279,7 +279,20 @@ def before_flush(session: Session, _context: UOWTransaction, _instances: object)
 
 def after_flush(session: Session, _context: UOWTransaction) -> None:
     """Collect the audit rows for what this flush changed; :func:`write_pending` writes them."""
-    session.info.setdefault(PENDING, []).extend([*_inserts(session.new), *_updates(session.dirty)])
+    key: AuditKey = session.info["audit_key"]
+    session.info.setdefault(PENDING, []).extend(
+        [*_inserts(session.new, key), *_updates(session.dirty, key)]
+    )
+
+
+def secret_digest(key: AuditKey, value: Any) -> str | None:
+    """What the trail keeps of a secret column (a password hash, a token hash): a keyed
+    digest. It shows nothing of the secret, yet a value changed behind the trail's back
+    (one user's password hash copied onto another's account) no longer matches it, and
+    ``audit verify`` says so."""
+    if value is None:
+        return None
+    return "hmac:" + key.sign(b"pustula secret column\0" + str(value).encode("utf-8"))[:32]
 
 
 def lock_chain_head(session: Session) -> None:
@@ -313,34 +326,35 @@ def _audited_keys(obj: Record) -> list[str]:
     return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in _BOOKKEEPING]
 
 
-def _inserts(objects: Iterable[object]) -> Iterable[AuditEntry]:
+def _inserts(objects: Iterable[object], key: AuditKey) -> Iterable[AuditEntry]:
     for obj in objects:
         if isinstance(obj, Record):
             values = {
-                k: ("<redacted>" if k in obj.audit_redacted else getattr(obj, k))
+                k: (secret_digest(key, getattr(obj, k)) if k in obj.audit_redacted
+                    else getattr(obj, k))
                 for k in _audited_keys(obj)
-            }
+            }  # fmt: skip
             yield AuditEntry("insert", obj.__tablename__, obj.id, None, None, audit_value(values))
 
 
-def _updates(objects: Iterable[object]) -> Iterable[AuditEntry]:
+def _updates(objects: Iterable[object], key: AuditKey) -> Iterable[AuditEntry]:
     for obj in objects:
         if not isinstance(obj, Record):
             continue
         state = inspect(obj)
-        for key in _audited_keys(obj):
-            history = state.attrs[key].history
+        for name in _audited_keys(obj):
+            history = state.attrs[name].history
             if not history.has_changes():
                 continue
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
             if old == new:
                 continue
-            if key in obj.audit_redacted:
-                old, new = "<redacted>", "<changed>"
-            action = "remove" if key == "deleted_at" and new is not None else "update"
+            if name in obj.audit_redacted:
+                old, new = secret_digest(key, old), secret_digest(key, new)
+            action = "remove" if name == "deleted_at" and new is not None else "update"
             yield AuditEntry(
-                action, obj.__tablename__, obj.id, key, audit_value(old), audit_value(new)
+                action, obj.__tablename__, obj.id, name, audit_value(old), audit_value(new)
             )
 
 
