@@ -319,3 +319,37 @@ def test_bulk_across_many_blocks_equals_single_scoring() -> None:
         )
     )
     np.testing.assert_allclose(bulk.total, expected, atol=1e-9)
+
+
+# Bhushan M et al. Br J Dermatol 2001;145:546-553: palms 0.2, soles 0.3 (the total of a
+# region with every sign 4 over 90 % or more is weight × 12 × 6 = weight × 72).
+PUBLISHED_WEIGHTS = {"right_palm": 0.2, "left_palm": 0.2, "right_sole": 0.3, "left_sole": 0.3}
+
+
+@pytest.mark.parametrize("only", REGIONS)
+def test_each_region_scores_with_its_published_weight(only: str) -> None:
+    """The weights that score are the published ones, region by region (before, the
+    published constant and the one the computation used were two, and could disagree)."""
+    from pustula.scoring.pppasi import REGION_WEIGHTS
+
+    items = {r: region() for r in REGIONS}
+    items[only] = region(4, 4, 4, area_pct=95)
+    assert compute_pppasi(items).total == pytest.approx(PUBLISHED_WEIGHTS[only] * 72)
+    assert dict(REGION_WEIGHTS) == PUBLISHED_WEIGHTS
+    weights = {r["code"]: r["weight"] for r in PPPASI.metadata()["regions"]}
+    assert weights == PUBLISHED_WEIGHTS
+
+
+@pytest.mark.parametrize(
+    ("total", "band"),
+    [(0.0, "mild"), (5.0, "mild"), (5.9, "mild"), (6.0, "moderate"), (9.9, "moderate"),
+     (10.0, "severe"), (19.9, "severe"), (20.0, "very severe"), (72.0, "very severe")],
+)  # fmt: skip
+def test_severity_bands_at_every_edge_single_and_bulk(total: float, band: str) -> None:
+    """Indian m-PPPASI bands: 0-5 mild, 6-9 moderate, 10-19 severe, 20-72 very severe; a
+    fraction between two published bands belongs to the lower one (5.9 is mild)."""
+    from pustula.scoring.pppasi import INDIAN_MPPPASI_BANDS as BANDS
+
+    assert BANDS.band_of(total) == band
+    code = BANDS.codes_of(np.array([round(total * 10)]), scale=10)[0]
+    assert BANDS.labels[code] == band

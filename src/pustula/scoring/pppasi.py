@@ -60,18 +60,16 @@ __all__ = [
 
 REGIONS: tuple[str, ...] = ("right_palm", "left_palm", "right_sole", "left_sole")
 SIGNS: tuple[str, ...] = ("erythema", "pustules", "desquamation")
-REGION_WEIGHTS: Mapping[str, float] = {
-    "right_palm": 0.2,
-    "left_palm": 0.2,
-    "right_sole": 0.3,
-    "left_sole": 0.3,
-}
+#: The published region weights in tenths (palms 0.2, soles 0.3): the one home of the
+#: weights. Scores are computed in whole tenths, so a total is exact (0.2 × 12 in floats
+#: is 2.4000000000000004); ``REGION_WEIGHTS`` is derived from these, never typed twice.
 _WEIGHT_TENTHS: Mapping[str, int] = {
     "right_palm": 2,
     "left_palm": 2,
     "right_sole": 3,
     "left_sole": 3,
 }
+REGION_WEIGHTS: Mapping[str, float] = {r: t / 10 for r, t in _WEIGHT_TENTHS.items()}
 
 #: How regions and signs are named on forms and in reports.
 REGION_LABELS: Mapping[str, str] = {
