@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -201,3 +202,15 @@ def test_a_read_connection_reads_without_holding_a_transaction_open(store: Store
                 store
             )
             assert connection.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+
+
+def test_a_database_without_tables_is_named_as_the_cause(tmp_path: Path) -> None:
+    """The README's store example on a new file said "could not complete the save… try
+    again": the real cause is a database never initialised."""
+    from pustula.errors import StoreError
+    from pustula.store import get_study
+
+    store = Store.open(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    with pytest.raises(StoreError, match=r"the database has no tables: run `pustula init`"):
+        with store.transaction(user="dr.k") as tx:
+            get_study(tx.session, "TOFA-PPP")

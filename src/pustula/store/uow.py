@@ -8,8 +8,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, event, select
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy import Connection, Engine, event, inspect, select
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,6 +32,10 @@ __all__ = ["AuditedSession", "Store", "Transaction", "get_record", "remove", "up
 
 R = TypeVar("R", bound=Record)
 log = logging.getLogger(__name__)
+NO_TABLES = (
+    "the database has no tables: run `pustula init` (or `Store.create_schema()` from Python) "
+    "to create them; nothing was saved"
+)
 
 
 class AuditedSession(Session):
@@ -138,7 +148,9 @@ class Store:
             ) from exc
         except IntegrityError as exc:
             raise DataValidationError(_refusal(exc)) from exc
-        except (OperationalError, DataError) as exc:
+        except (OperationalError, ProgrammingError, DataError) as exc:
+            if self._without_tables():
+                raise StoreError(NO_TABLES) from exc
             # the driver's text can quote the values saved: log the kind, show plain words
             log.warning("save refused by the database: %s", type(exc.orig).__name__)
             raise StoreError(
@@ -147,6 +159,13 @@ class Store:
             ) from exc
         finally:
             session.close()
+
+    def _without_tables(self) -> bool:
+        """Whether the database has none of Pustula's tables (never initialised)."""
+        try:
+            return not inspect(self.engine).has_table("audit_head")
+        except SQLAlchemyError:
+            return False
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
