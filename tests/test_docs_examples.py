@@ -46,7 +46,7 @@ def test_the_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     namespace: dict[str, object] = {"__name__": "docs_example"}
     for line, code in _blocks(path):
         try:
-            exec(compile(code, f"{path.name}:{line}", "exec"), namespace)  # noqa: S102
+            exec(compile(code, f"{path.name}:{line}", "exec"), namespace)
         except Exception as exc:  # the example's own failure, named by file and line
             pytest.fail(f"{path.relative_to(ROOT)}, the example at line {line}: {exc!r}")
     assert os.getcwd() == str(tmp_path)
