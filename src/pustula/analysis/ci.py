@@ -138,6 +138,8 @@ def beta_binomial_posterior(
 
 @dataclass(frozen=True)
 class ContinuousSummary:
+    """n, mean, standard deviation, median, quartiles and range of a continuous variable."""
+
     n: int
     mean: float
     sd: float

@@ -49,6 +49,10 @@ class ResponderEstimate:
 
 @dataclass(frozen=True)
 class EndpointResult:
+    """One endpoint's result: responders of n, the rate, its confidence interval with the
+    method and level, the imputation, and the subjects left out of the denominator.
+    """
+
     endpoint: str
     label: str
     visit: str

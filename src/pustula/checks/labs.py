@@ -144,6 +144,10 @@ class BaselineLab(NamedTuple):
 
 @dataclass(frozen=True)
 class LabAlert:
+    """A protocol lab rule that fired for a value: its id, the action the protocol asks for
+    (e.g. interrupt treatment), the text shown, and whether it needs confirmation.
+    """
+
     rule_id: str
     action: str
     text: str

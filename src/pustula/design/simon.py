@@ -28,6 +28,11 @@ __all__ = ["SimonDesign", "SimonResult", "simon_designs"]
 
 @dataclass(frozen=True)
 class SimonDesign:
+    """A Simon two-stage design: stop after stage 1 if at most ``r1`` of ``n1`` respond;
+    the treatment is promising if more than ``r`` of ``n`` respond. With its expected size
+    and probability of early stopping under p0.
+    """
+
     r1: int
     n1: int
     r: int
@@ -43,6 +48,14 @@ class SimonDesign:
 
 @dataclass(frozen=True)
 class SimonResult:
+    """The optimal, minimax and admissible Simon designs for one set of rates and errors.
+
+    >>> from pustula.design import simon_designs
+    >>> o = simon_designs(0.2, 0.4, nmax=60).optimal
+    >>> (o.r1, o.n1, o.r, o.n)
+    (3, 13, 12, 43)
+    """
+
     optimal: SimonDesign
     minimax: SimonDesign
     admissible: tuple[tuple[SimonDesign, float, float], ...]  # design, q from, q to

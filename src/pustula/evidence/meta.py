@@ -46,6 +46,10 @@ TWO_ARM = ("RR", "OR", "RD")
 
 @dataclass(frozen=True)
 class EffectSizes:
+    """Effect sizes ``yi`` and sampling variances ``vi`` per study (``escalc``), with the
+    studies that needed a continuity correction.
+    """
+
     measure: str
     yi: np.ndarray
     vi: np.ndarray
@@ -229,6 +233,14 @@ def rma(
     es: EffectSizes, method: Tau2Method = "REML", *, hk: bool = False, level: float = 0.95,
     labels: Sequence[str] = (),
 ) -> MetaResult:  # fmt: skip
+    """Pool effect sizes: fixed effect (``FE``) or random effects with τ² by REML, ML, DL or
+    PM, optionally Hartung–Knapp, as R's metafor ``rma``.
+
+    >>> from pustula.evidence import escalc, rma
+    >>> r = rma(escalc("PLO", [6, 13, 0, 21, 8], [6, 21, 10, 34, 12]), "REML")
+    >>> round(r.estimate, 4)  # metafor: 0.6160111
+    0.616
+    """
     y, v = es.yi, es.vi
     k = y.size
     if (v <= 0).any():

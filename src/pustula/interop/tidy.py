@@ -41,6 +41,10 @@ SYNTHETIC_NOTE = "SYNTHETIC demo data, chosen to match published aggregates. Not
 
 @dataclass(frozen=True)
 class TidyExport:
+    """An analysis-ready table, one row per subject and visit, with its variables'
+    labels and value labels (the codebook).
+    """
+
     data: pd.DataFrame
     variables: tuple[Variable, ...]
     synthetic: bool = False

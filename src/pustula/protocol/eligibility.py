@@ -50,6 +50,10 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class EligibilityResult:
+    """Whether a subject is eligible, with the outcome of each criterion (met, not met or
+    not evaluable) and the reason, as screening stores them.
+    """
+
     eligible: bool
     criteria: tuple[CriterionResult, ...]
 

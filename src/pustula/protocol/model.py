@@ -220,6 +220,16 @@ class Refractory(_Strict):
 
 
 class Protocol(_Strict):
+    """A study protocol as validated data: visits with windows, eligibility criteria,
+    endpoints, lab rules, arms and the analysis plan (see ``load_protocol``).
+
+    >>> from pustula.protocol import load_protocol
+    >>> from importlib.resources import files
+    >>> p = load_protocol(files("pustula.protocols") / "tofacitinib-ppp-case-series.yaml")
+    >>> [v.code for v in p.visits]
+    ['W0', 'W2', 'W4', 'W12']
+    """
+
     id: Identifier
     title: str
     version: str = "1"

@@ -375,10 +375,12 @@ INSTRUMENT_NAMES = {
 
 
 def render_html(report: Report, *, for_pdf: bool = False) -> str:
+    """The study report as one self-contained HTML page (figures inline)."""
     return _ENV.get_template("report.html.j2").render(**_context(report, for_pdf=for_pdf))
 
 
 def render_pdf(report: Report) -> bytes:
+    """The study report as PDF bytes (WeasyPrint), with the same content as the HTML."""
     from weasyprint import HTML
 
     pdf: bytes = HTML(string=render_html(report, for_pdf=True)).write_pdf()

@@ -96,6 +96,8 @@ class Record(Base):
 
 
 class Study(Record):
+    """A study: its code, title and protocol (kept as the YAML it was added with)."""
+
     __tablename__ = "study"
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(Text)
@@ -105,6 +107,8 @@ class Study(Record):
 
 
 class Site(Record):
+    """A study site, by code and name; users see the subjects of their sites."""
+
     __tablename__ = "site"
     __table_args__ = (UniqueConstraint("study_id", "code"),)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
@@ -113,6 +117,10 @@ class Site(Record):
 
 
 class Subject(Record):
+    """A subject, identified by a study code only: site, status, dates of screening,
+    enrolment and end, and the arm.
+    """
+
     __tablename__ = "subject"
     __table_args__ = (UniqueConstraint("study_id", "code"),)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
@@ -134,6 +142,8 @@ class Subject(Record):
 
 
 class EligibilityResult(Record):
+    """One criterion's outcome at a screening (met, not met, not evaluable) with its reason."""
+
     __tablename__ = "eligibility_result"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     #: 1 for the first screening; a re-screening adds rows with the next number.
@@ -147,6 +157,10 @@ class EligibilityResult(Record):
 
 
 class Baseline(Record):
+    """A subject's baseline facts: age, sex, disease duration, ERASPEN diagnosis, smoking,
+    triggers, comorbidities and screening results.
+    """
+
     __tablename__ = "baseline"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), unique=True)
     age: Mapped[int] = mapped_column(Integer)
@@ -161,6 +175,8 @@ class Baseline(Record):
 
 
 class PriorTherapy(Record):
+    """A therapy tried before the study: category, drug and response (for refractoriness)."""
+
     __tablename__ = "prior_therapy"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     category: Mapped[str] = mapped_column(String(20))  # topical, phototherapy, systemic, biologic
@@ -169,6 +185,8 @@ class PriorTherapy(Record):
 
 
 class Exposure(Record):
+    """A course of study drug: drug, dose, unit, frequency, start and (once stopped) end."""
+
     __tablename__ = "exposure"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     drug: Mapped[str] = mapped_column(String(100))
@@ -188,6 +206,8 @@ class ExposureInterruption(Record):
 
 
 class Visit(Record):
+    """A visit: its protocol code, date, study day, window status, or why it was missed."""
+
     __tablename__ = "visit"
     __table_args__ = (UniqueConstraint("subject_id", "visit_code"),)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
@@ -200,6 +220,10 @@ class Visit(Record):
 
 
 class Assessment(Record):
+    """One instrument at a visit: its item values, and the score computed on save with the
+    instrument's version (or the reason it was not done).
+    """
+
     __tablename__ = "assessment"
     __table_args__ = (UniqueConstraint("visit_id", "instrument"),)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
@@ -215,6 +239,10 @@ class Assessment(Record):
 
 
 class AdverseEvent(Record):
+    """An adverse event: term and MedDRA coding, dates, CTCAE grade, seriousness with its
+    ICH criteria, relatedness, action taken with study drug and outcome.
+    """
+
     __tablename__ = "adverse_event"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     term: Mapped[str] = mapped_column(String(200))
@@ -235,6 +263,10 @@ class AdverseEvent(Record):
 
 
 class Lab(Record):
+    """A lab value with its unit, reference limits, sample date, the protocol's alerts and
+    its CTCAE grade where one is defined.
+    """
+
     __tablename__ = "lab"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     test: Mapped[str] = mapped_column(String(40))
@@ -249,6 +281,8 @@ class Lab(Record):
 
 
 class ConMed(Record):
+    """A concomitant medication: drug, indication, dose and dates."""
+
     __tablename__ = "con_med"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     drug: Mapped[str] = mapped_column(String(100))

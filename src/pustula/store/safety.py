@@ -51,6 +51,7 @@ __all__ = [
 def add_exposure(
     tx: Transaction, subject: Subject, data: Mapping[str, Any] | ExposureIn
 ) -> Exposure:
+    """Save a course of study drug of ``subject`` (validated: drug, dose, dates)."""
     exposure = Exposure(subject_id=subject.id, **parse_input(ExposureIn, data).model_dump())
     tx.session.add(exposure)
     tx.session.flush()
@@ -60,6 +61,8 @@ def add_exposure(
 def add_interruption(
     tx: Transaction, exposure: Exposure, *, start_date: date, end_date: date | None, cause: str
 ) -> ExposureInterruption:
+    """Save an interruption of ``exposure`` from ``start_date`` (to ``end_date`` if known),
+    with its cause; it must lie within the course."""
     check_interruption(start_date=start_date, end_date=end_date, cause=cause)
     row = ExposureInterruption(
         exposure_id=exposure.id, start_date=start_date, end_date=end_date, cause=cause
@@ -108,6 +111,8 @@ def add_adverse_event(
 def update_adverse_event(
     tx: Transaction, event: AdverseEvent, changes: Mapping[str, Any], *, expected_version: int
 ) -> AdverseEvent:
+    """Change an adverse event's fields (``changes``) at ``expected_version``; the
+    transaction's reason is audited with each changed field."""
     current = AdverseEventIn.model_fields.keys()
     merged = {k: getattr(event, k) for k in current} | dict(changes)
     subject = tx.session.get_one(Subject, event.subject_id)
@@ -223,6 +228,7 @@ def _ctcae_grade(lab: LabIn, baseline: BaselineLab | None) -> int | None:
 
 
 def add_con_med(tx: Transaction, subject: Subject, data: Mapping[str, Any] | ConMedIn) -> ConMed:
+    """Save a concomitant medication of ``subject`` in the unit of work ``tx``."""
     med = ConMed(subject_id=subject.id, **parse_input(ConMedIn, data).model_dump())
     tx.session.add(med)
     tx.session.flush()

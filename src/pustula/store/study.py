@@ -80,6 +80,7 @@ def add_study(
 
 
 def add_site(tx: Transaction, study: Study, *, code: str, name: str) -> Site:
+    """Add a site (code and name) to ``study``."""
     site = Site(study_id=study.id, code=code, name=name)
     tx.session.add(site)
     tx.session.flush()
@@ -119,6 +120,13 @@ def _parse_stored(text: str, code: str) -> Protocol:
 
 
 def get_subject(session: Session, study: Study, code: str) -> Subject:
+    """The subject of ``study`` with study code ``code``.
+
+    Raises
+    ------
+    RecordNotFoundError
+        No live subject has that code.
+    """
     subject = session.scalar(
         select(Subject).where(
             Subject.study_id == study.id, Subject.code == code, Subject.deleted_at.is_(None)
