@@ -132,7 +132,8 @@ def _permutation_p(changes: list[float], *, zero_method: str) -> float:
 def test_wilcoxon_with_ties_and_zeros_is_exact(changes: list[float], zero_method: str) -> None:
     result = wilcoxon_change(changes, zero_method=zero_method)  # type: ignore[arg-type]
     assert result.method == "exact"
-    assert result.p_value == pytest.approx(_permutation_p(changes, zero_method=zero_method))
+    expected = _permutation_p(changes, zero_method=zero_method)
+    assert result.p_value == pytest.approx(expected, rel=1e-9, abs=0)
 
 
 def test_wilcoxon_equals_scipy_exact_without_ties() -> None:
@@ -171,7 +172,11 @@ def test_large_samples_use_the_corrected_normal_approximation() -> None:
     ours = wilcoxon_change(sample)
     theirs = stats.wilcoxon(sample[sample != 0], method="approx", correction=True)
     assert ours.method == "normal approximation"
-    assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-6)
+    # p is about 1e-10: a relative tolerance only (pytest's default absolute 1e-12 would
+    # hide a missing continuity correction, which moves p by 1.2e-13 here)
+    assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-9, abs=0)
+    uncorrected = stats.wilcoxon(sample[sample != 0], method="approx", correction=False)
+    assert ours.p_value != pytest.approx(uncorrected.pvalue, rel=1e-6, abs=0)
 
 
 def test_mean_change_interval_is_a_t_interval() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -70,3 +71,39 @@ def test_admissible_designs_run_from_minimax_to_optimal_with_weights() -> None:
 def test_impossible_requests_are_explained(kwargs, message) -> None:
     with pytest.raises(DataValidationError, match=message):
         simon_designs(**kwargs)
+
+
+# rates and error rates where the hull must prune designs that are on the way from the
+# minimax to the optimal design and lower in EN0 than the last, yet above the hull
+PRUNED = [(0.10, 0.25, 0.10, 0.9), (0.20, 0.35, 0.05, 0.8), (0.20, 0.40, 0.05, 0.8),
+          (0.30, 0.50, 0.05, 0.9), (0.40, 0.60, 0.10, 0.9), (0.50, 0.65, 0.05, 0.8)]  # fmt: skip
+
+
+@pytest.mark.parametrize("rates", PRUNED)
+def test_the_admissible_designs_are_the_brute_force_minimisers_of_every_weight(rates) -> None:
+    """Jung et al. (Stat Med 2004;23:561-569): a design is admissible if it minimises
+    q·n + (1 − q)·EN0 for some q. Brute force over every design that meets the error rates
+    (not only those on the hull), for 2,001 weights: the design our hull gives for q
+    reaches the minimum loss, and every minimiser's loss is matched. Before, the hull was
+    checked only against its own designs, where pruning is never needed."""
+    from pustula.design.simon import _candidates
+
+    p0, p1, alpha, power = rates
+    result = simon_designs(p0, p1, alpha, power, nmax=80)
+    every = _candidates(p0, p1, alpha, power, 80)
+    n, en0 = np.array([d.n for d in every]), np.array([d.en0 for d in every])
+
+    def minimum(q: float) -> float:
+        return float((q * n + (1 - q) * en0).min())
+
+    # each admissible design owns a non-empty range of weights and is a minimiser inside it
+    for design, lo, hi in result.admissible:
+        assert lo < hi, design
+        q = (lo + hi) / 2
+        assert q * design.n + (1 - q) * design.en0 == pytest.approx(minimum(q), abs=1e-9)
+    # and for every weight the minimisers are among the admissible designs
+    chosen = {(d.r1, d.n1, d.r, d.n) for d, _, _ in result.admissible}
+    is_admissible = np.array([(d.r1, d.n1, d.r, d.n) in chosen for d in every])
+    for q in np.linspace(0.0, 1.0, 2001):
+        losses = q * n + (1 - q) * en0
+        assert is_admissible[losses <= losses.min() + 1e-9].any(), q
