@@ -31,29 +31,42 @@ def partial_records(store: Store) -> int:
     return abs(subjects - exposures) + abs(subjects - visits) + abs(2 * visits - assessments)
 
 
-def kill_during_saves(store: Store, kills: int, *, seed: int = 1) -> tuple[int, int]:
-    """Start a saving worker and SIGKILL it ``kills`` times; return (saves seen, kills)."""
+def kill_during_saves(store: Store, kills: int, *, seed: int = 1) -> tuple[int, int, list[str]]:
+    """Start a saving worker and SIGKILL it ``kills`` times; return (saves seen, kills, and
+    the subject codes whose transaction was open, written but not committed, at the kill)."""
     rng = random.Random(seed)
     url = store.engine.url.render_as_string(hide_password=False)
     saves = 0
+    cut: list[str] = []
     for k in range(kills):
         worker = subprocess.Popen(
             [sys.executable, "-m", "tests.store.kill_worker", url, f"K{k}x"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=os.environ.copy(),
         )  # fmt: skip
         assert worker.stdout is not None
-        worker.stdout.readline()  # the first save is done: it is now in the middle of others
+        while worker.stdout.readline().startswith(b"open"):
+            pass  # until the first save is done: it is now in the middle of others
         time.sleep(rng.uniform(0.0, 0.15))
         worker.send_signal(signal.SIGKILL)
-        out, _ = worker.communicate()
-        saves += 1 + len(out.splitlines())
-    return saves, kills
+        raw, _ = worker.communicate()
+        out = raw.decode()
+        lines = out.split()
+        saves += 1 + out.count("done")
+        if len(lines) >= 2 and lines[-2] == "open":  # killed after "open N", before "done N"
+            cut.append(f"K{k}x{lines[-1]}")
+    return saves, kills, cut
 
 
 def test_kill_9_during_saves_leaves_no_partial_record(store: Store) -> None:
     make_study(store)
-    saves, kills = kill_during_saves(store, KILLS)
+    saves, kills, cut = kill_during_saves(store, KILLS)
     assert kills == KILLS and saves >= KILLS
+    # the kills did land inside open transactions (rows written, not committed) ...
+    assert cut, "no kill landed inside an open transaction"
+    # ... and none of those subjects exists: the unit of work went whole or not at all
+    with store.engine.connect() as connection:
+        found = connection.scalars(select(Subject.code).where(Subject.code.in_(cut))).all()
+    assert found == []
     assert partial_records(store) == 0
     report = verify_store(store)
     assert report.ok, report.problems
