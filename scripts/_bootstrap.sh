@@ -6,4 +6,4 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "uv>=0.5"
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-uv sync --locked --quiet
+uv sync --locked --all-extras --quiet
