@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pustula.checks.spreadsheet import inert_frame
 from pustula.cli._common import echo_json, fail_on_pustula_error, fail_on_unexpected
 from pustula.errors import BulkScoringError, PustulaError, RowError, ScoringInputError
 
@@ -58,6 +57,8 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        from pustula.checks.spreadsheet import inert_frame  # importing checks loads numpy
+
         inert_frame(frame).to_csv(path, index=False)
     elif suffix in (".parquet", ".pq"):
         frame.to_parquet(path, index=False)
