@@ -155,3 +155,18 @@ def test_a_backup_carries_no_secret_and_a_changed_one_is_refused(
         restore(target, unsigned, user="u", reason="r")
     assert audit_count(target) == 0
     assert restore(target, out, user="u", reason="disk failure")["lab"] == 72
+
+
+def test_a_new_sqlite_database_gets_its_keys_beside_it_readable_by_its_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PUSTULA_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("PUSTULA_SIGNING_KEY_FILE", raising=False)
+    store = Store.open(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    store.create_schema()
+    key_id = store.signing_key.key_id
+    for suffix in (".audit-key", ".signing-key"):
+        path = tmp_path / f"new.sqlite3{suffix}"
+        assert path.is_file() and path.stat().st_mode & 0o777 == 0o600, suffix
+    again = Store.open(f"sqlite:///{tmp_path / 'new.sqlite3'}")  # the same keys next time
+    assert again.signing_key.key_id == key_id and again.audit_key.key_id == store.audit_key.key_id

@@ -60,11 +60,24 @@ def _checked(text: str, source: str) -> AuditKey:
     return AuditKey(secret, source)
 
 
-def key_file_for(url: URL) -> Path | None:
-    """``<database>.audit-key`` for a SQLite database file; None for anything else."""
+def file_beside(url: URL, suffix: str) -> Path | None:
+    """``<database><suffix>`` for a SQLite database file; None for anything else."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    return Path(str(url.database)).with_name(Path(str(url.database)).name + ".audit-key")
+    return Path(str(url.database)).with_name(Path(str(url.database)).name + suffix)
+
+
+def create_owner_only(path: Path, content: bytes) -> None:
+    """Write a new secret file readable by its owner only (refuses to overwrite one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def key_file_for(url: URL) -> Path | None:
+    """``<database>.audit-key`` for a SQLite database file; None for anything else."""
+    return file_beside(url, ".audit-key")
 
 
 def resolve_audit_key(url: URL) -> AuditKey:
@@ -81,10 +94,7 @@ def resolve_audit_key(url: URL) -> AuditKey:
     beside = key_file_for(url)
     if beside is not None:
         if not beside.exists():
-            beside.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(secrets.token_hex(32) + "\n")
+            create_owner_only(beside, (secrets.token_hex(32) + "\n").encode("ascii"))
         return _checked(beside.read_text(encoding="utf-8"), str(beside))
     if url.get_backend_name() == "sqlite":
         return AuditKey(secrets.token_bytes(32), "in-memory database")

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import URL
 
 from pustula.errors import AuditError, ConfigurationError
+from pustula.store.audit_key import create_owner_only, file_beside
 
 __all__ = [
     "SigningKey",
@@ -154,9 +155,7 @@ def read_private_key(path: Path) -> SigningKey:
 
 def key_file_for(url: URL) -> Path | None:
     """``<database>.signing-key`` for a SQLite database file; None for anything else."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(str(url.database)).with_name(Path(str(url.database)).name + ".signing-key")
+    return file_beside(url, ".signing-key")
 
 
 def resolve_signing_key(url: URL) -> SigningKey:
@@ -170,11 +169,8 @@ def resolve_signing_key(url: URL) -> SigningKey:
     beside = key_file_for(url)
     if beside is not None:
         if not beside.exists():
-            beside.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(new_private_pem())
-        return _load_private(beside.read_bytes(), str(beside))
+            create_owner_only(beside, new_private_pem())
+        return read_private_key(beside)
     if url.get_backend_name() == "sqlite":
         return SigningKey(Ed25519PrivateKey.generate(), "in-memory database")
     raise ConfigurationError(
