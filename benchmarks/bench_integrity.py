@@ -36,11 +36,11 @@ def kills(url: str, count: int) -> None:
     store.create_schema()
     make_study(store)
     started = time.perf_counter()
-    saves, done, cut = kill_during_saves(store, count, seed=20261129)
+    saves, done, rolled_back = kill_during_saves(store, count, seed=20261129)
     report = verify_store(store)
     print(
         f"{store.engine.dialect.name:10s} kill -9: {done} kills during {saves} saves "
-        f"({len(cut)} inside an open transaction) in "
+        f"({len(rolled_back)} inside an open transaction, rolled back) in "
         f"{time.perf_counter() - started:.0f} s; partial records {partial_records(store)}; "
         f"audit verify {'ok' if report.ok else report.problems}"
     )
