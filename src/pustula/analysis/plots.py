@@ -32,7 +32,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from pustula.analysis.ci import mean_ci
+from pustula.analysis.ci import CI_METHOD_NAMES, mean_ci
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.endpoints import responder_estimate, responder_flags
 from pustula.errors import AnalysisError
@@ -302,7 +302,8 @@ def responder_rates(analysis: AnalysisData) -> Figure_:
         fig,
         "responders",
         "Responder rates by visit",
-        f"PPPASI responders (reduction {glyph} cut-off) with {settings.ci_method} "
+        f"PPPASI responders (reduction {glyph} cut-off) with "
+        f"{CI_METHOD_NAMES[settings.ci_method]} "
         f"{settings.level_label}, {settings.imputation} data, full analysis set; points are "
         "spread sideways so that intervals do not overlap.",
         drawn,
@@ -345,7 +346,13 @@ def swimmer(analysis: AnalysisData) -> Figure_:
         "swimmer",
         "Exposure, interruptions and adverse events",
         f"Time on study drug per subject of the safety set{more}: hatched segments are "
-        "interruptions; adverse event onsets are marked just above each bar.",
+        "interruptions; adverse event onsets are marked just above each bar"
+        + (
+            "; a triangle at a bar's end marks a subject still on study drug, whose bar ends "
+            "at their last record."
+            if going_on
+            else "."
+        ),
         drawn,
     )
 
