@@ -153,6 +153,9 @@ def test_a_backup_carries_no_secret_and_a_changed_one_is_refused(
     unsigned.write_bytes(out.read_bytes())
     with pytest.raises(AuditError, match="cannot be verified: it has no signature file"):
         restore(target, unsigned, user="u", reason="r")
+    (tmp_path / "unsigned.sqlite3.sig").write_text("{not json")  # a damaged signature file
+    with pytest.raises(AuditError, match="cannot be verified: it is not signed"):
+        restore(target, unsigned, user="u", reason="r")
     assert audit_count(target) == 0
     assert restore(target, out, user="u", reason="disk failure")["lab"] == 72
 

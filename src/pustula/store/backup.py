@@ -45,7 +45,12 @@ def _check_beside(store: Store, path: Path, trust: Iterable[Path], accept_unveri
     """The backup's signature, checked before the backup is opened; returns the verdict's
     words for the audit trail."""
     sig = path.with_name(path.name + ".sig")
-    document = json.loads(sig.read_text("utf-8")) if sig.is_file() else {}
+    try:
+        document = json.loads(sig.read_text("utf-8")) if sig.is_file() else {}
+    except (OSError, ValueError):
+        document = {}  # unreadable: as good as no signature
+    if not isinstance(document, dict):
+        document = {}
     verdict = verify_signed(document, trusted_keys(store.signing_key, trust))
     if verdict.verified and document.get("sha256") != _digest(path):
         raise AuditError(f"{path} is not the file its signature covers: it changed since")
