@@ -72,6 +72,15 @@ def _doctor(bundle: Path) -> None:
     (bundle / "manifest.json").write_text(json.dumps(manifest))
 
 
+@pytest.fixture
+def doctored(source: Store, tmp_path: Path) -> Path:
+    """The source exported as a signed bundle, then doctored (:func:`_doctor`)."""
+    bundle = tmp_path / "bundle"
+    export_bundle(source, bundle)
+    _doctor(bundle)
+    return bundle
+
+
 def _unsigned(bundle: Path) -> None:
     manifest = json.loads((bundle / "manifest.json").read_text())
     manifest.pop("signature")
@@ -79,11 +88,9 @@ def _unsigned(bundle: Path) -> None:
 
 
 def test_an_unsigned_doctored_bundle_is_refused_and_let_in_only_as_unverified(
-    source: Store, target: Store, tmp_path: Path
+    doctored: Path, target: Store, tmp_path: Path
 ) -> None:
-    bundle = tmp_path / "bundle"
-    export_bundle(source, bundle)
-    _doctor(bundle)
+    bundle = doctored
     _unsigned(bundle)
     with pytest.raises(ImportBundleError, match="cannot be verified: it is not signed"):
         import_bundle(target, bundle, user="u", reason="r")
@@ -101,11 +108,9 @@ def test_an_unsigned_doctored_bundle_is_refused_and_let_in_only_as_unverified(
 
 
 def test_a_signed_bundle_changed_after_signing_is_refused_even_with_the_option(
-    source: Store, target: Store, tmp_path: Path
+    doctored: Path, target: Store, tmp_path: Path
 ) -> None:
-    bundle = tmp_path / "bundle"
-    export_bundle(source, bundle)
-    _doctor(bundle)  # the signature is kept; the checksums it covers changed
+    bundle = doctored  # the signature is kept; the checksums it covers changed
     for accept in (False, True):
         with pytest.raises(ImportBundleError, match="does not verify: something in it changed"):
             import_bundle(target, bundle, user="u", reason="r", accept_unverified=accept)
@@ -113,11 +118,9 @@ def test_a_signed_bundle_changed_after_signing_is_refused_even_with_the_option(
 
 
 def test_a_bundle_re_signed_with_another_key_is_refused_as_untrusted(
-    source: Store, target: Store, tmp_path: Path
+    doctored: Path, target: Store, tmp_path: Path
 ) -> None:
-    bundle = tmp_path / "bundle"
-    export_bundle(source, bundle)
-    _doctor(bundle)
+    bundle = doctored
     attacker = tmp_path / "attacker.pem"
     attacker.write_bytes(new_private_pem())
     key = read_private_key(attacker)
