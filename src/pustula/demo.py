@@ -42,6 +42,7 @@ __all__ = [
     "SUBJECTS",
     "create_demo_study",
     "create_demo_users",
+    "demo_protocol_file",
     "pppasi_items",
 ]
 
@@ -164,6 +165,17 @@ def _labs(code: str, first: date) -> list[dict[str, Any]]:
     return rows
 
 
+def demo_protocol_file() -> str:
+    """The path of the protocol the demo study runs under (shipped with Pustula), for
+    examples and for a new study modelled on it.
+
+    >>> from pustula.protocol import load_protocol
+    >>> load_protocol(demo_protocol_file()).id
+    'TOFA-PPP'
+    """
+    return str(resources.files("pustula").joinpath("protocols", DEMO_PROTOCOL))
+
+
 def create_demo_study(
     store: Store, *, user: str = "demo", progress: Callable[[str], None] | None = None
 ) -> Study:
@@ -171,8 +183,7 @@ def create_demo_study(
 
     ``progress`` is called once per step with what was done (for a progress bar).
     """
-    path = resources.files("pustula").joinpath("protocols", DEMO_PROTOCOL)
-    protocol = load_protocol(str(path))
+    protocol = load_protocol(demo_protocol_file())
     with store.transaction(user=user) as tx:
         study = add_study(
             tx, protocol, sites=[("SITE1", "Demo site A"), ("SITE2", "Demo site B")], synthetic=True

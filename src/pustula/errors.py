@@ -57,7 +57,17 @@ __all__ = [
 
 
 class PustulaError(Exception):
-    """Base of every error Pustula raises on purpose."""
+    """Base of every error Pustula raises on purpose.
+
+    Examples
+    --------
+    >>> from pustula.scoring import compute_pga
+    >>> try:
+    ...     compute_pga("severe")
+    ... except PustulaError as error:  # every error Pustula raises on purpose
+    ...     print(type(error).__name__)
+    ScoringInputError
+    """
 
     code: ClassVar[str] = "pustula_error"
 
@@ -74,6 +84,14 @@ class ScoringInputError(PustulaError, ValueError):
 
     ``field`` names the offending input (for example ``right_palm.area_pct``) and ``value``
     holds what was received, so that a form can show the message next to the field.
+
+    Examples
+    --------
+    >>> from pustula.scoring import compute_pga
+    >>> compute_pga(5)
+    Traceback (most recent call last):
+    ...
+    pustula.errors.ScoringInputError: PGA grade must be a whole number from 0 to 4; got 5
     """
 
     code: ClassVar[str] = "scoring_input"
@@ -85,7 +103,17 @@ class ScoringInputError(PustulaError, ValueError):
 
 
 class UnknownInstrumentError(ScoringInputError, LookupError):
-    """No instrument is registered under the requested name."""
+    """No instrument is registered under the requested name.
+
+    Examples
+    --------
+    >>> from pustula.scoring import get_instrument
+    >>> get_instrument("easi")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.UnknownInstrumentError: no instrument named 'easi'; registered instruments are
+    pppasi, pga, pga_composite, dlqi, pain_nrs, itch_nrs
+    """
 
     code: ClassVar[str] = "unknown_instrument"
 
@@ -95,6 +123,12 @@ class RowError:
     """One invalid cell found while scoring or importing a batch.
 
     ``row`` is 1-based: the first data row (after any header) is row 1.
+
+    Examples
+    --------
+    >>> row = RowError(row=3, column="pga", value=7, reason="must be a whole number from 0 to 4")
+    >>> row.row, row.column
+    (3, 'pga')
     """
 
     row: int
@@ -107,7 +141,18 @@ class RowError:
 
 
 class BulkScoringError(ScoringInputError):
-    """A batch held invalid rows; nothing from it was scored."""
+    """A batch held invalid rows; nothing from it was scored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pustula.scoring import get_instrument
+    >>> try:
+    ...     get_instrument("pga").score_arrays({"pga": np.array([0, 7])})
+    ... except BulkScoringError as error:
+    ...     print(error.errors[0].row, error.errors[0].reason)
+    2 must be a whole number from 0 to 4; got 7
+    """
 
     code: ClassVar[str] = "bulk_scoring_input"
     shown: ClassVar[int] = 5
@@ -125,19 +170,52 @@ class BulkScoringError(ScoringInputError):
 
 
 class ProtocolError(PustulaError, ValueError):
-    """A study protocol file is missing, unreadable or does not validate."""
+    """A study protocol file is missing, unreadable or does not validate.
+
+    Examples
+    --------
+    >>> from pustula.protocol import load_protocol
+    >>> load_protocol("no-such-protocol.yaml")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.ProtocolError: no-such-protocol.yaml: cannot read the protocol file (No such
+    file or directory)
+    """
 
     code: ClassVar[str] = "protocol_invalid"
 
 
 class ConfigurationError(PustulaError, ValueError):
-    """A setting is missing or malformed."""
+    """A setting is missing or malformed.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pustula.store import Store, export_bundle, import_bundle
+    >>> _ = export_bundle(demo_store(), "export")
+    >>> copy = Store.open("sqlite:///copy.sqlite3")
+    >>> copy.create_schema()
+    >>> import_bundle(copy, "export", user="dm", reason="copy", trust=[Path("partner-keys.pem")])
+    Traceback (most recent call last):
+    ...
+    pustula.errors.ConfigurationError: partner-keys.pem: no such file of trusted public keys
+    """
 
     code: ClassVar[str] = "configuration"
 
 
 class EligibilityError(PustulaError, ValueError):
-    """An eligibility rule cannot be evaluated on the subject data given."""
+    """An eligibility rule cannot be evaluated on the subject data given.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import evaluate_eligibility, load_protocol
+    >>> evaluate_eligibility(load_protocol(demo_protocol_file()), {"age": "forty"})
+    Traceback (most recent call last):
+    ...
+    pustula.errors.EligibilityError: cannot compare `age` ('forty') with 18 using >=
+    """
 
     code: ClassVar[str] = "eligibility"
 
@@ -146,6 +224,15 @@ class AnalysisError(PustulaError, ValueError):
     """An analysis option is not allowed, or a dataset lacks what a derivation needs.
 
     ``field`` names the option or column, so that a form or the CLI can point at it.
+
+    Examples
+    --------
+    >>> from pustula.analysis import AnalysisSettings
+    >>> AnalysisSettings.build(imputation="guess")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.AnalysisError: imputation must be one of 'OC', 'LOCF', 'LOCF_BASELINE', 'NRI';
+    got 'guess'
     """
 
     code: ClassVar[str] = "analysis_invalid"
@@ -156,25 +243,78 @@ class AnalysisError(PustulaError, ValueError):
 
 
 class StoreError(PustulaError):
-    """Base for errors raised by the study store."""
+    """Base for errors raised by the study store.
+
+    Examples
+    --------
+    >>> from pustula.store import Store, add_site, get_study
+    >>> empty = Store.open("sqlite:///never-initialised.sqlite3")
+    >>> with empty.transaction(user="dm") as tx:
+    ...     get_study(tx.session)
+    Traceback (most recent call last):
+    ...
+    pustula.errors.StoreError: the database has no tables: run `pustula init` (or
+    `Store.create_schema()` from Python) to create them; nothing was saved
+    """
 
     code: ClassVar[str] = "store"
 
 
 class RecordNotFoundError(StoreError, LookupError):
-    """The record asked for does not exist (or was removed)."""
+    """The record asked for does not exist (or was removed).
+
+    Examples
+    --------
+    >>> from pustula.store import get_study, get_subject
+    >>> with demo_store().reader() as session:
+    ...     get_subject(session, get_study(session), "S99")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.RecordNotFoundError: subject S99 is not in study TOFA-PPP
+    """
 
     code: ClassVar[str] = "record_not_found"
 
 
 class ConflictError(StoreError):
-    """Someone else saved the record since it was read; nothing was overwritten."""
+    """Someone else saved the record since it was read; nothing was overwritten.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Site, update_record
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     seen = session.scalars(select(Site)).first()   # two people open the same site
+    >>> with store.transaction(user="a", reason="renamed") as tx:
+    ...     _ = update_record(tx, tx.session.get(Site, seen.id), {"name": "A"}, expected_version=1)
+    >>> with store.transaction(user="b", reason="renamed") as tx:
+    ...     _ = update_record(tx, tx.session.get(Site, seen.id), {"name": "B"}, expected_version=1)
+    Traceback (most recent call last):
+    ...
+    pustula.errors.ConflictError: site 1 was changed by someone else (now version 2, you edited
+    version 1); reload it and apply your change again
+    """
 
     code: ClassVar[str] = "edit_conflict"
 
 
 class ReasonRequiredError(StoreError, ValueError):
-    """Changing or removing saved clinical data needs a reason for the audit trail."""
+    """Changing or removing saved clinical data needs a reason for the audit trail.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Site, update_record
+    >>> store = demo_store()
+    >>> with store.transaction(user="dm") as tx:
+    ...     site = tx.session.scalars(select(Site)).first()
+    ...     update_record(tx, site, {"name": "Renamed"}, expected_version=site.version)
+    Traceback (most recent call last):
+    ...
+    pustula.errors.ReasonRequiredError: changing or removing saved data (site 1) needs a reason in
+    words
+    """
 
     code: ClassVar[str] = "reason_required"
 
@@ -184,6 +324,19 @@ class DataValidationError(StoreError, ValueError):
 
     ``field`` names the first field that is wrong; ``errors`` maps every wrong field to
     its message (when the whole record was checked), so a form can show them all at once.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import add_lab, get_study, get_subject
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     study = get_study(tx.session)
+    ...     add_lab(tx, study, get_subject(tx.session, study, "S01"),
+    ...             {"test": "alt", "value": -3, "unit": "U/L", "sample_date": date(2024, 4, 1)})
+    Traceback (most recent call last):
+    ...
+    pustula.errors.DataValidationError: value: ALT in U/L must be from 0 to 20,000; got -3
     """
 
     code: ClassVar[str] = "data_invalid"
@@ -197,13 +350,35 @@ class DataValidationError(StoreError, ValueError):
 
 
 class AuditError(StoreError):
-    """The audit trail's hash chain does not verify: a row was changed or removed."""
+    """The audit trail's hash chain does not verify: a row was changed or removed.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pustula.store import Store, backup, restore
+    >>> written = backup(demo_store(), "nightly.sqlite3")
+    >>> with open(written, "r+b") as file:  # a byte changed after the backup was signed
+    ...     _ = file.seek(5000)
+    ...     _ = file.write(b"X")
+    >>> restore(Store.open("sqlite:///restored.sqlite3"), written, user="dm", reason="drill")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.AuditError: nightly.sqlite3 is not the file its signature covers: it changed
+    since
+    """
 
     code: ClassVar[str] = "audit_broken"
 
 
 class ImportBundleError(StoreError, ValueError):
-    """An import bundle holds a bad row; nothing was imported."""
+    """An import bundle holds a bad row; nothing was imported.
+
+    Examples
+    --------
+    >>> error = ImportBundleError("a visit date is not a date", file="visit.csv", row=4)
+    >>> str(error), error.file, error.row
+    ('a visit date is not a date', 'visit.csv', 4)
+    """
 
     code: ClassVar[str] = "import_bundle"
 
@@ -214,12 +389,37 @@ class ImportBundleError(StoreError, ValueError):
 
 
 class LockedError(StoreError):
-    """The study, or the subject, is locked for analysis: nothing can be changed."""
+    """The study, or the subject, is locked for analysis: nothing can be changed.
+
+    Examples
+    --------
+    >>> from pustula.store import add_site, get_study
+    >>> from pustula.store.monitor_services import lock
+    >>> store = demo_store()
+    >>> _ = lock(store, "dm", reason="database lock for the final analysis")
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     add_site(tx, get_study(tx.session), code="SITE3", name="Third site")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.LockedError: the study is locked for analysis; nothing was saved. An
+    administrator can unlock it, with a reason
+    """
 
     code: ClassVar[str] = "locked"
 
 
 class SignatureError(StoreError):
-    """An electronic signature was refused: the user name or password is wrong."""
+    """An electronic signature was refused: the user name or password is wrong.
+
+    Examples
+    --------
+    >>> from pustula.store.monitor_services import sign
+    >>> sign(demo_store(), "dr.k", username="dr.k", password="not my password", code="S01",
+    ...      meaning="I approve the data in this casebook")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.SignatureError: the user name or password is not yours; the signature was not
+    made
+    """
 
     code: ClassVar[str] = "signature_refused"

@@ -141,6 +141,14 @@ def test_imputation_adds_labelled_rows_only_for_missed_visits() -> None:
     assert row["CRIT1FL"].tolist() == ["N"]
 
 
+def test_planned_weeks_may_be_given_as_whole_numbers() -> None:
+    """Weeks typed as 4 and 12 gave pandas' 'incompatible merge keys' error before."""
+    base = derive_var_base(_bds())
+    as_floats = derive_param_imputed(base, visits=VISITS, method="LOCF")
+    as_ints = derive_param_imputed(base, visits=[("Week 4", 4), ("Week 12", 12)], method="LOCF")
+    pd.testing.assert_frame_equal(as_ints, as_floats)
+
+
 def test_time_to_first_response() -> None:
     out = derive_time_to_response(derive_var_chg(derive_var_base(_bds())), cutoff=80)
     # A reaches 80 % at week 12 (day 85); B never does and is censored at its last visit (day 29)

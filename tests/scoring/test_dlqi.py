@@ -160,3 +160,28 @@ def test_a_blank_item_is_missing_in_single_and_bulk_scoring_alike(blank: object)
     answers["dlqi_q5"] = blank  # two missing: no total, in both
     assert compute_dlqi(answers).total is None
     assert DLQI.score_frame(pd.DataFrame([answers]))["total"].isna().all()
+
+
+@pytest.mark.parametrize("word", ["very much", "very_much", "very-much", "Very Much"])
+def test_answer_words_are_read_with_spaces_underscores_or_hyphens(word: str) -> None:
+    """Mutation testing found the underscore and hyphen forms untested (docs/mutation.md)."""
+    answers = {f"dlqi_q{i}": 0 for i in range(1, 11)}
+    assert compute_dlqi({**answers, "dlqi_q1": word}).total == 3
+    a_lot = word.lower().replace("very", "a").replace("much", "lot")  # "a_lot", "a-lot", ...
+    assert compute_dlqi({**answers, "dlqi_q5": a_lot}).total == 2
+
+
+def test_a_bad_item_names_its_field_and_value() -> None:
+    with pytest.raises(ScoringInputError) as raised:
+        compute_dlqi({"dlqi_q4": "sometimes"})
+    assert (raised.value.field, raised.value.value) == ("dlqi_q4", "sometimes")
+    with pytest.raises(ScoringInputError) as raised:
+        compute_dlqi({"dlqi_q4": 7})
+    assert raised.value.field == "dlqi_q4"
+
+
+def test_one_missing_item_counts_zero_in_its_domain() -> None:
+    answers = {f"dlqi_q{i}": 1 for i in range(1, 11)}
+    result = compute_dlqi({**answers, "dlqi_q1": None})  # symptoms and feelings: q1 + q2
+    assert result.subscores["symptoms_feelings"] == 1.0
+    assert result.total == 9.0

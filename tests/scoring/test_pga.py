@@ -98,3 +98,9 @@ def test_registry_forms_refuse_unknown_fields() -> None:
         PGA.score({"pga": 1, "iga": 1})
     with pytest.raises(ScoringInputError, match="missing field"):
         PGA_COMPOSITE.score({"pga_erythema": 1, "pga_pustules": 1})
+
+
+def test_a_refused_grade_names_the_field_the_form_shows_it_on() -> None:
+    with pytest.raises(ScoringInputError) as raised:
+        compute_pga(5)
+    assert (raised.value.field, raised.value.value) == ("pga", 5)

@@ -141,6 +141,17 @@ def test_import_only_into_an_empty_store(store: Store, tmp_path: Path) -> None:
     assert audit_count(store) == before
 
 
+def test_import_into_a_database_never_initialised_names_the_cause(tmp_path: Path) -> None:
+    """Before, the database driver's "no such table: study" reached the user."""
+    from pustula.errors import StoreError
+
+    bundle = _bundle(tmp_path)
+    never_initialised = Store.open(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    with pytest.raises(StoreError, match=r"the database has no tables: run `pustula init`"):
+        import_bundle(never_initialised, bundle, user="u", reason="r")
+    never_initialised.dispose()
+
+
 # --- altered bundles whose checksums were recomputed ------------------------------------------
 
 

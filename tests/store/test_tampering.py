@@ -220,3 +220,23 @@ def test_the_cli_exits_non_zero_and_names_what_it_found(
     bad = runner.invoke(app, ["--database", url, "audit", "verify"])
     assert bad.exit_code == 1
     assert "lab 1: value is 99999.0 in the table but 1900.0 in the audit trail" in bad.output
+
+
+def test_a_removed_head_row_and_a_wrong_key_are_named(demo: Store) -> None:
+    """Mutation testing found these two reports' contents unasserted (docs/mutation.md)."""
+    from pustula.store import verify_audit
+    from pustula.store.audit_key import AuditKey
+
+    with demo.read_connection() as connection:
+        wrong = verify_audit(connection, AuditKey(b"w" * 32, "a mistyped key"))
+    assert (wrong.entries, wrong.last_hash, wrong.key_id) == (0, "0" * 64, demo.audit_key.key_id)
+    assert "signed with key" in wrong.problems[0] and "a mistyped key" in wrong.problems[0]
+    with demo.read_connection() as connection:
+        right = verify_audit(connection, demo.audit_key)
+    assert right.key_id == demo.audit_key.key_id and right.problems == ()
+    drop_audit_triggers(demo)
+    _run(demo, "DELETE FROM audit_head")
+    with demo.read_connection() as connection:
+        missing = verify_audit(connection, demo.audit_key)
+    assert (missing.entries, missing.last_hash) == (0, "0" * 64)
+    assert missing.problems == ("the audit head row is missing",)

@@ -45,7 +45,15 @@ CI_METHOD_NAMES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ProportionEstimate:
-    """``x`` of ``n`` with a two-sided ``1 - alpha`` interval. Rates are fractions 0–1."""
+    """``x`` of ``n`` with a two-sided ``1 - alpha`` interval. Rates are fractions 0–1.
+
+    Examples
+    --------
+    >>> from pustula.analysis import proportion_ci
+    >>> estimate = proportion_ci(5, 6)
+    >>> estimate.method, round(estimate.low, 4), round(estimate.high, 4)
+    ('clopper-pearson', 0.3588, 0.9958)
+    """
 
     x: int
     n: int
@@ -92,7 +100,15 @@ def proportion_ci(
 
 @dataclass(frozen=True)
 class PosteriorSummary:
-    """Beta-binomial posterior of a response rate."""
+    """Beta-binomial posterior of a response rate.
+
+    Examples
+    --------
+    >>> from pustula.analysis import beta_binomial_posterior
+    >>> posterior = beta_binomial_posterior(5, 6, threshold=0.5)
+    >>> round(posterior.mean, 3), round(posterior.p_above_threshold, 3)
+    (0.75, 0.938)
+    """
 
     x: int
     n: int
@@ -138,7 +154,15 @@ def beta_binomial_posterior(
 
 @dataclass(frozen=True)
 class ContinuousSummary:
-    """n, mean, standard deviation, median, quartiles and range of a continuous variable."""
+    """n, mean, standard deviation, median, quartiles and range of a continuous variable.
+
+    Examples
+    --------
+    >>> from pustula.analysis import summarise_continuous
+    >>> summary = summarise_continuous([26.1, 18.4, 31.0, 22.6, 15.2, 28.8])
+    >>> summary.n, round(summary.mean, 2), summary.median
+    (6, 23.68, 24.35)
+    """
 
     n: int
     mean: float
@@ -151,7 +175,14 @@ class ContinuousSummary:
 
 
 def summarise_continuous(values: Sequence[float] | np.ndarray) -> ContinuousSummary:
-    """n, mean, SD (n - 1), median, quartiles (linear interpolation), min and max; NaN ignored."""
+    """n, mean, SD (n - 1), median, quartiles (linear interpolation), min and max; NaN ignored.
+
+    Examples
+    --------
+    >>> summary = summarise_continuous([26.1, 18.4, float("nan"), 22.6])
+    >>> summary.n, round(summary.sd, 3), summary.min, summary.max
+    (3, 3.855, 18.4, 26.1)
+    """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
     if v.size == 0:
@@ -212,6 +243,13 @@ class WilcoxonResult:
     ``statistic`` is T+, the sum of the ranks of the positive changes; ``n`` counts every
     change, ``n_nonzero`` those that are not zero; ``smallest_p`` is the smallest two-sided
     p-value this sample's ranks allow.
+
+    Examples
+    --------
+    >>> from pustula.analysis import wilcoxon_change
+    >>> result = wilcoxon_change([-20.1, -12.3, -25.0, -15.2, -9.8, -18.0])
+    >>> result.method, result.statistic, round(result.p_value, 4)
+    ('exact', 0.0, 0.0312)
     """
 
     n: int

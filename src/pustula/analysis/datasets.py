@@ -59,7 +59,14 @@ POPULATIONS: tuple[tuple[str, str, str], ...] = (
 
 @dataclass(frozen=True)
 class AnalysisData:
-    """ADSL and ADQS derived with one set of settings, which every output formats."""
+    """ADSL and ADQS derived with one set of settings, which every output formats.
+
+    Examples
+    --------
+    >>> analysis = demo_analysis()
+    >>> len(analysis.adsl), sorted(analysis.adqs["PARAMCD"].unique())
+    (6, ['PGA', 'PPPASI'])
+    """
 
     study: StudyData
     settings: AnalysisSettings
@@ -173,6 +180,15 @@ def build_analysis(data: StudyData, settings: AnalysisSettings | None = None) ->
 
     ``settings`` default to the protocol's analysis plan. Every endpoint's cut-off is
     derived with the rest, so endpoints, tables and figures read the same flags.
+
+    Examples
+    --------
+    >>> from pustula.store.extract import read_study
+    >>> data = read_study(demo_store())
+    >>> analysis = build_analysis(data)
+    >>> week4 = analysis.adqs.query("PARAMCD == 'PPPASI' and AVISIT == 'Week 4'")
+    >>> len(week4), bool((week4["PCHG"] <= -50).all())
+    (6, True)
     """
     protocol = data.protocol
     settings = settings or AnalysisSettings.from_protocol(protocol)

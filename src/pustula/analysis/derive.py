@@ -84,6 +84,16 @@ def derive_var_base(bds: pd.DataFrame) -> pd.DataFrame:
 
     Ties on the same date are broken by the later visit (AVISITN). Subjects without a
     first dose have no baseline.
+
+    Examples
+    --------
+    >>> adqs = demo_analysis().adqs
+    >>> s01 = adqs[adqs["SUBJID"].eq("S01") & adqs["PARAMCD"].eq("PPPASI")]
+    >>> with_base = derive_var_base(s01.drop(columns=["BASE", "ABLFL"]))
+    >>> with_base[["AVISIT", "AVAL", "BASE", "ABLFL"]].head(2)
+       AVISIT  AVAL  BASE ABLFL
+    4  Week 0  26.1  26.1     Y
+    5  Week 2  15.5  26.1  None
     """
     require_columns(bds, [*KEYS, "ADT", "TRTSDT", "AVAL", "AVISITN"], where="derive_var_base")
     out = bds.copy()
@@ -161,6 +171,15 @@ def derive_var_responders(
 
     A baseline of 0 has no percentage change: its records are not evaluable (no flag, so
     they leave the denominator) or, with ``baseline_zero="non_responder"``, "N". Never "Y".
+
+    Examples
+    --------
+    >>> adqs = demo_analysis().adqs
+    >>> flags = derive_var_responders(adqs, cutoffs=(50, 80))   # CRIT1: >= 50 %, CRIT2: >= 80 %
+    >>> week4 = flags[flags["PARAMCD"].eq("PPPASI") & flags["AVISIT"].eq("Week 4")]
+    >>> responders = [int(week4[flag].eq("Y").sum()) for flag in ("CRIT1FL", "CRIT2FL")]
+    >>> week4["CRIT1"].iloc[0], responders
+    ('PCHG <= -50', [6, 3])
     """
     require_columns(
         bds, ["PARAMCD", "AVAL", "BASE", "ABLFL", "ADT", "TRTSDT"], where="derive_var_responders"
@@ -201,6 +220,13 @@ def derive_var_pga_response(
     ``baseline_min`` restricts the analysis to subjects with baseline PGA at least that
     (others get no flag, so they leave the denominator); ``min_improvement`` also asks
     for at least that many grades of improvement from baseline.
+
+    Examples
+    --------
+    >>> adqs = demo_analysis().adqs
+    >>> pga = derive_var_pga_response(adqs.drop(columns=["CRIT1", "CRIT1FL"]))
+    >>> pga.query("PARAMCD == 'PGA' and AVISIT == 'Week 12'")["CRIT1FL"].value_counts().to_dict()
+    {'Y': 5, 'N': 1}
     """
     require_columns(
         bds, ["PARAMCD", "AVAL", "BASE", "ABLFL", "ADT", "TRTSDT"], where="derive_var_pga_response"
@@ -250,6 +276,19 @@ def derive_param_imputed(
     National Research Council. The Prevention and Treatment of Missing Data in Clinical
     Trials. National Academies Press; 2010, chapter 4 (LOCF and BOCF as distinct
     single-imputation rules).
+
+    Examples
+    --------
+    >>> adqs = demo_analysis().adqs
+    >>> s02 = "TOFA-PPP-S02"
+    >>> missed = adqs["USUBJID"].eq(s02) & adqs["AVISIT"].eq("Week 12")
+    >>> observed = adqs[adqs["DTYPE"].isna() & ~missed]
+    >>> weeks = [("Week 2", 2), ("Week 4", 4), ("Week 12", 12)]
+    >>> filled = derive_param_imputed(observed, visits=weeks, method="LOCF")
+    >>> ppasi = filled[filled["USUBJID"].eq(s02) & filled["PARAMCD"].eq("PPPASI")]
+    >>> ppasi[["AVISIT", "AVAL", "DTYPE"]].tail(2).to_dict("records")
+    [{'AVISIT': 'Week 4', 'AVAL': 4.6, 'DTYPE': None}, {'AVISIT': 'Week 12', 'AVAL': 4.6, 'DTYPE':
+    'LOCF'}]
     """
     require_columns(bds, [*KEYS, "AVISIT", "AVISITN", "BASE", "AVAL"], where="derive_param_imputed")
     _one_of("method", method, ("OC", "LOCF", "LOCF_BASELINE", "NRI"))
@@ -260,7 +299,8 @@ def derive_param_imputed(
         return out
     have = out[out["BASE"].notna()]
     template = have.drop_duplicates(KEYS).drop(columns=["AVISIT", "AVISITN"])
-    planned = pd.DataFrame(list(visits), columns=["AVISIT", "AVISITN"])
+    # weeks given as whole numbers must still line up with the dataset's float AVISITN
+    planned = pd.DataFrame([(v, float(n)) for v, n in visits], columns=["AVISIT", "AVISITN"])
     grid = template.merge(planned, how="cross")
     seen = have[[*KEYS, "AVISIT"]].drop_duplicates()
     grid = grid.merge(seen, on=[*KEYS, "AVISIT"], how="left", indicator=True)
@@ -306,6 +346,13 @@ def derive_time_to_response(
     """One row per subject: study day of the first response, or censoring at the last visit.
 
     Returns USUBJID, AVAL (days), CNSR (0 = response, 1 = censored) and the cut-off.
+
+    Examples
+    --------
+    >>> times = derive_time_to_response(demo_analysis().adqs, cutoff=80)
+    >>> times[["USUBJID", "AVAL", "CNSR"]].head(3).to_dict("records")
+    [{'USUBJID': 'TOFA-PPP-S01', 'AVAL': 29.0, 'CNSR': 0}, {'USUBJID': 'TOFA-PPP-S02', 'AVAL':
+    29.0, 'CNSR': 0}, {'USUBJID': 'TOFA-PPP-S03', 'AVAL': 29.0, 'CNSR': 0}]
     """
     require_columns(bds, ["USUBJID", "ADY"], where="derive_time_to_response")
     flagged = derive_var_responders(

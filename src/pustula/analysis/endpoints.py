@@ -51,6 +51,15 @@ class ResponderEstimate:
 class EndpointResult:
     """One endpoint's result: responders of n, the rate, its confidence interval with the
     method and level, the imputation, and the subjects left out of the denominator.
+
+    Examples
+    --------
+    >>> from pustula.analysis import compute_endpoints
+    >>> week4 = compute_endpoints(demo_analysis())[0]
+    >>> week4.endpoint, week4.responders, week4.n, week4.method
+    ('PPPASI50_W4', 6, 6, 'clopper-pearson')
+    >>> round(week4.ci_low, 3), round(week4.ci_high, 3)
+    (0.541, 1.0)
     """
 
     endpoint: str
@@ -124,7 +133,13 @@ def pga_definition(settings: AnalysisSettings) -> str:
 
 
 def compute_endpoints(analysis: AnalysisData) -> list[EndpointResult]:
-    """Each protocol endpoint: responders, N, rate, its confidence interval and posterior."""
+    """Each protocol endpoint: responders, N, rate, its confidence interval and posterior.
+
+    Examples
+    --------
+    >>> [(r.endpoint, r.responders, r.n) for r in compute_endpoints(demo_analysis())][:3]
+    [('PPPASI50_W4', 6, 6), ('PPPASI80_W4', 3, 6), ('PPPASI50_W12', 6, 6)]
+    """
     settings = analysis.settings
     population = int((analysis.adsl["FASFL"] == "Y").sum())
     results = []

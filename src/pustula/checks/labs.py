@@ -135,7 +135,13 @@ def ctcae_grade(
 
 
 class BaselineLab(NamedTuple):
-    """A subject's baseline sample of a test: its value, unit and own upper limit."""
+    """A subject's baseline sample of a test: its value, unit and own upper limit.
+
+    Examples
+    --------
+    >>> BaselineLab(value=24.0, unit="U/L", upper_limit=40.0).upper_limit
+    40.0
+    """
 
     value: float
     unit: str
@@ -146,6 +152,16 @@ class BaselineLab(NamedTuple):
 class LabAlert:
     """A protocol lab rule that fired for a value: its id, the action the protocol asks for
     (e.g. interrupt treatment), the text shown, and whether it needs confirmation.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import load_protocol
+    >>> rules = load_protocol(demo_protocol_file()).lab_rules
+    >>> alert = evaluate_lab_alerts(rules, test="lymphocytes", value=400, unit="/mm3",
+    ...                             on_treatment=False)[0]
+    >>> alert.rule_id, alert.action
+    ('L_LYM_START', 'do_not_start')
     """
 
     rule_id: str
@@ -167,6 +183,17 @@ def evaluate_lab_alerts(
 
     ``baseline`` is the subject's baseline sample of the same test; a drop rule
     needs it and does not fire without it.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import load_protocol
+    >>> rules = load_protocol(demo_protocol_file()).lab_rules
+    >>> [a.text for a in evaluate_lab_alerts(rules, test="neutrophils", value=800, unit="/mm3",
+    ...                                      on_treatment=False)]
+    ['ANC < 1000: do not start']
+    >>> evaluate_lab_alerts(rules, test="neutrophils", value=2500, unit="/mm3", on_treatment=False)
+    ()
     """
     phase = "on_treatment" if on_treatment else "before_start"
     alerts = []

@@ -31,6 +31,12 @@ class SimonDesign:
     """A Simon two-stage design: stop after stage 1 if at most ``r1`` of ``n1`` respond;
     the treatment is promising if more than ``r`` of ``n`` respond. With its expected size
     and probability of early stopping under p0.
+
+    Examples
+    --------
+    >>> design = simon_designs(p0=0.2, p1=0.4, nmax=60).minimax
+    >>> (design.r1, design.n1, design.r, design.n), round(design.pet0, 3)
+    ((4, 18, 10, 33), 0.716)
     """
 
     r1: int
@@ -122,7 +128,14 @@ def _candidates(p0: float, p1: float, alpha: float, power: float, nmax: int) -> 
 def simon_designs(
     p0: float, p1: float, alpha: float = 0.05, power: float = 0.8, *, nmax: int = 100
 ) -> SimonResult:
-    """The optimal, minimax and admissible two-stage designs with ``n <= nmax``."""
+    """The optimal, minimax and admissible two-stage designs with ``n <= nmax``.
+
+    Examples
+    --------
+    >>> optimal = simon_designs(p0=0.2, p1=0.4, alpha=0.05, power=0.8, nmax=60).optimal
+    >>> optimal.r1, optimal.n1, optimal.r, optimal.n
+    (3, 13, 12, 43)
+    """
     _check(p0, p1, alpha, power, nmax)
     designs = _candidates(p0, p1, alpha, power, nmax)
     if not designs:

@@ -74,6 +74,12 @@ def glmm_proportions(
 
     I² and H² use τ² and the typical within-study variance of the logit effect sizes (1/2
     added to the cells of a study with 0 or n events), as metafor's rma.glmm.
+
+    Examples
+    --------
+    >>> result = glmm_proportions([6, 13, 21], [6, 21, 34])
+    >>> result.method, round(result.estimate, 3)
+    ('ML', 0.656)
     """
     x, m = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
     if x.size < 2 or ((x < 0) | (x > m) | (m <= 0)).any():

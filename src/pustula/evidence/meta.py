@@ -48,6 +48,12 @@ TWO_ARM = ("RR", "OR", "RD")
 class EffectSizes:
     """Effect sizes ``yi`` and sampling variances ``vi`` per study (``escalc``), with the
     studies that needed a continuity correction.
+
+    Examples
+    --------
+    >>> es = escalc("PLO", [6, 0], [6, 10])  # both studies have a zero cell: 0.5 added to each
+    >>> [int(i) for i in es.corrected], [round(float(y), 3) for y in es.yi]
+    ([0, 1], [2.565, -3.045])
     """
 
     measure: str
@@ -78,7 +84,14 @@ def escalc(
     *, add: float = 0.5,
 ) -> EffectSizes:  # fmt: skip
     """Effect sizes and sampling variances, adding ``add`` to the cells of studies with a zero
-    cell (metafor's ``to = "only0"``), except for PFT, which needs none."""
+    cell (metafor's ``to = "only0"``), except for PFT, which needs none.
+
+    Examples
+    --------
+    >>> es = escalc("PLO", [13], [21])
+    >>> round(float(es.yi[0]), 4), round(float(es.vi[0]), 4)
+    (0.4855, 0.2019)
+    """
     x, m = _array(events, "events"), _array(n, "n")
     if ((x < 0) | (x > m) | (m <= 0)).any():
         raise DataValidationError(
@@ -113,7 +126,14 @@ def escalc(
 
 @dataclass(frozen=True)
 class MetaResult:
-    """A pooled estimate on the model scale (``mu``…) and on the measure's scale."""
+    """A pooled estimate on the model scale (``mu``…) and on the measure's scale.
+
+    Examples
+    --------
+    >>> result = rma(escalc("PLO", [6, 13, 21], [6, 21, 34]), "REML")
+    >>> result.k, round(result.estimate, 3), round(result.tau2, 4)
+    (3, 0.635, 0.0)
+    """
 
     measure: str
     method: str
@@ -284,7 +304,15 @@ def mantel_haenszel(
     """Mantel–Haenszel fixed-effect estimate on the model scale (log RR, log OR or RD), its
     standard error (Robins–Breslow–Greenland for OR, Greenland–Robins for RR, Sato–Greenland–
     Robins for RD) and CI;
-    no continuity correction is needed unless a whole sum is zero."""
+    no continuity correction is needed unless a whole sum is zero.
+
+    Examples
+    --------
+    >>> import math
+    >>> log_rr, se, ci = mantel_haenszel("RR", [12, 8], [20, 20], [4, 3], [20, 20])
+    >>> round(math.exp(log_rr), 3)
+    2.857
+    """
     a, m = _array(events, "events"), _array(n, "n")
     c, mc = _array(events_c, "events_c"), _array(n_c, "n_c")
     b, d = m - a, mc - c
@@ -313,7 +341,14 @@ def mantel_haenszel(
 def leave_one_out(
     es: EffectSizes, method: Tau2Method = "REML", *, hk: bool = False, labels: Sequence[str] = ()
 ) -> list[tuple[str, MetaResult]]:
-    """The pooled result with each study left out in turn."""
+    """The pooled result with each study left out in turn.
+
+    Examples
+    --------
+    >>> es = escalc("PLO", [6, 13, 21], [6, 21, 34])
+    >>> [(label, round(r.estimate, 3)) for label, r in leave_one_out(es, labels=["A", "B", "C"])]
+    [('A', 0.618), ('B', 0.738), ('C', 0.742)]
+    """
     names = list(labels) or [str(i + 1) for i in range(es.yi.size)]
     out = []
     for i, name in enumerate(names):
@@ -335,7 +370,15 @@ def subgroups(
     es: EffectSizes, groups: Sequence[str], method: Tau2Method = "REML", *, hk: bool = False
 ) -> SubgroupResult:
     """A model per subgroup and the test of subgroup differences: Q between the subgroup
-    estimates, weighted by their standard errors, on (number of groups − 1) df."""
+    estimates, weighted by their standard errors, on (number of groups − 1) df.
+
+    Examples
+    --------
+    >>> es = escalc("PLO", [6, 13, 21, 9], [6, 21, 34, 30])
+    >>> result = subgroups(es, ["JAK", "IL-23", "IL-23", "PDE4"])
+    >>> sorted(result.groups)
+    ['IL-23', 'JAK', 'PDE4']
+    """
     keys = np.asarray(groups, dtype=object)
     fits = {}
     for g in dict.fromkeys(keys):

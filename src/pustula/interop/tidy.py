@@ -43,6 +43,15 @@ SYNTHETIC_NOTE = "SYNTHETIC demo data, chosen to match published aggregates. Not
 class TidyExport:
     """An analysis-ready table, one row per subject and visit, with its variables'
     labels and value labels (the codebook).
+
+    Examples
+    --------
+    >>> from pustula.analysis import build_analysis
+    >>> from pustula.store.extract import read_items, read_study
+    >>> store = demo_store()
+    >>> export = build_tidy(build_analysis(read_study(store)), read_items(store))
+    >>> export.synthetic, len(export.data), export.variables[0].name
+    (True, 24, 'subject')
     """
 
     data: pd.DataFrame
@@ -135,7 +144,17 @@ def _variables(cutoffs: tuple[int, ...]) -> list[Variable]:
 
 
 def build_tidy(analysis: AnalysisData, items: pd.DataFrame) -> TidyExport:
-    """The tidy table of a study from its analysis and its item values (``read_items``)."""
+    """The tidy table of a study from its analysis and its item values (``read_items``).
+
+    Examples
+    --------
+    >>> from pustula.analysis import build_analysis
+    >>> from pustula.store.extract import read_items, read_study
+    >>> store = demo_store()
+    >>> export = build_tidy(build_analysis(read_study(store)), read_items(store))
+    >>> list(export.data.columns[:4]), len(export.data)
+    (['subject', 'site', 'status', 'visit'], 24)
+    """
     data = analysis.study
     variables = _variables(analysis.settings.cutoffs)
     visits = data.assessments.drop_duplicates(["subject", "visit_code"])
@@ -195,7 +214,18 @@ def _for_stats_packages(export: TidyExport) -> pd.DataFrame:
 
 
 def write_tidy(export: TidyExport, directory: Path, fmt: str) -> list[Path]:
-    """Write the table and its codebook to ``directory``; the files written."""
+    """Write the table and its codebook to ``directory``; the files written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pustula.analysis import build_analysis
+    >>> from pustula.store.extract import read_items, read_study
+    >>> store = demo_store()
+    >>> export = build_tidy(build_analysis(read_study(store)), read_items(store))
+    >>> [path.name for path in write_tidy(export, Path("tidy"), "csv")]
+    ['tidy.csv', 'codebook.csv', 'SYNTHETIC-DATA.txt']
+    """
     if fmt not in FORMATS:
         raise DataValidationError(
             f"format: choose one of {', '.join(FORMATS)}; got `{fmt}`", field="format"

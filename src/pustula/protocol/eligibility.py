@@ -38,7 +38,17 @@ class _NotRecordedError(Exception):
 
 @dataclass(frozen=True)
 class CriterionResult:
-    """One criterion's outcome. ``met`` is None when the data needed are not recorded."""
+    """One criterion's outcome. ``met`` is None when the data needed are not recorded.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import evaluate_eligibility, load_protocol
+    >>> protocol = load_protocol(demo_protocol_file())
+    >>> first = evaluate_eligibility(protocol, {"age": 17}).criteria[0]
+    >>> first.id, first.met, first.passed
+    ('I1', False, False)
+    """
 
     id: str
     kind: Literal["inclusion", "exclusion"]
@@ -52,6 +62,14 @@ class CriterionResult:
 class EligibilityResult:
     """Whether a subject is eligible, with the outcome of each criterion (met, not met or
     not evaluable) and the reason, as screening stores them.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import evaluate_eligibility, load_protocol
+    >>> result = evaluate_eligibility(load_protocol(demo_protocol_file()), {"age": 17})
+    >>> result.eligible
+    False
     """
 
     eligible: bool

@@ -26,6 +26,13 @@ def load_protocol(path: str | Path) -> Protocol:
     ProtocolError
         The file cannot be read or parsed, or does not validate. The message starts with
         the file name and gives, for each problem, its path in the file and the reason.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> protocol = load_protocol(demo_protocol_file())
+    >>> [visit.code for visit in protocol.visits]
+    ['W0', 'W2', 'W4', 'W12']
     """
     path = Path(path)
     try:
@@ -40,7 +47,16 @@ def load_protocol(path: str | Path) -> Protocol:
 
 
 def parse_protocol(data: object, *, source: str = "<protocol>") -> Protocol:
-    """Validate already-parsed protocol data (a mapping) and cross-check it."""
+    """Validate already-parsed protocol data (a mapping) and cross-check it.
+
+    Examples
+    --------
+    >>> parse_protocol({"study": {"code": "X"}})
+    Traceback (most recent call last):
+    ...
+    pustula.errors.ProtocolError: <protocol>: id: Field required; title: Field required; arms:
+    Field required; visits: Field required; study: Extra inputs are not permitted
+    """
     if not isinstance(data, Mapping):
         raise ProtocolError(f"{source}: a protocol must be a mapping of keys to values")
     try:

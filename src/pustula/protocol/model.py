@@ -59,7 +59,16 @@ class Arm(_Strict):
 
 
 class Visit(_Strict):
-    """A planned visit. ``day`` counts from the first dose (day 0)."""
+    """A planned visit. ``day`` counts from the first dose (day 0).
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import load_protocol
+    >>> week2 = load_protocol(demo_protocol_file()).visits[1]
+    >>> week2.code, week2.day, week2.window_before, week2.window_after
+    ('W2', 14, 3, 3)
+    """
 
     code: Identifier
     label: str
@@ -114,6 +123,14 @@ class Endpoint(_Strict):
     percent) or more. ``pga_0_1``: PGA clear or almost clear. How the comparison is made
     (≥ or >), and which subjects a PGA response is analysed in, is the analysis plan's
     (:class:`AnalysisPlan`): one definition for every endpoint, table and figure.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import load_protocol
+    >>> primary = load_protocol(demo_protocol_file()).endpoints[0]
+    >>> primary.id, primary.visit, primary.threshold, primary.primary
+    ('PPPASI50_W4', 'W4', 50, True)
     """
 
     id: Identifier
@@ -142,6 +159,14 @@ class LabRule(_Strict):
     Bounds combine with AND: ``at_or_above: 500, at_or_below: 1000`` is the range 500–1000.
     ``drop_from_baseline_above`` fires when the value fell by more than that from the
     subject's baseline value of the same test.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import load_protocol
+    >>> rule = load_protocol(demo_protocol_file()).lab_rules[0]
+    >>> rule.test, rule.below, rule.action
+    ('lymphocytes', 500.0, 'do_not_start')
     """
 
     id: Identifier

@@ -60,7 +60,15 @@ IMPUTATION_TEXT = {
 
 @dataclass(frozen=True)
 class Report:
-    """What a report shows, already computed; rendering only lays it out."""
+    """What a report shows, already computed; rendering only lays it out.
+
+    Examples
+    --------
+    >>> report = report_from_analysis(demo_analysis(), figures=False)
+    >>> [r.endpoint for r in report.endpoints][:2], sorted(report.tables)[:2]
+    (['PPPASI50_W4', 'PPPASI80_W4'], ['Adverse events by SOC and PT', 'Adverse events: overview
+    (safety set)'])
+    """
 
     analysis: AnalysisData
     ard: pd.DataFrame
@@ -267,7 +275,15 @@ def _out_of_window_table(analysis: AnalysisData) -> pd.DataFrame:
 def build_report(
     data: StudyData, settings: AnalysisSettings | None = None, *, figures: bool = True
 ) -> Report:
-    """Compute everything the report shows (``figures=False`` leaves the figures out)."""
+    """Compute everything the report shows (``figures=False`` leaves the figures out).
+
+    Examples
+    --------
+    >>> from pustula.store.extract import read_study
+    >>> report = build_report(read_study(demo_store()), figures=False)
+    >>> report.disposition[0]
+    ('Screened', 6)
+    """
     return report_from_analysis(build_analysis(data, settings), figures=figures)
 
 
@@ -304,7 +320,14 @@ def report_tables(analysis: AnalysisData, ard: pd.DataFrame) -> dict[str, pd.Dat
 
 
 def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Report:
-    """The report of an analysis already built (see :func:`build_report`)."""
+    """The report of an analysis already built (see :func:`build_report`).
+
+    Examples
+    --------
+    >>> report = report_from_analysis(demo_analysis(), figures=False)
+    >>> report.endpoints[0].responders, report.endpoints[0].n
+    (6, 6)
+    """
     data = analysis.study
     ard = build_ard(analysis)
     drawn = [consort_flow(*_flow_diagram(analysis)), *all_figures(analysis)] if figures else []
@@ -375,12 +398,26 @@ INSTRUMENT_NAMES = {
 
 
 def render_html(report: Report, *, for_pdf: bool = False) -> str:
-    """The study report as one self-contained HTML page (figures inline)."""
+    """The study report as one self-contained HTML page (figures inline).
+
+    Examples
+    --------
+    >>> html = render_html(report_from_analysis(demo_analysis(), figures=False))
+    >>> html.startswith("<!DOCTYPE html>"), "SYNTHETIC" in html.upper()
+    (True, True)
+    """
     return _ENV.get_template("report.html.j2").render(**_context(report, for_pdf=for_pdf))
 
 
 def render_pdf(report: Report) -> bytes:
-    """The study report as PDF bytes (WeasyPrint), with the same content as the HTML."""
+    """The study report as PDF bytes (WeasyPrint), with the same content as the HTML.
+
+    Examples
+    --------
+    >>> pdf = render_pdf(report_from_analysis(demo_analysis(), figures=False))
+    >>> pdf[:5]
+    b'%PDF-'
+    """
     from weasyprint import HTML
 
     pdf: bytes = HTML(string=render_html(report, for_pdf=True)).write_pdf()
@@ -411,6 +448,11 @@ def write_report(
     ``settings`` may be a mapping of overrides of the protocol's analysis plan (None values
     keep the plan's). ``figures_dir`` also writes each figure as a vector PDF, an SVG and a
     300-dpi PNG.
+
+    Examples
+    --------
+    >>> write_report(demo_store(), "report.html").name
+    'report.html'
     """
     path = Path(out)
     kind = fmt or SUFFIXES.get(path.suffix.lower(), "html")
@@ -436,7 +478,15 @@ def write_report(
 
 
 def write_figures(report: Report, folder: Path) -> list[Path]:
-    """Each figure as ``figure-N-key.pdf`` (vector), ``.svg`` and ``.png`` (300 dpi)."""
+    """Each figure as ``figure-N-key.pdf`` (vector), ``.svg`` and ``.png`` (300 dpi).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> report = report_from_analysis(demo_analysis())
+    >>> sorted({path.suffix for path in write_figures(report, Path("figures"))})
+    ['.pdf', '.png', '.svg']
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for number, figure in enumerate(report.figures, start=1):

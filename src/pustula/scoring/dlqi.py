@@ -147,6 +147,15 @@ def compute_dlqi(answers: Mapping[str, object]) -> ScoreResult:
         ``total`` 0–30 (``None`` with two or more missing items), the Hongbo 2005 ``band``,
         ``subscores`` per Cardiff domain, ``details["missing_items"]``, and a warning when
         one missing item was scored 0.
+
+    Examples
+    --------
+    >>> answers = {f"dlqi_q{i}": 1 for i in range(1, 11)}
+    >>> answers["dlqi_q1"] = "very much"   # itchy, sore, painful or stinging: 3
+    >>> answers["dlqi_q7"] = "yes"         # prevented working or studying: 3
+    >>> result = compute_dlqi(answers)
+    >>> result.total, result.band
+    (14.0, 'very large effect')
     """
     check_keys(answers, allowed=set(ITEMS), required=set(), where="DLQI input")
     scores = {q: _item_score(q, answers[q]) for q in ITEMS if not is_missing(answers.get(q))}

@@ -32,6 +32,13 @@ class FieldSpec:
 
     ``group`` names a set of alternative fields of which exactly one is given (PPPASI area
     as a percentage or as an area score). ``labels`` maps answer words to scores.
+
+    Examples
+    --------
+    >>> from pustula.scoring import get_instrument
+    >>> spec = get_instrument("pga").fields[0]
+    >>> spec.name, spec.low, spec.high, spec.whole
+    ('pga', 0, 4, True)
     """
 
     name: str
@@ -60,6 +67,14 @@ class BulkResult:
 
     Invalid rows (only possible with ``errors='collect'``) are flagged in ``invalid``; they
     have a NaN total and no band, and show as nulls in the DataFrames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pustula.scoring import get_instrument
+    >>> result = get_instrument("pga").score_arrays({"pga": np.array([0, 2, 9])}, errors="collect")
+    >>> result.n_rows, [(e.row, e.column, e.reason) for e in result.errors]
+    (3, [(3, 'pga', 'must be a whole number from 0 to 4; got 9')])
     """
 
     instrument: str
@@ -144,7 +159,15 @@ def column_array(frame: Any, name: str) -> npt.NDArray[Any]:
 
 
 class Instrument(ABC):
-    """A registered scoring instrument."""
+    """A registered scoring instrument.
+
+    Examples
+    --------
+    >>> from pustula.scoring import get_instrument
+    >>> pga = get_instrument("pga")
+    >>> pga.score({"pga": 1}).band
+    'almost clear'
+    """
 
     name: ClassVar[str]
     #: The name as published and shown to people ("PPP PGA", "Pain NRS").

@@ -27,7 +27,13 @@ Scale = Literal["pain", "itch"]
 
 
 def compute_nrs(value: object, *, scale: Scale) -> ScoreResult:
-    """Score a pain or itch NRS answer (whole number 0–10)."""
+    """Score a pain or itch NRS answer (whole number 0–10).
+
+    Examples
+    --------
+    >>> compute_nrs(7, scale="itch").total
+    7.0
+    """
     instrument = {"pain": PAIN_NRS, "itch": ITCH_NRS}[scale]
     field = f"{scale}_nrs"
     score = require_whole(value, what=f"{scale} NRS", field=field, low=0, high=10)

@@ -44,7 +44,14 @@ _TWICE_SUM_EDGES = np.array([9, 15, 21])
 
 
 def compute_pga(grade: object) -> ScoreResult:
-    """Score the direct PPP PGA: one whole-number grade from 0 (clear) to 4 (severe)."""
+    """Score the direct PPP PGA: one whole-number grade from 0 (clear) to 4 (severe).
+
+    Examples
+    --------
+    >>> result = compute_pga(1)
+    >>> result.total, result.band
+    (1.0, 'almost clear')
+    """
     value = require_whole(grade, what="PGA grade", field="pga", low=0, high=4)
     return ScoreResult(
         instrument=PGA.name, version=PGA.version, total=float(value), band=PGA_LABELS[value]
@@ -61,6 +68,12 @@ def compute_pga_composite(*, erythema: object, pustules: object, scaling: object
     """Score the composite PGA from erythema, pustules and scaling (each 0–4).
 
     Returns the grade 0–4 as ``total`` and the component mean in ``details["mean"]``.
+
+    Examples
+    --------
+    >>> result = compute_pga_composite(erythema=2, pustules=3, scaling=2)
+    >>> result.total, result.band
+    (2.0, 'mild')
     """
     given = {"erythema": erythema, "pustules": pustules, "scaling": scaling}
     parts = {

@@ -218,6 +218,17 @@ def compute_pppasi(
     ScoringInputError
         A region or field is missing or unknown, or a value is out of range or not a
         whole number where one is required.
+
+    Examples
+    --------
+    >>> result = compute_pppasi({
+    ...     "right_palm": {"erythema": 2, "pustules": 3, "desquamation": 1, "area_pct": 25},
+    ...     "left_palm": {"erythema": 1, "pustules": 1, "desquamation": 1, "area_pct": 5},
+    ...     "right_sole": {"erythema": 3, "pustules": 4, "desquamation": 2, "area_pct": 60},
+    ...     "left_sole": {"erythema": 0, "pustules": 0, "desquamation": 0, "area_pct": 0},
+    ... })
+    >>> result.total, result.band, result.subscores["right_palm"]
+    (13.8, 'severe', 2.4)
     """
     check_keys(regions, allowed=set(REGIONS), required=set(REGIONS), where="PPPASI input")
     tenths: dict[str, int] = {}

@@ -23,12 +23,29 @@ _INSTRUMENTS: dict[str, Instrument] = {
 
 
 def list_instruments() -> list[Instrument]:
-    """Every registered instrument, in a stable order."""
+    """Every registered instrument, in a stable order.
+
+    Examples
+    --------
+    >>> [instrument.name for instrument in list_instruments()]
+    ['pppasi', 'pga', 'pga_composite', 'dlqi', 'pain_nrs', 'itch_nrs']
+    """
     return list(_INSTRUMENTS.values())
 
 
 def get_instrument(name: str) -> Instrument:
-    """The instrument registered as ``name``; a misspelt name is refused, never guessed."""
+    """The instrument registered as ``name``; a misspelt name is refused, never guessed.
+
+    Examples
+    --------
+    >>> get_instrument("pppasi").name
+    'pppasi'
+    >>> get_instrument("ppasi")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.UnknownInstrumentError: no instrument named 'ppasi'; registered instruments are
+    pppasi, pga, pga_composite, dlqi, pain_nrs, itch_nrs
+    """
     try:
         return _INSTRUMENTS[name]
     except KeyError:

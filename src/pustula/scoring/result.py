@@ -32,6 +32,18 @@ class ScoreResult:
         Severity or impact band of the total, where the instrument defines one.
     warnings
         Edit-check warnings that do not stop scoring (inconsistent region, missing item).
+
+    Examples
+    --------
+    >>> from pustula.scoring import compute_pppasi
+    >>> clear = {"erythema": 0, "pustules": 0, "desquamation": 0, "area_pct": 0}
+    >>> result = compute_pppasi({"right_palm": {"erythema": 2, "pustules": 2, "desquamation": 1,
+    ...                                         "area_pct": 15},
+    ...                          "left_palm": clear, "right_sole": clear, "left_sole": clear})
+    >>> result.total, result.band, result.details["right_palm_area_score"]
+    (2.0, 'mild', 2)
+    >>> result.display_total, result.to_dict()["subscores"]["right_palm"]
+    ('2.0', 2.0)
     """
 
     instrument: str

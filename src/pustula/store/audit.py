@@ -172,6 +172,13 @@ class AuditReport:
     """Result of checking the chain (and, from :func:`verify_store`, the tables against it).
 
     ``problems`` is empty when everything verifies.
+
+    Examples
+    --------
+    >>> from pustula.store import verify_store
+    >>> report = verify_store(demo_store())
+    >>> report.problems, report.entries > 0
+    ((), True)
     """
 
     entries: int
@@ -223,7 +230,16 @@ def verify_chain(
 
 
 def verify_audit(connection: Connection, key: AuditKey) -> AuditReport:
-    """Check the hash chain with the audit key, and the key against the database's."""
+    """Check the hash chain with the audit key, and the key against the database's.
+
+    Examples
+    --------
+    >>> store = demo_store()
+    >>> with store.read_connection() as connection:
+    ...     report = verify_audit(connection, store.audit_key)
+    >>> report.problems
+    ()
+    """
     head = connection.execute(select(AuditHead).where(AuditHead.id == 1)).one_or_none()
     if head is None:
         return AuditReport(0, GENESIS_HASH, ("the audit head row is missing",))
@@ -368,6 +384,14 @@ def audit_history(
     """Who changed what, when, from what to what, and why; oldest first.
 
     ``last`` keeps only the newest entries, read from the end of the log by its index.
+
+    Examples
+    --------
+    >>> store = demo_store()
+    >>> with store.read_connection() as connection:
+    ...     changes = audit_history(connection, table="subject", record=1)
+    >>> changes[0]["action"], changes[0]["user"]
+    ('insert', 'demo')
     """
     query = select(AuditLog)
     if table is not None:

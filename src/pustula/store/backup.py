@@ -70,6 +70,12 @@ def backup(store: Store, target: str | Path) -> Path:
     SQLite: a page-by-page copy through SQLite's online backup API, which is consistent
     even while others write. PostgreSQL: ``pg_dump`` in its custom format (restore with
     ``pg_restore``).
+
+    Examples
+    --------
+    >>> written = backup(demo_store(), "before-lock.sqlite3")
+    >>> written.name, written.with_suffix(".sqlite3.sig").exists()
+    ('before-lock.sqlite3', True)
     """
     out = Path(target)
     if out.exists():
@@ -116,6 +122,16 @@ def restore(
     check of :func:`import_bundle`. The restore is audited with the reason. A PostgreSQL
     backup is restored with ``pg_restore`` into an empty database and checked with
     ``pustula audit verify``.
+
+    Examples
+    --------
+    >>> from pustula.store import Store, backup
+    >>> _ = backup(demo_store(), "nightly.sqlite3")
+    >>> empty = Store.open("sqlite:///restored.sqlite3")
+    >>> empty.create_schema()
+    >>> counts = restore(empty, "nightly.sqlite3", user="dm", reason="restore drill")
+    >>> counts["subject"]
+    6
     """
     from pustula.errors import AuditError
     from pustula.store.bundle import export_bundle, import_bundle

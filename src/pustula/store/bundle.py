@@ -39,7 +39,7 @@ from sqlalchemy import (
 from pustula import __version__
 from pustula.checks.spreadsheet import escape_cell, unescape_cell
 from pustula.checks.values import check_date
-from pustula.errors import AuditError, DataValidationError, ImportBundleError
+from pustula.errors import AuditError, DataValidationError, ImportBundleError, StoreError
 from pustula.store.audit import AuditEntry, append_audit, now_iso, resign, verify_chain
 from pustula.store.audit_key import AuditKey
 from pustula.store.database import WRITE
@@ -99,6 +99,12 @@ def export_bundle(
     The tables are read from one snapshot, so the audit chain matches the data even while
     others save. The manifest, and with it every file's checksum and row count, is signed
     with the installation's Ed25519 key (:mod:`pustula.store.signing`).
+
+    Examples
+    --------
+    >>> summary = export_bundle(demo_store(), "export")
+    >>> summary.rows["subject"], summary.synthetic
+    (6, True)
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -419,6 +425,16 @@ def import_bundle(
     ImportBundleError
         The bundle is incomplete, from another schema revision, the store is not empty,
         or a row is bad: nothing is written, and the message names file, row and reason.
+
+    Examples
+    --------
+    >>> from pustula.store import Store, export_bundle
+    >>> _ = export_bundle(demo_store(), "export")
+    >>> copy = Store.open("sqlite:///copy.sqlite3")
+    >>> copy.create_schema()
+    >>> counts = import_bundle(copy, "export", user="dm", reason="second site's copy")
+    >>> counts["subject"]
+    6
     """
     source = Path(directory)
     manifest = _read_manifest(source)
@@ -494,8 +510,13 @@ def _read_manifest(source: Path) -> dict[str, Any]:
 
 
 def _require_empty(connection: Connection) -> None:
-    from pustula.store.models import AuditLog
+    from sqlalchemy import inspect
 
+    from pustula.store.models import AuditLog
+    from pustula.store.uow import NO_TABLES
+
+    if not inspect(connection).has_table("audit_head"):
+        raise StoreError(NO_TABLES)
     studies = connection.scalar(select(func.count()).select_from(Study))
     entries = connection.scalar(select(func.count()).select_from(AuditLog))
     if studies or entries:

@@ -200,7 +200,14 @@ def _database_tables(connection: Connection) -> dict[str, list[Mapping[str, Any]
 
 
 def verify_store(store: Store, *, anchor: Path | None = None) -> AuditReport:
-    """The chain with the key, every table against the trail, and the anchor if given."""
+    """The chain with the key, every table against the trail, and the anchor if given.
+
+    Examples
+    --------
+    >>> report = verify_store(demo_store())
+    >>> report.problems
+    ()
+    """
     with store.snapshot_connection() as connection:
         report = verify_audit(connection, store.audit_key)
         problems = list(report.problems)
@@ -215,7 +222,17 @@ def verify_store(store: Store, *, anchor: Path | None = None) -> AuditReport:
 
 
 def write_anchor(store: Store, path: Path) -> dict[str, Any]:
-    """Write the chain's head to ``path`` (keep it away from the database)."""
+    """Write the chain's head to ``path`` (keep it away from the database).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pustula.store import verify_store
+    >>> store = demo_store()
+    >>> anchor = write_anchor(store, Path("anchor.json"))
+    >>> verify_store(store, anchor=Path("anchor.json")).problems
+    ()
+    """
     with store.snapshot_connection() as connection:
         report = verify_audit(connection, store.audit_key)
     if not report.ok:

@@ -96,7 +96,18 @@ class Record(Base):
 
 
 class Study(Record):
-    """A study: its code, title and protocol (kept as the YAML it was added with)."""
+    """A study: its code, title and protocol (kept as the YAML it was added with).
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Study
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Study).where(Study.synthetic)).first()
+    >>> record.code, record.synthetic
+    ('TOFA-PPP', True)
+    """
 
     __tablename__ = "study"
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -107,7 +118,18 @@ class Study(Record):
 
 
 class Site(Record):
-    """A study site, by code and name; users see the subjects of their sites."""
+    """A study site, by code and name; users see the subjects of their sites.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Site
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Site).where(Site.code == 'SITE1')).first()
+    >>> record.code, record.name
+    ('SITE1', 'Demo site A')
+    """
 
     __tablename__ = "site"
     __table_args__ = (UniqueConstraint("study_id", "code"),)
@@ -119,6 +141,16 @@ class Site(Record):
 class Subject(Record):
     """A subject, identified by a study code only: site, status, dates of screening,
     enrolment and end, and the arm.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Subject
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Subject).where(Subject.code == 'S01')).first()
+    >>> record.code, record.status, record.arm
+    ('S01', 'enrolled', 'TOFA')
     """
 
     __tablename__ = "subject"
@@ -142,7 +174,19 @@ class Subject(Record):
 
 
 class EligibilityResult(Record):
-    """One criterion's outcome at a screening (met, not met, not evaluable) with its reason."""
+    """One criterion's outcome at a screening (met, not met, not evaluable) with its reason.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import EligibilityResult
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     query = select(EligibilityResult).where(EligibilityResult.subject_id == 1)
+    ...     record = session.scalars(query).first()
+    >>> record.criterion_id, record.kind, record.passed
+    ('I1', 'inclusion', True)
+    """
 
     __tablename__ = "eligibility_result"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
@@ -159,6 +203,16 @@ class EligibilityResult(Record):
 class Baseline(Record):
     """A subject's baseline facts: age, sex, disease duration, ERASPEN diagnosis, smoking,
     triggers, comorbidities and screening results.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Baseline
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Baseline).where(Baseline.subject_id == 1)).first()
+    >>> record.age, record.sex, record.eraspen_ppp
+    (42, 'female', True)
     """
 
     __tablename__ = "baseline"
@@ -175,7 +229,19 @@ class Baseline(Record):
 
 
 class PriorTherapy(Record):
-    """A therapy tried before the study: category, drug and response (for refractoriness)."""
+    """A therapy tried before the study: category, drug and response (for refractoriness).
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import PriorTherapy
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     query = select(PriorTherapy).where(PriorTherapy.subject_id == 1)
+    ...     record = session.scalars(query).first()
+    >>> record.category, record.drug, record.response
+    ('topical', 'clobetasol propionate', 'none')
+    """
 
     __tablename__ = "prior_therapy"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
@@ -185,7 +251,18 @@ class PriorTherapy(Record):
 
 
 class Exposure(Record):
-    """A course of study drug: drug, dose, unit, frequency, start and (once stopped) end."""
+    """A course of study drug: drug, dose, unit, frequency, start and (once stopped) end.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Exposure
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Exposure).where(Exposure.subject_id == 1)).first()
+    >>> record.drug, record.dose, record.unit, record.frequency
+    ('tofacitinib', 5.0, 'mg', 'twice daily')
+    """
 
     __tablename__ = "exposure"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
@@ -206,7 +283,18 @@ class ExposureInterruption(Record):
 
 
 class Visit(Record):
-    """A visit: its protocol code, date, study day, window status, or why it was missed."""
+    """A visit: its protocol code, date, study day, window status, or why it was missed.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Visit
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Visit).where(Visit.visit_code == 'W2')).first()
+    >>> record.visit_code, record.study_day, record.window_status
+    ('W2', 14, 'in_window')
+    """
 
     __tablename__ = "visit"
     __table_args__ = (UniqueConstraint("subject_id", "visit_code"),)
@@ -222,6 +310,17 @@ class Visit(Record):
 class Assessment(Record):
     """One instrument at a visit: its item values, and the score computed on save with the
     instrument's version (or the reason it was not done).
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Assessment
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     query = select(Assessment).where(Assessment.instrument == 'pppasi')
+    ...     record = session.scalars(query).first()
+    >>> record.instrument, record.total, record.band
+    ('pppasi', 26.1, 'very severe')
     """
 
     __tablename__ = "assessment"
@@ -241,6 +340,17 @@ class Assessment(Record):
 class AdverseEvent(Record):
     """An adverse event: term and MedDRA coding, dates, CTCAE grade, seriousness with its
     ICH criteria, relatedness, action taken with study drug and outcome.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import AdverseEvent
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     query = select(AdverseEvent).where(AdverseEvent.subject_id == 1)
+    ...     record = session.scalars(query).first()
+    >>> record.term, record.grade, record.relatedness, record.treatment_emergent
+    ('Nasopharyngitis', 1, 'possible', True)
     """
 
     __tablename__ = "adverse_event"
@@ -265,6 +375,16 @@ class AdverseEvent(Record):
 class Lab(Record):
     """A lab value with its unit, reference limits, sample date, the protocol's alerts and
     its CTCAE grade where one is defined.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Lab
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     record = session.scalars(select(Lab).where(Lab.test == 'lymphocytes')).first()
+    >>> record.test, record.value, record.unit
+    ('lymphocytes', 1900.0, '/mm3')
     """
 
     __tablename__ = "lab"
@@ -281,7 +401,20 @@ class Lab(Record):
 
 
 class ConMed(Record):
-    """A concomitant medication: drug, indication, dose and dates."""
+    """A concomitant medication: drug, indication, dose and dates.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import ConMed, add_con_med, get_study, get_subject
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     subject = get_subject(tx.session, get_study(tx.session), "S01")
+    ...     med = add_con_med(tx, subject, {"drug": "cetirizine", "indication": "itch",
+    ...                                     "dose": "10 mg daily", "start_date": date(2024, 3, 10)})
+    >>> isinstance(med, ConMed), med.drug
+    (True, 'cetirizine')
+    """
 
     __tablename__ = "con_med"
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
@@ -367,7 +500,19 @@ class StudyLock(Record):
 
 
 class AuditLog(Base):
-    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+    """Append-only: database triggers refuse UPDATE and DELETE on this table.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import AuditLog
+    >>> store = demo_store()
+    >>> with store.reader() as session:
+    ...     query = select(AuditLog).where(AuditLog.table_name == 'subject')
+    ...     record = session.scalars(query).first()
+    >>> record.action, record.table_name, record.field
+    ('insert', 'subject', None)
+    """
 
     __tablename__ = "audit_log"
     # a record's history is read by (table, record)

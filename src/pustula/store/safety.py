@@ -51,7 +51,21 @@ __all__ = [
 def add_exposure(
     tx: Transaction, subject: Subject, data: Mapping[str, Any] | ExposureIn
 ) -> Exposure:
-    """Save a course of study drug of ``subject`` (validated: drug, dose, dates)."""
+    """Save a course of study drug of ``subject`` (validated: drug, dose, dates).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import get_study, get_subject
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     subject = get_subject(tx.session, get_study(tx.session), "S03")
+    ...     course = add_exposure(tx, subject, {"drug": "tofacitinib", "dose": 5, "unit": "mg",
+    ...                                         "frequency": "once daily",
+    ...                                         "start_date": date(2024, 9, 1)})
+    >>> course.frequency, course.end_date
+    ('once daily', None)
+    """
     exposure = Exposure(subject_id=subject.id, **parse_input(ExposureIn, data).model_dump())
     tx.session.add(exposure)
     tx.session.flush()
@@ -62,7 +76,21 @@ def add_interruption(
     tx: Transaction, exposure: Exposure, *, start_date: date, end_date: date | None, cause: str
 ) -> ExposureInterruption:
     """Save an interruption of ``exposure`` from ``start_date`` (to ``end_date`` if known),
-    with its cause; it must lie within the course."""
+    with its cause; it must lie within the course.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Exposure
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     course = tx.session.scalars(select(Exposure).where(Exposure.subject_id == 1)).one()
+    ...     pause = add_interruption(tx, course, start_date=date(2024, 4, 1),
+    ...                              end_date=date(2024, 4, 7), cause="adverse event")
+    >>> pause.start_date, pause.end_date
+    (datetime.date(2024, 4, 1), datetime.date(2024, 4, 7))
+    """
     check_interruption(start_date=start_date, end_date=end_date, cause=cause)
     row = ExposureInterruption(
         exposure_id=exposure.id, start_date=start_date, end_date=end_date, cause=cause
@@ -100,7 +128,21 @@ def _ae_fields(session: Session, subject: Subject, ae: AdverseEventIn) -> dict[s
 def add_adverse_event(
     tx: Transaction, subject: Subject, data: Mapping[str, Any] | AdverseEventIn
 ) -> AdverseEvent:
-    """Check and save an AE; treatment-emergence is derived from the first dose."""
+    """Check and save an AE; treatment-emergence is derived from the first dose.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import get_study, get_subject
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     subject = get_subject(tx.session, get_study(tx.session), "S02")
+    ...     event = add_adverse_event(tx, subject, {
+    ...         "term": "Headache", "start_date": date(2024, 4, 2), "grade": 1, "serious": False,
+    ...         "relatedness": "unlikely", "action_taken": "none", "outcome": "recovering"})
+    >>> event.term, event.treatment_emergent
+    ('Headache', True)
+    """
     fields = _ae_fields(tx.session, subject, parse_input(AdverseEventIn, data))
     event = AdverseEvent(subject_id=subject.id, **fields)
     tx.session.add(event)
@@ -112,7 +154,19 @@ def update_adverse_event(
     tx: Transaction, event: AdverseEvent, changes: Mapping[str, Any], *, expected_version: int
 ) -> AdverseEvent:
     """Change an adverse event's fields (``changes``) at ``expected_version``; the
-    transaction's reason is audited with each changed field."""
+    transaction's reason is audited with each changed field.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import AdverseEvent
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k", reason="graded again at the next visit") as tx:
+    ...     event = tx.session.scalars(select(AdverseEvent).where(AdverseEvent.id == 1)).one()
+    ...     event = update_adverse_event(tx, event, {"grade": 2}, expected_version=event.version)
+    >>> event.grade, event.version
+    (2, 2)
+    """
     current = AdverseEventIn.model_fields.keys()
     merged = {k: getattr(event, k) for k in current} | dict(changes)
     subject = tx.session.get_one(Subject, event.subject_id)
@@ -185,7 +239,21 @@ def lab_columns(
 def add_lab(
     tx: Transaction, study: Study, subject: Subject, data: Mapping[str, Any] | LabIn
 ) -> Lab:
-    """Save a lab value with its alerts and grade (:func:`lab_fields`)."""
+    """Save a lab value with its alerts and grade (:func:`lab_fields`).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import get_study, get_subject
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     study = get_study(tx.session)
+    ...     lab = add_lab(tx, study, get_subject(tx.session, study, "S01"),
+    ...                   {"test": "alt", "value": 130.0, "unit": "U/L", "upper_limit": 40.0,
+    ...                    "sample_date": date(2024, 4, 1)})
+    >>> lab.ctcae_grade
+    2
+    """
     row = Lab(subject_id=subject.id, **lab_fields(tx, study, subject, parse_input(LabIn, data)))
     tx.session.add(row)
     tx.session.flush()
@@ -228,7 +296,20 @@ def _ctcae_grade(lab: LabIn, baseline: BaselineLab | None) -> int | None:
 
 
 def add_con_med(tx: Transaction, subject: Subject, data: Mapping[str, Any] | ConMedIn) -> ConMed:
-    """Save a concomitant medication of ``subject`` in the unit of work ``tx``."""
+    """Save a concomitant medication of ``subject`` in the unit of work ``tx``.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import get_study, get_subject
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     subject = get_subject(tx.session, get_study(tx.session), "S01")
+    ...     med = add_con_med(tx, subject, {"drug": "cetirizine", "indication": "itch",
+    ...                                     "dose": "10 mg daily", "start_date": date(2024, 3, 10)})
+    >>> med.drug, med.end_date
+    ('cetirizine', None)
+    """
     med = ConMed(subject_id=subject.id, **parse_input(ConMedIn, data).model_dump())
     tx.session.add(med)
     tx.session.flush()

@@ -60,7 +60,20 @@ def add_study(
     sites: Iterable[tuple[str, str]],
     synthetic: bool = False,
 ) -> Study:
-    """Create a study from a validated protocol, with its sites as ``(code, name)`` pairs."""
+    """Create a study from a validated protocol, with its sites as ``(code, name)`` pairs.
+
+    Examples
+    --------
+    >>> from pustula.demo import demo_protocol_file
+    >>> from pustula.protocol import load_protocol
+    >>> from pustula.store import Store
+    >>> store = Store.open("sqlite:///new-study.sqlite3")
+    >>> store.create_schema()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     study = add_study(tx, load_protocol(demo_protocol_file()), sites=[("A", "Site A")])
+    >>> study.code
+    'TOFA-PPP'
+    """
     session = tx.session
     if session.scalar(select(Study).where(Study.code == protocol.id)) is not None:
         raise DataValidationError(f"study {protocol.id} already exists", field="code")
@@ -80,7 +93,16 @@ def add_study(
 
 
 def add_site(tx: Transaction, study: Study, *, code: str, name: str) -> Site:
-    """Add a site (code and name) to ``study``."""
+    """Add a site (code and name) to ``study``.
+
+    Examples
+    --------
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     site = add_site(tx, get_study(tx.session), code="SITE3", name="Third site")
+    >>> site.code, site.name
+    ('SITE3', 'Third site')
+    """
     site = Site(study_id=study.id, code=code, name=name)
     tx.session.add(site)
     tx.session.flush()
@@ -88,7 +110,15 @@ def add_site(tx: Transaction, study: Study, *, code: str, name: str) -> Site:
 
 
 def get_study(session: Session, code: str | None = None) -> Study:
-    """The study with ``code``, or the only study when ``code`` is None."""
+    """The study with ``code``, or the only study when ``code`` is None.
+
+    Examples
+    --------
+    >>> with demo_store().reader() as session:
+    ...     study = get_study(session)
+    >>> study.code, study.synthetic
+    ('TOFA-PPP', True)
+    """
     query = select(Study).where(Study.deleted_at.is_(None))
     if code is not None:
         study = session.scalar(query.where(Study.code == code))
@@ -104,7 +134,15 @@ def get_study(session: Session, code: str | None = None) -> Study:
 
 
 def protocol_of(study: Study) -> Protocol:
-    """The protocol stored with ``study`` (parsed once per distinct text)."""
+    """The protocol stored with ``study`` (parsed once per distinct text).
+
+    Examples
+    --------
+    >>> with demo_store().reader() as session:
+    ...     protocol = protocol_of(get_study(session))
+    >>> [endpoint.id for endpoint in protocol.endpoints][:2]
+    ['PPPASI50_W4', 'PPPASI80_W4']
+    """
     return _parse_stored(study.protocol_yaml, study.code)
 
 
@@ -126,6 +164,13 @@ def get_subject(session: Session, study: Study, code: str) -> Subject:
     ------
     RecordNotFoundError
         No live subject has that code.
+
+    Examples
+    --------
+    >>> with demo_store().reader() as session:
+    ...     subject = get_subject(session, get_study(session), "S04")
+    >>> subject.code, subject.status
+    ('S04', 'enrolled')
     """
     subject = session.scalar(
         select(Subject).where(
@@ -168,7 +213,23 @@ def eligibility_data(
 
 
 class Enrolment:
-    """Outcome of :func:`enrol_subject`: the subject and the eligibility evaluation."""
+    """Outcome of :func:`enrol_subject`: the subject and the eligibility evaluation.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import enrol_subject, get_study
+    >>> store = demo_store()
+    >>> baseline = {"age": 51, "sex": "male", "disease_duration_months": 30, "eraspen_ppp": True,
+    ...             "smoking": "former"}
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     enrolment = enrol_subject(tx, get_study(tx.session), code="S07", site="SITE1",
+    ...                               screened_on=date(2024, 9, 2), baseline=baseline)
+    >>> enrolment.subject.status.value, enrolment.eligibility.eligible
+    ('screen_failure', False)
+    >>> [c.reason for c in enrolment.eligibility.criteria if not c.passed][:1]
+    ['Inclusion I3 not met: Topical drugs without response 0; inclusion needs ≥ 1']
+    """
 
     def __init__(self, subject: Subject, eligibility: EligibilityResult) -> None:
         self.subject = subject
@@ -310,6 +371,19 @@ def enrol_subject(
     data) or ``screening_pending`` (a result is missing), with a reason per criterion.
     Either way baseline data and prior therapies are kept, so a screening is documented,
     not lost.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     enrolment = enrol_subject(tx, get_study(tx.session), code="S07", site="SITE1",
+    ...                               screened_on=date(2024, 9, 2),
+    ...                               baseline={"age": 16, "sex": "female",
+    ...                                         "disease_duration_months": 8,
+    ...                                         "eraspen_ppp": True, "smoking": "never"})
+    >>> enrolment.eligibility.eligible, enrolment.subject.status
+    (False, <SubjectStatus.SCREEN_FAILURE: 'screen_failure'>)
     """
     check_subject_code(code)
     session = tx.session

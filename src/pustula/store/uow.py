@@ -50,7 +50,17 @@ event.listen(AuditedSession, "after_flush", monitoring.collect_touched)
 
 @dataclass
 class Transaction:
-    """One unit of work: what it saves, with its audit rows, commits together or not at all."""
+    """One unit of work: what it saves, with its audit rows, commits together or not at all.
+
+    Examples
+    --------
+    >>> from pustula.store import add_site, get_study
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     site = add_site(tx, get_study(tx.session), code="SITE3", name="Third site")
+    >>> site.code
+    'SITE3'
+    """
 
     session: Session
     user: str
@@ -245,7 +255,21 @@ def _refusal(exc: IntegrityError) -> str:
 
 
 def get_record(session: Session, model: type[R], record_id: int) -> R:
-    """Load one record that has not been removed, or raise :class:`RecordNotFoundError`."""
+    """Load one record that has not been removed, or raise :class:`RecordNotFoundError`.
+
+    Examples
+    --------
+    >>> from pustula.store import Visit
+    >>> with demo_store().reader() as session:
+    ...     visit = get_record(session, Visit, 1)
+    >>> visit.visit_code
+    'W0'
+    >>> with demo_store().reader() as session:
+    ...     get_record(session, Visit, 999)
+    Traceback (most recent call last):
+    ...
+    pustula.errors.RecordNotFoundError: visit 999 does not exist
+    """
     if isinstance(record_id, bool) or not 0 < record_id <= MAX_ID:
         raise RecordNotFoundError(f"{model.__tablename__} {record_id} does not exist")
     obj = session.get(model, record_id)
@@ -265,6 +289,18 @@ def update_record(
 
     The check here gives a clear message; the ``WHERE version = ...`` of the UPDATE
     closes the race between this check and the write.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Site
+    >>> store = demo_store()
+    >>> with store.transaction(user="dm", reason="site renamed") as tx:
+    ...     site = tx.session.scalars(select(Site).where(Site.code == "SITE2")).one()
+    ...     site = update_record(tx, site, {"name": "Demo site B (new building)"},
+    ...                          expected_version=site.version)
+    >>> site.name, site.version
+    ('Demo site B (new building)', 2)
     """
     tx.editing = record.label
     if record.version != expected_version:
@@ -282,7 +318,19 @@ def update_record(
 
 
 def remove(tx: Transaction, record: Record, *, expected_version: int) -> None:
-    """Soft-delete ``record``: it stays in the database, marked removed, with the reason."""
+    """Soft-delete ``record``: it stays in the database, marked removed, with the reason.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import AdverseEvent
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k", reason="entered for the wrong subject") as tx:
+    ...     event = tx.session.scalars(select(AdverseEvent)).first()
+    ...     remove(tx, event, expected_version=event.version)
+    >>> event.deleted_at is not None
+    True
+    """
     if record.deleted_at is not None:
         raise RecordNotFoundError(f"{record.label} is already removed")
     update_record(

@@ -163,6 +163,28 @@ def record_visit(
     save; a bad item value raises :class:`~pustula.errors.ScoringInputError` and, because
     the whole visit is one transaction, nothing of the visit is saved. ``not_done`` maps
     an instrument that was not done at this visit to the reason.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pustula.store import enrol_subject, get_study
+    >>> refractory = [{"category": "topical", "drug": "clobetasol propionate", "response": "none"},
+    ...               {"category": "systemic", "drug": "acitretin", "response": "none"}]
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     study = get_study(tx.session)
+    ...     subject = enrol_subject(
+    ...         tx, study, code="S07", site="SITE1", screened_on=date(2024, 9, 2),
+    ...         baseline={"age": 51, "sex": "male", "disease_duration_months": 30,
+    ...                   "eraspen_ppp": True, "smoking": "former",
+    ...                   "screening": {"tuberculosis": "negative", "hepatitis": "negative"}},
+    ...         prior_therapies=refractory,
+    ...         screening_labs={"lymphocytes": 1800, "neutrophils": 3600, "haemoglobin": 14.1},
+    ...     ).subject
+    ...     visit = record_visit(tx, study, subject, visit_code="W0", visit_date=date(2024, 9, 9),
+    ...                          assessments={"pga": {"pga": 3}})
+    >>> visit.visit_code, visit.status, visit.study_day
+    ('W0', <VisitStatus.DONE: 'done'>, 0)
     """
     session = tx.session
     protocol = study if isinstance(study, Protocol) else protocol_of(study)
@@ -202,7 +224,19 @@ def _score_columns(result: ScoreResult) -> dict[str, Any]:
 def save_assessment(
     tx: Transaction, visit: Visit, *, instrument: str, items: Mapping[str, object]
 ) -> Assessment:
-    """Score ``items`` with ``instrument`` and save items, score and version together."""
+    """Score ``items`` with ``instrument`` and save items, score and version together.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Visit
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     visit = tx.session.scalars(select(Visit).where(Visit.id == 2)).one()
+    ...     itch = save_assessment(tx, visit, instrument="itch_nrs", items={"itch_nrs": 6})
+    >>> itch.instrument, itch.total
+    ('itch_nrs', 6.0)
+    """
     return save_assessments(tx, visit, {instrument: items})[0]
 
 
@@ -216,6 +250,18 @@ def save_assessments(
     """Score and save several instruments' items for ``visit``, in one multi-row INSERT.
 
     ``not_done`` instruments are saved without items or score, with the reason.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Visit
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k") as tx:
+    ...     visit = tx.session.scalars(select(Visit).where(Visit.id == 2)).one()
+    ...     saved = save_assessments(tx, visit, {"itch_nrs": {"itch_nrs": 6},
+    ...                                          "pain_nrs": {"pain_nrs": 2}})
+    >>> [(a.instrument, a.total) for a in saved]
+    [('itch_nrs', 6.0), ('pain_nrs', 2.0)]
     """
     skipped = dict(not_done or {})
     both = sorted(set(skipped) & set(by_instrument))
@@ -277,6 +323,18 @@ def update_assessment(
     """Replace the item values and re-score, or mark the instrument not done (with why).
 
     The old values stay in the audit trail.
+
+    Examples
+    --------
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Assessment
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k", reason="transcription error") as tx:
+    ...     query = select(Assessment).where(Assessment.instrument == "pga")
+    ...     pga = tx.session.scalars(query).first()
+    ...     pga = update_assessment(tx, pga, items={"pga": 2}, expected_version=pga.version)
+    >>> pga.total, pga.band, pga.version
+    (2.0, 'mild', 2)
     """
     if not_done_reason is not None:
         changes = _not_done_columns(assessment.instrument, not_done_reason)
@@ -294,7 +352,22 @@ def update_visit(
     *,
     expected_version: int,
 ) -> Visit:
-    """Change a visit's date, status or notes; timing is re-derived from the new date."""
+    """Change a visit's date, status or notes; timing is re-derived from the new date.
+
+    Examples
+    --------
+    >>> from datetime import timedelta
+    >>> from sqlalchemy import select
+    >>> from pustula.store import Visit, get_study
+    >>> store = demo_store()
+    >>> with store.transaction(user="dr.k", reason="date typed wrong") as tx:
+    ...     visit = tx.session.scalars(select(Visit).where(Visit.id == 2)).one()
+    ...     next_day = visit.visit_date + timedelta(days=1)
+    ...     visit = update_visit(tx, get_study(tx.session), visit, {"visit_date": next_day},
+    ...                          expected_version=visit.version)
+    >>> visit.study_day, visit.window_status
+    (15, <WindowStatus.IN_WINDOW: 'in_window'>)
+    """
     allowed = {"visit_date", "status", "notes"}
     unknown = set(changes) - allowed
     if unknown:
