@@ -148,3 +148,22 @@ def test_exact_up_to_the_limit_then_normal() -> None:
         np.arange(1.0, WILCOXON_EXACT_MAX + 2) - 150.5, method="approx", correction=True
     ).pvalue
     assert above.p_value == pytest.approx(scipy_p, rel=1e-9)
+
+
+def test_two_values_have_an_sd_and_a_t_interval() -> None:
+    # 4 and 8: mean 6, SD √8 = 2.828; t(0.975, 1) = 12.706 -> half 12.706 · 2.828 / √2 = 25.41
+    assert summarise_continuous([4.0, 8.0]).sd == pytest.approx(math.sqrt(8))
+    est = mean_ci([4.0, 8.0], alpha=0.1)
+    half = stats.t.ppf(0.95, 1) * math.sqrt(8) / math.sqrt(2)
+    assert (est.low, est.high) == pytest.approx((6 - half, 6 + half))
+    assert mean_ci([4.0]).alpha == 0.05
+
+
+def test_the_result_keeps_the_zero_rule_and_a_large_p_from_the_normal_approximation() -> None:
+    assert wilcoxon_change([1.0, -2.0, 0.0, 3.0], zero_method="pratt").zero_method == "pratt"
+    # a balanced large sample: z well below 1, p near 1 (scipy's corrected approximation)
+    changes = np.append(np.tile([1.0, -1.0, 2.0, -2.0], 110), 3.0)  # 441: above the limit
+    result = wilcoxon_change(changes)
+    expected = stats.wilcoxon(changes, method="approx", correction=True).pvalue
+    assert result.method == "normal approximation"
+    assert result.p_value == pytest.approx(expected, rel=1e-9) and 0.5 < result.p_value < 1
