@@ -248,6 +248,8 @@ class Protocol(_Strict):
     """A study protocol as validated data: visits with windows, eligibility criteria,
     endpoints, lab rules, arms and the analysis plan (see ``load_protocol``).
 
+    Examples
+    --------
     >>> from pustula.protocol import load_protocol
     >>> from importlib.resources import files
     >>> p = load_protocol(files("pustula.protocols") / "tofacitinib-ppp-case-series.yaml")

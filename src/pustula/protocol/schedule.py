@@ -49,6 +49,8 @@ def study_day(visit_date: date, *, first_dose: date) -> int:
 def window_status(visit: Visit, day: int) -> WindowStatus:
     """``in_window`` when ``day`` is within ``[day - before, day + after]`` of the plan.
 
+    Examples
+    --------
     >>> from pustula.protocol.model import Visit
     >>> w4 = Visit(code="W4", label="Week 4", day=28, window_before=3, window_after=3)
     >>> [str(window_status(w4, d)) for d in (24, 25, 31, 32)]

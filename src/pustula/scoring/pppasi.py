@@ -133,6 +133,8 @@ INDIAN_MPPPASI_BANDS = SeverityBands(
 def area_score_from_percent(percent: float) -> int:
     """Map the percentage of a region involved (0–100) to the PPPASI area score 0–6.
 
+    Examples
+    --------
     >>> [area_score_from_percent(p) for p in (0, 0.1, 9.9, 10, 29.9, 30, 90, 100)]
     [0, 1, 1, 2, 2, 3, 6, 6]
     """
