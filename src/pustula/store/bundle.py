@@ -510,12 +510,10 @@ def _read_manifest(source: Path) -> dict[str, Any]:
 
 
 def _require_empty(connection: Connection) -> None:
-    from sqlalchemy import inspect
-
     from pustula.store.models import AuditLog
-    from pustula.store.uow import NO_TABLES
+    from pustula.store.uow import NO_TABLES, without_tables
 
-    if not inspect(connection).has_table("audit_head"):
+    if without_tables(connection):
         raise StoreError(NO_TABLES)
     studies = connection.scalar(select(func.count()).select_from(Study))
     entries = connection.scalar(select(func.count()).select_from(AuditLog))

@@ -171,11 +171,7 @@ class Store:
             session.close()
 
     def _without_tables(self) -> bool:
-        """Whether the database has none of Pustula's tables (never initialised)."""
-        try:
-            return not inspect(self.engine).has_table("audit_head")
-        except SQLAlchemyError:
-            return False
+        return without_tables(self.engine)
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -236,6 +232,14 @@ class Store:
 
 #: Record ids are 64-bit integers; a larger number in a path is simply not a record.
 MAX_ID = 2**63 - 1
+
+
+def without_tables(bind: Engine | Connection) -> bool:
+    """Whether the database has none of Pustula's tables (never initialised)."""
+    try:
+        return not inspect(bind).has_table("audit_head")
+    except SQLAlchemyError:
+        return False
 
 
 def _refusal(exc: IntegrityError) -> str:
