@@ -31,7 +31,7 @@ from pustula.interop.cdisc import write_adam, write_sdtm
 from pustula.interop.cdisc_check import check_folder
 from pustula.interop.sdtm import build_sdtm
 from pustula.store import Store
-from pustula.store.extract import read_exchange, read_study
+from pustula.store.transfer.extract import read_exchange, read_study
 
 
 def main() -> None:

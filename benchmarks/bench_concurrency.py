@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import reset_postgres
-from tests.store.concurrent_editor import edit_notes
+from tests.store.db.concurrent_editor import edit_notes
 from tests.store.helpers import enrol, make_study
 
 from pustula.store import Store, Visit, get_record, record_visit

@@ -26,8 +26,8 @@ from bench_report import seed
 from pustula.cli._common import progress_bar
 from pustula.interop.redcap_records import export_records, parse_records
 from pustula.store import Store, add_study, get_study
-from pustula.store.services import casebooks, import_subjects, subject_rows
-from pustula.store.study import protocol_of
+from pustula.store.records.study import protocol_of
+from pustula.store.services.clinical import casebooks, import_subjects, subject_rows
 
 
 def copied(text: str, rows: int) -> str:

@@ -29,8 +29,16 @@ from pustula.report import render_html, render_pdf, report_from_analysis
 from pustula.report.build import Report
 from pustula.scoring import PPPASI
 from pustula.store import Store, add_study
-from pustula.store.extract import read_study
-from pustula.store.models import AdverseEvent, Assessment, Baseline, Exposure, Lab, Subject, Visit
+from pustula.store.db.models import (
+    AdverseEvent,
+    Assessment,
+    Baseline,
+    Exposure,
+    Lab,
+    Subject,
+    Visit,
+)
+from pustula.store.transfer.extract import read_study
 
 REGIONS = ("right_palm", "left_palm", "right_sole", "left_sole")
 VISITS = (("W0", 0), ("W2", 14), ("W4", 28), ("W8", 56), ("W12", 84), ("W24", 168))

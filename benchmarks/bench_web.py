@@ -37,8 +37,8 @@ from pustula.demo import create_demo_users
 from pustula.protocol import load_protocol
 from pustula.settings import Settings
 from pustula.store import Store, add_study
-from pustula.store.models import Assessment, Baseline, Exposure, Subject, Visit
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
+from pustula.store.db.models import Assessment, Baseline, Exposure, Subject, Visit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -21,7 +21,7 @@ import pytest
 os.environ.setdefault("PUSTULA_AUDIT_KEY", "pustula-test-audit-key-" + "7" * 41)
 if "PUSTULA_SIGNING_KEY_FILE" not in os.environ:
     _KEY_FILE = Path(tempfile.mkdtemp(prefix="pustula-doctest-key-")) / "signing-key.pem"
-    from pustula.store.signing import new_private_pem
+    from pustula.store.keys.signing import new_private_pem
 
     _KEY_FILE.write_bytes(new_private_pem())
     os.environ["PUSTULA_SIGNING_KEY_FILE"] = str(_KEY_FILE)
@@ -61,7 +61,7 @@ def _examples_namespace(
 
     def demo_analysis() -> Any:
         from pustula.analysis import build_analysis
-        from pustula.store.extract import read_study
+        from pustula.store.transfer.extract import read_study
 
         return build_analysis(read_study(demo_store()))
 

@@ -21,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, make_url, text
 
 from pustula.store import Store
-from pustula.store.signing import new_private_pem
+from pustula.store.keys.signing import new_private_pem
 
 # CI runs Hypothesis derandomized: the same examples every run, so a red build is
 # reproducible; locally the default profile explores new examples each time.

@@ -86,7 +86,7 @@ def test_the_demo_is_labelled_synthetic(sqlite_store: Store, tmp_path: Path) -> 
 def test_the_lab_driven_interruption_has_its_adverse_event(sqlite_store: Store) -> None:
     from pustula.analysis import build_analysis
     from pustula.analysis.ard import build_ard
-    from pustula.store.extract import read_study
+    from pustula.store.transfer.extract import read_study
 
     create_demo_study(sqlite_store)
     data = read_study(sqlite_store)

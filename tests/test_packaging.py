@@ -16,7 +16,7 @@ EXTRAS_ONLY = ("fastapi", "uvicorn", "starlette", "multipart", "itsdangerous", "
                "docx", "psycopg", "pyreadstat", "openpyxl", "redcap", "fhir", "odmlib",
                "xmlschema")  # fmt: skip
 CORE = ("pustula.scoring", "pustula.protocol", "pustula.checks", "pustula.store",
-        "pustula.store.extract", "pustula.analysis", "pustula.evidence", "pustula.design",
+        "pustula.store.transfer.extract", "pustula.analysis", "pustula.evidence", "pustula.design",
         "pustula.demo")  # fmt: skip
 
 

@@ -255,7 +255,7 @@ def create_demo_users(
 ) -> list[tuple[str, str, tuple[str, ...]]]:
     """Create the demo accounts that do not exist yet; return every demo account."""
     from pustula.errors import DataValidationError
-    from pustula.store.users import add_user
+    from pustula.store.accounts.users import add_user
 
     for username, role, sites in DEMO_USERS:
         try:

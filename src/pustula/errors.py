@@ -394,7 +394,7 @@ class LockedError(StoreError):
     Examples
     --------
     >>> from pustula.store import add_site, get_study
-    >>> from pustula.store.monitor_services import lock
+    >>> from pustula.store.services.monitoring import lock
     >>> store = demo_store()
     >>> _ = lock(store, "dm", reason="database lock for the final analysis")
     >>> with store.transaction(user="dr.k") as tx:
@@ -413,7 +413,7 @@ class SignatureError(StoreError):
 
     Examples
     --------
-    >>> from pustula.store.monitor_services import sign
+    >>> from pustula.store.services.monitoring import sign
     >>> sign(demo_store(), "dr.k", username="dr.k", password="not my password", code="S01",
     ...      meaning="I approve the data in this casebook")
     Traceback (most recent call last):

@@ -15,7 +15,7 @@ from pustula.cli import app
 from pustula.demo import create_demo_study
 from pustula.report import build_report, render_pdf
 from pustula.store import Store
-from pustula.store.extract import read_study
+from pustula.store.transfer.extract import read_study
 
 BAD = [
     "UPDATE lab SET sample_date = '0001-01-01' WHERE id = 1",

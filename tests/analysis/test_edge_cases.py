@@ -15,7 +15,7 @@ from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.plots import all_figures
 from pustula.analysis.settings import AnalysisSettings
 from pustula.store import Store
-from pustula.store.extract import read_study
+from pustula.store.transfer.extract import read_study
 from tests.analysis.edge_study import build_edge_study
 
 

@@ -9,7 +9,7 @@ from pustula.analysis.endpoints import compute_endpoints
 from pustula.analysis.plots import all_figures
 from pustula.demo import create_demo_study
 from pustula.store import Store, Visit, get_record, remove
-from pustula.store.extract import read_study
+from pustula.store.transfer.extract import read_study
 
 
 @pytest.fixture

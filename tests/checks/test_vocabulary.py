@@ -9,7 +9,7 @@ from pustula.checks.values import LAB_TESTS
 from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS, field_label, label, labels
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.scoring import PPPASI, get_instrument, list_instruments
-from pustula.store.schemas import COMORBIDITIES, TRIGGERS, BaselineIn
+from pustula.store.records.schemas import COMORBIDITIES, TRIGGERS, BaselineIn
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pustula.cli import app
 from pustula.store import Store
-from pustula.store.users import authenticate, user_by_token
+from pustula.store.accounts.users import authenticate, user_by_token
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pustula.protocol import Protocol
 from pustula.store import Store, add_study
-from pustula.store.services import casebooks
+from pustula.store.services.clinical import casebooks
 
 
 def new_store(path: Path) -> Store:

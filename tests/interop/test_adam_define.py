@@ -15,7 +15,7 @@ from pustula.interop.cdisc import write_adam, write_sdtm
 from pustula.interop.cdisc_check import check_folder
 from pustula.interop.sdtm import SdtmPackage, build_sdtm
 from pustula.interop.xpt import read_xpt
-from pustula.store.extract import read_exchange, read_study
+from pustula.store.transfer.extract import read_exchange, read_study
 from tests.interop.helpers import new_store
 
 NS = {

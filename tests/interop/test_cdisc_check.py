@@ -16,7 +16,7 @@ from pustula.interop.cdisc_check import check_folder
 from pustula.interop.sdtm import build_sdtm
 from pustula.interop.sdtm_spec import DATASETS
 from pustula.interop.xpt import ascii_text, read_xpt, write_xpt
-from pustula.store.extract import read_exchange, read_study
+from pustula.store.transfer.extract import read_exchange, read_study
 from tests.interop.helpers import new_store
 
 

@@ -12,8 +12,8 @@ from pustula.demo import create_demo_study
 from pustula.interop.fhir import CODE_SYSTEM, SUBJECT_SYSTEM, read_bundle, subject_bundle
 from pustula.protocol import Protocol
 from pustula.store import Store, get_study
-from pustula.store.services import Casebook, casebooks
-from pustula.store.study import protocol_of
+from pustula.store.records.study import protocol_of
+from pustula.store.services.clinical import Casebook, casebooks
 
 
 @pytest.fixture(scope="module")

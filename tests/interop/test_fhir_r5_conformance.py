@@ -31,10 +31,10 @@ from pustula.store import (
     get_subject,
     record_visit,
 )
-from pustula.store.casebook import end_participation
-from pustula.store.safety import add_con_med
-from pustula.store.services import casebooks
-from pustula.store.study import protocol_of
+from pustula.store.records.casebook import end_participation
+from pustula.store.records.safety import add_con_med
+from pustula.store.records.study import protocol_of
+from pustula.store.services.clinical import casebooks
 from tests.interop.helpers import new_store
 from tests.store.helpers import BASELINE, LABS, PRIOR
 

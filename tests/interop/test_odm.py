@@ -12,7 +12,7 @@ from pustula.errors import DataValidationError
 from pustula.interop.odm import export_odm, read_odm, validate_odm
 from pustula.protocol import Protocol
 from pustula.store import Store
-from pustula.store.services import casebooks, import_subjects, study_protocol
+from pustula.store.services.clinical import casebooks, import_subjects, study_protocol
 from tests.interop.helpers import empty_copy, new_store, study_content
 
 

@@ -23,8 +23,8 @@ from pustula.interop.redcap_records import (
     parse_records,
 )
 from pustula.store import Store, add_study, get_study
-from pustula.store.services import casebooks, import_subjects
-from pustula.store.study import protocol_of
+from pustula.store.records.study import protocol_of
+from pustula.store.services.clinical import casebooks, import_subjects
 
 TOKEN = "0123456789ABCDEF0123456789ABCDEF"
 

@@ -12,8 +12,8 @@ from pustula.errors import DataValidationError
 from pustula.interop.redcap_records import FieldMapping, export_records, parse_records
 from pustula.protocol import Protocol
 from pustula.store import Store, get_study
-from pustula.store.services import casebooks, import_subjects
-from pustula.store.study import protocol_of
+from pustula.store.records.study import protocol_of
+from pustula.store.services.clinical import casebooks, import_subjects
 from tests.interop.helpers import empty_copy, new_store, study_content
 
 
@@ -110,9 +110,9 @@ def test_a_mapping_names_another_projects_events_and_fields(
 def test_medications_and_the_end_of_participation_survive_the_round_trip(tmp_path: Path) -> None:
     from datetime import date
 
-    from pustula.store.casebook import end_participation
-    from pustula.store.safety import add_con_med
-    from pustula.store.study import get_subject
+    from pustula.store.records.casebook import end_participation
+    from pustula.store.records.safety import add_con_med
+    from pustula.store.records.study import get_subject
 
     store = new_store(tmp_path / "source.sqlite3")
     create_demo_study(store)

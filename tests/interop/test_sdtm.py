@@ -17,7 +17,7 @@ from pustula.interop.sdtm import SdtmPackage, build_sdtm
 from pustula.interop.sdtm_dates import epoch, study_day
 from pustula.interop.sdtm_spec import DATASETS
 from pustula.interop.xpt import ascii_text, read_xpt
-from pustula.store.extract import StudyData, read_exchange, read_study
+from pustula.store.transfer.extract import StudyData, read_exchange, read_study
 from tests.interop.helpers import new_store
 
 
@@ -240,7 +240,7 @@ def test_the_demo_package_is_clean_and_labelled_synthetic(study) -> None:
 
 def test_a_site_scoped_package_holds_only_that_sites_subjects(tmp_path: Path) -> None:
     from pustula.interop.cdisc import cdisc_package
-    from pustula.store.extract import restrict
+    from pustula.store.transfer.extract import restrict
 
     store = new_store(tmp_path / "demo.sqlite3")
     create_demo_study(store)
@@ -254,7 +254,7 @@ def test_a_site_scoped_package_holds_only_that_sites_subjects(tmp_path: Path) ->
 
 def test_a_domain_without_records_is_left_out(tmp_path: Path) -> None:
     from pustula.interop.cdisc import cdisc_package
-    from pustula.store.extract import restrict
+    from pustula.store.transfer.extract import restrict
 
     store = new_store(tmp_path / "demo.sqlite3")
     create_demo_study(store)

@@ -19,7 +19,7 @@ from pustula.demo import create_demo_study
 from pustula.interop.adam import build_adam
 from pustula.interop.sdtm import build_sdtm
 from pustula.store import add_adverse_event, add_lab, get_study, get_subject
-from pustula.store.extract import read_exchange, read_study
+from pustula.store.transfer.extract import read_exchange, read_study
 from tests.interop.helpers import new_store
 
 

@@ -15,7 +15,7 @@ from pustula.errors import DataValidationError
 from pustula.interop import FORMATS, TidyExport, build_tidy, write_tidy
 from pustula.interop.tidy import item_score
 from pustula.store import Store
-from pustula.store.extract import read_items, read_study
+from pustula.store.transfer.extract import read_items, read_study
 
 
 @pytest.fixture(scope="module")

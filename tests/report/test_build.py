@@ -13,7 +13,7 @@ from pustula.analysis.datasets import AnalysisSettings
 from pustula.demo import create_demo_study
 from pustula.report import build_report, render_html, write_report
 from pustula.store import Store
-from pustula.store.extract import read_study
+from pustula.store.transfer.extract import read_study
 
 
 @pytest.fixture

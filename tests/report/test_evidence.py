@@ -14,7 +14,7 @@ from pustula.evidence.meta import escalc, rma
 from pustula.evidence.plots import ForestRow
 from pustula.report.evidence import _pooled_caption, _verdict, compare_endpoints, next_study
 from pustula.store import Store
-from pustula.store.extract import read_study
+from pustula.store.transfer.extract import read_study
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pustula.cli import app
 from pustula.report import build_report, render_pdf
 from pustula.report.docx import render_docx
 from pustula.store import Store
-from pustula.store.extract import read_study
+from pustula.store.transfer.extract import read_study
 from tests.analysis.edge_study import build_edge_study
 
 OPTIONS = {"imputation": "NRI", "pga_baseline_min": 3, "operator": ">"}
@@ -115,7 +115,7 @@ def test_the_web_api_serves_the_same_endpoints(edge: tuple[Store, str]) -> None:
     from fastapi.testclient import TestClient
 
     from pustula.settings import Settings
-    from pustula.store.users import add_user, issue_api_token
+    from pustula.store.accounts.users import add_user, issue_api_token
     from pustula.web import create_app
 
     store, _ = edge

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from pustula.protocol import load_protocol
 from pustula.store import Store, Study, Subject, add_exposure, add_study, enrol_subject
-from pustula.store.models import AuditLog
+from pustula.store.db.models import AuditLog
 
 PROTOCOL = Path(__file__).parents[2] / "protocols" / "tofacitinib-ppp-case-series.yaml"
 FIRST_DOSE = date(2024, 3, 4)
@@ -79,7 +79,7 @@ def dump_tables(
     store: Store, *, leave_out: tuple[str, ...] = ()
 ) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table (but the audit trail and ``leave_out``), in key order."""
-    from pustula.store.models import Base
+    from pustula.store.db.models import Base
 
     skipped = {"audit_log", "audit_head", *leave_out}
     with store.engine.connect() as connection:
@@ -98,7 +98,7 @@ def write_signed_manifest(bundle: Path, manifest: dict[str, Any]) -> None:
     import json
     import os
 
-    from pustula.store.signing import read_private_key
+    from pustula.store.keys.signing import read_private_key
 
     key = read_private_key(Path(os.environ["PUSTULA_SIGNING_KEY_FILE"]))
     (bundle / "manifest.json").write_text(json.dumps(key.sign(manifest)))

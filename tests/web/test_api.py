@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pustula.store import Store, add_exposure, enrol_subject, get_study
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
 from tests.store.helpers import BASELINE, LABS, PRIOR, audit_count, pppasi
 
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pustula.store import Store
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
 
 BASELINE = {"age": 52, "sex": "male", "disease_duration_months": 20, "eraspen_ppp": True,
             "smoking": "current", "pack_years": 8,
@@ -25,7 +25,7 @@ def _client(app: FastAPI, store: Store) -> TestClient:
 def _pending_subject(store: Store) -> None:
     from datetime import date
 
-    from pustula.store.services import enrol
+    from pustula.store.services.clinical import enrol
 
     enrol(store, "t", {"code": "A01", "site": "SITE1", "screened_on": date(2024, 9, 2),
                        "baseline": BASELINE, "prior_therapies": PRIOR,

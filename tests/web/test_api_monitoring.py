@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from pustula.demo import DEMO_PASSWORD
 from pustula.store import Store
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
 
 
 def _client(app: FastAPI, store: Store, username: str) -> TestClient:

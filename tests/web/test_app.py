@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from pustula.settings import Settings
 from pustula.store import Store
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
 from pustula.web.app import create_app
 
 

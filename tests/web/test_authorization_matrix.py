@@ -166,9 +166,9 @@ def ids(web_store: Store) -> dict[str, int]:
     """Ids of S05's records in the routes' paths; a medication and an interruption added."""
     from sqlalchemy import select
 
-    from pustula.store.changes import interrupt_treatment
-    from pustula.store.models import AdverseEvent, Exposure, Lab, Subject, Visit
-    from pustula.store.services import add_subject_record
+    from pustula.store.db.models import AdverseEvent, Exposure, Lab, Subject, Visit
+    from pustula.store.services.changes import interrupt_treatment
+    from pustula.store.services.clinical import add_subject_record
 
     med = add_subject_record(web_store, "t", "conmed", "S05",
                              {"drug": "cetirizine", "indication": "itch"})  # fmt: skip
@@ -180,7 +180,7 @@ def ids(web_store: Store) -> dict[str, int]:
     assert exposure is not None
     pause = interrupt_treatment(web_store, "t", "S05", exposure, start_date=date(2024, 5, 1),
                                 end_date=None, cause="holiday")  # fmt: skip
-    from pustula.store.monitor_services import search_queries
+    from pustula.store.services.monitoring import search_queries
 
     query = search_queries(web_store, sites=None, subject="S05", today=date(2024, 9, 1))[0]
     return {"a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
@@ -248,7 +248,7 @@ def test_unsafe_requests_need_the_csrf_token(login: Callable[[str], TestClient])
 def test_another_sites_queries_answer_404(
     login: Callable[[str], TestClient], web_store: Store
 ) -> None:
-    from pustula.store.monitor_services import raise_query
+    from pustula.store.services.monitoring import raise_query
 
     # S01 is at SITE1, which site-b does not see
     query = raise_query(web_store, "monitor", "S01", table="subject", record_id=1, field=None,

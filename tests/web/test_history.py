@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from pustula.checks.vocabulary import CODELISTS
-from pustula.store.captions import Caption
-from pustula.store.users import ROLES
+from pustula.store.accounts.users import ROLES
+from pustula.store.monitoring.captions import Caption
 from pustula.web.history import Names, readable, record_name
 
 

@@ -19,7 +19,7 @@ from schemathesis.generation import GenerationMode
 from pustula.demo import create_demo_study, create_demo_users
 from pustula.settings import Settings
 from pustula.store import Store
-from pustula.store.users import issue_api_token
+from pustula.store.accounts.users import issue_api_token
 from pustula.web import create_app
 
 

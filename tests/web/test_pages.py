@@ -252,7 +252,7 @@ def test_an_imported_record_shows_its_imported_values_and_the_import_in_words(
     """One audit entry per imported casebook; each record's history still starts with
     the values it was created with, and the audit trail names what the import created."""
     from pustula.interop.redcap_records import export_records, parse_records
-    from pustula.store.services import casebooks, import_subjects, study_protocol
+    from pustula.store.services.clinical import casebooks, import_subjects, study_protocol
 
     protocol = study_protocol(web_store)
     text = export_records([b for b in casebooks(web_store) if b.subject.code == "S01"], protocol)
@@ -279,8 +279,8 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
 ) -> None:
     from datetime import date
 
-    from pustula.store.monitor_services import search_queries
-    from pustula.store.services import add_subject_record
+    from pustula.store.services.clinical import add_subject_record
+    from pustula.store.services.monitoring import search_queries
 
     def coding_queries() -> list[tuple[int, str]]:
         rows = search_queries(web_store, sites=None, subject="S05", today=date(2024, 9, 1))
@@ -332,9 +332,9 @@ def test_a_query_offers_no_correction_the_subjects_state_refuses(
 ) -> None:
     from datetime import date
 
-    from pustula.store.changes import end_participation
-    from pustula.store.monitor_services import raise_query, search_queries
-    from pustula.store.services import add_subject_record
+    from pustula.store.services.changes import end_participation
+    from pustula.store.services.clinical import add_subject_record
+    from pustula.store.services.monitoring import raise_query, search_queries
 
     ae = add_subject_record(web_store, "coder", "ae", "S05", {
         "term": "Itchy rash", "meddra_soc": "Skin and subcutaneous tissue disorders",
@@ -363,7 +363,7 @@ def test_the_report_is_built_again_only_when_the_data_or_the_sites_seen_change(
     from collections import OrderedDict
     from datetime import date
 
-    from pustula.store.services import add_subject_record
+    from pustula.store.services.clinical import add_subject_record
     from pustula.web import views
 
     builds: list[tuple[str, ...]] = []

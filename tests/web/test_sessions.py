@@ -16,8 +16,13 @@ from sqlalchemy import func, select, update
 from pustula.errors import ConfigurationError
 from pustula.settings import Settings
 from pustula.store import Store
-from pustula.store.models import LoginFailure, WebSession
-from pustula.store.users import deactivate_user, issue_api_token, revoke_api_token, set_password
+from pustula.store.accounts.users import (
+    deactivate_user,
+    issue_api_token,
+    revoke_api_token,
+    set_password,
+)
+from pustula.store.db.models import LoginFailure, WebSession
 from pustula.web.app import create_app
 from tests.web.conftest import csrf_of
 
@@ -83,7 +88,9 @@ def test_api_tokens_expire_and_can_be_revoked(app: FastAPI, web_store: Store) ->
         token = issue_api_token(tx, "statistician", expires_days=1)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    with mock.patch("pustula.store.queries.time.time", return_value=time.time() + 2 * 86400):
+    with mock.patch(
+        "pustula.store.monitoring.queries.time.time", return_value=time.time() + 2 * 86400
+    ):
         assert client.get("/api/v1/me", headers=headers).status_code == 401
     with web_store.transaction(user="admin", reason="test") as tx:
         revoke_api_token(tx, "statistician")
@@ -103,7 +110,7 @@ def _attempt(app: FastAPI, username: str, password: str, client: tuple[str, int]
 def test_forty_concurrent_attempts_check_at_most_five_passwords(
     app: FastAPI, web_store: Store
 ) -> None:
-    from pustula.store import users
+    from pustula.store.accounts import users
 
     checked = []
     real = users.authenticate
@@ -112,7 +119,10 @@ def test_forty_concurrent_attempts_check_at_most_five_passwords(
         checked.append(1)
         return real(*args)  # type: ignore[arg-type]
 
-    with mock.patch("pustula.store.services.authenticate", counting), ThreadPoolExecutor(8) as pool:
+    with (
+        mock.patch("pustula.store.services.clinical.authenticate", counting),
+        ThreadPoolExecutor(8) as pool,
+    ):
         codes = list(
             pool.map(lambda _: _attempt(app, "monitor", "wrong", ("10.1.1.1", 1)), range(40))
         )
@@ -151,7 +161,7 @@ def test_many_addresses_are_slowed_per_account_without_locking_the_user_out(
 
 
 def test_the_account_delay_doubles_up_to_its_cap() -> None:
-    from pustula.store.sessions import Throttle
+    from pustula.store.accounts.sessions import Throttle
 
     throttle = Throttle()
     # failures counted with this attempt: up to 10 free, then 1, 2, 4 … s after the last

@@ -23,7 +23,7 @@ from pustula.analysis.derive import (
 )
 from pustula.analysis.settings import AnalysisSettings
 from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
-from pustula.store.extract import StudyData
+from pustula.store.transfer.extract import StudyData
 
 __all__ = [
     "PARAMS",
@@ -183,7 +183,7 @@ def build_analysis(data: StudyData, settings: AnalysisSettings | None = None) ->
 
     Examples
     --------
-    >>> from pustula.store.extract import read_study
+    >>> from pustula.store.transfer.extract import read_study
     >>> data = read_study(demo_store())
     >>> analysis = build_analysis(data)
     >>> week4 = analysis.adqs.query("PARAMCD == 'PPPASI' and AVISIT == 'Week 4'")

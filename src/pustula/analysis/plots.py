@@ -36,7 +36,7 @@ from pustula.analysis.ci import CI_METHOD_NAMES, mean_ci
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.endpoints import responder_estimate, responder_flags
 from pustula.errors import AnalysisError
-from pustula.store.extract import StudyData
+from pustula.store.transfer.extract import StudyData
 
 __all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow", "render_figure"]
 

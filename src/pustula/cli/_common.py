@@ -153,7 +153,7 @@ def open_store(ctx: typer.Context, *, migrate: bool = False) -> Store:
 
 
 def _require_current_schema(store: Store) -> None:
-    from pustula.store.migrate import current_revision, head_revision
+    from pustula.store.db.migrate import current_revision, head_revision
 
     current = current_revision(store.engine)
     if current != head_revision():

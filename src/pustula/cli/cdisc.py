@@ -18,7 +18,7 @@ odm_app = typer.Typer(help="CDISC ODM 1.3.2: metadata and clinical data.", no_ar
 
 def _package(ctx: typer.Context, standard: str, directory: Path, steps: int) -> list[Path]:
     from pustula.interop.cdisc import cdisc_package
-    from pustula.store.extract import read_study
+    from pustula.store.transfer.extract import read_study
 
     store = open_store(ctx)
     with progress_bar(standard.upper(), steps) as step:
@@ -73,7 +73,7 @@ def odm_export(ctx: typer.Context, file: Path) -> None:
     """Write the study's ODM 1.3.2 (forms, fields, codelists, events and every subject's
     data), checked against the ODM 1.3.2 schema."""
     from pustula.interop.odm import export_odm
-    from pustula.store.services import casebooks, study_protocol
+    from pustula.store.services.clinical import casebooks, study_protocol
 
     store = open_store(ctx)
     books = casebooks(store)
@@ -91,7 +91,7 @@ def odm_import(
     """Import an ODM 1.3.2 file written from this study's forms: every subject enrolled and
     every visit scored, all or nothing; an error names subject, event, field and value."""
     from pustula.interop.odm import read_odm
-    from pustula.store.services import import_subjects, study_protocol
+    from pustula.store.services.clinical import import_subjects, study_protocol
 
     store = open_store(ctx)
     protocol = study_protocol(store)

@@ -52,7 +52,7 @@ UnverifiedOpt = Annotated[
 def _export_tidy(ctx: typer.Context, directory: Path, fmt: str) -> None:
     from pustula.analysis import build_analysis
     from pustula.interop import FORMATS, build_tidy, write_tidy
-    from pustula.store.extract import read_items, read_study
+    from pustula.store.transfer.extract import read_items, read_study
 
     if fmt not in FORMATS:
         raise DataValidationError(
@@ -97,7 +97,7 @@ def export(
         raise DataValidationError(f"--format must be csv or parquet; got `{fmt}`", field="format")
     chosen: Literal["csv", "parquet"] = "csv" if kind == "csv" else "parquet"
     from pustula.store import export_bundle
-    from pustula.store.bundle import bundle_tables
+    from pustula.store.transfer.bundle import bundle_tables
 
     with progress_bar("exporting", len(bundle_tables())) as step:
         summary = export_bundle(open_store(ctx), directory, fmt=chosen, progress=step)
@@ -118,7 +118,7 @@ def import_(
 ) -> None:
     """Import a bundle into an empty database, all or nothing, after checking it whole."""
     from pustula.store import import_bundle
-    from pustula.store.bundle import bundle_tables
+    from pustula.store.transfer.bundle import bundle_tables
 
     with progress_bar("checking the bundle", len(bundle_tables()) + 2) as step:
         rows = import_bundle(
@@ -165,7 +165,7 @@ def keys_new(
     output: Annotated[Path, typer.Option("-o", help="The new private key file (PEM).")],
 ) -> None:
     """Make a new private signing key (for PUSTULA_SIGNING_KEY_FILE), readable by you only."""
-    from pustula.store.signing import new_private_pem
+    from pustula.store.keys.signing import new_private_pem
 
     if output.exists():
         raise ConfigurationError(f"{output} already exists; choose a new file")
@@ -199,7 +199,7 @@ def audit_verify(
     replayed and compared with the table, and with --anchor the anchored head must still
     be in the chain.
     """
-    from pustula.store.integrity import verify_store
+    from pustula.store.audit.integrity import verify_store
 
     report = verify_store(open_store(ctx), anchor=anchor)
     if not report.ok:
@@ -223,7 +223,7 @@ def audit_anchor(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the anchor.")],
 ) -> None:
     """Write the audit chain's head to a file; keep it away from the database."""
-    from pustula.store.integrity import write_anchor
+    from pustula.store.audit.integrity import write_anchor
 
     anchor = write_anchor(open_store(ctx), output)
     typer.echo(f"anchor written to {output}: entry {anchor['last_id']}, {anchor['last_hash'][:16]}")

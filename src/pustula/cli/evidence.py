@@ -281,7 +281,7 @@ def _own_rows(ctx: typer.Context, add: Path | None, with_study: bool) -> Any:
         from pustula.analysis.endpoints import compute_endpoints
         from pustula.cli._common import open_store
         from pustula.report.evidence import study_as_rows
-        from pustula.store.extract import read_study
+        from pustula.store.transfer.extract import read_study
 
         analysis = build_analysis(read_study(open_store(ctx)))
         parts.append(study_as_rows(analysis, compute_endpoints(analysis)))

@@ -24,7 +24,7 @@ def redcap_dictionary(
     """Write the study's REDCap data dictionary (18 columns, calc fields for the scores),
     with its events and instrument-event mapping beside it (…_events.csv, …_mapping.csv)."""
     from pustula.interop.redcap import data_dictionary, project_files
-    from pustula.store.services import study_protocol
+    from pustula.store.services.clinical import study_protocol
 
     protocol = study_protocol(open_store(ctx), study)
     rows = data_dictionary(protocol)
@@ -47,7 +47,7 @@ def redcap_export(
 ) -> None:
     """Write every casebook as a REDCap longitudinal records export (raw values)."""
     from pustula.interop.redcap_records import export_records
-    from pustula.store.services import casebooks, study_protocol
+    from pustula.store.services.clinical import casebooks, study_protocol
 
     store = open_store(ctx)
     protocol = study_protocol(store)
@@ -98,7 +98,7 @@ def redcap_import(
         text, source = file.read_text(encoding="utf-8"), str(file)
 
     from pustula.interop.redcap_records import FieldMapping, parse_records
-    from pustula.store.services import import_subjects, study_protocol
+    from pustula.store.services.clinical import import_subjects, study_protocol
 
     store = open_store(ctx)
     protocol = study_protocol(store)
@@ -120,7 +120,7 @@ def fhir_export(ctx: typer.Context, directory: Path) -> None:
     ResearchSubject, Questionnaire(Response)s, score Observations, AdverseEvents and
     MedicationStatements, each validated by fhir.resources."""
     from pustula.interop.fhir import subject_bundle
-    from pustula.store.services import casebooks, study_protocol
+    from pustula.store.services.clinical import casebooks, study_protocol
 
     store = open_store(ctx)
     protocol = study_protocol(store)

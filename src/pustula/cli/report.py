@@ -70,7 +70,7 @@ def report(
 ) -> None:
     """Write the study report as HTML, PDF or Word (by the output's suffix)."""
     from pustula.report import write_report
-    from pustula.report.build import SUFFIXES
+    from pustula.report.write import SUFFIXES
 
     if output.suffix.lower() not in SUFFIXES:
         raise DataValidationError(
@@ -113,7 +113,7 @@ def endpoints(
     from pustula.analysis.datasets import build_analysis
     from pustula.analysis.endpoints import compute_endpoints
     from pustula.analysis.settings import AnalysisSettings
-    from pustula.store.extract import read_study
+    from pustula.store.transfer.extract import read_study
 
     data = read_study(open_store(ctx), study)
     overrides = _overrides(

@@ -84,7 +84,7 @@ def user_add(
     site: Annotated[list[str], typer.Option(help="Site code the user may see; repeat; * for all.")],
 ) -> None:
     """Create a user. The password is read from PUSTULA_NEW_PASSWORD or asked for (twice)."""
-    from pustula.store.users import add_user
+    from pustula.store.accounts.users import add_user
 
     password = _new_password()
     store = open_store(ctx)
@@ -101,7 +101,7 @@ def user_token(
     expires: Annotated[float, typer.Option(help="Days until the token stops working.")] = 90,
 ) -> None:
     """Issue a new API token for a user (replaces the old one); it is shown only once."""
-    from pustula.store.users import issue_api_token
+    from pustula.store.accounts.users import issue_api_token
 
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx), reason="API token issued") as tx:
@@ -113,7 +113,7 @@ def user_token(
 @handles_errors
 def user_token_revoke(ctx: typer.Context, username: str) -> None:
     """Revoke a user's API token now."""
-    from pustula.store.users import revoke_api_token
+    from pustula.store.accounts.users import revoke_api_token
 
     with open_store(ctx).transaction(user=cli_user(ctx), reason="API token revoked") as tx:
         revoke_api_token(tx, username)
@@ -128,7 +128,7 @@ def user_deactivate(
     reason: Annotated[str, typer.Option(help="Why (audited).")] = "user deactivated",
 ) -> None:
     """Deactivate a user: no more sign-in; their sessions and API token end now."""
-    from pustula.store.users import deactivate_user
+    from pustula.store.accounts.users import deactivate_user
 
     with open_store(ctx).transaction(user=cli_user(ctx), reason=reason) as tx:
         deactivate_user(tx, username)
@@ -139,7 +139,7 @@ def user_deactivate(
 @handles_errors
 def user_password(ctx: typer.Context, username: str) -> None:
     """Set a new password (PUSTULA_NEW_PASSWORD or asked for twice); every session ends."""
-    from pustula.store.users import set_password
+    from pustula.store.accounts.users import set_password
 
     password = _new_password()
     with open_store(ctx).transaction(user=cli_user(ctx), reason="password changed") as tx:

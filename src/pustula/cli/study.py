@@ -68,7 +68,7 @@ def study_lock(
     subject: Annotated[str | None, typer.Option(help="Lock one subject only.")] = None,
 ) -> None:
     """Lock the study (or one subject) for analysis; every write is refused until unlocked."""
-    from pustula.store.monitor_services import lock
+    from pustula.store.services.monitoring import lock
 
     row = lock(open_store(ctx), cli_user(ctx), reason=reason, subject=subject)
     what = f"subject {subject}" if subject else "study"
@@ -83,7 +83,7 @@ def study_unlock(
     subject: Annotated[str | None, typer.Option(help="Unlock one subject only.")] = None,
 ) -> None:
     """Lift a lock of the study (or of one subject), with a reason."""
-    from pustula.store.monitor_services import unlock
+    from pustula.store.services.monitoring import unlock
 
     unlock(open_store(ctx), cli_user(ctx), reason=reason, subject=subject)
     typer.echo(f"{f'subject {subject}' if subject else 'study'} unlocked")

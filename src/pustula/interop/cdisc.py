@@ -29,8 +29,8 @@ from pustula.interop.sdtm_spec import CODELISTS, DATASETS
 from pustula.interop.sdtm_terms import EXTENDED
 from pustula.interop.tidy import SYNTHETIC_NOTE
 from pustula.interop.xpt import ascii_column, write_xpt
-from pustula.store.extract import StudyData, read_exchange, restrict_exchange
-from pustula.store.uow import Store
+from pustula.store.db.uow import Store
+from pustula.store.transfer.extract import StudyData, read_exchange, restrict_exchange
 
 __all__ = ["METHODS", "cdisc_package", "write_adam", "write_sdtm"]
 

@@ -27,7 +27,7 @@ from pustula.checks.vocabulary import field_label, label
 from pustula.errors import DataValidationError
 from pustula.protocol import Protocol
 from pustula.scoring import get_instrument
-from pustula.store.services import Casebook
+from pustula.store.services.clinical import Casebook
 
 __all__ = ["CODE_SYSTEM", "SUBJECT_SYSTEM", "read_bundle", "subject_bundle"]
 

@@ -33,7 +33,7 @@ from pustula.interop.redcap import (
 )
 from pustula.interop.redcap_records import CHECKBOXES, export_records, parse_records
 from pustula.protocol import Protocol
-from pustula.store.services import Casebook, ImportedSubject
+from pustula.store.services.clinical import Casebook, ImportedSubject
 
 __all__ = ["export_odm", "read_odm", "validate_odm"]
 

@@ -32,8 +32,8 @@ from pustula.interop.redcap import (
 from pustula.interop.redcap_layout import CHECKBOX_CODELISTS, RowLayout
 from pustula.protocol import Protocol
 from pustula.scoring import PPPASI
-from pustula.store.bulk import paused_gc
-from pustula.store.services import Casebook, ImportedRecord, ImportedSubject, ImportedVisit
+from pustula.store.services.clinical import Casebook, ImportedRecord, ImportedSubject, ImportedVisit
+from pustula.store.transfer.bulk import paused_gc
 
 __all__ = [
     "CHECKBOXES",

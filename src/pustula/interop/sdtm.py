@@ -36,7 +36,7 @@ from pustula.interop.tidy import item_score
 from pustula.protocol import Protocol
 from pustula.protocol.status import SubjectStatus
 from pustula.scoring.pppasi import area_score_from_percent
-from pustula.store.extract import ExchangeData, StudyData
+from pustula.store.transfer.extract import ExchangeData, StudyData
 
 __all__ = ["SdtmPackage", "build_sdtm", "visit_numbers"]
 

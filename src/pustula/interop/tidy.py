@@ -47,7 +47,7 @@ class TidyExport:
     Examples
     --------
     >>> from pustula.analysis import build_analysis
-    >>> from pustula.store.extract import read_items, read_study
+    >>> from pustula.store.transfer.extract import read_items, read_study
     >>> store = demo_store()
     >>> export = build_tidy(build_analysis(read_study(store)), read_items(store))
     >>> export.synthetic, len(export.data), export.variables[0].name
@@ -149,7 +149,7 @@ def build_tidy(analysis: AnalysisData, items: pd.DataFrame) -> TidyExport:
     Examples
     --------
     >>> from pustula.analysis import build_analysis
-    >>> from pustula.store.extract import read_items, read_study
+    >>> from pustula.store.transfer.extract import read_items, read_study
     >>> store = demo_store()
     >>> export = build_tidy(build_analysis(read_study(store)), read_items(store))
     >>> list(export.data.columns[:4]), len(export.data)
@@ -220,7 +220,7 @@ def write_tidy(export: TidyExport, directory: Path, fmt: str) -> list[Path]:
     --------
     >>> from pathlib import Path
     >>> from pustula.analysis import build_analysis
-    >>> from pustula.store.extract import read_items, read_study
+    >>> from pustula.store.transfer.extract import read_items, read_study
     >>> store = demo_store()
     >>> export = build_tidy(build_analysis(read_study(store)), read_items(store))
     >>> [path.name for path in write_tidy(export, Path("tidy"), "csv")]

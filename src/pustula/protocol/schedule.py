@@ -16,7 +16,7 @@ def first_dose(starts: Iterable[date | None]) -> date | None:
     records are not passed in). None before any dose.
 
     The store computes the same rule in SQL as ``min(start_date)`` over live exposure
-    rows (``pustula.store.timing``).
+    rows (``pustula.store.records.timing``).
 
     >>> first_dose([date(2024, 3, 18), date(2024, 3, 4), None])
     datetime.date(2024, 3, 4)

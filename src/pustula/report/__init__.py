@@ -6,9 +6,8 @@ from pustula.report.build import (
     render_html,
     render_pdf,
     report_from_analysis,
-    write_figures,
-    write_report,
 )
+from pustula.report.write import write_figures, write_report
 
 __all__ = [
     "Report",

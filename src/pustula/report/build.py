@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -25,8 +23,7 @@ from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.report.care import care_checklist
 from pustula.report.evidence import Comparison, NextStudy, compare_endpoints, next_study
 from pustula.scoring import get_instrument
-from pustula.store import Store
-from pustula.store.extract import StudyData, read_study
+from pustula.store.transfer.extract import StudyData
 
 __all__ = [
     "Report",
@@ -34,8 +31,6 @@ __all__ = [
     "render_html",
     "render_pdf",
     "report_from_analysis",
-    "write_figures",
-    "write_report",
 ]
 
 SYNTHETIC_NOTICE = (
@@ -279,7 +274,7 @@ def build_report(
 
     Examples
     --------
-    >>> from pustula.store.extract import read_study
+    >>> from pustula.store.transfer.extract import read_study
     >>> report = build_report(read_study(demo_store()), figures=False)
     >>> report.disposition[0]
     ('Screened', 6)
@@ -422,78 +417,3 @@ def render_pdf(report: Report) -> bytes:
 
     pdf: bytes = HTML(string=render_html(report, for_pdf=True)).write_pdf()
     return pdf
-
-
-ReportFormat = Literal["html", "pdf", "docx"]
-SUFFIXES: dict[str, ReportFormat] = {
-    ".html": "html",
-    ".htm": "html",
-    ".pdf": "pdf",
-    ".docx": "docx",
-}
-
-
-def write_report(
-    store: Store,
-    out: str | Path,
-    *,
-    study: str | None = None,
-    settings: AnalysisSettings | Mapping[str, Any] | None = None,
-    fmt: ReportFormat | None = None,
-    figures_dir: str | Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> Path:
-    """Build the report of ``study`` and write it as HTML, PDF or Word (by suffix or ``fmt``).
-
-    ``settings`` may be a mapping of overrides of the protocol's analysis plan (None values
-    keep the plan's). ``figures_dir`` also writes each figure as a vector PDF, an SVG and a
-    300-dpi PNG.
-
-    Examples
-    --------
-    >>> write_report(demo_store(), "report.html").name
-    'report.html'
-    """
-    path = Path(out)
-    kind = fmt or SUFFIXES.get(path.suffix.lower(), "html")
-    step = progress or (lambda _: None)
-    data = read_study(store, study)
-    step("study read")
-    if settings is not None and not isinstance(settings, AnalysisSettings):
-        settings = AnalysisSettings.from_protocol(data.protocol, **settings)
-    report = build_report(data, settings)
-    step("analysis, tables and figures")
-    if kind == "pdf":
-        path.write_bytes(render_pdf(report))
-    elif kind == "docx":
-        from pustula.report.docx import render_docx
-
-        path.write_bytes(render_docx(report))
-    else:
-        path.write_text(render_html(report), encoding="utf-8")
-    step(f"{kind.upper()} written")
-    if figures_dir is not None:
-        write_figures(report, Path(figures_dir))
-    return path
-
-
-def write_figures(report: Report, folder: Path) -> list[Path]:
-    """Each figure as ``figure-N-key.pdf`` (vector), ``.svg`` and ``.png`` (300 dpi).
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> report = report_from_analysis(demo_analysis())
-    >>> sorted({path.suffix for path in write_figures(report, Path("figures"))})
-    ['.pdf', '.png', '.svg']
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for number, figure in enumerate(report.figures, start=1):
-        stem = folder / f"figure-{number}-{figure.key}"
-        for suffix, content in ((".pdf", figure.pdf), (".png", figure.png)):
-            written.append(stem.with_suffix(suffix))
-            written[-1].write_bytes(content)
-        written.append(stem.with_suffix(".svg"))
-        written[-1].write_text(figure.svg, encoding="utf-8")
-    return written

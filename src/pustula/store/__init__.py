@@ -2,13 +2,19 @@
 
 Every save goes through :meth:`Store.transaction`, one unit of work that writes the
 records, their derived scores and their audit rows together, or nothing.
+
+Its rooms, lowest first (each imports only the ones below it; ``docs/architecture.md``
+draws them): ``keys``, ``db`` (engine, tables, migrations, unit of work), ``audit``,
+``accounts``, ``records``, ``monitoring``, ``transfer`` and ``services``.
 """
 
-from pustula.store.audit import AuditReport, audit_history, verify_audit
-from pustula.store.backup import backup, restore
-from pustula.store.bundle import export_bundle, import_bundle
-from pustula.store.integrity import verify_store, write_anchor
-from pustula.store.models import (
+# The audit chain and monitoring's checks register the steps every save runs with the
+# unit of work (pustula.store.db.hooks); importing them here makes sure they are there.
+import pustula.store.audit.chain
+import pustula.store.monitoring.on_save  # noqa: F401
+from pustula.store.audit.chain import AuditReport, audit_history, verify_audit
+from pustula.store.audit.integrity import verify_store, write_anchor
+from pustula.store.db.models import (
     AdverseEvent,
     Assessment,
     AuditLog,
@@ -23,7 +29,9 @@ from pustula.store.models import (
     Subject,
     Visit,
 )
-from pustula.store.safety import (
+from pustula.store.db.uow import Store, Transaction, get_record, remove, update_record
+from pustula.store.records.enrolment import Enrolment, enrol_subject
+from pustula.store.records.safety import (
     add_adverse_event,
     add_con_med,
     add_exposure,
@@ -31,23 +39,16 @@ from pustula.store.safety import (
     add_lab,
     update_adverse_event,
 )
-from pustula.store.study import (
-    Enrolment,
-    add_site,
-    add_study,
-    enrol_subject,
-    get_study,
-    get_subject,
-    protocol_of,
-)
-from pustula.store.uow import Store, Transaction, get_record, remove, update_record
-from pustula.store.visits import (
+from pustula.store.records.study import add_site, add_study, get_study, get_subject, protocol_of
+from pustula.store.records.visits import (
     record_visit,
     save_assessment,
     save_assessments,
     update_assessment,
     update_visit,
 )
+from pustula.store.transfer.backup import backup, restore
+from pustula.store.transfer.bundle import export_bundle, import_bundle
 
 __all__ = [
     "AdverseEvent",

@@ -16,9 +16,9 @@ from pustula.checks.vocabulary import CODELISTS, label
 from pustula.protocol import Protocol
 from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
 from pustula.store import Store
-from pustula.store import changes as change
-from pustula.store.queries import Timeline
-from pustula.store.services import add_subject_record, save_visit
+from pustula.store.monitoring.queries import Timeline
+from pustula.store.services import changes as change
+from pustula.store.services.clinical import add_subject_record, save_visit
 from pustula.web.fields import Field, choices
 
 __all__ = ["ACTIONS", "Action", "Context"]
@@ -238,7 +238,7 @@ def _open_visits(ctx: Context) -> dict[str, tuple[tuple[str, str], ...]]:
 
 
 def _missed(ctx: Context, data: dict[str, Any]) -> Any:
-    from pustula.store.views import SubjectView
+    from pustula.store.records.views import SubjectView
 
     subject = ctx.timeline.subject
     assert isinstance(subject, SubjectView)

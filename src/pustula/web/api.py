@@ -31,16 +31,16 @@ from starlette.concurrency import run_in_threadpool
 from pustula.analysis.endpoints import EndpointResult
 from pustula.scoring import get_instrument, list_instruments
 from pustula.store import export_bundle
-from pustula.store.monitoring import answering_query
-from pustula.store.schemas import AdverseEventIn, LabIn
-from pustula.store.services import (
+from pustula.store.monitoring.on_save import answering_query
+from pustula.store.records.schemas import AdverseEventIn, LabIn
+from pustula.store.records.views import AdverseEventView, LabView, VisitView
+from pustula.store.services.clinical import (
     add_subject_record,
     edit_assessment,
     record_history,
     save_visit,
     subject_rows,
 )
-from pustula.store.views import AdverseEventView, LabView, VisitView
 from pustula.web.deps import (
     authorize,
     get_store,

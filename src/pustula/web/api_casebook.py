@@ -12,10 +12,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from pustula.store import changes
-from pustula.store.monitoring import answering_query
-from pustula.store.schemas import ConMedIn, ExposureIn
-from pustula.store.services import add_subject_record, save_visit
+from pustula.store.monitoring.on_save import answering_query
+from pustula.store.records.schemas import ConMedIn, ExposureIn
+from pustula.store.services import changes
+from pustula.store.services.clinical import add_subject_record, save_visit
 from pustula.web.deps import (
     authorize,
     get_store,

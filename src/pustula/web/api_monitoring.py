@@ -11,8 +11,8 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from pustula.store import monitor_services as monitor
-from pustula.store.views import LockView, SignatureView
+from pustula.store.records.views import LockView, SignatureView
+from pustula.store.services import monitoring as monitor
 from pustula.web.deps import authorize, get_store, principal_of, scoped_subject
 from pustula.web.history import record_name
 from pustula.web.throughput import reads_whole_record
@@ -126,7 +126,7 @@ def _visible(request: Request, query_id: int) -> monitor.QueryRow:
 @router.post("/queries", name="api_query_raise", status_code=201)
 def query_raise(request: Request, body: QueryIn) -> QueryOut:
     """Raise a query on a field of a subject's record (monitor)."""
-    from pustula.store.services import subject_rows
+    from pustula.store.services.clinical import subject_rows
 
     sites = principal_of(request).site_filter
     if body.subject not in {r.code for r in subject_rows(get_store(request), sites=sites)}:

@@ -22,8 +22,8 @@ from pustula.errors import (
 )
 from pustula.settings import Settings, get_settings
 from pustula.store import Store
-from pustula.store.services import holds_synthetic_data
-from pustula.store.sessions import SessionPolicy, Throttle
+from pustula.store.accounts.sessions import SessionPolicy, Throttle
+from pustula.store.services.clinical import holds_synthetic_data
 from pustula.web import (
     api,
     api_casebook,

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out, with sessions kept in the database (:mod:`pustula.store.sessions`).
+"""Sign-in and sign-out, sessions kept in the database (:mod:`pustula.store.accounts.sessions`).
 
 Sign-in attempts are throttled per (user name, client) and per client, in the database,
 so every worker counts the same attempts and a stranger cannot lock a user out.
@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.store.services import check_password
-from pustula.store.sessions import Throttle, end_session, start_session
+from pustula.store.accounts.sessions import Throttle, end_session, start_session
+from pustula.store.services.clinical import check_password
 from pustula.web.deps import get_store
 from pustula.web.render import render
 from pustula.web.security import csrf_valid, same_origin

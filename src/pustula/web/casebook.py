@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pustula.errors import ConflictError, LockedError, PustulaError
-from pustula.store.monitoring import run_answering
+from pustula.store.monitoring.on_save import run_answering
 from pustula.web.actions import ACTIONS, Action, Context, not_now
 from pustula.web.deps import (
     authorize,

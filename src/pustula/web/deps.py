@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.protocol import Protocol
 from pustula.store import Store
-from pustula.store.monitor_services import refuse_writes_if_locked
-from pustula.store.queries import RequestScope, Timeline, request_scope, subject_timeline
-from pustula.store.sessions import SessionPolicy, session_hash, touch_session
-from pustula.store.users import api_token_hash
-from pustula.store.views import SubjectView
+from pustula.store.accounts.sessions import SessionPolicy, session_hash, touch_session
+from pustula.store.accounts.users import api_token_hash
+from pustula.store.monitoring.queries import RequestScope, Timeline, request_scope, subject_timeline
+from pustula.store.records.views import SubjectView
+from pustula.store.services.monitoring import refuse_writes_if_locked
 from pustula.web.access import ROUTE_PERMISSIONS, Principal
 from pustula.web.security import csrf_valid, same_origin
 from pustula.web.throughput import prefetches_record

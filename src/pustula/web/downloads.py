@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pustula.checks.spreadsheet import inert_frame
-from pustula.store.services import study_protocol
+from pustula.store.services.clinical import study_protocol
 from pustula.web.deps import authorize, get_store, principal_of
 from pustula.web.render import render
 from pustula.web.throughput import long_read
@@ -83,7 +83,7 @@ def _zip_of(write: Callable[[Path], Iterable[Path]], filename: str) -> Response:
 def _tidy_zip(request: Request, fmt: str) -> Response:
     from pustula.analysis import build_analysis
     from pustula.interop import build_tidy, write_tidy
-    from pustula.store.extract import read_items
+    from pustula.store.transfer.extract import read_items
 
     store = get_store(request)
     data, items = study_for(store, principal_of(request)), read_items(store)
@@ -132,7 +132,7 @@ def download_odm(request: Request) -> Response:
     import tempfile
 
     from pustula.interop.odm import export_odm
-    from pustula.store.services import casebooks
+    from pustula.store.services.clinical import casebooks
 
     store = get_store(request)
     data = study_for(store, principal_of(request))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pustula.checks.vocabulary import field_label, label, labels
-from pustula.store.audit import CASEBOOK, casebook_records
-from pustula.store.captions import Caption
+from pustula.store.audit.chain import CASEBOOK, casebook_records
+from pustula.store.monitoring.captions import Caption
 
 __all__ = [
     "ACTIONS", "TABLES", "Change", "Entry", "Names", "grouped", "readable", "record_name",
@@ -49,7 +49,7 @@ _NAMES = {"total": "Total score", "band": "Severity band", "deleted_at": "Remove
 
 @dataclass(frozen=True)
 class Names:
-    """What entries are told with: records' captions (pustula.store.captions) and the
+    """What entries are told with: records' captions (pustula.store.monitoring.captions) and the
     protocol's visit labels, by visit code."""
 
     records: Mapping[tuple[str, int], Caption] = dataclasses.field(default_factory=dict)

@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from pustula.checks.spreadsheet import inert
 from pustula.checks.vocabulary import field_label
 from pustula.errors import LockedError, PustulaError
-from pustula.store import monitor_services as monitor
-from pustula.store.edit_checks import RULES
-from pustula.store.services import study_page
+from pustula.store.monitoring.edit_checks import RULES
+from pustula.store.services import monitoring as monitor
+from pustula.store.services.clinical import study_page
 from pustula.web.actions import ACTIONS, AE_CODING, not_now
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields

@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from pustula.checks.spreadsheet import inert
 from pustula.errors import ConflictError, LockedError, PustulaError
 from pustula.store import Store
-from pustula.store.audit_search import AuditFilter, audit_batches, search_audit
-from pustula.store.monitoring import run_answering
-from pustula.store.services import (
+from pustula.store.audit.search import AuditFilter, audit_batches, search_audit
+from pustula.store.monitoring.on_save import run_answering
+from pustula.store.records.views import AssessmentView
+from pustula.store.services.clinical import (
     assessment_of,
     chain_report,
     edit_assessment,
@@ -27,8 +28,7 @@ from pustula.store.services import (
     study_page,
     study_protocol,
 )
-from pustula.store.services import record_history as history_of
-from pustula.store.views import AssessmentView
+from pustula.store.services.clinical import record_history as history_of
 from pustula.web.deps import (
     authorize,
     get_store,

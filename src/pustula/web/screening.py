@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from pustula.errors import LockedError, PustulaError
 from pustula.protocol import Protocol, evaluate_eligibility
 from pustula.protocol.status import SCREENING_STATES
-from pustula.store.changes import rescreen
-from pustula.store.schemas import BaselineIn, PriorTherapyIn, parse_input
-from pustula.store.services import enrol, study_page
-from pustula.store.study import eligibility_data
+from pustula.store.records.enrolment import eligibility_data
+from pustula.store.records.schemas import BaselineIn, PriorTherapyIn, parse_input
+from pustula.store.services.changes import rescreen
+from pustula.store.services.clinical import enrol, study_page
 from pustula.web.deps import authorize, get_store, principal_of, scoped_protocol, scoped_timeline
 from pustula.web.fields import Field, FormValues, choices, error_messages, form_values, parse_fields
 from pustula.web.render import render

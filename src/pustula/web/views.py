@@ -12,8 +12,8 @@ from pustula.analysis.endpoints import EndpointResult
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report, render_html, render_pdf
 from pustula.store import Store
-from pustula.store.extract import StudyData, read_study, restrict
-from pustula.store.services import data_version, study_page
+from pustula.store.services.clinical import data_version, study_page
+from pustula.store.transfer.extract import StudyData, read_study, restrict
 from pustula.web.access import Principal
 
 __all__ = [
@@ -40,7 +40,7 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
         if len(subjects)
         else subjects
     )
-    from pustula.store.monitor_services import search_queries
+    from pustula.store.services.monitoring import search_queries
 
     queries = search_queries(store, sites=principal.site_filter, today=today)
     return {

@@ -240,7 +240,7 @@ def test_an_imported_casebook_reads_in_the_audit_trail_and_the_history(
     reads as what it created; the history of an imported visit starts with its values."""
     from pustula.interop.redcap_records import export_records, parse_records
     from pustula.store import Store
-    from pustula.store.services import casebooks, import_subjects, study_protocol
+    from pustula.store.services.clinical import casebooks, import_subjects, study_protocol
 
     store = Store.open(server_db)
     protocol = study_protocol(store)

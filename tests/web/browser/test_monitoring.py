@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from pustula.cli import app as cli
 from pustula.demo import DEMO_PASSWORD
 from pustula.store import Store
-from pustula.store.services import add_subject_record
+from pustula.store.services.clinical import add_subject_record
 from tests.web.browser.helpers import SHOTS, no_sideways_scroll, phone_page, sign_in
 
 pytestmark = pytest.mark.browser

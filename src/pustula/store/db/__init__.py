@@ -1,0 +1,1 @@
+"""The database itself: engine, tables, migrations and the unit of work every save runs in."""

@@ -1,0 +1,1 @@
+"""Monitoring: edit checks, queries, captions, and the checks every save runs (locks)."""

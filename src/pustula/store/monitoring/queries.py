@@ -1,0 +1,387 @@
+"""Read-only views the web app and API need: lists, a subject's timeline, record owners."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, and_, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from pustula.errors import RecordNotFoundError
+from pustula.protocol import Protocol, day_zero, first_dose
+from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
+from pustula.store.accounts.sessions import SessionPolicy
+from pustula.store.db.models import (
+    AdverseEvent,
+    Assessment,
+    Baseline,
+    ConMed,
+    EligibilityResult,
+    Exposure,
+    ExposureInterruption,
+    Lab,
+    PriorTherapy,
+    Record,
+    Site,
+    Study,
+    Subject,
+    User,
+    Visit,
+    WebSession,
+)
+from pustula.store.db.uow import MAX_ID
+from pustula.store.monitoring.snapshot import subject_records
+from pustula.store.records.study import protocol_from_text, protocol_of
+from pustula.store.records.timing import doses_by_subject
+from pustula.store.records.views import (
+    AdverseEventView,
+    AssessmentView,
+    BaselineView,
+    ConMedView,
+    EligibilityView,
+    ExposureView,
+    InterruptionView,
+    LabView,
+    PriorTherapyView,
+    QueryView,
+    SignatureView,
+    SubjectView,
+    UserView,
+    VerificationView,
+    VisitView,
+)
+
+__all__ = [
+    "RequestScope",
+    "SubjectRow",
+    "Timeline",
+    "list_sites",
+    "list_subjects",
+    "request_scope",
+    "site_of_record",
+    "subject_timeline",
+    "visit_schedule",
+]
+
+
+_USER_COLUMNS = ("id", "username", "role", "sites")
+_SUBJECT: Table = Subject.__table__  # type: ignore[assignment]
+
+
+def _scope_statement() -> Select[Any]:
+    user: Table = User.__table__  # type: ignore[assignment]
+    site: Table = Site.__table__  # type: ignore[assignment]
+    study: Table = Study.__table__  # type: ignore[assignment]
+    subject_in_study = _SUBJECT.join(site, site.c.id == _SUBJECT.c.site_id).join(
+        study, study.c.id == _SUBJECT.c.study_id
+    )
+    on = and_(
+        _SUBJECT.c.code == bindparam("code"),
+        _SUBJECT.c.deleted_at.is_(None),
+        study.c.deleted_at.is_(None),
+    )
+    return (
+        select(
+            *(user.c[name].label(f"user_{name}") for name in _USER_COLUMNS),
+            *_SUBJECT.c,
+            site.c.code.label("site_code"),
+            study.c.code.label("study_code"),
+            study.c.protocol_yaml,
+        )
+        .select_from(user.outerjoin(subject_in_study, on))
+        .where(user.c.active.is_(True), user.c.deleted_at.is_(None))
+    )
+
+
+_SCOPE_BY_TOKEN = _scope_statement().where(
+    User.token_hash == bindparam("token_hash"),
+    or_(User.token_expires.is_(None), User.token_expires > bindparam("now")),
+)
+_SESSION: Table = WebSession.__table__  # type: ignore[assignment]
+_SCOPE_BY_SESSION = (
+    _scope_statement()
+    .add_columns(_SESSION.c.last_seen.label("session_last_seen"))
+    .join(_SESSION, _SESSION.c.user_id == User.id)
+    .where(
+        _SESSION.c.token_hash == bindparam("session_hash"),
+        _SESSION.c.revoked.is_(None),
+        _SESSION.c.last_seen > bindparam("idle_cutoff"),
+        _SESSION.c.created > bindparam("absolute_cutoff"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    id: int
+    code: str
+    site: str
+    status: str
+    screened_on: date
+    enrolled_on: date | None
+
+
+def list_subjects(
+    session: Session, study: Study, *, sites: list[str] | None = None
+) -> list[SubjectRow]:
+    """Subjects of ``study`` (only those at ``sites`` when given), by code."""
+    query = (
+        select(Subject, Site.code)
+        .join(Site, Site.id == Subject.site_id)
+        .where(Subject.study_id == study.id, Subject.deleted_at.is_(None))
+        .order_by(Subject.code)
+    )
+    if sites is not None:
+        query = query.where(Site.code.in_(sites))
+    return [
+        SubjectRow(s.id, s.code, site, s.status, s.screened_on, s.enrolled_on)
+        for s, site in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class RequestScope:
+    """Who is asking, and the subject their request names with its site and protocol."""
+
+    user: UserView
+    subject: SubjectView | None = None
+    site: str | None = None
+    protocol: Protocol | None = None
+    session_last_seen: float | None = None
+
+
+def request_scope(
+    connection: Connection,
+    *,
+    token_hash: str | None = None,
+    session_hash: str | None = None,
+    subject_code: str | None = None,
+    now: float | None = None,
+    policy: SessionPolicy | None = None,
+) -> RequestScope | None:
+    """The active user with this API token hash (else this web session), and the named
+    subject.
+
+    Every request starts here, so it is one statement: the user, left-joined to the
+    subject in the (only) live study, its site and its study's protocol text. None when
+    no active user matches, the token expired, or the session was revoked or timed out;
+    ``subject`` is None when the code names no live subject.
+    """
+    moment = time.time() if now is None else now
+    rules = policy or SessionPolicy()
+    params: dict[str, Any]
+    if token_hash is not None:
+        statement, params = _SCOPE_BY_TOKEN, {"token_hash": token_hash, "now": moment}
+    elif session_hash is not None:
+        statement, params = (
+            _SCOPE_BY_SESSION,
+            {
+                "session_hash": session_hash,
+                "idle_cutoff": moment - rules.idle,
+                "absolute_cutoff": moment - rules.absolute,
+            },
+        )
+    else:
+        return None
+    row = connection.execute(statement, params | {"code": subject_code}).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    last_seen = values.pop("session_last_seen", None)
+    user = UserView.from_row({name: values.pop(f"user_{name}") for name in _USER_COLUMNS})
+    site, study_code, text = (
+        values.pop("site_code"),
+        values.pop("study_code"),
+        values.pop("protocol_yaml"),
+    )
+    if values["id"] is None:
+        return RequestScope(user, session_last_seen=last_seen)
+    subject = SubjectView.from_row(values)
+    return RequestScope(
+        user, subject, site, protocol_from_text(text, study_code), session_last_seen=last_seen
+    )
+
+
+def list_sites(session: Session, study: Study) -> list[str]:
+    query = select(Site.code).where(Site.study_id == study.id, Site.deleted_at.is_(None))
+    return list(session.scalars(query.order_by(Site.code)))
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A subject's whole record as typed, read-only views, for pages and API answers."""
+
+    subject: SubjectView | Subject
+    site: str
+    first_dose: date | None
+    baseline: BaselineView | None
+    eligibility: list[EligibilityView]
+    prior_therapies: list[PriorTherapyView]
+    exposure: list[ExposureView]
+    visits: list[VisitView]
+    interruptions: list[InterruptionView] = field(default_factory=list)
+    assessments: dict[int, list[AssessmentView]] = field(default_factory=dict)
+    adverse_events: list[AdverseEventView] = field(default_factory=list)
+    labs: list[LabView] = field(default_factory=list)
+    con_meds: list[ConMedView] = field(default_factory=list)
+    queries: list[QueryView] = field(default_factory=list)
+    verifications: list[VerificationView] = field(default_factory=list)
+    signatures: list[SignatureView] = field(default_factory=list)
+
+    @functools.cached_property
+    def _open_by_record(self) -> dict[tuple[str, int], list[QueryView]]:
+        found: dict[tuple[str, int], list[QueryView]] = {}
+        for q in self.queries:
+            if q.state != "closed":
+                found.setdefault((q.table_name, q.record_id), []).append(q)
+        return found
+
+    @functools.cached_property
+    def _verified_versions(self) -> set[tuple[str, int, int]]:
+        return {(v.table_name, v.record_id, v.record_version)
+                for v in self.verifications if v.field is None}  # fmt: skip
+
+    def open_queries(self, table: str, record_id: int) -> list[QueryView]:
+        """The record's queries that are not closed."""
+        return self._open_by_record.get((table, record_id), [])
+
+    def verified(self, table: str, record_id: int, version: int) -> bool:
+        """Whether the record is verified at this version (a later change clears it)."""
+        return (table, record_id, version) in self._verified_versions
+
+
+def subject_timeline(
+    connection: Connection, subject: SubjectView | Subject, *, site: str | None = None
+) -> Timeline:
+    """Everything recorded for ``subject`` (its view or its record), read in one statement."""
+    if site is None:
+        site = connection.execute(select(Site.code).where(Site.id == subject.site_id)).scalar_one()
+    rows = subject_records(connection, subject.id)
+    visits = sorted(rows.visit, key=lambda v: (v.visit_date or date.max, v.id))
+    assessments: dict[int, list[AssessmentView]] = {v.id: [] for v in visits}
+    for a in rows.assessment:
+        assessments[a.visit_id].append(a)
+    return Timeline(
+        subject=subject,
+        site=site,
+        first_dose=first_dose(e.start_date for e in rows.exposure),
+        baseline=rows.baseline[0] if rows.baseline else None,
+        eligibility=rows.eligibility_result,
+        prior_therapies=rows.prior_therapy,
+        exposure=rows.exposure,
+        interruptions=rows.exposure_interruption,
+        visits=visits,
+        assessments=assessments,
+        adverse_events=rows.adverse_event,
+        labs=sorted(rows.lab, key=lambda x: (x.sample_date, x.id)),
+        con_meds=rows.con_med,
+        queries=rows.data_query,
+        verifications=rows.verification,
+        signatures=rows.signature,
+    )
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    subject: str
+    site: str
+    visit_code: str
+    label: str
+    due: date
+    window_end: date
+    state: str  # done, due, upcoming, overdue, out_of_window, missed
+
+
+def visit_schedule(
+    session: Session, study: Study, *, sites: list[str] | None, today: date
+) -> list[PlannedVisit]:
+    """Each enrolled subject's planned visits with their state on ``today``.
+
+    Three queries for the whole study (subjects, first doses, visits), not three per subject.
+    """
+    protocol = protocol_of(study)
+    enrolled = [
+        r for r in list_subjects(session, study, sites=sites) if r.status == SubjectStatus.ENROLLED
+    ]
+    ids = [r.id for r in enrolled]
+    doses = session.execute(doses_by_subject().where(Exposure.subject_id.in_(ids)))
+    first_doses: dict[int, date] = {row.subject_id: row.first_dose for row in doses}
+    done: dict[int, dict[str, Visit]] = {i: {} for i in ids}
+    for visit in session.scalars(
+        select(Visit).where(Visit.subject_id.in_(ids), Visit.deleted_at.is_(None))
+    ):
+        done[visit.subject_id][visit.visit_code] = visit
+    result = []
+    for row in enrolled:
+        base = done[row.id].get(protocol.baseline_visit.code)
+        anchor = day_zero(
+            first_dose=first_doses.get(row.id),
+            baseline_date=base.visit_date if base else None,
+            enrolled_on=row.enrolled_on,
+        )
+        if anchor is None:
+            continue
+        for planned in protocol.visits:
+            due = anchor + timedelta(days=planned.day)
+            end = due + timedelta(days=planned.window_after)
+            state = _visit_state(done[row.id].get(planned.code), planned, due, end, today)
+            result.append(
+                PlannedVisit(row.code, row.site, planned.code, planned.label, due, end, state)
+            )
+    return result
+
+
+def _visit_state(visit: Visit | None, planned: Any, due: date, end: date, today: date) -> str:
+    if visit is not None:
+        if visit.status == VisitStatus.MISSED:
+            return "missed"
+        return (
+            "out_of_window" if visit.window_status not in (None, WindowStatus.IN_WINDOW) else "done"
+        )
+    if today > end:
+        return "overdue"
+    if today >= due - timedelta(days=planned.window_before):
+        return "due"
+    return "upcoming"
+
+
+SUBJECT_RECORD_TABLES: dict[str, type[Record]] = {
+    "baseline": Baseline,
+    "eligibility_result": EligibilityResult,
+    "prior_therapy": PriorTherapy,
+    "exposure": Exposure,
+    "visit": Visit,
+    "adverse_event": AdverseEvent,
+    "lab": Lab,
+    "con_med": ConMed,
+}
+
+
+def site_of_record(session: Session, table: str, record_id: int) -> tuple[str, str]:
+    """(site code, subject code) of a subject's record, for access checks on its history."""
+    if not 0 < record_id <= MAX_ID:
+        raise RecordNotFoundError(f"{table} {record_id} does not exist")
+    subject_id: int | None
+    if table == "subject":
+        subject_id = record_id
+    elif table == "assessment":
+        assessment = session.get(Assessment, record_id)
+        visit = None if assessment is None else session.get(Visit, assessment.visit_id)
+        subject_id = None if visit is None else visit.subject_id
+    elif table == "exposure_interruption":
+        pause = session.get(ExposureInterruption, record_id)
+        course = None if pause is None else session.get(Exposure, pause.exposure_id)
+        subject_id = None if course is None else course.subject_id
+    elif table in SUBJECT_RECORD_TABLES:
+        row = session.get(SUBJECT_RECORD_TABLES[table], record_id)
+        subject_id = None if row is None else row.subject_id  # type: ignore[attr-defined]
+    else:
+        raise RecordNotFoundError(f"{table} records have no subject history view")
+    subject = None if subject_id is None else session.get(Subject, subject_id)
+    if subject is None:
+        raise RecordNotFoundError(f"{table} {record_id} does not exist")
+    return session.get_one(Site, subject.site_id).code, subject.code

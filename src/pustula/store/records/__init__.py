@@ -1,0 +1,1 @@
+"""A subject's clinical records: study and enrolment, visits and scores, safety, the casebook."""

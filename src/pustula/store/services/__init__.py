@@ -1,0 +1,1 @@
+"""What the web app, the API and the CLI call: typed views in, typed views out."""

@@ -1,0 +1,285 @@
+"""Importing many new casebooks in one unit of work: built in memory, written in batches.
+
+Each casebook is built by :mod:`pustula.store.transfer.casebook_rows` with the forms' own checks
+and derivations; a part of the import at a time, the scores are computed instrument by
+instrument, the edit checks run on the rows as they will be saved, and every table is
+written with one prepared INSERT per batch. The audit trail gets **one entry per casebook**: who
+imported it, when and why, with every record it created and all their values (action
+``casebook``), so a record's history starts with its imported values, and the integrity
+check replays it like the inserts of a form. All or nothing: a refusal anywhere, or a
+lock on the study, saves nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Connection, Date, func, insert, select, text
+
+from pustula.errors import DataValidationError, PustulaError
+from pustula.protocol import Protocol
+from pustula.scoring import get_instrument
+from pustula.store.audit.chain import _BOOKKEEPING, CASEBOOK, AuditEntry, append_audit
+from pustula.store.db.engine import is_sqlite
+from pustula.store.db.models import Base, Site, Study, Subject
+from pustula.store.db.uow import Store, Transaction
+from pustula.store.monitoring.edit_checks import SubjectData, findings_in
+from pustula.store.monitoring.on_save import CHECKS, enforce_locks
+from pustula.store.records.study import get_study, protocol_of
+from pustula.store.records.visits import assessment_columns
+from pustula.store.transfer.casebook_rows import Casebook, Pending, Row, build_casebook
+
+__all__ = ["TABLE_ORDER", "import_casebooks", "paused_gc"]
+
+#: Tables in the order their rows can be inserted (parents first).
+TABLE_ORDER = (
+    "subject", "baseline", "prior_therapy", "eligibility_result", "exposure",
+    "exposure_interruption", "visit", "assessment", "lab", "adverse_event", "con_med",
+    "data_query", "query_message",
+)  # fmt: skip
+#: The column that points at the parent row, for rows whose parent is not the subject.
+_PARENT = {"exposure_interruption": "exposure_id", "assessment": "visit_id",
+           "query_message": "query_id"}  # fmt: skip
+_BATCH = 20_000
+#: Subjects built, checked and written together.
+_PART = 5_000
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a bulk step builds millions of small objects:
+    each collection would scan all of them again, for none of them is garbage yet."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def import_casebooks(
+    store: Store,
+    user: str,
+    subjects: Sequence[Any],
+    *,
+    reason: str,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Enrol ``subjects`` (:class:`~pustula.store.services.clinical.ImportedSubject`) with every
+    record of their casebooks, scored and checked, all or nothing; the number imported.
+
+    Raises
+    ------
+    DataValidationError
+        A value any form would refuse, named with where the source has it.
+    LockedError
+        The study is locked.
+    """
+    with paused_gc(), store.transaction(user=user, reason=reason) as tx:
+        session = tx.session
+        study = get_study(session)
+        query = select(Site.code, Site.id).where(Site.study_id == study.id)
+        sites: dict[str, int] = {code: site_id for code, site_id in session.execute(query)}
+        taken = set(session.scalars(select(Subject.code).where(Subject.study_id == study.id)))
+        protocol = protocol_of(study)
+        # a part at a time: the rows of a million-row file would not fit in memory at once
+        for start in range(0, len(subjects), _PART):
+            books = []
+            for item in subjects[start : start + _PART]:
+                if item.code in taken:
+                    raise DataValidationError(
+                        f"{item.where}: subject {item.code} already exists in study {study.code}"
+                    )
+                books.append(build_casebook(item, protocol, sites))
+                taken.add(item.code)
+                if progress:
+                    progress(item.code)
+            _save(tx, store, books, study, protocol, reason=reason)
+        return len(subjects)
+
+
+def _save(tx: Transaction, store: Store, books: Sequence[Casebook], study: Study,
+          protocol: Protocol, *, reason: str) -> None:  # fmt: skip
+    """Score, number, check and write these casebooks, with their audit entries."""
+    _score(books)
+    connection = tx.session.connection()
+    at, user = str(tx.session.info["at"]), tx.user
+    _give_ids(connection, books, TABLE_ORDER[:-2], study.id)
+    _raise_queries(books, protocol, at)
+    _give_ids(connection, books, TABLE_ORDER[-2:], study.id)
+    entries = _write(connection, books, at=at, user=user)
+    new = {("subject", b.subject["id"], None) for b in books}
+    append_audit(
+        connection, entries, user=user, at=at, reason=reason,
+        key=store.audit_key, with_head_locked=lambda c: enforce_locks(c, new),
+    )  # fmt: skip
+
+
+def _score(books: Iterable[Casebook]) -> None:
+    """Score every pending assessment, instrument by instrument; a refusal names its visit."""
+    by_instrument: dict[str, list[Pending]] = {}
+    for book in books:
+        for pending in book.scores:
+            by_instrument.setdefault(pending.row["instrument"], []).append(pending)
+    for name, pendings in by_instrument.items():
+        results = get_instrument(name).score_many([p.items for p in pendings])
+        for pending, result in zip(pendings, results, strict=True):
+            if isinstance(result, PustulaError):
+                raise DataValidationError(f"{pending.where}: {result.message}") from result
+            pending.row.update(assessment_columns(result, pending.items))
+
+
+def _reserve_ids(connection: Connection, table: str, n: int) -> list[int]:
+    """``n`` new ids of ``table``: after the largest on SQLite (its writer holds the database),
+    from the table's sequence on PostgreSQL (other writers may be taking ids meanwhile)."""
+    if n == 0:
+        return []
+    if is_sqlite(connection.engine):
+        model = Base.metadata.tables[table]
+        last = connection.scalar(select(func.max(model.c.id))) or 0
+        return list(range(last + 1, last + 1 + n))
+    query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+    return [int(r[0]) for r in connection.execute(query, {"table": table, "n": n})]
+
+
+def _give_ids(
+    connection: Connection, books: Sequence[Casebook], tables: Sequence[str], study_id: int
+) -> None:
+    """Database ids for the rows of ``tables``, in the order the forms would have saved
+    them, and their references to the subject or to their parent row."""
+    for table in tables:
+        rows = [row for book in books for row in book.rows.get(table, [])]
+        for row, new_id in zip(rows, _reserve_ids(connection, table, len(rows)), strict=True):
+            row["id"] = new_id
+    for book in books:
+        for table in tables:
+            for row in book.rows.get(table, []):
+                if table == "subject":
+                    row["study_id"] = study_id
+                elif table in _PARENT:
+                    row[_PARENT[table]] = book.links[id(row)]["id"]
+                else:
+                    row["subject_id"] = book.subject["id"]
+
+
+def _raise_queries(books: Sequence[Casebook], protocol: Protocol, at: str) -> None:
+    """The automatic queries the edit checks open on the imported records, each with the
+    first message of its thread (as a save of the same records opens them)."""
+    for book in books:
+        live = book.live
+        data = SubjectData(book.subject, live("visit"), live("assessment"), live("lab"),
+                           live("adverse_event"), live("exposure"))  # fmt: skip
+        found = {f.key: f for f in findings_in(data, protocol)}
+        for finding in found.values():
+            query = book.add("data_query", {
+                "table_name": finding.table_name, "record_id": finding.record_id,
+                "field": finding.field, "kind": "auto", "rule": finding.rule, "state": "open",
+                "text": finding.text, "opened_at": at, "closed_at": None,
+            })  # fmt: skip
+            book.add("query_message", {"action": "raise", "text": finding.text, "at": at,
+                                       "by": CHECKS, "change_at": None}, parent=query)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A table's columns in stored order: those the audit trail keeps, then bookkeeping;
+    with how each audited value is stored (dates as ISO text, JSON as its text)."""
+
+    name: str
+    audited: tuple[str, ...]
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    json_columns: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.audited, *_STAMPED)
+
+    def stored(self, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+        values = itemgetter(*self.audited)  # a Row gives None for a column it lacks
+        out = []
+        for row in rows:
+            cells = list(values(row))
+            for i, convert in self.converted:
+                cells[i] = convert(cells[i])
+            out.append(tuple(cells))
+        return out
+
+
+_STAMPED = ("version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+def _iso(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _json_text(value: Any) -> Any:
+    """A JSON column's text (compact; SQLAlchemy's JSON type reads it back the same)."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _layout(table: str) -> _Layout:
+    model = Base.metadata.tables[table]
+    audited = tuple(c.name for c in model.columns if c.name not in _BOOKKEEPING)
+    kinds = {c.name: c.type for c in model.columns}
+    converted = tuple(
+        (i, _iso if isinstance(kinds[n], Date) else _json_text)
+        for i, n in enumerate(audited)
+        if isinstance(kinds[n], (Date, JSON))
+    )
+    json_columns = tuple(n for n in audited if isinstance(kinds[n], JSON))
+    return _Layout(table, audited, converted, json_columns)
+
+
+def _write(
+    connection: Connection, books: Sequence[Casebook], *, at: str, user: str
+) -> list[AuditEntry]:
+    """Every table's rows, parents first, in batches; the audit entry of each casebook.
+
+    Each row is converted once to the values the database stores; SQLite takes those
+    directly, and each casebook's audit entry holds them too.
+    """
+    layouts = {table: _layout(table) for table in TABLE_ORDER}
+    parts: list[dict[str, Any]] = [{} for _ in books]
+    stamp = (1, at, user, None, None)
+    sqlite = is_sqlite(connection.engine)
+    for table, layout in layouts.items():
+        stored = []
+        for book, part in zip(books, parts, strict=True):
+            rows = layout.stored(book.rows.get(table, []))
+            if rows:
+                part[table] = {"columns": layout.audited, "json": layout.json_columns,
+                               "rows": rows}  # fmt: skip
+                stored += rows
+        if sqlite:
+            _insert_stored(connection, layout, [(*row, *stamp) for row in stored])
+        else:
+            rows_of = [row for book in books for row in book.rows.get(table, [])]
+            bookkeeping = dict(zip(_STAMPED, stamp, strict=True))
+            keyed = [{n: row.get(n) for n in layout.audited} | bookkeeping for row in rows_of]
+            model = Base.metadata.tables[table]
+            for start in range(0, len(keyed), _BATCH):
+                connection.execute(insert(model), keyed[start : start + _BATCH])
+    return [
+        AuditEntry(CASEBOOK, "subject", book.subject["id"], None, None,
+                   orjson.dumps(part).decode())
+        for book, part in zip(books, parts, strict=True)
+    ]  # fmt: skip
+
+
+def _insert_stored(connection: Connection, layout: _Layout, rows: list[tuple[Any, ...]]) -> None:
+    """SQLite: rows already in stored form, one prepared INSERT for them all."""
+    if not rows:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(n) for n in layout.columns)
+    marks = ", ".join("?" for _ in layout.columns)
+    statement = f"INSERT INTO {quote(layout.name)} ({names}) VALUES ({marks})"
+    for start in range(0, len(rows), _BATCH):
+        connection.exec_driver_sql(statement, rows[start : start + _BATCH])
