@@ -6,13 +6,19 @@ with PUSTULA_TEST_POSTGRES_URL set; benchmarks/README.md shows how to get a thro
 server from pg_virtualenv.
 
 The store is seeded with 20,000 enrolled subjects with a week-0 visit, written straight
-into the tables (not timed, no audit rows for the seed). After a warm-up, two runs:
+into the tables (not timed, no audit rows for the seed). After a warm-up, four runs:
 
+0. baseline: 50 clients on GET /health, the same app and middleware with no database work;
 1. reads alone: 50 clients read subject pages (GET /subjects/{code}, the server-rendered
    timeline) with no pause: the most pages per second the server can give;
 2. mixed: 25 data-entry clients save visits (POST /api/v1/subjects/{code}/visits: a new
    week-2 visit with PPPASI and PGA, scored, audited, one transaction), each pausing
-   --think-ms on average between saves, while 25 clients read subject pages with no pause.
+   --think-ms on average between saves, while 25 clients read subject pages with no pause;
+3. the same writers while 25 clients call GET /health.
+
+Then the ratios, which hold on any machine (issue 29): subject pages per second over
+/health's with the writers running (target >= 0.25), and a save's p95 over /health's p95
+with the writers running (target <= 10).
 
 wrk's Lua scripts are in benchmarks/wrk/; they print requests/s and p50/p95/p99 latency.
 The machine's busy share of its CPUs is printed with each run.
@@ -226,11 +232,14 @@ def main() -> None:
         print(
             f"machine speed: {_python_loop_ms():.0f} ms for a fixed Python loop (lower is faster)"
         )
+        print(f"0. baseline: 50 clients on GET /health (no database), {args.seconds} s")
+        trivial_alone = _wrk(base, env, "health.lua", connections=50, seconds=args.seconds)
+        print(trivial_alone.strip())
         print(f"1. reads alone: 50 readers, no pause, {args.seconds} s")
         busy, app_cpu = _Busy(), _cpu_seconds(server.pid)
         out = _wrk(base, env, "read_subject.lua", connections=50, seconds=args.seconds)
         app_cpu = _cpu_seconds(server.pid) - app_cpu
-        requests = int(re.search(r"requests=(\d+)", out).group(1))  # type: ignore[union-attr]
+        requests = int(_field(out, "requests"))
         print(
             out.strip() + f"  machine busy {busy.percent()}%; "
             f"server CPU per page {1000 * app_cpu / max(requests, 1):.2f} ms"
@@ -239,22 +248,49 @@ def main() -> None:
             f"2. mixed: 25 writers saving every {args.think_ms} ms on average, "
             f"25 readers with no pause, {args.seconds} s"
         )
-        busy = _Busy()
-        writes = _wrk_async(
-            base,
-            env | {"PUSTULA_BENCH_THINK_MS": str(args.think_ms)},
-            "save_visit.lua",
-            25,
-            args.seconds,
+        saves, reads, busy_pct = _mixed(base, env, args, "read_subject.lua", first=0)
+        print(saves.strip())
+        print(reads.strip() + f"  machine busy {busy_pct}%")
+        print(f"3. the same writers, 25 clients on GET /health instead, {args.seconds} s")
+        # new subjects for these saves: each save records a week 2 that did not exist yet
+        saves_t, trivial, busy_pct = _mixed(base, env, args, "health.lua", first=SUBJECTS // 2)
+        print(saves_t.strip())
+        print(trivial.strip() + f"  machine busy {busy_pct}%")
+        print(
+            "RATIO reads alone / trivial alone = "
+            f"{_field(out, 'rps') / _field(trivial_alone, 'rps'):.2f}"
         )
-        reads = _wrk(base, env, "read_subject.lua", connections=25, seconds=args.seconds)
-        saves = writes.communicate()[0]
-        print(_result(saves).strip())
-        print(reads.strip() + f"  machine busy {busy.percent()}%")
+        print(
+            "RATIO subject page rps / trivial rps, writers running = "
+            f"{_field(reads, 'rps') / _field(trivial, 'rps'):.2f}  (target >= 0.25)"
+        )
+        print(
+            "RATIO save p95 (run 2) / trivial p95 (run 3), writers running = "
+            f"{_field(saves, 'p95') / _field(trivial, 'p95'):.2f}  (target <= 10)"
+        )
         print(f"machine speed after the runs: {_python_loop_ms():.0f} ms for the same loop")
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _mixed(
+    base: str, env: dict[str, str], args: argparse.Namespace, readers: str, *, first: int
+) -> tuple[str, str, int]:
+    """25 writers saving visits while 25 clients run ``readers``: (saves, reads, busy %)."""
+    busy = _Busy()
+    writes = _wrk_async(
+        base, env | {"PUSTULA_BENCH_THINK_MS": str(args.think_ms),
+                     "PUSTULA_BENCH_FIRST": str(first)},
+        "save_visit.lua", 25, args.seconds,
+    )  # fmt: skip
+    reads = _wrk(base, env, readers, connections=25, seconds=args.seconds)
+    return _result(writes.communicate()[0]), reads, busy.percent()
+
+
+def _field(result: str, name: str) -> float:
+    """A figure of a wrk RESULT line (requests, rps, p50, p95, p99)."""
+    return float(re.search(rf"\b{name}=([0-9.]+)", result).group(1))  # type: ignore[union-attr]
 
 
 def _wrk_async(

@@ -91,13 +91,17 @@ def odm_import(
     """Import an ODM 1.3.2 file written from this study's forms: every subject enrolled and
     every visit scored, all or nothing; an error names subject, event, field and value."""
     from pustula.interop.odm import read_odm
+    from pustula.store.audit.sources import ImportSource
     from pustula.store.services.clinical import import_subjects, study_protocol
 
     store = open_store(ctx)
     protocol = study_protocol(store)
     subjects = read_odm(file, protocol)
+    kept = ImportSource(str(file), file.read_bytes(), "odm")
     with progress_bar("Importing", len(subjects)) as step:
-        count = import_subjects(store, cli_user(ctx), subjects, reason=reason, progress=step)
+        count = import_subjects(
+            store, cli_user(ctx), subjects, reason=reason, source=kept, progress=step
+        )
     typer.echo(
         f"imported {count} subjects with {sum(len(s.visits) for s in subjects)} visits from {file}"
     )

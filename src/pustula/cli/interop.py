@@ -92,20 +92,24 @@ def redcap_import(
             raise DataValidationError(
                 "--token-env must name an environment variable that holds the API token"
             )
-        text, source = fetch_records(url, token), url
+        content, source = fetch_records(url, token).encode("utf-8"), url
     else:
         assert file is not None
-        text, source = file.read_text(encoding="utf-8"), str(file)
+        content, source = file.read_bytes(), str(file)
 
-    from pustula.interop.redcap_records import FieldMapping, parse_records
+    from pustula.interop.redcap_records import read_source
+    from pustula.store.audit.sources import ImportSource
     from pustula.store.services.clinical import import_subjects, study_protocol
 
     store = open_store(ctx)
     protocol = study_protocol(store)
     given = yaml.safe_load(mapping.read_text(encoding="utf-8")) if mapping else None
-    subjects = parse_records(text, protocol, FieldMapping.for_protocol(protocol, given))
+    kept = ImportSource(source, content, "redcap-records", {"mapping": given} if given else {})
+    subjects = read_source(kept.content, protocol, kept.options)
     with progress_bar("Importing", len(subjects)) as step:
-        count = import_subjects(store, cli_user(ctx), subjects, reason=reason, progress=step)
+        count = import_subjects(
+            store, cli_user(ctx), subjects, reason=reason, source=kept, progress=step
+        )
     visits = sum(len(s.visits) for s in subjects)
     typer.echo(f"imported {count} subjects with {visits} visits from {source}")
 

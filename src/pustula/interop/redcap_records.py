@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import compress
@@ -42,6 +42,7 @@ __all__ = [
     "fetch_records",
     "metadata_json",
     "parse_records",
+    "read_source",
 ]
 
 CHECKBOXES = CHECKBOX_CODELISTS
@@ -225,6 +226,14 @@ class _Record:
     priors: list[dict[str, str]] = field(default_factory=list)
     repeats: list[ImportedRecord] = field(default_factory=list)
     visits: list[ImportedVisit] = field(default_factory=list)
+    lines: list[tuple[int, int]] = field(default_factory=list)
+
+    def add_lines(self, first: int, last: int) -> None:
+        """Note the lines of one of its rows (adjacent rows make one span)."""
+        if self.lines and self.lines[-1][1] + 1 == first:
+            self.lines[-1] = (self.lines[-1][0], last)
+        else:
+            self.lines.append((first, last))
 
 
 def _choice(value: str, codelist: str, where: str) -> str:
@@ -324,6 +333,7 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
                                       f"(known: {', '.join(mapping.events)})")  # fmt: skip
         visit = mapping.events[event]
         record = records.setdefault(code, _Record(code))
+        record.add_lines(line, end)
         instrument = row.get("redcap_repeat_instrument", "")
         instance = row.get("redcap_repeat_instance", "?")
         if instrument and instrument not in (PRIOR_FORM, *REPEATING):
@@ -398,7 +408,7 @@ def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:
         "baseline": baseline, "prior_therapies": priors, "screening_labs": labs,
     }  # fmt: skip
     return ImportedSubject(record.code, enrolment, record.visits, where, tuple(record.repeats),
-                           _end(b, at))  # fmt: skip
+                           _end(b, at), tuple(record.lines))  # fmt: skip
 
 
 def _date(row: Mapping[str, str], name: str, *, required: bool = False) -> date | None:
@@ -492,6 +502,40 @@ def _visit(where: str, visit: str, row: Mapping[str, str], protocol: Protocol) -
         if instrument in collected or any(cells):
             assessments[instrument] = {n: _item(c) for n, c in zip(names, cells, strict=True)}
     return ImportedVisit(visit, when, assessments, where)
+
+
+def read_source(
+    content: bytes,
+    protocol: Protocol,
+    options: Mapping[str, Any],
+    lines: Sequence[tuple[int, int]] | None = None,
+) -> list[ImportedSubject]:
+    """The subjects of a kept records file, read again as its import read it (the
+    ``redcap-records`` reader of :mod:`pustula.store.audit.sources`); with ``lines``,
+    only the header and those lines: one casebook's rows.
+
+    Examples
+    --------
+    >>> from pustula.store.services.clinical import casebooks, study_protocol
+    >>> store = demo_store()
+    >>> protocol = study_protocol(store)
+    >>> text = export_records(casebooks(store), protocol)
+    >>> [s.code for s in read_source(text.encode(), protocol, {})][:2]
+    ['S01', 'S02']
+    >>> [(s.code, s.lines) for s in read_source(text.encode(), protocol, {}, [(2, 2)])]
+    [('S01', ((2, 2),))]
+    """
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"the file is not UTF-8 text (byte {exc.start + 1}); export it from REDCap as CSV"
+        ) from None
+    if lines:
+        physical = io.StringIO(text).readlines()
+        text = physical[0] + "".join("".join(physical[a - 1 : b]) for a, b in lines)
+    mapping = FieldMapping.for_protocol(protocol, options.get("mapping"))
+    return parse_records(text, protocol, mapping)
 
 
 def fetch_records(url: str, token: str) -> str:

@@ -9,9 +9,11 @@ draws them): ``keys``, ``db`` (engine, tables, migrations, unit of work), ``audi
 """
 
 # The audit chain and monitoring's checks register the steps every save runs with the
-# unit of work (pustula.store.db.hooks); importing them here makes sure they are there.
+# unit of work, and the import's replay the way the audit check reads a kept file
+# (pustula.store.db.hooks); importing them here makes sure they are there.
 import pustula.store.audit.chain
-import pustula.store.monitoring.on_save  # noqa: F401
+import pustula.store.monitoring.on_save
+import pustula.store.transfer.replay  # noqa: F401
 from pustula.store.audit.chain import AuditReport, audit_history, verify_audit
 from pustula.store.audit.integrity import verify_store, write_anchor
 from pustula.store.db.models import (

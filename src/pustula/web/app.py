@@ -32,6 +32,7 @@ from pustula.web import (
     casebook,
     downloads,
     evidence,
+    health,
     monitoring,
     pages,
     screening,
@@ -82,6 +83,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
     routers = (
+        health.router,
         auth.router,
         api.router,
         api_casebook.router,

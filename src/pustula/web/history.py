@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pustula.checks.vocabulary import field_label, label, labels
-from pustula.store.audit.chain import CASEBOOK, casebook_records
+from pustula.store.audit.chain import CASEBOOK, casebook_counts
 from pustula.store.monitoring.captions import Caption
 
 __all__ = [
@@ -150,7 +150,7 @@ def readable(row: Mapping[str, Any], names: Names | None = None) -> Entry:
     table, field = row["table"], row["field"]
     old, new = _load(row["old"]), _load(row["new"])
     if row["action"] == CASEBOOK:
-        counts = Counter(name for name, _ in casebook_records(row["new"]))
+        counts = Counter(casebook_counts(row["new"]))
         changes = tuple(Change(TABLES.get(name, field_label(name)), "", f"{n} created")
                         for name, n in counts.items())  # fmt: skip
     elif row["action"] == "insert" and isinstance(new, Mapping):

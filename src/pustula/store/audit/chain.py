@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from pustula.checks.values import has_visible_text
 from pustula.errors import AuditError, ConfigurationError, ReasonRequiredError, StoreError
-from pustula.store.db.hooks import SAVE_HOOKS, now_iso
-from pustula.store.db.models import AuditHead, AuditLog, Base, Record
+from pustula.store.audit.sources import load_sources
+from pustula.store.db.hooks import REPLAYS, SAVE_HOOKS, now_iso
+from pustula.store.db.models import AuditHead, AuditLog, Base, Record, Site, Study
 from pustula.store.db.uow import AuditedSession
 from pustula.store.keys.audit_key import AuditKey
 
@@ -34,9 +35,11 @@ __all__ = [
     "append_audit",
     "audit_history",
     "audit_value",
+    "casebook_counts",
     "casebook_records",
     "check_key",
     "now_iso",
+    "part_records",
     "resign",
     "verify_audit",
     "verify_chain",
@@ -412,7 +415,12 @@ def _imported(
     """The history with imported casebooks read as the inserts of their records: a
     record imported with its casebook starts with its imported values."""
     found = [r for r in rows if r["action"] != CASEBOOK]
-    found += [x for r in rows if r["action"] == CASEBOOK for x in _as_inserts(r, table, record)]
+    found += [
+        x
+        for r in rows
+        if r["action"] == CASEBOOK
+        for x in _as_inserts(connection, r, table, record)
+    ]
     subject = _subject_of(connection, table, record) if table != "subject" else None
     if subject is not None:
         books = select(AuditLog).where(
@@ -420,7 +428,7 @@ def _imported(
             AuditLog.action == CASEBOOK,
         )  # fmt: skip
         for r in connection.execute(books):
-            found += _as_inserts(history_row(r), table, record)
+            found += _as_inserts(connection, history_row(r), table, record)
     return sorted(found, key=lambda r: r["id"])
 
 
@@ -448,26 +456,79 @@ def history_row(r: Any) -> dict[str, Any]:
 
 
 def casebook_records(new_value: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(table, values) of each record an imported casebook's entry holds, in saving order."""
-    tables: Mapping[str, Any] = json.loads(new_value) if new_value else {}
+    """(table, values) of each record an imported casebook's entry holds, in saving order
+    (none when the import kept its file: the entry holds only their hash, decision 0007)."""
+    entry: Mapping[str, Any] = json.loads(new_value) if new_value else {}
+    if "source" in entry:
+        return iter(())
+    return iter(part_records(entry))
+
+
+def part_records(tables: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(table, values) of each record of a casebook's stored rows, by table, in saving order."""
+    found = []
     for table, part in tables.items():
         for stored in part["rows"]:
             values = dict(zip(part["columns"], stored, strict=True))
             for name in part.get("json", ()):  # JSON columns are held as their text
                 if values[name] is not None:
                     values[name] = json.loads(values[name])
-            yield table, values
+            found.append((table, values))
+    return found
 
 
-def _as_inserts(row: Mapping[str, Any], table: str, record: int | None) -> list[dict[str, Any]]:
+def casebook_counts(new_value: str | None) -> dict[str, int]:
+    """How many records of each table an imported casebook's entry brought in.
+
+    Examples
+    --------
+    >>> casebook_counts('{"visit": {"columns": ["id"], "rows": [[1], [2]]}}')
+    {'visit': 2}
+    >>> casebook_counts('{"source": "ab", "ids": {"visit": [[5, 3]], "lab": [[9, 1]]}}')
+    {'visit': 3, 'lab': 1}
+    """
+    entry: Mapping[str, Any] = json.loads(new_value) if new_value else {}
+    if "source" in entry:
+        return {table: sum(n for _, n in runs) for table, runs in entry["ids"].items()}
+    return {table: len(part["rows"]) for table, part in entry.items()}
+
+
+def _as_inserts(
+    connection: Connection, row: Mapping[str, Any], table: str, record: int | None
+) -> list[dict[str, Any]]:
     """A casebook entry (as :func:`history_row` gives it) read as the insert entries of its
-    records (only of ``table`` and ``record`` when given), as a record's history shows them."""
+    records (only of ``table`` and ``record`` when given), as a record's history shows them.
+    An entry that holds only its values' hash is replayed from the kept file."""
+    entry: Mapping[str, Any] = json.loads(row["new"]) if row["new"] else {}
+    records = _replayed(connection, row, entry) if "source" in entry else part_records(entry)
     return [
         {**row, "action": "insert", "table": name, "record": values["id"], "field": None,
          "old": None, "new": audit_value(values)}
-        for name, values in casebook_records(row["new"])
+        for name, values in records
         if name == table and (record is None or values["id"] == record)
     ]  # fmt: skip
+
+
+def _replayed(
+    connection: Connection, row: Mapping[str, Any], entry: Mapping[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """One imported casebook's records, replayed from its kept file with the study's
+    protocol and sites as they are now (none if they changed since: the entry then shows
+    as the casebook's import, without the values)."""
+    study = connection.execute(select(Study.code, Study.protocol_yaml).where(
+        Study.id == entry["study"])).one_or_none()  # fmt: skip
+    if study is None:
+        return []
+    sites = connection.execute(select(Site.id, Site.code).where(Site.study_id == entry["study"]))
+    state: dict[tuple[str, int], dict[str, Any]] = {
+        ("study", entry["study"]): {"code": study.code, "protocol_yaml": study.protocol_yaml},
+        **{("site", s.id): {"code": s.code, "study_id": entry["study"]} for s in sites},
+    }
+    replay = REPLAYS["casebook"].for_one(*load_sources(connection, entry["source"]))
+    records, _problems = replay.records(
+        {"id": row["id"], "at": row["at"], "user": row["user"], "new_value": row["new"]}, state
+    )
+    return list(records)
 
 
 def _record(session: Session, under_head_lock: Callable[[Connection], None]) -> None:

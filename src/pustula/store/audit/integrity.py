@@ -29,10 +29,11 @@ from pustula.store.audit.chain import (
     CASEBOOK,
     AuditReport,
     audit_value,
-    casebook_records,
     secret_digest,
     verify_audit,
 )
+from pustula.store.audit.sources import load_sources
+from pustula.store.db.hooks import REPLAYS
 from pustula.store.db.models import AuditLog, Base, Record
 from pustula.store.db.uow import Store
 from pustula.store.keys.audit_key import AuditKey
@@ -80,10 +81,13 @@ def _normal(value: Any) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _replay(audit_rows: Iterable[Any]) -> tuple[dict[tuple[str, int], dict[str, Any]], list[str]]:
+def _replay(
+    audit_rows: Iterable[Any], replay: Any
+) -> tuple[dict[tuple[str, int], dict[str, Any]], list[str]]:
     """Each record's audited columns, and its bookkeeping as the trail implies it: who
     inserted it and when, who changed it last and when, and its version (one more per
-    transaction that changed it)."""
+    transaction that changed it). An imported casebook's records come from ``replay``
+    (:class:`pustula.store.transfer.replay.CasebookReplay`)."""
     state: dict[tuple[str, int], dict[str, Any]] = {}
     changed_at: dict[tuple[str, int], set[str]] = {}
     problems: list[str] = []
@@ -97,7 +101,10 @@ def _replay(audit_rows: Iterable[Any]) -> tuple[dict[tuple[str, int], dict[str, 
         key = (row.table_name, row.record_id)
         inserted: list[tuple[tuple[str, int], dict[str, Any]]] = []
         if row.action == CASEBOOK:
-            inserted = [((t, v["id"]), v) for t, v in casebook_records(row.new_value)]
+            entry = {"id": row.id, "at": row.at, "user": row.user, "new_value": row.new_value}
+            records, refused = replay.records(entry, state)
+            problems += refused
+            inserted = [((t, v["id"]), v) for t, v in records]
         elif row.action == "insert":
             inserted = [(key, json.loads(row.new_value) if row.new_value else {})]
         for new_key, values in inserted:
@@ -126,6 +133,7 @@ def reconcile(
     audit_rows: Iterable[Any],
     *,
     audit_key: AuditKey | None = None,
+    sources: tuple[Mapping[str, Any], Mapping[int, Any]] = ({}, {}),
 ) -> list[str]:
     """Compare every audited table's rows with the state the audit trail replays to.
 
@@ -135,7 +143,7 @@ def reconcile(
     (:func:`~pustula.store.audit.chain.secret_digest`). Returns the problems found, each naming
     table, record and field.
     """
-    state, problems = _replay(audit_rows)
+    state, problems = _replay(audit_rows, REPLAYS["casebook"](*sources))
     audited = audited_tables()
     for name, rows in tables.items():
         info = audited.get(name)
@@ -213,7 +221,8 @@ def verify_store(store: Store, *, anchor: Path | None = None) -> AuditReport:
         problems = list(report.problems)
         if report.ok:
             rows = connection.execute(select(AuditLog).order_by(AuditLog.id)).all()
-            problems += reconcile(_database_tables(connection), rows, audit_key=store.audit_key)
+            problems += reconcile(_database_tables(connection), rows, audit_key=store.audit_key,
+                                  sources=load_sources(connection))  # fmt: skip
             if anchor is not None:
                 problems += _check_anchor(connection, read_anchor(anchor))
     if len(problems) > MAX_LISTED:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from pustula.errors import StoreError
 
-__all__ = ["SAVE_HOOKS", "SaveHooks", "now_iso"]
+__all__ = ["REPLAYS", "SAVE_HOOKS", "SaveHooks", "now_iso"]
 
 BeforeRecord = Callable[[Session, str, str, "str | None"], None]
 UnderHeadLock = Callable[[Connection, Session], None]
@@ -64,3 +65,9 @@ class SaveHooks:
 
 
 SAVE_HOOKS = SaveHooks()
+
+
+#: Replays of audit entries that hold a reference instead of their values, by entry kind,
+#: registered by the layer that can compute them: an imported casebook's entry holds the
+#: hash of its kept file, and :mod:`pustula.store.transfer.replay` reads the file again.
+REPLAYS: dict[str, Any] = {}

@@ -542,6 +542,38 @@ class AuditHead(Base):
     key_id: Mapped[str | None] = mapped_column(String(32))
 
 
+class ImportSource(Base):
+    """A file an import read, kept so that every value it brought in can be replayed.
+
+    Content-addressed: ``sha256`` is the hash of the file's bytes, which are stored
+    compressed in :class:`ImportSourceChunk` rows. The audit entry of each casebook it
+    brought in names the hash, so the file cannot change unseen (decision 0007).
+    """
+
+    __tablename__ = "import_source"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the file's name or the address it was fetched from (never a token)
+    name: Mapped[str] = mapped_column(String(500))
+    #: which reader parsed it (the ``pustula.import_readers`` entry point), and how
+    reader: Mapped[str] = mapped_column(String(40))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    size: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[str] = mapped_column(String(40))
+    imported_by: Mapped[str] = mapped_column(String(80))
+
+
+class ImportSourceChunk(Base):
+    """A piece of a kept file: zlib-compressed bytes as base64 text, so that bundles in
+    CSV or JSON and every database hold it alike."""
+
+    __tablename__ = "import_source_chunk"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("import_source.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+
+
 class User(Record):
     """A person who signs in. Passwords and API tokens are stored only as hashes."""
 

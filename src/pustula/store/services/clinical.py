@@ -15,6 +15,7 @@ from pustula.protocol import Protocol
 from pustula.protocol.status import VisitStatus
 from pustula.store.accounts.users import authenticate
 from pustula.store.audit.chain import AuditReport, audit_history, verify_audit
+from pustula.store.audit.sources import ImportSource
 from pustula.store.db.models import Assessment, AuditHead, Record, Visit
 from pustula.store.db.uow import Store, get_record
 from pustula.store.monitoring.captions import Caption, captions
@@ -219,6 +220,8 @@ class ImportedSubject:
     records: tuple[ImportedRecord, ...] = ()
     #: withdrawal or end of study: outcome, ended_on, reason, last_contact
     end: dict[str, Any] | None = None
+    #: the (first, last) lines of the source file its rows are on, when it has lines
+    lines: tuple[tuple[int, int], ...] = ()
 
 
 def import_subjects(
@@ -227,15 +230,20 @@ def import_subjects(
     subjects: list[ImportedSubject],
     *,
     reason: str,
+    source: ImportSource | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> int:
     """Enrol subjects with every record of their casebooks, scored and checked as their
     forms would be, in one unit of work: all or nothing (:mod:`pustula.store.transfer.bulk`).
 
-    An error names where in the source it came from (record, event). ``progress`` hears
-    each subject's code once its casebook is built (the transaction may still roll back).
+    With ``source`` (the file the subjects were read from), the file is kept in the
+    database and each casebook's audit entry holds the file's hash, its lines and the hash
+    of the values stored, from which ``audit verify`` replays them (decision 0007);
+    without it, each entry holds all the casebook's values. An error names where in the
+    source it came from (record, event). ``progress`` hears each subject's code once its
+    casebook is built (the transaction may still roll back).
     """
-    return import_casebooks(store, user, subjects, reason=reason, progress=progress)
+    return import_casebooks(store, user, subjects, reason=reason, source=source, progress=progress)
 
 
 def record_history(

@@ -12,8 +12,10 @@ lock on the study, saves nothing.
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -26,6 +28,7 @@ from pustula.errors import DataValidationError, PustulaError
 from pustula.protocol import Protocol
 from pustula.scoring import get_instrument
 from pustula.store.audit.chain import _BOOKKEEPING, CASEBOOK, AuditEntry, append_audit
+from pustula.store.audit.sources import ImportSource, keep_source
 from pustula.store.db.engine import is_sqlite
 from pustula.store.db.models import Base, Site, Study, Subject
 from pustula.store.db.uow import Store, Transaction
@@ -35,7 +38,9 @@ from pustula.store.records.study import get_study, protocol_of
 from pustula.store.records.visits import assessment_columns
 from pustula.store.transfer.casebook_rows import Casebook, Pending, Row, build_casebook
 
-__all__ = ["TABLE_ORDER", "import_casebooks", "paused_gc"]
+__all__ = [
+    "TABLE_ORDER", "casebook_entry", "finish", "import_casebooks", "paused_gc", "stored_parts",
+]  # fmt: skip
 
 #: Tables in the order their rows can be inserted (parents first).
 TABLE_ORDER = (
@@ -70,6 +75,7 @@ def import_casebooks(
     subjects: Sequence[Any],
     *,
     reason: str,
+    source: ImportSource | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> int:
     """Enrol ``subjects`` (:class:`~pustula.store.services.clinical.ImportedSubject`) with every
@@ -89,6 +95,11 @@ def import_casebooks(
         sites: dict[str, int] = {code: site_id for code, site_id in session.execute(query)}
         taken = set(session.scalars(select(Subject.code).where(Subject.study_id == study.id)))
         protocol = protocol_of(study)
+        origin = None
+        if source is not None:
+            at = str(session.info["at"])
+            keep_source(session.connection(), source, at=at, user=tx.user)
+            origin = _Origin(source.sha256, source.reader, _digest(study.protocol_yaml.encode()))
         # a part at a time: the rows of a million-row file would not fit in memory at once
         for start in range(0, len(subjects), _PART):
             books = []
@@ -101,25 +112,47 @@ def import_casebooks(
                 taken.add(item.code)
                 if progress:
                     progress(item.code)
-            _save(tx, store, books, study, protocol, reason=reason)
+            _save(tx, store, books, study, protocol, reason=reason, origin=origin)
         return len(subjects)
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """The kept file an import read, its reader, and the protocol it was checked against."""
+
+    source: str
+    reader: str
+    protocol: str
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def _save(tx: Transaction, store: Store, books: Sequence[Casebook], study: Study,
-          protocol: Protocol, *, reason: str) -> None:  # fmt: skip
+          protocol: Protocol, *, reason: str, origin: _Origin | None) -> None:  # fmt: skip
     """Score, number, check and write these casebooks, with their audit entries."""
-    _score(books)
     connection = tx.session.connection()
     at, user = str(tx.session.info["at"]), tx.user
-    _give_ids(connection, books, TABLE_ORDER[:-2], study.id)
-    _raise_queries(books, protocol, at)
-    _give_ids(connection, books, TABLE_ORDER[-2:], study.id)
-    entries = _write(connection, books, at=at, user=user)
+    finish(books, protocol, study.id, at, lambda t, n: _reserve_ids(connection, t, n))
+    entries = _write(connection, books, at=at, user=user, origin=origin)
     new = {("subject", b.subject["id"], None) for b in books}
     append_audit(
         connection, entries, user=user, at=at, reason=reason,
         key=store.audit_key, with_head_locked=lambda c: enforce_locks(c, new),
     )  # fmt: skip
+
+
+def finish(
+    books: Sequence[Casebook], protocol: Protocol, study_id: int, at: str,
+    ids_for: Callable[[str, int], list[int]],
+) -> None:  # fmt: skip
+    """Scores, database ids (from ``ids_for(table, n)``) and automatic queries: what an
+    import adds to the casebooks the forms' checks built, and what a replay adds again."""
+    _score(books)
+    _give_ids(books, TABLE_ORDER[:-2], study_id, ids_for)
+    _raise_queries(books, protocol, at)
+    _give_ids(books, TABLE_ORDER[-2:], study_id, ids_for)
 
 
 def _score(books: Iterable[Casebook]) -> None:
@@ -150,13 +183,14 @@ def _reserve_ids(connection: Connection, table: str, n: int) -> list[int]:
 
 
 def _give_ids(
-    connection: Connection, books: Sequence[Casebook], tables: Sequence[str], study_id: int
-) -> None:
+    books: Sequence[Casebook], tables: Sequence[str], study_id: int,
+    ids_for: Callable[[str, int], list[int]],
+) -> None:  # fmt: skip
     """Database ids for the rows of ``tables``, in the order the forms would have saved
     them, and their references to the subject or to their parent row."""
     for table in tables:
         rows = [row for book in books for row in book.rows.get(table, [])]
-        for row, new_id in zip(rows, _reserve_ids(connection, table, len(rows)), strict=True):
+        for row, new_id in zip(rows, ids_for(table, len(rows)), strict=True):
             row["id"] = new_id
     for book in books:
         for table in tables:
@@ -237,28 +271,63 @@ def _layout(table: str) -> _Layout:
     return _Layout(table, audited, converted, json_columns)
 
 
-def _write(
-    connection: Connection, books: Sequence[Casebook], *, at: str, user: str
-) -> list[AuditEntry]:
-    """Every table's rows, parents first, in batches; the audit entry of each casebook.
-
-    Each row is converted once to the values the database stores; SQLite takes those
-    directly, and each casebook's audit entry holds them too.
-    """
-    layouts = {table: _layout(table) for table in TABLE_ORDER}
+def stored_parts(books: Sequence[Casebook]) -> list[dict[str, Any]]:
+    """Each casebook's rows as the database stores them, by table (parents first): the
+    columns, which hold JSON, and the rows' values. A casebook's audit entry holds this
+    (or its hash, when the import kept its file)."""
     parts: list[dict[str, Any]] = [{} for _ in books]
-    stamp = (1, at, user, None, None)
-    sqlite = is_sqlite(connection.engine)
-    for table, layout in layouts.items():
-        stored = []
+    for table, layout in _layouts().items():
         for book, part in zip(books, parts, strict=True):
             rows = layout.stored(book.rows.get(table, []))
             if rows:
                 part[table] = {"columns": layout.audited, "json": layout.json_columns,
                                "rows": rows}  # fmt: skip
-                stored += rows
+    return parts
+
+
+def casebook_entry(book: Casebook, part: Mapping[str, Any], origin: _Origin | None) -> str:
+    """The audit entry's value of one imported casebook: all its values, or, when the import
+    kept its file, where they come from and their hash (decision 0007)."""
+    if origin is None:
+        return orjson.dumps(part).decode()
+    ids = {table: _ranges([row["id"] for row in rows]) for table, rows in book.rows.items() if rows}
+    return orjson.dumps({
+        "source": origin.source, "reader": origin.reader, "protocol": origin.protocol,
+        "code": book.subject["code"], "lines": book.lines or None,
+        "study": book.subject["study_id"], "ids": ids,
+        "values": _digest(orjson.dumps(part)),
+    }).decode()  # fmt: skip
+
+
+def _ranges(ids: Sequence[int]) -> list[list[int]]:
+    """Ids as [first, count] runs: ids reserved together are consecutive."""
+    runs: list[list[int]] = []
+    for i in ids:
+        if runs and runs[-1][0] + runs[-1][1] == i:
+            runs[-1][1] += 1
+        else:
+            runs.append([i, 1])
+    return runs
+
+
+def _write(
+    connection: Connection, books: Sequence[Casebook], *, at: str, user: str,
+    origin: _Origin | None,
+) -> list[AuditEntry]:  # fmt: skip
+    """Every table's rows, parents first, in batches; the audit entry of each casebook.
+
+    Each row is converted once to the values the database stores; SQLite takes those
+    directly, and each casebook's audit entry holds them (or their hash) too.
+    """
+    parts = stored_parts(books)
+    stamp = (1, at, user, None, None)
+    sqlite = is_sqlite(connection.engine)
+    for table, layout in _layouts().items():
         if sqlite:
-            _insert_stored(connection, layout, [(*row, *stamp) for row in stored])
+            stored = [
+                (*row, *stamp) for part in parts for row in part.get(table, {}).get("rows", ())
+            ]
+            _insert_stored(connection, layout, stored)
         else:
             rows_of = [row for book in books for row in book.rows.get(table, [])]
             bookkeeping = dict(zip(_STAMPED, stamp, strict=True))
@@ -268,9 +337,14 @@ def _write(
                 connection.execute(insert(model), keyed[start : start + _BATCH])
     return [
         AuditEntry(CASEBOOK, "subject", book.subject["id"], None, None,
-                   orjson.dumps(part).decode())
+                   casebook_entry(book, part, origin))
         for book, part in zip(books, parts, strict=True)
     ]  # fmt: skip
+
+
+@functools.cache
+def _layouts() -> dict[str, _Layout]:
+    return {table: _layout(table) for table in TABLE_ORDER}
 
 
 def _insert_stored(connection: Connection, layout: _Layout, rows: list[tuple[Any, ...]]) -> None:

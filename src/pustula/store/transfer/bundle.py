@@ -365,7 +365,14 @@ def _check_audit(
             file=name,
             row=report.row,
         )
-    problems = reconcile({t: data[t] for t in data if t != "audit_log"}, _audit_rows(log))
+    chunks: dict[int, list[str]] = {}
+    for chunk in sorted(
+        data.get("import_source_chunk", []), key=lambda c: (c["source_id"], c["seq"])
+    ):
+        chunks.setdefault(chunk["source_id"], []).append(chunk["data"])
+    sources = {s["sha256"]: s for s in data.get("import_source", [])}
+    problems = reconcile({t: data[t] for t in data if t != "audit_log"}, _audit_rows(log),
+                         sources=(sources, chunks))  # fmt: skip
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ImportBundleError(

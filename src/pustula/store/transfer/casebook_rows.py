@@ -73,6 +73,8 @@ class Casebook:
     rows: dict[str, list[Row]] = field(default_factory=dict)
     links: dict[int, Row] = field(default_factory=dict)
     scores: list[Pending] = field(default_factory=list)
+    #: the (first, last) lines of the source file its rows came from, when it has lines
+    lines: list[list[int]] = field(default_factory=list)
 
     def add(self, table: str, columns: Mapping[str, Any], *, parent: Row | None = None) -> Row:
         row = Row(columns)
@@ -102,7 +104,7 @@ def build_casebook(item: Any, protocol: Protocol, site_ids: Mapping[str, int]) -
     DataValidationError
         Whatever the forms' saves would refuse, prefixed with where the source has it.
     """
-    book = Casebook()
+    book = Casebook(lines=[list(span) for span in getattr(item, "lines", ())])
     _enrol(book, protocol, site_ids, item.enrolment, item.where)
     records = list(item.records)
     # study drug first: study days and treatment-emergence count from the first dose

@@ -1,0 +1,157 @@
+"""An imported casebook, replayed from the file its import kept (decision 0007).
+
+The audit entry of a casebook imported from a kept file holds the file's hash, the
+reader, the subject's code and source lines, the ids its records were given and the hash
+of every value stored. Replaying it reads the kept file again with the same reader,
+builds the casebook with the same checks, scores and automatic queries, gives the records
+the same ids, and compares the hash: the values it gives are then what the audit trail
+holds for those records, and the integrity check compares the tables with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+
+from pustula.errors import PustulaError
+from pustula.protocol import Protocol
+from pustula.store.audit.chain import part_records
+from pustula.store.audit.sources import ImportSource, kept_source, reader_named
+from pustula.store.db.hooks import REPLAYS
+from pustula.store.records.study import protocol_from_text
+from pustula.store.transfer.bulk import finish, stored_parts
+from pustula.store.transfer.casebook_rows import build_casebook
+
+__all__ = ["CasebookReplay"]
+
+Records = list[tuple[str, dict[str, Any]]]
+
+
+class _RefusedError(Exception):
+    """The replay cannot give this casebook's values; the message says why."""
+
+
+class CasebookReplay:
+    """Replays imported casebooks' entries, reading each kept file once.
+
+    ``sources`` and ``chunks`` are the kept files' rows by hash and their chunks by
+    source id (:func:`pustula.store.audit.sources.load_sources`, or a bundle's tables).
+
+    Examples
+    --------
+    >>> replay = CasebookReplay({}, {})
+    >>> records, problems = replay.records(
+    ...     {"id": 7, "at": "2026-01-01", "user": "dr.k", "new_value": '{"subject": '
+    ...      '{"columns": ["id", "code"], "json": [], "rows": [[1, "S01"]]}}'}, {})
+    >>> records, problems
+    ([('subject', {'id': 1, 'code': 'S01'})], [])
+    """
+
+    def __init__(self, sources: Mapping[str, Any], chunks: Mapping[int, Any]) -> None:
+        self._sources, self._chunks = sources, chunks
+        self._files: dict[str, ImportSource] = {}
+        self._read: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def records(
+        self, row: Mapping[str, Any], state: Mapping[tuple[str, int], Mapping[str, Any]]
+    ) -> tuple[Records, list[str]]:
+        """The (table, values) of each record a casebook entry ``row`` brought in, and the
+        problems found; ``state`` is every record as the trail replays it up to ``row``."""
+        entry = json.loads(row["new_value"]) if row["new_value"] else {}
+        if "source" not in entry:  # an import that kept no file holds its values
+            return part_records(entry), []
+        try:
+            return self._replayed(row, entry, state), []
+        except _RefusedError as refusal:
+            return [], [f"audit entry {row['id']} (subject {entry.get('code')}'s imported "
+                        f"casebook): {refusal}"]  # fmt: skip
+
+    def _replayed(
+        self, row: Mapping[str, Any], entry: Mapping[str, Any],
+        state: Mapping[tuple[str, int], Mapping[str, Any]],
+    ) -> Records:  # fmt: skip
+        study = state.get(("study", entry["study"]))
+        if study is None:
+            raise _RefusedError("its study is not in the audit trail")
+        text = study["protocol_yaml"]
+        if hashlib.sha256(text.encode()).hexdigest() != entry["protocol"]:
+            raise _RefusedError("the study's protocol then is not the one the import used")
+        protocol = protocol_from_text(text, study["code"])
+        subjects = self._subjects(entry["source"], protocol, entry["protocol"], entry.get("lines"))
+        item = subjects.get(entry["code"])
+        if item is None:
+            raise _RefusedError(f"the kept file has no record {entry['code']}")
+        sites = {v["code"]: key[1] for key, v in state.items()
+                 if key[0] == "site" and v.get("study_id") == entry["study"]}  # fmt: skip
+        try:
+            book = build_casebook(item, protocol, sites)
+            ids = {table: _ids(runs) for table, runs in entry["ids"].items()}
+            finish([book], protocol, entry["study"], row["at"], lambda t, n: _take(ids, t, n))
+        except PustulaError as exc:
+            raise _RefusedError(
+                f"the kept file no longer reads as it did ({exc.message})"
+            ) from None
+        part = stored_parts([book])[0]
+        if hashlib.sha256(orjson.dumps(part)).hexdigest() != entry["values"]:
+            raise _RefusedError(
+                "replaying the kept file does not give the values the import stored"
+            )
+        return part_records(json.loads(orjson.dumps(part)))
+
+    def _subjects(
+        self, digest: str, protocol: Protocol, protocol_digest: str, lines: list[list[int]] | None
+    ) -> dict[str, Any]:
+        """The kept file's subjects by code: all of them, read once per file, unless only
+        one casebook is replayed (``lines`` given and the file not read yet)."""
+        key = (digest, protocol_digest)
+        if key in self._read:
+            return self._read[key]
+        try:
+            source = self._files.get(digest) or kept_source(self._sources, self._chunks, digest)
+            self._files[digest] = source
+            reader = reader_named(source.reader)
+            spans = [(a, b) for a, b in lines] if lines and self._single else None
+            found = {s.code: s for s in reader(source.content, protocol, source.options, spans)}
+        except PustulaError as exc:
+            raise _RefusedError(exc.message) from None
+        if spans is None:
+            self._read[key] = found
+        return found
+
+    #: Replaying one casebook (a record's history): read only its lines of the file.
+    _single = False
+
+    @classmethod
+    def for_one(cls, sources: Mapping[str, Any], chunks: Mapping[int, Any]) -> CasebookReplay:
+        """A replay of a single casebook, which reads only its lines of the kept file.
+
+        Examples
+        --------
+        >>> CasebookReplay.for_one({}, {})._single
+        True
+        """
+        replay = cls(sources, chunks)
+        replay._single = True
+        return replay
+
+
+def _ids(runs: list[list[int]]) -> Iterator[int]:
+    for first, count in runs:
+        yield from range(first, first + count)
+
+
+def _take(ids: Mapping[str, Iterator[int]], table: str, n: int) -> list[int]:
+    """The ``n`` ids the import gave ``table``'s records: exactly as many as it gave."""
+    given = ids.get(table, iter(()))
+    taken = list(itertools.islice(given, n))
+    if len(taken) != n or next(given, None) is not None:
+        raise _RefusedError(f"the kept file gives a different number of {table} records")
+    return taken
+
+
+REPLAYS["casebook"] = CasebookReplay
