@@ -179,3 +179,22 @@ def test_parse_and_read_source_give_the_same_subjects(export: tuple[Protocol, by
     protocol, content = export
     parsed = parse_records(content.decode(), protocol)
     assert [s.code for s in read_source(content, protocol, {})] == [s.code for s in parsed]
+
+
+def test_on_each_database_the_kept_file_replays_and_a_change_is_named(
+    export: tuple[Protocol, bytes], store: Store
+) -> None:
+    """PostgreSQL loads the rows with COPY, SQLite with batched inserts: the same check."""
+    from pustula.store import add_study
+
+    protocol, content = export
+    with store.transaction(user="t") as tx:
+        add_study(tx, protocol, sites=[("SITE1", "Site 1"), ("SITE2", "Site 2")])
+    source = ImportSource("records.csv", content, "redcap-records")
+    subjects = read_source(content, protocol, {})
+    assert import_subjects(store, "importer", subjects, reason="m", source=source) == 6
+    assert verify_store(store).problems == ()
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE visit SET visit_date = '2024-12-31' WHERE id = 2"))
+    problems = verify_store(store).problems
+    assert len(problems) == 1 and problems[0].startswith("visit 2: visit_date is")

@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Date, func, insert, select, text
+from sqlalchemy import JSON, Connection, Date, func, select, text
 
 from pustula.errors import DataValidationError, PustulaError
 from pustula.protocol import Protocol
@@ -323,18 +323,12 @@ def _write(
     stamp = (1, at, user, None, None)
     sqlite = is_sqlite(connection.engine)
     for table, layout in _layouts().items():
+        held = (part[table]["rows"] for part in parts if table in part)
+        stored = [(*row, *stamp) for rows in held for row in rows]
         if sqlite:
-            stored = [
-                (*row, *stamp) for part in parts for row in part.get(table, {}).get("rows", ())
-            ]
             _insert_stored(connection, layout, stored)
         else:
-            rows_of = [row for book in books for row in book.rows.get(table, [])]
-            bookkeeping = dict(zip(_STAMPED, stamp, strict=True))
-            keyed = [{n: row.get(n) for n in layout.audited} | bookkeeping for row in rows_of]
-            model = Base.metadata.tables[table]
-            for start in range(0, len(keyed), _BATCH):
-                connection.execute(insert(model), keyed[start : start + _BATCH])
+            _copy_stored(connection, layout, stored)
     return [
         AuditEntry(CASEBOOK, "subject", book.subject["id"], None, None,
                    casebook_entry(book, part, origin))
@@ -345,6 +339,20 @@ def _write(
 @functools.cache
 def _layouts() -> dict[str, _Layout]:
     return {table: _layout(table) for table in TABLE_ORDER}
+
+
+def _copy_stored(connection: Connection, layout: _Layout, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: rows in stored form (dates and JSON as text) through ``COPY``, in the
+    import's transaction, its fastest way in."""
+    if not rows:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(n) for n in layout.columns)
+    statement = f"COPY {quote(layout.name)} ({names}) FROM STDIN"
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert_stored(connection: Connection, layout: _Layout, rows: list[tuple[Any, ...]]) -> None:
