@@ -56,6 +56,8 @@ class CasebookReplay:
         self._sources, self._chunks = sources, chunks
         self._files: dict[str, ImportSource] = {}
         self._read: dict[tuple[str, str], dict[str, Any]] = {}
+        self._digests: dict[str, str] = {}
+        self._site_ids: dict[int, dict[str, int]] = {}
 
     def records(
         self, row: Mapping[str, Any], state: Mapping[tuple[str, int], Mapping[str, Any]]
@@ -79,17 +81,15 @@ class CasebookReplay:
         if study is None:
             raise _RefusedError("its study is not in the audit trail")
         text = study["protocol_yaml"]
-        if hashlib.sha256(text.encode()).hexdigest() != entry["protocol"]:
+        if self._digest_of(text) != entry["protocol"]:
             raise _RefusedError("the study's protocol then is not the one the import used")
         protocol = protocol_from_text(text, study["code"])
         subjects = self._subjects(entry["source"], protocol, entry["protocol"], entry.get("lines"))
         item = subjects.get(entry["code"])
         if item is None:
             raise _RefusedError(f"the kept file has no record {entry['code']}")
-        sites = {v["code"]: key[1] for key, v in state.items()
-                 if key[0] == "site" and v.get("study_id") == entry["study"]}  # fmt: skip
         try:
-            book = build_casebook(item, protocol, sites)
+            book = build_casebook(item, protocol, self._sites(state, entry["study"], item))
             ids = {table: _ids(runs) for table, runs in entry["ids"].items()}
             finish([book], protocol, entry["study"], row["at"], lambda t, n: _take(ids, t, n))
         except PustulaError as exc:
@@ -102,6 +102,25 @@ class CasebookReplay:
                 "replaying the kept file does not give the values the import stored"
             )
         return part_records(json.loads(orjson.dumps(part)))
+
+    def _digest_of(self, text: str) -> str:
+        """The protocol's hash, computed once per protocol text, not once per casebook."""
+        if text not in self._digests:
+            self._digests[text] = hashlib.sha256(text.encode()).hexdigest()
+        return self._digests[text]
+
+    def _sites(
+        self, state: Mapping[tuple[str, int], Mapping[str, Any]], study: int, item: Any
+    ) -> dict[str, int]:
+        """The study's sites by code; looked up again only when a casebook names a site
+        not seen yet (the trail holds millions of records: one scan per casebook is too many)."""
+        site = item.enrolment.get("site")
+        known = self._site_ids.get(study, {})
+        if site not in known:
+            known = {v["code"]: key[1] for key, v in state.items()
+                     if key[0] == "site" and v.get("study_id") == study}  # fmt: skip
+            self._site_ids[study] = known
+        return known
 
     def _subjects(
         self, digest: str, protocol: Protocol, protocol_digest: str, lines: list[list[int]] | None
