@@ -140,7 +140,9 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "api_lock": ("POST", "/api/v1/study/lock", LOCK),
     "api_unlock": ("DELETE", "/api/v1/study/lock", LOCK),
 }
-PUBLIC = {"login_form", "login", "logout", "static", "openapi"}
+# Open to anyone: signing in and out, static files, the API description, and the liveness
+# check (which says only that the app is up and its version, and reads no data).
+PUBLIC = {"login_form", "login", "logout", "static", "openapi", "health"}
 # The first assessment of S05 (the demo creates S01..S06 with two assessments per visit).
 S05_ASSESSMENT = 4 * 2 * 4 + 1
 
