@@ -58,6 +58,7 @@ class CasebookReplay:
         self._read: dict[tuple[str, str], dict[str, Any]] = {}
         self._digests: dict[str, str] = {}
         self._site_ids: dict[int, dict[str, int]] = {}
+        self._failed: dict[tuple[str, str], str] = {}
 
     def records(
         self, row: Mapping[str, Any], state: Mapping[tuple[str, int], Mapping[str, Any]]
@@ -130,6 +131,8 @@ class CasebookReplay:
         key = (digest, protocol_digest)
         if key in self._read:
             return self._read[key]
+        if key in self._failed:  # a doctored file is read once, not once per casebook
+            raise _RefusedError(self._failed[key])
         try:
             source = self._files.get(digest) or kept_source(self._sources, self._chunks, digest)
             self._files[digest] = source
@@ -137,6 +140,7 @@ class CasebookReplay:
             spans = [(a, b) for a, b in lines] if lines and self._single else None
             found = {s.code: s for s in reader(source.content, protocol, source.options, spans)}
         except PustulaError as exc:
+            self._failed[key] = exc.message
             raise _RefusedError(exc.message) from None
         if spans is None:
             self._read[key] = found
