@@ -73,7 +73,7 @@ def run_import(file: Path, url: str, protocol_yaml: str) -> dict[str, Any]:
     """In this (fresh) process: the import, then the engine's bulk load of the same rows."""
     import yaml
 
-    from pustula.interop.redcap_records import read_source
+    from pustula.interop.redcap_stream import stream_records
     from pustula.protocol import parse_protocol
     from pustula.store import Store, add_study
     from pustula.store.audit.sources import ImportSource
@@ -86,7 +86,7 @@ def run_import(file: Path, url: str, protocol_yaml: str) -> dict[str, Any]:
         add_study(tx, protocol, sites=[("S1", "Site")])
     start = time.perf_counter()
     source = ImportSource(file.name, file.read_bytes(), "redcap-records")
-    subjects = read_source(source.content, protocol, {})
+    subjects = stream_records(source.content, protocol, {})  # as `pustula redcap import`
     parsed = time.perf_counter() - start
     import_subjects(store, "bench", subjects, reason="benchmark", source=source)
     imported = time.perf_counter() - start
@@ -181,7 +181,7 @@ def main() -> None:
             if child.returncode != 0:
                 sys.exit(child.stderr)
             r = json.loads(child.stdout.strip().splitlines()[-1])
-            print(f"{name:<10} import {r['imported']:6.1f} s (read and checked in "
+            print(f"{name:<10} import {r['imported']:6.1f} s (rows located in "
                   f"{r['parsed']:.1f} s); engine bulk load of the same {r['stored']:,} rows "
                   f"{r['baseline']:5.1f} s; ratio {r['imported'] / r['baseline']:.2f} "
                   f"(target <= 2); peak memory {r['peak_mb']:,.0f} MB (target < 1,024)"

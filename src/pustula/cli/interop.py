@@ -97,7 +97,7 @@ def redcap_import(
         assert file is not None
         content, source = file.read_bytes(), str(file)
 
-    from pustula.interop.redcap_records import read_source
+    from pustula.interop.redcap_stream import stream_records
     from pustula.store.audit.sources import ImportSource
     from pustula.store.services.clinical import import_subjects, study_protocol
 
@@ -105,12 +105,13 @@ def redcap_import(
     protocol = study_protocol(store)
     given = yaml.safe_load(mapping.read_text(encoding="utf-8")) if mapping else None
     kept = ImportSource(source, content, "redcap-records", {"mapping": given} if given else {})
-    subjects = read_source(kept.content, protocol, kept.options)
-    with progress_bar("Importing", len(subjects)) as step:
+    # read a part at a time: a million rows are never all in memory as objects
+    subjects = stream_records(kept.content, protocol, kept.options)
+    with progress_bar("Importing", subjects.count) as step:
         count = import_subjects(
             store, cli_user(ctx), subjects, reason=reason, source=kept, progress=step
         )
-    visits = sum(len(s.visits) for s in subjects)
+    visits = subjects.visits
     typer.echo(f"imported {count} subjects with {visits} visits from {source}")
 
 

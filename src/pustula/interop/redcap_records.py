@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import compress
@@ -296,7 +296,11 @@ def parse_records(
         return _parse(text, protocol, mapping or FieldMapping.for_protocol(protocol))
 
 
-def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[ImportedSubject]:
+def _parse(
+    text: str, protocol: Protocol, mapping: FieldMapping, line_of: Sequence[int] | None = None
+) -> list[ImportedSubject]:
+    """The subjects of ``text``; ``line_of[k]`` is the file's line number of its line k + 1
+    when ``text`` holds only some of the file's lines (:mod:`.redcap_stream`)."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header = [mapping.fields.get(c, c) for c in next(reader, [])]
     layout = RowLayout.for_protocol(protocol)
@@ -306,10 +310,7 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
     seen: set[tuple[str, str, str]] = set()
     baseline_code = protocol.baseline_visit.code
     width = len(header)
-    end = reader.line_num
-    for values in reader:
-        # a quoted cell may hold line breaks: a row starts where the last one ended
-        line, end = end + 1, reader.line_num
+    for line, last, values in _rows(reader, line_of):
         if not values:
             continue  # a blank line
         if len(values) > width:
@@ -333,7 +334,7 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
                                       f"(known: {', '.join(mapping.events)})")  # fmt: skip
         visit = mapping.events[event]
         record = records.setdefault(code, _Record(code))
-        record.add_lines(line, end)
+        record.add_lines(line, last)
         instrument = row.get("redcap_repeat_instrument", "")
         instance = row.get("redcap_repeat_instance", "?")
         if instrument and instrument not in (PRIOR_FORM, *REPEATING):
@@ -358,6 +359,18 @@ def _parse(text: str, protocol: Protocol, mapping: FieldMapping) -> list[Importe
         if row.get("visit_date"):
             record.visits.append(_visit(where, visit, row, protocol))
     return [_subject(r, protocol) for r in records.values()]
+
+
+def _rows(reader: Any, line_of: Sequence[int] | None) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, last line, values) of each row, numbered as in the whole file."""
+    end = reader.line_num
+    for values in reader:
+        # a quoted cell may hold line breaks: a row starts where the last one ended
+        first, end = end + 1, reader.line_num
+        if line_of is None:
+            yield first, end, values
+        else:
+            yield line_of[first - 1], line_of[end - 1], values
 
 
 def _subject(record: _Record, protocol: Protocol) -> ImportedSubject:

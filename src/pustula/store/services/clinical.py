@@ -44,7 +44,7 @@ from pustula.store.records.views import (
     VisitView,
 )
 from pustula.store.records.visits import record_visit, save_assessments, update_assessment
-from pustula.store.transfer.bulk import import_casebooks
+from pustula.store.transfer.bulk import SubjectParts, import_casebooks
 
 __all__ = [
     "Casebook",
@@ -227,7 +227,7 @@ class ImportedSubject:
 def import_subjects(
     store: Store,
     user: str,
-    subjects: list[ImportedSubject],
+    subjects: list[ImportedSubject] | SubjectParts,
     *,
     reason: str,
     source: ImportSource | None = None,

@@ -15,11 +15,12 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, runtime_checkable
 
 import orjson
 from sqlalchemy import JSON, Connection, Date, func, select, text
@@ -39,7 +40,14 @@ from pustula.store.records.visits import assessment_columns
 from pustula.store.transfer.casebook_rows import Casebook, Pending, Row, build_casebook
 
 __all__ = [
-    "TABLE_ORDER", "casebook_entry", "finish", "import_casebooks", "paused_gc", "stored_parts",
+    "PART",
+    "TABLE_ORDER",
+    "SubjectParts",
+    "casebook_entry",
+    "finish",
+    "import_casebooks",
+    "paused_gc",
+    "stored_parts",
 ]  # fmt: skip
 
 #: Tables in the order their rows can be inserted (parents first).
@@ -53,7 +61,14 @@ _PARENT = {"exposure_interruption": "exposure_id", "assessment": "visit_id",
            "query_message": "query_id"}  # fmt: skip
 _BATCH = 20_000
 #: Subjects built, checked and written together.
-_PART = 5_000
+PART = 5_000
+
+
+@runtime_checkable
+class SubjectParts(typing.Protocol):
+    """Subjects read a part at a time (a file streamed instead of read whole)."""
+
+    def parts(self) -> Iterator[Sequence[Any]]: ...
 
 
 @contextmanager
@@ -72,7 +87,7 @@ def paused_gc() -> Iterator[None]:
 def import_casebooks(
     store: Store,
     user: str,
-    subjects: Sequence[Any],
+    subjects: Sequence[Any] | SubjectParts,
     *,
     reason: str,
     source: ImportSource | None = None,
@@ -101,9 +116,11 @@ def import_casebooks(
             keep_source(session.connection(), source, at=at, user=tx.user)
             origin = _Origin(source.sha256, source.reader, _digest(study.protocol_yaml.encode()))
         # a part at a time: the rows of a million-row file would not fit in memory at once
-        for start in range(0, len(subjects), _PART):
+        count = 0
+        for items in _parts_of(subjects):
             books = []
-            for item in subjects[start : start + _PART]:
+            count += len(items)
+            for item in items:
                 if item.code in taken:
                     raise DataValidationError(
                         f"{item.where}: subject {item.code} already exists in study {study.code}"
@@ -113,7 +130,16 @@ def import_casebooks(
                 if progress:
                     progress(item.code)
             _save(tx, store, books, study, protocol, reason=reason, origin=origin)
-        return len(subjects)
+            del books  # the part's rows are written: let them go before the next is read
+        return count
+
+
+def _parts_of(subjects: Sequence[Any] | SubjectParts) -> Iterator[Sequence[Any]]:
+    if isinstance(subjects, SubjectParts):
+        yield from subjects.parts()
+    else:
+        for start in range(0, len(subjects), PART):
+            yield subjects[start : start + PART]
 
 
 @dataclass(frozen=True)
