@@ -36,9 +36,10 @@ from pustula.interop.redcap import (
 )
 from pustula.interop.redcap_records import CHECKBOXES, export_records, parse_records
 from pustula.protocol import Protocol
+from pustula.store.audit.sources import Reader
 from pustula.store.services.clinical import Casebook, ImportedSubject
 
-__all__ = ["export_odm", "read_odm", "read_source", "validate_odm"]
+__all__ = ["READER", "export_odm", "read_odm", "read_source", "validate_odm"]
 
 _NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 _DATA_TYPES = {"integer": "integer", "number": "float", "date_ymd": "date"}
@@ -302,3 +303,8 @@ def read_odm(path: Path, protocol: Protocol) -> list[ImportedSubject]:
     writer.writerows(rows)
     # lines of the CSV built here mean nothing in the XML file the import keeps
     return [dataclasses.replace(s, lines=()) for s in parse_records(out.getvalue(), protocol)]
+
+
+#: The ``odm`` reader of kept files (``pustula.import_readers``): read whole, as an XML
+#: file must be.
+READER = Reader(read_source)

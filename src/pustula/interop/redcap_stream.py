@@ -19,12 +19,13 @@ from itertools import islice
 from typing import Any
 
 from pustula.errors import DataValidationError
-from pustula.interop.redcap_records import FieldMapping, _parse
+from pustula.interop.redcap_records import FieldMapping, _parse, read_source
 from pustula.protocol import Protocol
+from pustula.store.audit.sources import Reader
 from pustula.store.services.clinical import ImportedSubject
 from pustula.store.transfer.bulk import PART
 
-__all__ = ["RecordStream", "stream_records"]
+__all__ = ["READER", "RecordStream", "stream_records"]
 
 
 class RecordStream:
@@ -127,3 +128,7 @@ def stream_records(content: bytes, protocol: Protocol, options: Mapping[str, Any
     """
     mapping = FieldMapping.for_protocol(protocol, options.get("mapping"))
     return RecordStream(content, protocol, mapping)
+
+
+#: The ``redcap-records`` reader of kept files (``pustula.import_readers``).
+READER = Reader(read_source, stream_records)

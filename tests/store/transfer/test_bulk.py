@@ -184,7 +184,7 @@ def _tables(store: Store) -> dict[str, list[dict[str, Any]]]:
 def test_bulk_import_equals_form_by_form_entry_in_every_table(
     demo: tuple[Protocol, list[ImportedSubject]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "_PART", 7)  # several parts, as a large file is written
+    monkeypatch.setattr(bulk, "PART", 7)  # several parts, as a large file is written
     protocol, subjects = demo
     rng = np.random.default_rng(20261130)
     variants = [_variant(k, subjects[k % len(subjects)], rng) for k in range(90)]

@@ -143,7 +143,10 @@ def reconcile(
     (:func:`~pustula.store.audit.chain.secret_digest`). Returns the problems found, each naming
     table, record and field.
     """
-    state, problems = _replay(audit_rows, REPLAYS["casebook"](*sources))
+    trail = list(audit_rows)
+    replay = REPLAYS["casebook"](*sources)
+    replay.prepare(trail)
+    state, problems = _replay(trail, replay)
     audited = audited_tables()
     for name, rows in tables.items():
         info = audited.get(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
@@ -33,9 +33,42 @@ __all__ = [
 
 #: Bytes of the file per stored chunk (before compression).
 CHUNK = 1 << 20
-#: A reader: (file bytes, protocol, options, line spans or None) -> the subjects to enrol.
-#: With spans, only those lines (and the header) are read: one casebook's rows.
-Reader = Callable[[bytes, Protocol, Mapping[str, Any], Sequence[tuple[int, int]] | None], list[Any]]
+#: Reads a kept file: (bytes, protocol, options, line spans or None) -> the subjects to
+#: enrol. With spans, only those lines (and the header) are read: one casebook's rows.
+ReadFile = Callable[
+    [bytes, Protocol, Mapping[str, Any], Sequence[tuple[int, int]] | None], list[Any]
+]
+#: Reads a kept file a part at a time: (bytes, protocol, options) -> an object whose
+#: ``parts()`` gives the subjects in the order the file has them.
+StreamFile = Callable[[bytes, Protocol, Mapping[str, Any]], Any]
+PART = 5_000
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a kind of import file is read: whole or by lines, and, for large files, a part
+    at a time (a ``pustula.import_readers`` entry point names one).
+
+    Examples
+    --------
+    >>> reader = Reader(lambda content, protocol, options, lines: list(content.split()))
+    >>> [list(part) for part in reader.parts(b"a b c", None, {}, size=2)]
+    [[b'a', b'b'], [b'c']]
+    """
+
+    read: ReadFile
+    stream: StreamFile | None = None
+
+    def parts(
+        self, content: bytes, protocol: Any, options: Mapping[str, Any], *, size: int = PART
+    ) -> Iterator[Sequence[Any]]:
+        """The file's subjects, a part at a time, in the order the file has them."""
+        if self.stream is not None:
+            yield from self.stream(content, protocol, options).parts()
+            return
+        subjects = self.read(content, protocol, options, None)
+        for start in range(0, len(subjects), size):
+            yield subjects[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -136,11 +169,13 @@ def reader_named(name: str) -> Reader:
 
     Examples
     --------
-    >>> reader_named("redcap-records").__name__
-    'read_source'
+    >>> reader_named("redcap-records").stream is not None   # large files, a part at a time
+    True
     """
     found = entry_points(group="pustula.import_readers", name=name)
     if not found:
         raise AuditError(f"no reader for imports of kind `{name}` is installed")
-    reader: Reader = next(iter(found)).load()
+    reader = next(iter(found)).load()
+    if not isinstance(reader, Reader):
+        raise AuditError(f"the reader installed for `{name}` is not a pustula Reader")
     return reader

@@ -13,23 +13,24 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from pustula.errors import PustulaError
 from pustula.protocol import Protocol
-from pustula.store.audit.chain import part_records
+from pustula.store.audit.chain import CASEBOOK, part_records
 from pustula.store.audit.sources import ImportSource, kept_source, reader_named
 from pustula.store.db.hooks import REPLAYS
 from pustula.store.records.study import protocol_from_text
-from pustula.store.transfer.bulk import finish, stored_parts
+from pustula.store.transfer.bulk import TABLE_ORDER, finish, stored_parts
 from pustula.store.transfer.casebook_rows import build_casebook
 
 __all__ = ["CasebookReplay"]
 
 Records = list[tuple[str, dict[str, Any]]]
+_DONE = object()
 
 
 class _RefusedError(Exception):
@@ -59,6 +60,10 @@ class CasebookReplay:
         self._digests: dict[str, str] = {}
         self._site_ids: dict[int, dict[str, int]] = {}
         self._failed: dict[tuple[str, str], str] = {}
+        #: the imported casebooks' entries by import (file, time), in order (prepare())
+        self._members: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
+        self._running: dict[tuple[str, str], Iterator[None]] = {}
+        self._ready: dict[int, Records | str] = {}
 
     def records(
         self, row: Mapping[str, Any], state: Mapping[tuple[str, int], Mapping[str, Any]]
@@ -69,22 +74,116 @@ class CasebookReplay:
         if "source" not in entry:  # an import that kept no file holds its values
             return part_records(entry), []
         try:
+            group = (entry["source"], row["at"])
+            if group in self._members:
+                return self._from_group(group, row["id"], state), []
             return self._replayed(row, entry, state), []
         except _RefusedError as refusal:
             return [], [f"audit entry {row['id']} (subject {entry.get('code')}'s imported "
                         f"casebook): {refusal}"]  # fmt: skip
 
-    def _replayed(
-        self, row: Mapping[str, Any], entry: Mapping[str, Any],
+    def prepare(self, rows: Iterable[Any]) -> None:
+        """Note every imported casebook's entry of ``rows`` (the audit trail, in order), so
+        that each import is replayed a part at a time, scored in bulk as it was imported,
+        instead of casebook by casebook."""
+        for row in rows:
+            if row.action != CASEBOOK or not row.new_value or '"source"' not in row.new_value:
+                continue
+            entry = json.loads(row.new_value)
+            self._members.setdefault((entry["source"], row.at), []).append((row.id, entry))
+
+    def _from_group(
+        self, group: tuple[str, str], entry_id: int,
         state: Mapping[tuple[str, int], Mapping[str, Any]],
     ) -> Records:  # fmt: skip
+        """One entry's records from its import's replay, which advances a part at a time."""
+        if group not in self._running:
+            self._running[group] = self._replay_group(group, state)
+        while entry_id not in self._ready:
+            if next(self._running[group], _DONE) is _DONE and entry_id not in self._ready:
+                raise _RefusedError("the kept file has fewer records than the import brought in")
+        found = self._ready.pop(entry_id)
+        if isinstance(found, str):
+            raise _RefusedError(found)
+        return found
+
+    def _replay_group(
+        self, group: tuple[str, str], state: Mapping[tuple[str, int], Mapping[str, Any]]
+    ) -> Iterator[None]:
+        """Replay one import from its kept file, a part of the file at a time."""
+        members = self._members[group]
+        first = members[0][1]
+        try:
+            protocol, study = self._protocol(first, state)
+            source = self._source(first["source"])
+            reader = reader_named(source.reader)
+            parts = reader.parts(source.content, protocol, source.options)
+            entries = iter(members)
+            for part in parts:
+                batch = list(itertools.islice(entries, len(part)))
+                self._replay_part(part, batch, protocol, study, group[1], state)
+                yield
+        except (PustulaError, _RefusedError) as exc:
+            reason = exc.message if isinstance(exc, PustulaError) else str(exc)
+            for entry_id, _ in members:
+                self._ready.setdefault(entry_id, reason)
+
+    def _replay_part(
+        self, part: Sequence[Any], batch: list[tuple[int, dict[str, Any]]], protocol: Protocol,
+        study: int, at: str, state: Mapping[tuple[str, int], Mapping[str, Any]],
+    ) -> None:  # fmt: skip
+        """A part of the file against the entries of the same casebooks, in the same order."""
+        if len(batch) < len(part):
+            raise _RefusedError("the kept file has more records than the import brought in")
+        for (entry_id, entry), item in zip(batch, part, strict=True):
+            if item.code != entry["code"]:
+                self._ready[entry_id] = f"the kept file has record {item.code} where the " \
+                                        f"import had {entry['code']}"  # fmt: skip
+        pairs = [(b, item) for b, item in zip(batch, part, strict=True) if b[0] not in self._ready]
+        try:
+            books = [build_casebook(item, protocol, self._sites(state, study, item))
+                     for _, item in pairs]  # fmt: skip
+            runs = {t: [r for (_, e), _ in pairs for r in e["ids"].get(t, [])] for t in TABLE_ORDER}
+            ids = {table: _ids(r) for table, r in runs.items()}
+            finish(books, protocol, study, at, lambda t, n: _take(ids, t, n))
+        except (PustulaError, _RefusedError):
+            # one casebook spoils the part: replay each alone to name it
+            for (entry_id, entry), _ in pairs:
+                row = {"id": entry_id, "at": at, "new_value": None}
+                try:
+                    self._ready[entry_id] = self._replayed(row, entry, state)
+                except _RefusedError as refusal:
+                    self._ready[entry_id] = str(refusal)
+            return
+        for ((entry_id, entry), _), stored in zip(pairs, stored_parts(books), strict=True):
+            self._ready[entry_id] = self._checked(stored, entry)
+
+    def _checked(self, stored: dict[str, Any], entry: Mapping[str, Any]) -> Records | str:
+        if hashlib.sha256(orjson.dumps(stored)).hexdigest() != entry["values"]:
+            return "the kept file, read again, gives other values than were stored"
+        return part_records(json.loads(orjson.dumps(stored)))
+
+    def _protocol(
+        self, entry: Mapping[str, Any], state: Mapping[tuple[str, int], Mapping[str, Any]]
+    ) -> tuple[Protocol, int]:
         study = state.get(("study", entry["study"]))
         if study is None:
             raise _RefusedError("its study is not in the audit trail")
         text = study["protocol_yaml"]
         if self._digest_of(text) != entry["protocol"]:
             raise _RefusedError("the study's protocol then is not the one the import used")
-        protocol = protocol_from_text(text, study["code"])
+        return protocol_from_text(text, study["code"]), entry["study"]
+
+    def _source(self, digest: str) -> ImportSource:
+        if digest not in self._files:
+            self._files[digest] = kept_source(self._sources, self._chunks, digest)
+        return self._files[digest]
+
+    def _replayed(
+        self, row: Mapping[str, Any], entry: Mapping[str, Any],
+        state: Mapping[tuple[str, int], Mapping[str, Any]],
+    ) -> Records:  # fmt: skip
+        protocol, _ = self._protocol(entry, state)
         subjects = self._subjects(entry["source"], protocol, entry["protocol"], entry.get("lines"))
         item = subjects.get(entry["code"])
         if item is None:
@@ -134,11 +233,10 @@ class CasebookReplay:
         if key in self._failed:  # a doctored file is read once, not once per casebook
             raise _RefusedError(self._failed[key])
         try:
-            source = self._files.get(digest) or kept_source(self._sources, self._chunks, digest)
-            self._files[digest] = source
-            reader = reader_named(source.reader)
+            source = self._source(digest)
             spans = [(a, b) for a, b in lines] if lines and self._single else None
-            found = {s.code: s for s in reader(source.content, protocol, source.options, spans)}
+            read = reader_named(source.reader).read
+            found = {s.code: s for s in read(source.content, protocol, source.options, spans)}
         except PustulaError as exc:
             self._failed[key] = exc.message
             raise _RefusedError(exc.message) from None
