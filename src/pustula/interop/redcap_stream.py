@@ -12,6 +12,7 @@ import stays all or nothing.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from array import array
 from collections.abc import Iterator, Mapping
@@ -100,7 +101,11 @@ class RecordStream:
             lines = b"".join(content[starts[a - 1] : starts[b]] for a, b in spans)
             header = content[starts[0] : starts[1]]
             text = (header + lines).decode("utf-8")
-            subjects = _parse(text, self._protocol, self._mapping, line_of)
+            subjects = [
+                dataclasses.replace(s, spans=(
+                    (starts[0], starts[1]), *((starts[a - 1], starts[b]) for a, b in s.lines)))
+                for s in _parse(text, self._protocol, self._mapping, line_of)
+            ]  # fmt: skip
             self.visits += sum(len(s.visits) for s in subjects)
             yield subjects
 

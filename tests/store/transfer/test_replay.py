@@ -198,3 +198,39 @@ def test_on_each_database_the_kept_file_replays_and_a_change_is_named(
         connection.execute(text("UPDATE visit SET visit_date = '2024-12-31' WHERE id = 2"))
     problems = verify_store(store).problems
     assert len(problems) == 1 and problems[0].startswith("visit 2: visit_date is")
+
+
+def test_a_history_reads_only_its_casebooks_bytes_of_a_file_read_a_part_at_a_time(
+    export: tuple[Protocol, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file streamed by the import: each entry holds its rows' byte offsets, and a
+    record's history reads those pieces of the kept file only (small pieces here, so that
+    a casebook spans several), checked against the hash of the values stored."""
+    from pustula.interop.redcap_stream import stream_records
+    from pustula.store.audit import sources
+
+    monkeypatch.setattr(sources, "CHUNK", 1000)
+    protocol, content = export
+    store = empty_copy(tmp_path, protocol)
+    source = ImportSource("records.csv", content, "redcap-records")
+    import_subjects(store, "importer", stream_records(content, protocol, {}), reason="m",
+                    source=source)  # fmt: skip
+    entries = _casebook_entries(store)
+    header_end = content.index(b"\n") + 1
+    assert all(e["bytes"][0] == [0, header_end] for e in entries)  # type: ignore[index]
+    last = entries[-1]["bytes"]
+    assert content[last[1][0] : last[1][1]].startswith(b"S06,")  # type: ignore[index]
+    with store.engine.connect() as connection:
+        pieces = connection.scalar(text("SELECT count(*) FROM import_source_chunk"))
+        visit = connection.execute(text("SELECT id, visit_code FROM visit ORDER BY id DESC "
+                                        "LIMIT 1")).one()  # fmt: skip
+        history = audit_history(connection, table="visit", record=visit.id)
+    assert pieces > 10
+    assert [h["action"] for h in history] == ["insert"]
+    assert json.loads(history[0]["new"])["visit_code"] == visit.visit_code
+    assert verify_store(store).problems == ()
+    # a doctored piece: the history shows the import without values it cannot vouch for
+    with store.engine.begin() as connection:
+        damaged = base64.b64encode(zlib.compress(b"x" * 1000)).decode()
+        connection.execute(text("UPDATE import_source_chunk SET data = :d"), {"d": damaged})
+        assert audit_history(connection, table="visit", record=visit.id) == []

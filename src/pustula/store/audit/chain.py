@@ -21,9 +21,17 @@ from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from pustula.checks.values import has_visible_text
 from pustula.errors import AuditError, ConfigurationError, ReasonRequiredError, StoreError
-from pustula.store.audit.sources import load_sources
+from pustula.store.audit.sources import kept_bytes, load_sources
 from pustula.store.db.hooks import REPLAYS, SAVE_HOOKS, now_iso
-from pustula.store.db.models import AuditHead, AuditLog, Base, Record, Site, Study
+from pustula.store.db.models import (
+    AuditHead,
+    AuditLog,
+    Base,
+    ImportSource,
+    Record,
+    Site,
+    Study,
+)
 from pustula.store.db.uow import AuditedSession
 from pustula.store.keys.audit_key import AuditKey
 
@@ -524,7 +532,19 @@ def _replayed(
         ("study", entry["study"]): {"code": study.code, "protocol_yaml": study.protocol_yaml},
         **{("site", s.id): {"code": s.code, "study_id": entry["study"]} for s in sites},
     }
-    replay = REPLAYS["casebook"].for_one(*load_sources(connection, entry["source"]))
+    if entry.get("bytes"):  # only its rows of the file: a large file is not read whole
+        kept = ImportSource.__table__.c
+        query = select(kept.name, kept.reader, kept.options).where(kept.sha256 == entry["source"])
+        source = connection.execute(query).one_or_none()
+        if source is None:
+            return []
+        try:
+            content = kept_bytes(connection, entry["source"], entry["bytes"])
+        except AuditError:
+            return []
+        replay = REPLAYS["casebook"].from_bytes(source._mapping, content)
+    else:
+        replay = REPLAYS["casebook"].for_one(*load_sources(connection, entry["source"]))
     records, _problems = replay.records(
         {"id": row["id"], "at": row["at"], "user": row["user"], "new_value": row["new"]}, state
     )

@@ -28,7 +28,8 @@ from pustula.store.db.models import ImportSource as SourceRow
 from pustula.store.db.models import ImportSourceChunk
 
 __all__ = [
-    "ImportSource", "Reader", "keep_source", "kept_source", "load_sources", "reader_named",
+    "ImportSource", "Reader", "keep_source", "kept_bytes", "kept_source", "load_sources",
+    "reader_named",
 ]  # fmt: skip
 
 #: Bytes of the file per stored chunk (before compression).
@@ -162,6 +163,33 @@ def load_sources(
     for source_id, data in connection.execute(pieces):
         chunks.setdefault(source_id, []).append(data)
     return sources, chunks
+
+
+def kept_bytes(connection: Connection, digest: str, spans: Sequence[Sequence[int]]) -> bytes:
+    """The bytes of a kept file at ``spans`` ((start, end) offsets), joined, reading only
+    the pieces that hold them: one casebook of a large file, not the whole file.
+
+    They are not checked against the file's hash (only the whole file can be): a caller
+    checks what it builds from them against the hash of the values the import stored.
+    """
+    needed = sorted({k for start, end in spans if end > start
+                     for k in range(start // CHUNK, (end - 1) // CHUNK + 1)})  # fmt: skip
+    query = (
+        select(ImportSourceChunk.seq, ImportSourceChunk.data)
+        .join(SourceRow, SourceRow.id == ImportSourceChunk.source_id)
+        .where(SourceRow.sha256 == digest, ImportSourceChunk.seq.in_(needed))
+    )
+    try:
+        pieces = {seq: zlib.decompress(base64.b64decode(data))
+                  for seq, data in connection.execute(query)}  # fmt: skip
+        return b"".join(
+            pieces[k][max(start - k * CHUNK, 0) : end - k * CHUNK]
+            for start, end in spans
+            for k in range(start // CHUNK, (end - 1) // CHUNK + 1)
+            if end > start
+        )
+    except (KeyError, ValueError, zlib.error):
+        raise AuditError(f"the kept file (SHA-256 {digest[:12]}…) is damaged") from None
 
 
 def reader_named(name: str) -> Reader:

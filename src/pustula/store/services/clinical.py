@@ -222,6 +222,9 @@ class ImportedSubject:
     end: dict[str, Any] | None = None
     #: the (first, last) lines of the source file its rows are on, when it has lines
     lines: tuple[tuple[int, int], ...] = ()
+    #: the same rows as (start, end) byte offsets, the file's header first, when the file
+    #: was read a part at a time: one casebook can then be read again on its own
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 def import_subjects(

@@ -320,6 +320,7 @@ def casebook_entry(book: Casebook, part: Mapping[str, Any], origin: _Origin | No
     return orjson.dumps({
         "source": origin.source, "reader": origin.reader, "protocol": origin.protocol,
         "code": book.subject["code"], "lines": book.lines or None,
+        "bytes": book.spans or None,
         "study": book.subject["study_id"], "ids": ids,
         "values": _digest(orjson.dumps(part)),
     }).decode()  # fmt: skip

@@ -75,6 +75,8 @@ class Casebook:
     scores: list[Pending] = field(default_factory=list)
     #: the (first, last) lines of the source file its rows came from, when it has lines
     lines: list[list[int]] = field(default_factory=list)
+    #: the same rows as byte offsets, the header first (see ImportedSubject.spans)
+    spans: list[list[int]] = field(default_factory=list)
 
     def add(self, table: str, columns: Mapping[str, Any], *, parent: Row | None = None) -> Row:
         row = Row(columns)
@@ -104,7 +106,8 @@ def build_casebook(item: Any, protocol: Protocol, site_ids: Mapping[str, int]) -
     DataValidationError
         Whatever the forms' saves would refuse, prefixed with where the source has it.
     """
-    book = Casebook(lines=[list(span) for span in getattr(item, "lines", ())])
+    book = Casebook(lines=[list(span) for span in getattr(item, "lines", ())],
+                    spans=[list(span) for span in getattr(item, "spans", ())])  # fmt: skip
     _enrol(book, protocol, site_ids, item.enrolment, item.where)
     records = list(item.records)
     # study drug first: study days and treatment-emergence count from the first dose

@@ -196,12 +196,10 @@ class CasebookReplay:
             raise _RefusedError(
                 f"the kept file no longer reads as it did ({exc.message})"
             ) from None
-        part = stored_parts([book])[0]
-        if hashlib.sha256(orjson.dumps(part)).hexdigest() != entry["values"]:
-            raise _RefusedError(
-                "replaying the kept file does not give the values the import stored"
-            )
-        return part_records(json.loads(orjson.dumps(part)))
+        checked = self._checked(stored_parts([book])[0], entry)
+        if isinstance(checked, str):
+            raise _RefusedError(checked)
+        return checked
 
     def _digest_of(self, text: str) -> str:
         """The protocol's hash, computed once per protocol text, not once per casebook."""
@@ -233,8 +231,11 @@ class CasebookReplay:
         if key in self._failed:  # a doctored file is read once, not once per casebook
             raise _RefusedError(self._failed[key])
         try:
-            source = self._source(digest)
-            spans = [(a, b) for a, b in lines] if lines and self._single else None
+            if self._partial is not None:  # one casebook's bytes: read them all
+                source, spans = self._partial, None
+            else:
+                source = self._source(digest)
+                spans = [(a, b) for a, b in lines] if lines and self._single else None
             read = reader_named(source.reader).read
             found = {s.code: s for s in read(source.content, protocol, source.options, spans)}
         except PustulaError as exc:
@@ -246,6 +247,28 @@ class CasebookReplay:
 
     #: Replaying one casebook (a record's history): read only its lines of the file.
     _single = False
+    #: ... or only its bytes, already read (:meth:`from_bytes`).
+    _partial: ImportSource | None = None
+
+    @classmethod
+    def from_bytes(cls, source: Mapping[str, Any], content: bytes) -> CasebookReplay:
+        """A replay of a single casebook from its own bytes of the kept file (the header
+        and its rows, :func:`~pustula.store.audit.sources.kept_bytes`); ``source`` is the
+        file's ``import_source`` row. What it builds is checked against the hash of the
+        values the import stored.
+
+        Examples
+        --------
+        >>> replay = CasebookReplay.from_bytes(
+        ...     {"name": "r.csv", "reader": "redcap-records", "options": {}}, b"record_id\\n")
+        >>> replay._partial.name, replay._single
+        ('r.csv', True)
+        """
+        replay = cls({}, {})
+        replay._single = True
+        replay._partial = ImportSource(source["name"], content, source["reader"],
+                                       source["options"] or {})  # fmt: skip
+        return replay
 
     @classmethod
     def for_one(cls, sources: Mapping[str, Any], chunks: Mapping[int, Any]) -> CasebookReplay:
