@@ -473,7 +473,14 @@ def casebook_records(new_value: str | None) -> Iterator[tuple[str, dict[str, Any
 
 
 def part_records(tables: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(table, values) of each record of a casebook's stored rows, by table, in saving order."""
+    """(table, values) of each record of a casebook's stored rows, by table, in saving order.
+
+    Examples
+    --------
+    >>> part_records({"visit": {"columns": ["id", "items"], "json": ["items"],
+    ...                         "rows": [[7, '{"pga": 2}']]}})
+    [('visit', {'id': 7, 'items': {'pga': 2}})]
+    """
     found = []
     for table, part in tables.items():
         for stored in part["rows"]:

@@ -98,7 +98,23 @@ class ImportSource:
 
 
 def keep_source(connection: Connection, source: ImportSource, *, at: str, user: str) -> str:
-    """Store ``source``'s bytes unless a file with the same hash is kept already; its hash."""
+    """Store ``source``'s bytes unless a file with the same hash is kept already; its hash.
+
+    Examples
+    --------
+    >>> store = demo_store()
+    >>> source = ImportSource("records.csv", b"record_id\\nS99\\n", "redcap-records")
+    >>> with store.engine.begin() as connection:
+    ...     digest = keep_source(connection, source, at="2026-12-04T10:00:00", user="dm")
+    ...     again = keep_source(connection, source, at="2026-12-04T11:00:00", user="dm")
+    >>> digest == again == source.sha256
+    True
+    >>> with store.engine.connect() as connection:
+    ...     kept_source(*load_sources(connection), digest).content
+    ...     kept_bytes(connection, digest, [(0, 10), (10, 14)])
+    b'record_id\\nS99\\n'
+    b'record_id\\nS99\\n'
+    """
     digest = source.sha256
     if connection.scalar(select(SourceRow.id).where(SourceRow.sha256 == digest)) is not None:
         return digest

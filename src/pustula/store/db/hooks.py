@@ -28,7 +28,14 @@ Recorder = Callable[[Session, Callable[[Connection], None]], None]
 
 
 def now_iso() -> str:
-    """The time a save is stamped with: UTC, to the microsecond, ISO 8601."""
+    """The time a save is stamped with: UTC, to the microsecond, ISO 8601.
+
+    Examples
+    --------
+    >>> stamp = now_iso()
+    >>> stamp.endswith("+00:00"), len(stamp.split(".")[1])
+    (True, 12)
+    """
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 

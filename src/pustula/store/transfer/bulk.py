@@ -174,7 +174,27 @@ def finish(
     ids_for: Callable[[str, int], list[int]],
 ) -> None:  # fmt: skip
     """Scores, database ids (from ``ids_for(table, n)``) and automatic queries: what an
-    import adds to the casebooks the forms' checks built, and what a replay adds again."""
+    import adds to the casebooks the forms' checks built, and what a replay adds again.
+
+    Examples
+    --------
+    >>> from pustula.interop.redcap_records import export_records, parse_records
+    >>> from pustula.store.services.clinical import casebooks, study_protocol
+    >>> from pustula.store.transfer.casebook_rows import build_casebook
+    >>> store = demo_store()
+    >>> protocol = study_protocol(store)
+    >>> item = parse_records(export_records(casebooks(store), protocol), protocol)[0]
+    >>> book = build_casebook(item, protocol, {"SITE1": 1})
+    >>> ids = iter(range(100, 1000))
+    >>> finish([book], protocol, 1, "2026-12-04T10:00:00",
+    ...        lambda table, n: [next(ids) for _ in range(n)])
+    >>> part = stored_parts([book])[0]
+    >>> list(part)[:4]
+    ['subject', 'baseline', 'prior_therapy', 'eligibility_result']
+    >>> first = dict(zip(part["assessment"]["columns"], part["assessment"]["rows"][0]))
+    >>> first["instrument"], first["total"], first["id"] >= 100
+    ('pppasi', 26.1, True)
+    """
     _score(books)
     _give_ids(books, TABLE_ORDER[:-2], study_id, ids_for)
     _raise_queries(books, protocol, at)
