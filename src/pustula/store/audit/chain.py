@@ -552,10 +552,10 @@ def _replayed(
         replay = REPLAYS["casebook"].from_bytes(source._mapping, content)
     else:
         replay = REPLAYS["casebook"].for_one(*load_sources(connection, entry["source"]))
-    records, _problems = replay.records(
+    records, problems = replay.records(
         {"id": row["id"], "at": row["at"], "user": row["user"], "new_value": row["new"]}, state
     )
-    return list(records)
+    return [] if problems else list(records)
 
 
 def _record(session: Session, under_head_lock: Callable[[Connection], None]) -> None:

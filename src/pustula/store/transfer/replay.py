@@ -79,8 +79,12 @@ class CasebookReplay:
                 return self._from_group(group, row["id"], state), []
             return self._replayed(row, entry, state), []
         except _RefusedError as refusal:
-            return [], [f"audit entry {row['id']} (subject {entry.get('code')}'s imported "
-                        f"casebook): {refusal}"]  # fmt: skip
+            # the records are known to the trail, their values cannot be vouched for: one
+            # problem for the casebook, not one more per record ("has no insert")
+            known = [(table, {"id": i}) for table, runs in entry.get("ids", {}).items()
+                     for i in _ids(runs)]  # fmt: skip
+            return known, [f"audit entry {row['id']} (subject {entry.get('code')}'s imported "
+                           f"casebook): {refusal}"]  # fmt: skip
 
     def prepare(self, rows: Iterable[Any]) -> None:
         """Note every imported casebook's entry of ``rows`` (the audit trail, in order), so
