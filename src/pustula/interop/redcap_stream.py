@@ -62,8 +62,10 @@ class RecordStream:
         self.visits = 0
 
     def _lines(self) -> Iterator[str]:
-        position = len(BOM) if self._content.startswith(BOM) else 0
-        for number, line in enumerate(io.BytesIO(self._content[position:]), start=1):
+        position = 0
+        for number, line in enumerate(io.BytesIO(self._content), start=1):
+            if number == 1 and line.startswith(BOM):  # not a copy of the file without it
+                line, position = line[len(BOM) :], len(BOM)
             self._starts.append(position)
             position += len(line)
             yield _decoded(line, number)
