@@ -94,7 +94,7 @@ def run_import(file: Path, url: str, protocol_yaml: str) -> dict[str, Any]:
     del subjects, source
     baseline, stored = bulk_load(store)
     return {"parsed": parsed, "imported": imported, "baseline": baseline, "stored": stored,
-            "peak_mb": peak_mb, "records": 0}  # fmt: skip
+            "peak_mb": peak_mb}  # fmt: skip
 
 
 def bulk_load(store: Any) -> tuple[float, int]:

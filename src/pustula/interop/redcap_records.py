@@ -541,14 +541,19 @@ def read_source(
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataValidationError(
-            f"the file is not UTF-8 text (byte {exc.start + 1}); export it from REDCap as CSV"
-        ) from None
+        raise not_utf8(content.count(b"\n", 0, exc.start) + 1) from None
     if lines:
         physical = io.StringIO(text).readlines()
         text = physical[0] + "".join("".join(physical[a - 1 : b]) for a, b in lines)
     mapping = FieldMapping.for_protocol(protocol, options.get("mapping"))
     return parse_records(text, protocol, mapping)
+
+
+def not_utf8(line: int) -> DataValidationError:
+    """The refusal of a file whose ``line`` is not UTF-8 text."""
+    return DataValidationError(
+        f"line {line}: the file is not UTF-8 text; export it from REDCap as CSV"
+    )
 
 
 def fetch_records(url: str, token: str) -> str:

@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from pustula.errors import DataValidationError
-from pustula.interop.redcap_records import FieldMapping, _parse, read_source
+from pustula.interop.redcap_records import FieldMapping, _parse, not_utf8, read_source
 from pustula.protocol import Protocol
 from pustula.store.audit.sources import Reader
 from pustula.store.services.clinical import ImportedSubject
@@ -119,9 +119,7 @@ def _decoded(line: bytes, number: int) -> str:
     try:
         return line.decode("utf-8")
     except UnicodeDecodeError:
-        raise DataValidationError(
-            f"line {number}: the file is not UTF-8 text; export it from REDCap as CSV"
-        ) from None
+        raise not_utf8(number) from None
 
 
 def stream_records(content: bytes, protocol: Protocol, options: Mapping[str, Any]) -> RecordStream:

@@ -164,7 +164,7 @@ def test_the_reader_refuses_a_file_that_is_not_utf8(export: tuple[Protocol, byte
     from pustula.errors import DataValidationError
 
     protocol, _ = export
-    with pytest.raises(DataValidationError, match="UTF-8"):
+    with pytest.raises(DataValidationError, match="line 2: the file is not UTF-8 text"):
         read_source(b"record_id\n\xff\xfe\n", protocol, {})
 
 

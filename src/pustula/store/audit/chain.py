@@ -27,10 +27,12 @@ from pustula.store.db.models import (
     AuditHead,
     AuditLog,
     Base,
-    ImportSource,
     Record,
     Site,
     Study,
+)
+from pustula.store.db.models import (
+    ImportSource as SourceRow,
 )
 from pustula.store.db.uow import AuditedSession
 from pustula.store.keys.audit_key import AuditKey
@@ -540,7 +542,7 @@ def _replayed(
         **{("site", s.id): {"code": s.code, "study_id": entry["study"]} for s in sites},
     }
     if entry.get("bytes"):  # only its rows of the file: a large file is not read whole
-        kept = ImportSource.__table__.c
+        kept = SourceRow.__table__.c
         query = select(kept.name, kept.reader, kept.options).where(kept.sha256 == entry["source"])
         source = connection.execute(query).one_or_none()
         if source is None:

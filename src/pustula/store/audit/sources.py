@@ -28,8 +28,8 @@ from pustula.store.db.models import ImportSource as SourceRow
 from pustula.store.db.models import ImportSourceChunk
 
 __all__ = [
-    "ImportSource", "Reader", "keep_source", "kept_bytes", "kept_source", "load_sources",
-    "reader_named",
+    "PART", "ImportSource", "Reader", "in_parts", "keep_source", "kept_bytes", "kept_source",
+    "load_sources", "reader_named",
 ]  # fmt: skip
 
 #: Bytes of the file per stored chunk (before compression).
@@ -42,7 +42,20 @@ ReadFile = Callable[
 #: Reads a kept file a part at a time: (bytes, protocol, options) -> an object whose
 #: ``parts()`` gives the subjects in the order the file has them.
 StreamFile = Callable[[bytes, Protocol, Mapping[str, Any]], Any]
+#: Subjects read, built, checked and written together by an import (and its replay).
 PART = 5_000
+
+
+def in_parts(items: Sequence[Any], size: int = PART) -> Iterator[Sequence[Any]]:
+    """``items`` cut into consecutive parts of ``size``.
+
+    Examples
+    --------
+    >>> [list(part) for part in in_parts([1, 2, 3], 2)]
+    [[1, 2], [3]]
+    """
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -67,9 +80,7 @@ class Reader:
         if self.stream is not None:
             yield from self.stream(content, protocol, options).parts()
             return
-        subjects = self.read(content, protocol, options, None)
-        for start in range(0, len(subjects), size):
-            yield subjects[start : start + size]
+        yield from in_parts(self.read(content, protocol, options, None), size)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 Each casebook is built by :mod:`pustula.store.transfer.casebook_rows` with the forms' own checks
 and derivations; a part of the import at a time, the scores are computed instrument by
 instrument, the edit checks run on the rows as they will be saved, and every table is
-written with one prepared INSERT per batch. The audit trail gets **one entry per casebook**: who
-imported it, when and why, with every record it created and all their values (action
-``casebook``), so a record's history starts with its imported values, and the integrity
-check replays it like the inserts of a form. All or nothing: a refusal anywhere, or a
-lock on the study, saves nothing.
+written in batches (SQLite: one prepared INSERT per batch; PostgreSQL: ``COPY``). The
+audit trail gets **one entry per casebook** (action ``casebook``): who imported it, when
+and why, and either every value it stored or, when the import keeps its file, where in
+the file they come from and their hash, from which :mod:`pustula.store.transfer.replay`
+replays them (decision 0007). A record's history starts with its imported values, and the
+integrity check replays the entry like the inserts of a form. All or nothing: a refusal
+anywhere, or a lock on the study, saves nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pustula.errors import DataValidationError, PustulaError
 from pustula.protocol import Protocol
 from pustula.scoring import get_instrument
 from pustula.store.audit.chain import _BOOKKEEPING, CASEBOOK, AuditEntry, append_audit
-from pustula.store.audit.sources import ImportSource, keep_source
+from pustula.store.audit.sources import PART, ImportSource, in_parts, keep_source
 from pustula.store.db.engine import is_sqlite
 from pustula.store.db.models import Base, Site, Study, Subject
 from pustula.store.db.uow import Store, Transaction
@@ -60,8 +62,6 @@ TABLE_ORDER = (
 _PARENT = {"exposure_interruption": "exposure_id", "assessment": "visit_id",
            "query_message": "query_id"}  # fmt: skip
 _BATCH = 20_000
-#: Subjects built, checked and written together.
-PART = 5_000
 
 
 @runtime_checkable
@@ -138,8 +138,7 @@ def _parts_of(subjects: Sequence[Any] | SubjectParts) -> Iterator[Sequence[Any]]
     if isinstance(subjects, SubjectParts):
         yield from subjects.parts()
     else:
-        for start in range(0, len(subjects), PART):
-            yield subjects[start : start + PART]
+        yield from in_parts(subjects, PART)
 
 
 @dataclass(frozen=True)
