@@ -2,7 +2,8 @@
 
 ``demo_store()`` gives an example a store of its own holding the SYNTHETIC demo study (a
 copy of one made per run, so that an example that saves changes nothing for the next);
-``demo_analysis()`` its analysis with the protocol's plan. Examples run in a temporary
+``demo_analysis()`` its analysis with the protocol's plan; ``trial_store()`` the SYNTHETIC
+demo trial's study and sites before its allocation list is generated. Examples run in a temporary
 folder, so a file an example writes goes there. Not part of the installed package.
 """
 
@@ -40,6 +41,19 @@ def _demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _trial_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pustula.demo_trial import create_trial_study
+    from pustula.store import Store
+
+    path = tmp_path_factory.mktemp("trial") / "trial.sqlite3"
+    store = Store.open(f"sqlite:///{path}")
+    store.create_schema()
+    create_trial_study(store, allocate=False)
+    store.dispose()
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _examples_namespace(
     request: pytest.FixtureRequest,
@@ -59,6 +73,16 @@ def _examples_namespace(
         opened.append(store)
         return store
 
+    def trial_store() -> Any:
+        """The SYNTHETIC demo trial's study and sites, before its allocation list."""
+        from pustula.store import Store
+
+        copy = tmp_path / f"trial-{len(opened)}.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_trial_database"), copy)
+        store = Store.open(f"sqlite:///{copy}", must_exist=True)
+        opened.append(store)
+        return store
+
     def demo_analysis() -> Any:
         from pustula.analysis import build_analysis
         from pustula.store.transfer.extract import read_study
@@ -68,6 +92,7 @@ def _examples_namespace(
     namespace: dict[str, Callable[[], Any]] = {
         "demo_store": demo_store,
         "demo_analysis": demo_analysis,
+        "trial_store": trial_store,
     }
     doctest_namespace.update(namespace)
     yield

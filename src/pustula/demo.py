@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
-from pustula.protocol import load_protocol
+from pustula.protocol import Protocol, load_protocol
 from pustula.store import (
     Store,
     Study,
@@ -40,10 +40,13 @@ __all__ = [
     "DEMO_PROTOCOL",
     "DEMO_USERS",
     "SUBJECTS",
+    "TRIAL_PROTOCOL",
     "create_demo_study",
     "create_demo_users",
     "demo_protocol_file",
     "pppasi_items",
+    "trial_protocol",
+    "trial_protocol_file",
 ]
 
 DEMO_NOTICE = (
@@ -51,6 +54,8 @@ DEMO_NOTICE = (
     "Xu et al. 2023 (doi:10.2147/IDR.S421299). Not patient data."
 )
 DEMO_PROTOCOL = "tofacitinib-ppp-case-series.yaml"
+#: The randomized, double-blind follow-up trial (``pustula demo --trial``).
+TRIAL_PROTOCOL = "tofacitinib-ppp-rct.yaml"
 REGIONS = ("right_palm", "left_palm", "right_sole", "left_sole")
 VISITS = (("W0", 0), ("W2", 14), ("W4", 28), ("W12", 84))
 
@@ -169,11 +174,31 @@ def demo_protocol_file() -> str:
     """The path of the protocol the demo study runs under (shipped with Pustula), for
     examples and for a new study modelled on it.
 
-    >>> from pustula.protocol import load_protocol
+    >>> from pustula.protocol import Protocol, load_protocol
     >>> load_protocol(demo_protocol_file()).id
     'TOFA-PPP'
     """
     return str(resources.files("pustula").joinpath("protocols", DEMO_PROTOCOL))
+
+
+def trial_protocol_file() -> str:
+    """The path of the shipped randomized trial protocol: tofacitinib versus placebo 2:1,
+    double-blind, stratified by site and smoking.
+
+    >>> from pustula.protocol import Protocol, load_protocol
+    >>> load_protocol(trial_protocol_file()).randomization.blinding
+    'double'
+    """
+    return str(resources.files("pustula").joinpath("protocols", TRIAL_PROTOCOL))
+
+
+def trial_protocol() -> Protocol:
+    """The shipped randomized trial protocol, loaded.
+
+    >>> [(a.code, a.ratio) for a in trial_protocol().arms]
+    [('TOFA5', 2), ('PLCB', 1)]
+    """
+    return load_protocol(trial_protocol_file())
 
 
 def create_demo_study(

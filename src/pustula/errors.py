@@ -22,7 +22,8 @@ Messages say what was wrong, where, and what to do about it.
         ├── AuditError                audit_broken         the audit hash chain does not verify
         ├── ImportBundleError         import_bundle        an import bundle has a bad row
         ├── LockedError               locked               the study or subject is locked
-        └── SignatureError            signature_refused    an e-signature's credentials are wrong
+        ├── SignatureError            signature_refused    an e-signature's credentials are wrong
+        └── RandomizationError        randomization_refused  a subject cannot be randomized
 
 Each subclass also derives from the closest built-in (``ValueError``, ``LookupError``) so
 that generic callers keep working, but Pustula code always catches its own classes.
@@ -46,6 +47,7 @@ __all__ = [
     "LockedError",
     "ProtocolError",
     "PustulaError",
+    "RandomizationError",
     "ReasonRequiredError",
     "RecordNotFoundError",
     "RowError",
@@ -423,3 +425,21 @@ class SignatureError(StoreError):
     """
 
     code: ClassVar[str] = "signature_refused"
+
+
+class RandomizationError(StoreError):
+    """A randomization (or an allocation list, or an unblinding) was refused: the subject is
+    not enrolled, was randomized already, the list is used up or was never generated.
+    Nothing was changed.
+
+    Examples
+    --------
+    >>> from pustula.store.services.trial import randomize_subject
+    >>> randomize_subject(demo_store(), "dr.k", "S01", confirmed={}, on=None)
+    Traceback (most recent call last):
+    ...
+    pustula.errors.RandomizationError: study TOFA-PPP is not randomized: its protocol has no
+    randomization block
+    """
+
+    code: ClassVar[str] = "randomization_refused"

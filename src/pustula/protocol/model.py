@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pustula.protocol.randomization import Randomization, design_problems
+
 __all__ = [
     "CI_METHODS",
     "AllOf",
@@ -53,9 +55,13 @@ class Treatment(_Strict):
 
 
 class Arm(_Strict):
+    """An arm: its code, label, planned treatment and share of the allocation ratio
+    (``ratio: 2`` on the active arm and ``1`` on placebo is 2:1)."""
+
     code: Identifier
     label: str
     treatments: tuple[Treatment, ...] = ()
+    ratio: int = Field(default=1, ge=1, le=10)
 
 
 class Visit(_Strict):
@@ -271,6 +277,23 @@ class Protocol(_Strict):
     lab_rules: tuple[LabRule, ...] = ()
     analysis: AnalysisPlan = AnalysisPlan()
     refractory: Refractory = Refractory()
+    #: How subjects are allocated to the arms; none for a single-arm study or case series.
+    randomization: Randomization | None = None
+
+    @model_validator(mode="after")
+    def _consistent_randomization(self) -> Protocol:
+        if self.randomization is not None:
+            problems = design_problems(self.randomization, self.arms)
+            if problems:
+                raise ValueError("randomization: " + "; ".join(problems))
+        codes = [a.code for a in self.arms]
+        if len(set(codes)) != len(codes):
+            raise ValueError("arms: each arm needs its own code")
+        return self
+
+    @property
+    def randomized(self) -> bool:
+        return self.randomization is not None
 
     @property
     def baseline_visit(self) -> Visit:

@@ -312,14 +312,23 @@ def after_flush(session: Session, _context: UOWTransaction) -> None:
     )
 
 
-def secret_digest(key: AuditKey, value: Any) -> str | None:
+def secret_digest(key: AuditKey, value: Any, *, salt: str = "") -> str | None:
     """What the trail keeps of a secret column (a password hash, a token hash): a keyed
     digest. It shows nothing of the secret, yet a value changed behind the trail's back
     (one user's password hash copied onto another's account) no longer matches it, and
-    ``audit verify`` says so."""
+    ``audit verify`` says so.
+
+    A concealed column with few values (an arm) is salted with its row and column
+    (:func:`digest_salt`): otherwise equal digests would group the rows by arm."""
     if value is None:
         return None
-    return "hmac:" + key.sign(b"pustula secret column\0" + str(value).encode("utf-8"))[:32]
+    salted = salt.encode("utf-8") + b"\0" if salt else b""
+    return "hmac:" + key.sign(b"pustula secret column\0" + salted + str(value).encode("utf-8"))[:32]
+
+
+def digest_salt(table: str, record_id: Any, column: str, salted: bool) -> str:
+    """The salt of a concealed column's digest: its table, row and column (or none)."""
+    return f"{table}:{record_id}:{column}" if salted else ""
 
 
 def lock_chain_head(session: Session) -> None:
@@ -357,8 +366,9 @@ def _inserts(objects: Iterable[object], key: AuditKey) -> Iterable[AuditEntry]:
     for obj in objects:
         if isinstance(obj, Record):
             values = {
-                k: (secret_digest(key, getattr(obj, k)) if k in obj.audit_redacted
-                    else getattr(obj, k))
+                k: (secret_digest(key, getattr(obj, k), salt=digest_salt(
+                    obj.__tablename__, obj.id, k, obj.audit_salted))
+                    if k in obj.audit_redacted else getattr(obj, k))
                 for k in _audited_keys(obj)
             }  # fmt: skip
             yield AuditEntry("insert", obj.__tablename__, obj.id, None, None, audit_value(values))
@@ -378,7 +388,8 @@ def _updates(objects: Iterable[object], key: AuditKey) -> Iterable[AuditEntry]:
             if old == new:
                 continue
             if name in obj.audit_redacted:
-                old, new = secret_digest(key, old), secret_digest(key, new)
+                salt = digest_salt(obj.__tablename__, obj.id, name, obj.audit_salted)
+                old, new = secret_digest(key, old, salt=salt), secret_digest(key, new, salt=salt)
             action = "remove" if name == "deleted_at" and new is not None else "update"
             yield AuditEntry(
                 action, obj.__tablename__, obj.id, name, audit_value(old), audit_value(new)

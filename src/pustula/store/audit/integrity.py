@@ -29,6 +29,7 @@ from pustula.store.audit.chain import (
     CASEBOOK,
     AuditReport,
     audit_value,
+    digest_salt,
     secret_digest,
     verify_audit,
 )
@@ -59,6 +60,8 @@ class AuditedTable:
     name: str
     columns: tuple[str, ...]
     redacted: frozenset[str]
+    #: concealed columns' digests are salted with their row (see ``digest_salt``)
+    salted: bool = False
 
 
 def audited_tables() -> dict[str, AuditedTable]:
@@ -70,7 +73,7 @@ def audited_tables() -> dict[str, AuditedTable]:
             continue
         columns = tuple(a.key for a in mapper.column_attrs if a.key not in _BOOKKEEPING)
         tables[model.__tablename__] = AuditedTable(
-            model.__tablename__, columns, frozenset(model.audit_redacted)
+            model.__tablename__, columns, frozenset(model.audit_redacted), model.audit_salted
         )
     return tables
 
@@ -193,7 +196,8 @@ def _differences(
             # trails written before digests hold "<redacted>": nothing to compare with
             if key is None or not (audited is None or str(audited).startswith("hmac:")):
                 continue
-            if secret_digest(key, row.get(column)) != audited:
+            salt = digest_salt(info.name, row["id"], column, info.salted)
+            if secret_digest(key, row.get(column), salt=salt) != audited:
                 yield f"{info.name} {row['id']}: {column} is not the value the audit trail holds"
             continue
         actual, audited = _normal(row.get(column)), expected[column]

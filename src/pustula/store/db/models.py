@@ -74,6 +74,9 @@ class Record(Base):
     __abstract__ = True
     #: Columns whose values never go into the audit trail (secrets).
     audit_redacted: ClassVar[frozenset[str]] = frozenset()
+    #: Whether those digests are salted with the row (for concealed values such as arms,
+    #: which are few: unsalted, equal digests would group the rows by value).
+    audit_salted: ClassVar[bool] = False
     #: A change of saved values needs a reason; workflow records that change state as the
     #: data do (queries, signatures) carry their why in their own columns instead.
     changes_need_reason: ClassVar[bool] = True
@@ -497,6 +500,77 @@ class StudyLock(Record):
     unlocked_by: Mapped[str | None] = mapped_column(String(80))
     unlocked_at: Mapped[str | None] = mapped_column(String(40))
     unlock_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AllocationList(Record):
+    """A randomized study's allocation list, or its minimization set-up: the seed it comes
+    from, who generated it, and the SHA-256 of the list as generated.
+
+    The seed is concealed: the audit trail keeps a keyed digest of it, and only the
+    unblinded statistician's pages read it (to reproduce the list, with an auditor).
+    """
+
+    __tablename__ = "allocation_list"
+    audit_redacted: ClassVar[frozenset[str]] = frozenset({"seed"})
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(20))
+    seed: Mapped[str] = mapped_column(String(128))
+    #: the site codes the strata were made of, in order
+    sites: Mapped[list[Any]] = mapped_column(default=list)
+    #: SHA-256 of the list as generated (every slot's stratum, position, block, arm, kit)
+    list_sha256: Mapped[str] = mapped_column(String(64))
+    generated_by: Mapped[str] = mapped_column(String(80))
+    generated_at: Mapped[str] = mapped_column(String(40))
+
+
+class Allocation(Record):
+    """One slot of an allocation list and, once used, the subject randomized to it.
+
+    The arm and the block are concealed from the audit trail's readable views (kept there
+    as keyed digests); the kit number is what blinded staff see.
+    """
+
+    __tablename__ = "allocation"
+    __table_args__ = (
+        UniqueConstraint("list_id", "stratum", "position"),
+        UniqueConstraint("subject_id"),
+    )
+    audit_redacted: ClassVar[frozenset[str]] = frozenset({"arm", "block", "block_size"})
+    audit_salted: ClassVar[bool] = True
+    changes_need_reason: ClassVar[bool] = False  # a slot is used once, by a randomization
+    list_id: Mapped[int] = mapped_column(ForeignKey("allocation_list.id"), index=True)
+    stratum: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    block: Mapped[int | None] = mapped_column(Integer)
+    block_size: Mapped[int | None] = mapped_column(Integer)
+    arm: Mapped[str] = mapped_column(String(40))
+    kit: Mapped[int | None] = mapped_column(Integer)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+    randomized_on: Mapped[date | None] = mapped_column(Date)
+    #: the strata as the coordinator confirmed them, and as the casebook recorded them
+    confirmed_levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recorded_levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Unblinding(Record):
+    """An emergency unblinding of one subject: by whom, when and why."""
+
+    __tablename__ = "unblinding"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    unblinded_by: Mapped[str] = mapped_column(String(80))
+    unblinded_at: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Deviation(Record):
+    """A protocol deviation, recorded and kept (e.g. a subject randomized in the wrong
+    stratum); the per-protocol analysis reads them."""
+
+    __tablename__ = "deviation"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    occurred_on: Mapped[date] = mapped_column(Date)
 
 
 class AuditLog(Base):
