@@ -276,17 +276,18 @@ DEMO_USERS = (
 
 
 def create_demo_users(
-    store: Store, *, user: str = "demo"
-) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Create the demo accounts that do not exist yet; return every demo account."""
+    store: Store, *, user: str = "demo",
+    also: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
+) -> list[tuple[str, str, tuple[str, ...]]]:  # fmt: skip
+    """Create the demo accounts (and ``also`` these) that do not exist yet; return them all."""
     from pustula.errors import DataValidationError
     from pustula.store.accounts.users import add_user
 
-    for username, role, sites in DEMO_USERS:
+    for username, role, sites in (*DEMO_USERS, *also):
         try:
             with store.transaction(user=user) as tx:
                 add_user(tx, username=username, password=DEMO_PASSWORD, role=role, sites=sites)
         except DataValidationError as exc:
             if "already exists" not in exc.message:
                 raise
-    return list(DEMO_USERS)
+    return [*DEMO_USERS, *also]

@@ -29,7 +29,7 @@ from pustula.store import (
 from pustula.store.records.casebook import end_participation
 from pustula.store.records.randomization import arm_of, generate_list, randomize
 
-__all__ = ["TRIAL_NOTICE", "TRIAL_SEED", "create_trial_study"]
+__all__ = ["TRIAL_NOTICE", "TRIAL_SEED", "TRIAL_SUBJECTS", "TRIAL_USERS", "create_trial_study"]
 
 TRIAL_NOTICE = (
     "SYNTHETIC DEMO TRIAL: 90 invented subjects, randomized tofacitinib versus placebo 2:1 "
@@ -37,6 +37,12 @@ TRIAL_NOTICE = (
 )
 #: The demo's recorded allocation seed (a real list's seed is drawn at random and concealed).
 TRIAL_SEED = "5ca1ab1e" * 8
+TRIAL_SUBJECTS = 90
+#: Besides the demo's accounts (all blinded), the two roles that see arms.
+TRIAL_USERS = (
+    ("unblinded-stat", "unblinded_statistician", ("*",)),
+    ("dmc", "dmc", ("*",)),
+)
 _SITES = [("SITE1", "Demo site A"), ("SITE2", "Demo site B")]
 _WEEKS = (("W0", 0), ("W2", 14), ("W4", 28), ("W8", 56), ("W12", 84), ("W16", 112))
 #: Mean fraction of the baseline PPPASI left at each week, per arm (synthetic).
@@ -44,7 +50,7 @@ _LEFT = {"TOFA5": (1.0, 0.8, 0.6, 0.45, 0.38, 0.33), "PLCB": (1.0, 0.95, 0.88, 0
 
 
 def create_trial_study(
-    store: Store, *, subjects: int = 90, user: str = "demo", allocate: bool = True,
+    store: Store, *, subjects: int = TRIAL_SUBJECTS, user: str = "demo", allocate: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> Study:  # fmt: skip
     """Create the demo trial: study, sites, allocation list, and ``subjects`` randomized

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pustula.demo import DEMO_PASSWORD, create_demo_study, create_demo_users
+from pustula.demo_trial import TRIAL_USERS
 from pustula.settings import Settings
 from pustula.store import Store
 from pustula.web import create_app
@@ -21,6 +22,8 @@ ROLES = {  # demo account -> role
     "statistician": "statistician",
     "site-b": "data_entry",
     "admin": "admin",
+    "unblinded-stat": "unblinded_statistician",
+    "dmc": "dmc",
 }
 
 
@@ -31,7 +34,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = Store.open(f"sqlite:///{path}")
     store.create_schema()
     create_demo_study(store)
-    create_demo_users(store)
+    create_demo_users(store, also=TRIAL_USERS)
     store.dispose()
     return path
 
@@ -74,6 +77,50 @@ def login(app: FastAPI) -> Callable[[str], TestClient]:
             },
             follow_redirects=False,
         )
+        assert response.status_code == 303, response.text
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def trial_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SYNTHETIC demo trial (90 randomized subjects) with every demo account, built once."""
+    from pustula.demo_trial import create_trial_study
+
+    path = tmp_path_factory.mktemp("trial") / "trial.sqlite3"
+    store = Store.open(f"sqlite:///{path}")
+    store.create_schema()
+    create_trial_study(store)
+    create_demo_users(store, also=TRIAL_USERS)
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def trial_store(trial_db: Path, tmp_path: Path) -> Iterator[Store]:
+    from pustula.store import backup
+
+    source = Store.open(f"sqlite:///{trial_db}")
+    copy = backup(source, tmp_path / "trial.sqlite3")
+    source.dispose()
+    store = Store.open(f"sqlite:///{copy}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def trial_login(trial_store: Store) -> Callable[[str], TestClient]:
+    """Sign in to the demo trial's app as a demo account."""
+    app = create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"),
+                     store=trial_store)  # fmt: skip
+
+    def sign_in(username: str) -> TestClient:
+        client = TestClient(app)
+        page = client.get("/login")
+        response = client.post("/login", data={
+            "username": username, "password": DEMO_PASSWORD, "csrf": csrf_of(page.text),
+            "next": "/"}, follow_redirects=False)  # fmt: skip
         assert response.status_code == 303, response.text
         return client
 

@@ -16,11 +16,15 @@ from fastapi.testclient import TestClient
 from pustula.store import Store
 from tests.web.conftest import csrf_of
 
-ALL = frozenset({"investigator", "monitor", "statistician", "site-b", "admin"})
+ALL = frozenset({"investigator", "monitor", "statistician", "site-b", "admin", "unblinded-stat",
+                 "dmc"})  # fmt: skip
 ENTER = frozenset({"investigator", "site-b", "admin"})
 AUDIT = frozenset({"monitor", "admin"})
-REPORT = frozenset({"investigator", "statistician", "admin"})
-EXPORT = frozenset({"statistician", "admin"})
+REPORT = frozenset({"investigator", "statistician", "admin", "unblinded-stat", "dmc"})
+EXPORT = frozenset({"statistician", "admin", "unblinded-stat"})
+RANDOMIZE = frozenset({"investigator", "site-b", "admin"})  # site staff randomize
+UNBLIND = frozenset({"investigator"})  # one subject, in an emergency
+ALLOCATION = frozenset({"unblinded-stat"})  # the allocation list and its seed
 QUERY = VERIFY = frozenset({"monitor", "admin"})  # the monitor raises, closes and verifies
 ANSWER = frozenset({"investigator", "site-b", "admin"})  # site staff answer
 SIGN = frozenset({"investigator"})  # the investigator signs
@@ -96,6 +100,14 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "unlock_save": ("POST", "/study/unlock", LOCK),
     "report_page": ("GET", "/report", REPORT),
     "report_pdf": ("GET", "/report.pdf", REPORT),
+    "randomize_form": ("GET", "/subjects/S05/randomize", RANDOMIZE),
+    "randomize_save": ("POST", "/subjects/S05/randomize", RANDOMIZE),
+    "unblind_form": ("GET", "/subjects/S05/unblind", UNBLIND),
+    "unblind_save": ("POST", "/subjects/S05/unblind", UNBLIND),
+    "allocation_page": ("GET", "/randomization", ALLOCATION),
+    "allocation_generate": ("POST", "/randomization", ALLOCATION),
+    "allocation_csv": ("GET", "/randomization/list.csv", ALLOCATION),
+    "unblinding_log": ("GET", "/unblindings", AUDIT),
     "api_me": ("GET", "/api/v1/me", ALL),
     "api_subjects": ("GET", "/api/v1/subjects", ALL),
     "api_subject": ("GET", "/api/v1/subjects/S05", ALL),
@@ -139,6 +151,11 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "api_lock_status": ("GET", "/api/v1/study/lock", ALL),
     "api_lock": ("POST", "/api/v1/study/lock", LOCK),
     "api_unlock": ("DELETE", "/api/v1/study/lock", LOCK),
+    "api_randomization": ("GET", "/api/v1/subjects/S05/randomization", ALL),
+    "api_randomize": ("POST", "/api/v1/subjects/S05/randomization", RANDOMIZE),
+    "api_unblind": ("POST", "/api/v1/subjects/S05/unblinding", UNBLIND),
+    "api_allocation": ("GET", "/api/v1/allocation", ALLOCATION),
+    "api_unblindings": ("GET", "/api/v1/unblindings", AUDIT),
 }
 # Open to anyone: signing in and out, static files, the API description, and the liveness
 # check (which says only that the app is up and its version, and reads no data).

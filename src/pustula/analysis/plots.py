@@ -43,6 +43,8 @@ __all__ = ["OKABE_ITO", "Figure_", "all_figures", "consort_flow", "render_figure
 SIZE = (6.5, 3.6)
 SWIMMER_MAX = 40
 SPAGHETTI_MAX = 200
+#: Subjects named in the spaghetti plot's legend; more would not fit beside the plot.
+LEGEND_MAX = 24
 PNG_DPI = 300
 #: Okabe M, Ito K. Color Universal Design (2002): black, orange, sky blue, bluish green,
 #: yellow, blue, vermillion, reddish purple.
@@ -127,12 +129,16 @@ def spaghetti(analysis: AnalysisData) -> Figure_:
         ):
             ax.plot(g["AVISITN"], g["AVAL"], color=colour, marker=marker, linestyle=style,
                     markersize=4, linewidth=1.2, label=str(g["SUBJID"].iloc[0]))  # fmt: skip
-        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="Subject",
-                  fontsize=7, ncol=1 if len(subjects) <= 12 else 2)  # fmt: skip
         caption = (
             f"Observed PPPASI of each of the {len(subjects)} subjects of the full analysis set, "
             "one colour, marker and line style per subject; missed visits are not drawn."
         )
+        if len(subjects) <= LEGEND_MAX:
+            columns = 1 if len(subjects) <= 12 else 2
+            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                      title="Subject", fontsize=7, ncol=columns)  # fmt: skip
+        else:
+            caption += f" Over {LEGEND_MAX} subjects, the lines are not named in a legend."
     _weeks(ax, analysis)
     ax.set_ylim(0, max(1.0, float(data["AVAL"].max() if len(data) else 1)) * 1.08)
     ax.set_ylabel("PPPASI (0–72)")

@@ -110,7 +110,9 @@ CODELISTS: dict[str, dict[str, str]] = {
     "yes_no": {"yes": "Yes", "no": "No"},
     "role": {
         "admin": "Administrator", "investigator": "Investigator", "data_entry": "Data entry",
-        "monitor": "Monitor", "statistician": "Statistician",
+        "monitor": "Monitor", "statistician": "Statistician (blinded)",
+        "unblinded_statistician": "Unblinded statistician",
+        "dmc": "Data monitoring committee",
     },
 }  # fmt: skip
 

@@ -18,6 +18,7 @@ from pustula.cli import report as report_commands
 from pustula.cli import score as score_commands
 from pustula.cli import serve as serve_commands
 from pustula.cli import study as study_commands
+from pustula.cli import trial as trial_commands
 from pustula.cli._common import fail_on_pustula_error, fail_on_unexpected
 from pustula.errors import PustulaError
 
@@ -53,6 +54,7 @@ report_commands.register(app)
 serve_commands.register(app)
 interop_commands.register(app)
 evidence_commands.register(app)
+trial_commands.register(app, study_commands.subject_app)
 
 
 def main() -> None:

@@ -26,11 +26,28 @@ def init(ctx: typer.Context) -> None:
 
 
 @handles_errors
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    trial: Annotated[
+        bool,
+        typer.Option(
+            "--trial",
+            help="The SYNTHETIC randomized, double-blind demo trial "
+            "(90 subjects, tofacitinib versus placebo 2:1) instead.",
+        ),
+    ] = False,
+) -> None:
     """Create the demo study: six SYNTHETIC subjects matching the published aggregates."""
     from pustula.demo import DEMO_NOTICE, SUBJECTS, create_demo_study
+    from pustula.demo_trial import TRIAL_NOTICE, TRIAL_SUBJECTS, create_trial_study
 
     store = open_store(ctx, migrate=True)
+    if trial:
+        with progress_bar("creating the demo trial", TRIAL_SUBJECTS) as step:
+            study = create_trial_study(store, user=cli_user(ctx), progress=step)
+        typer.echo(f"demo trial {study.code} created in {store.url}")
+        typer.echo(TRIAL_NOTICE)
+        return
     with progress_bar("creating the demo study", 1 + len(SUBJECTS)) as step:
         study = create_demo_study(store, user=cli_user(ctx), progress=step)
     typer.echo(f"demo study {study.code} created in {store.url}")

@@ -25,11 +25,19 @@ def serve(
         bool, typer.Option(help="Load the SYNTHETIC demo study and demo accounts first.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    trial: Annotated[
+        bool,
+        typer.Option(
+            help="With --demo: the SYNTHETIC randomized, double-blind demo trial "
+            "instead of the case series."
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app (uvicorn)."""
     import uvicorn
 
     from pustula.demo import DEMO_NOTICE, DEMO_PASSWORD, create_demo_study, create_demo_users
+    from pustula.demo_trial import TRIAL_NOTICE, TRIAL_USERS, create_trial_study
     from pustula.errors import PustulaError
     from pustula.settings import get_settings
     from pustula.store import get_study
@@ -37,13 +45,15 @@ def serve(
     from pustula.web.app import check_secret_key
 
     store = open_store(ctx, migrate=True)
+    if trial and not demo:
+        raise DataValidationError("--trial goes with --demo: it loads the demo trial")
     if demo:
         try:
             with store.reader() as session:
                 get_study(session)
         except PustulaError:
-            create_demo_study(store, user=cli_user(ctx))
-        accounts = create_demo_users(store, user=cli_user(ctx))
+            (create_trial_study if trial else create_demo_study)(store, user=cli_user(ctx))
+        accounts = create_demo_users(store, user=cli_user(ctx), also=TRIAL_USERS if trial else ())
     settings = get_settings()
     if (ctx.obj or {}).get("database"):
         settings = settings.model_copy(update={"database_url": ctx.obj["database"]})
@@ -58,10 +68,10 @@ def serve(
         store.audit_key  # noqa: B018 (a missing audit key fails here, not in a worker)
     typer.echo(f"Pustula is running at http://{host}:{port}/")
     if demo:
-        typer.echo(DEMO_NOTICE)
+        typer.echo(TRIAL_NOTICE if trial else DEMO_NOTICE)
         typer.echo(f"Demo sign-in (password for every account: {DEMO_PASSWORD}):")
         for username, role, sites in accounts:
-            typer.echo(f"  {username:13s} {role:13s} sites: {', '.join(sites)}")
+            typer.echo(f"  {username:15s} {role:23s} sites: {', '.join(sites)}")
     if workers > 1:
         # each worker process builds its own app and engine from the environment
         os.environ["PUSTULA_DATABASE_URL"] = settings.database_url
@@ -79,7 +89,11 @@ def user_add(
     ctx: typer.Context,
     username: str,
     role: Annotated[
-        str, typer.Option(help="admin, investigator, data_entry, monitor or statistician.")
+        str,
+        typer.Option(
+            help="admin, investigator, data_entry, monitor, statistician (blinded), "
+            "unblinded_statistician or dmc (data monitoring committee)."
+        ),
     ],
     site: Annotated[list[str], typer.Option(help="Site code the user may see; repeat; * for all.")],
 ) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "Randomization",
     "Stratum",
     "design_problems",
+    "pooled_arms",
 ]
 
 Blinding = Literal["open", "single", "double"]
@@ -185,3 +186,21 @@ def _stratum_problems(stratum: Stratum) -> list[str]:
                  for c in sorted({c for c in grouped if grouped.count(c) > 1})]  # fmt: skip
     problems += [f"`{name}` answer `{c}` is in no group" for c in codes if c not in grouped]
     return problems
+
+
+#: The one arm a blinded reader's copy of a blinded trial's protocol has.
+POOLED_ARM = {"code": "BLINDED", "label": "Blinded treatment (arms pooled)"}
+
+
+def pooled_arms(arms: Sequence[Arm]) -> tuple[Arm, ...]:
+    """The arms as a blinded reader's exports and reports show them: one pooled arm, so that
+    no arm code, label or treatment reaches them (the protocol document names the arms).
+
+    Examples
+    --------
+    >>> from pustula.protocol.model import Arm
+    >>> [a.code for a in pooled_arms([Arm(code="T", label="Active"), Arm(code="P", label="Pbo")])]
+    ['BLINDED']
+    """
+    arm_type = type(arms[0])
+    return (arm_type(**POOLED_ARM),)

@@ -28,12 +28,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "answer",
             "verify",
             "lock",
+            "randomize",
         }
     ),
-    "investigator": frozenset({"read", "enter", "edit", "report", "answer", "sign"}),
-    "data_entry": frozenset({"read", "enter", "edit", "answer"}),
+    # in a blinded trial every role is blinded but the last two: "unblinded" shows arms,
+    # "allocation" generates and reads the allocation list; an investigator may unblind one
+    # subject in an emergency
+    "investigator": frozenset(
+        {"read", "enter", "edit", "report", "answer", "sign", "randomize", "unblind"}
+    ),
+    "data_entry": frozenset({"read", "enter", "edit", "answer", "randomize"}),
     "monitor": frozenset({"read", "audit", "query", "verify"}),
     "statistician": frozenset({"read", "report", "export"}),
+    "unblinded_statistician": frozenset({"read", "report", "export", "unblinded", "allocation"}),
+    "dmc": frozenset({"read", "report", "unblinded"}),
 }
 
 ROUTE_PERMISSIONS: dict[str, str] = {
@@ -104,6 +112,15 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "audit_trail": "audit",
     "report_page": "report",
     "report_pdf": "report",
+    # randomized trials
+    "randomize_form": "randomize",
+    "randomize_save": "randomize",
+    "unblind_form": "unblind",
+    "unblind_save": "unblind",
+    "allocation_page": "allocation",
+    "allocation_generate": "allocation",
+    "allocation_csv": "allocation",
+    "unblinding_log": "audit",
     # API
     "api_me": "read",
     "api_subjects": "read",
@@ -144,6 +161,11 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "api_lock_status": "read",
     "api_lock": "lock",
     "api_unlock": "lock",
+    "api_randomization": "read",
+    "api_randomize": "randomize",
+    "api_unblind": "unblind",
+    "api_allocation": "allocation",
+    "api_unblindings": "audit",
 }
 
 

@@ -39,6 +39,7 @@ from pustula.store.services.clinical import (
     edit_assessment,
     record_history,
     save_visit,
+    study_protocol,
     subject_rows,
 )
 from pustula.web.deps import (
@@ -341,6 +342,12 @@ def endpoints(request: Request) -> list[EndpointResult]:
     return endpoints_for(get_store(request), principal_of(request))
 
 
+def scoped_study_blinded(request: Request) -> bool:
+    """Whether the study is a blinded randomized trial."""
+    randomization = study_protocol(get_store(request)).randomization
+    return randomization is not None and randomization.blinded
+
+
 @router.get(
     "/export.zip",
     name="api_export",
@@ -360,8 +367,14 @@ async def export(request: Request) -> Response:
                     archive.write(path, path.name)
             return buffer.getvalue()
 
-    if "*" not in principal_of(request).sites:
+    principal = principal_of(request)
+    if "*" not in principal.sites:
         raise HTTPException(status_code=403, detail="A full export needs access to every site.")
+    if scoped_study_blinded(request) and not principal.can("unblinded"):
+        # the bundle is the whole database: the allocation list and its seed included
+        raise HTTPException(status_code=403, detail="This trial is blinded, and the complete "
+                            "export holds its allocation list: the unblinded statistician "
+                            "can make it. The analysis datasets carry no arm.")  # fmt: skip
     return Response(
         await run_in_threadpool(build),
         media_type="application/zip",

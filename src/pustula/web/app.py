@@ -18,12 +18,14 @@ from pustula.errors import (
     ConflictError,
     LockedError,
     PustulaError,
+    RandomizationError,
     RecordNotFoundError,
 )
 from pustula.settings import Settings, get_settings
 from pustula.store import Store
 from pustula.store.accounts.sessions import SessionPolicy, Throttle
 from pustula.store.services.clinical import holds_synthetic_data
+from pustula.store.services.trial import holds_randomized_study
 from pustula.web import (
     api,
     api_casebook,
@@ -37,6 +39,7 @@ from pustula.web import (
     pages,
     screening,
     throughput,
+    trial,
 )
 from pustula.web.deps import AuthRequired
 from pustula.web.middleware import BodyLimit, SecurityHeaders
@@ -72,6 +75,7 @@ def create_app(
     app.state.demo = demo
     app.state.dlqi_wording = load_dlqi_wording(settings.dlqi_wording_file)
     app.state.synthetic = holds_synthetic_data(store)
+    app.state.randomized = holds_randomized_study(store)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -93,6 +97,8 @@ def create_app(
         downloads.router,
         evidence.router,
         monitoring.router,
+        trial.router,
+        trial.api_router,
         pages.router,
     )
     for router in routers:
@@ -186,7 +192,7 @@ def _handlers(app: FastAPI) -> None:
             404
             if isinstance(exc, RecordNotFoundError)
             else 409
-            if isinstance(exc, ConflictError)
+            if isinstance(exc, ConflictError | RandomizationError)
             else 423
             if isinstance(exc, LockedError)
             else 422

@@ -29,6 +29,7 @@ from pustula.store.services.clinical import (
     study_protocol,
 )
 from pustula.store.services.clinical import record_history as history_of
+from pustula.store.services.trial import randomization_of, subject_arm
 from pustula.web.deps import (
     authorize,
     get_store,
@@ -39,7 +40,7 @@ from pustula.web.deps import (
 )
 from pustula.web.fields import error_messages
 from pustula.web.forms import REGIONS, SIGNS
-from pustula.web.history import TABLES, Names, grouped, readable
+from pustula.web.history import TABLES, Names, exported_value, grouped, readable
 from pustula.web.render import render
 from pustula.web.throughput import long_read, reads_whole_record
 from pustula.web.views import dashboard_view, report_html_for, report_pdf_for
@@ -75,7 +76,26 @@ async def timeline(request: Request, code: str) -> Response:
     ]
     order = {v.code: i for i, v in enumerate(protocol.visits)}
     visits = sorted(data.visits, key=lambda v: (order.get(v.visit_code, len(order)), v.id))
-    return render(request, "timeline.html", t=data, protocol=protocol, trend=trend, visits=visits)
+    randomized = (
+        await run_in_threadpool(_randomization, request, code) if protocol.randomized else None
+    )
+    return render(request, "timeline.html", t=data, protocol=protocol, trend=trend, visits=visits,
+                  randomized=randomized)  # fmt: skip
+
+
+def _randomization(request: Request, code: str) -> dict[str, Any]:
+    """A randomized subject's allocation as this user may see it: the arm for unblinded
+    roles only."""
+    store, protocol = get_store(request), scoped_protocol(request)
+    done = randomization_of(store, code)
+    arm = subject_arm(store, code) if done and principal_of(request).can("unblinded") else None
+    labels = {a.code: a.label for a in protocol.arms}
+    assert protocol.randomization is not None
+    return {
+        "done": done,
+        "arm": labels.get(arm or ""),
+        "blinded": protocol.randomization.blinded,
+    }
 
 
 def _instrument_context(request: Request) -> dict[str, Any]:
@@ -306,7 +326,8 @@ def audit_csv(request: Request) -> Response:
             entry = readable(row, names)
             writer.writerow(map(inert, [
                 row["id"], row["at"], row["user"], row["action"], row["table"], row["record"],
-                entry.subject, entry.record, row["field"], row["old"], row["new"],
+                entry.subject, entry.record, row["field"], exported_value(row, "old"),
+                exported_value(row, "new"),
                 row["reason"], entry.summary]))  # fmt: skip
     return Response(
         buffer.getvalue(), media_type="text/csv; charset=utf-8",

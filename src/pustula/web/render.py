@@ -65,6 +65,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         user=principal,
         csrf="" if by_token else csrf_token(request.session),
         synthetic=request.app.state.synthetic,
+        trial_study=getattr(request.app.state, "randomized", False),
         bodymaps=BODY_MAPS,
         pppasi_metadata=PPPASI_METADATA,
         **context,

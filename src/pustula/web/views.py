@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from pustula.analysis.endpoints import EndpointResult
+from pustula.protocol.randomization import pooled_arms
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report, render_html, render_pdf
 from pustula.store import Store
@@ -81,8 +83,13 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
 
 
 def study_for(store: Store, principal: Principal) -> StudyData:
-    """The study's data, restricted to the subjects of the user's sites."""
+    """The study's data, restricted to the subjects of the user's sites; for a blinded
+    reader of a blinded trial, with its arms pooled into one."""
     data = read_study(store)
+    randomization = data.protocol.randomization
+    if randomization is not None and randomization.blinded and not principal.can("unblinded"):
+        pooled = data.protocol.model_copy(update={"arms": pooled_arms(data.protocol.arms)})
+        data = dataclasses.replace(data, protocol=pooled)
     if "*" not in principal.sites:
         visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
         data = restrict(data, set(visible))
@@ -120,7 +127,8 @@ _REPORTS_KEPT = 8
 
 def _rendered(store: Store, principal: Principal) -> _Rendered:
     # the version is read before the data: a report is never older than its key says
-    key = (id(store), tuple(sorted(principal.sites)), data_version(store))
+    key = (id(store), tuple(sorted(principal.sites)), principal.can("unblinded"),
+           data_version(store))  # fmt: skip
     with _REPORTS_LOCK:
         if (hit := _REPORTS.get(key)) is not None:
             _REPORTS.move_to_end(key)

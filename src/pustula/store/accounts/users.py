@@ -35,7 +35,8 @@ __all__ = [
     "user_by_token",
 ]
 
-ROLES = ("admin", "investigator", "data_entry", "monitor", "statistician")
+ROLES = ("admin", "investigator", "data_entry", "monitor", "statistician",
+         "unblinded_statistician", "dmc")  # fmt: skip
 ALL_SITES = "*"
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()

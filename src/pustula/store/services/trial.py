@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pustula.errors import DataValidationError, RandomizationError, SignatureError
+from pustula.errors import (
+    DataValidationError,
+    RandomizationError,
+    RecordNotFoundError,
+    SignatureError,
+)
 from pustula.protocol.randomization import FACTORS
 from pustula.randomization import factor_levels, new_seed
 from pustula.store.accounts.users import authenticate
@@ -33,6 +38,7 @@ from pustula.store.records.randomization import (
     unblindings,
 )
 from pustula.store.records.study import get_study, get_subject, protocol_of
+from pustula.store.services.clinical import study_protocol
 
 __all__ = [
     "RandomizationForm",
@@ -40,6 +46,7 @@ __all__ = [
     "allocation_summary",
     "emergency_unblind",
     "generate_allocation",
+    "holds_randomized_study",
     "randomization_form",
     "randomization_of",
     "randomize_subject",
@@ -69,6 +76,18 @@ class RandomizationForm:
     factors: tuple[Factor, ...]
     done: Randomized | None
     list_ready: bool
+
+
+def holds_randomized_study(store: Store) -> bool:
+    """Whether the study is a randomized trial (False when there is no study yet).
+
+    >>> holds_randomized_study(trial_store()), holds_randomized_study(demo_store())
+    (True, False)
+    """
+    try:
+        return study_protocol(store).randomized
+    except RecordNotFoundError:
+        return False
 
 
 def generate_allocation(store: Store, user: str, *, seed: str | None = None) -> ListSummary:

@@ -1,0 +1,107 @@
+"""``pustula randomization`` and ``pustula subject randomize``: a randomized trial's list and
+its randomizations from the command line (for the unblinded statistician and for scripts).
+
+The command line reads the database directly, as its operator can: ``randomization list``
+prints arms, and is for the unblinded statistician only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pustula.cli._common import cli_user, echo_json, handles_errors, open_store
+from pustula.errors import DataValidationError
+
+__all__ = ["register"]
+
+randomization_app = typer.Typer(
+    help="A randomized trial's allocation list (unblinded statistician).", no_args_is_help=True
+)
+
+
+@randomization_app.command("generate")
+@handles_errors
+def generate(
+    ctx: typer.Context,
+    seed: Annotated[
+        str | None,
+        typer.Option(help="At least 32 hexadecimal characters; a new random seed if left out."),
+    ] = None,
+) -> None:
+    """Generate the allocation list once, from a seed (kept concealed in the database)."""
+    from pustula.store.services.trial import generate_allocation
+
+    summary = generate_allocation(open_store(ctx), cli_user(ctx), seed=seed)
+    typer.echo(f"allocation list generated: {summary.slots} slots ({summary.method}); "
+               f"SHA-256 {summary.list_sha256}")  # fmt: skip
+
+
+@randomization_app.command("verify")
+@handles_errors
+def verify(ctx: typer.Context) -> None:
+    """Reproduce the list from its seed and compare it slot by slot (an auditor's check)."""
+    from pustula.store.services.trial import verify_allocation
+
+    problems = verify_allocation(open_store(ctx))
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("the allocation list is the one its seed gives, slot for slot")
+
+
+@randomization_app.command("list")
+@handles_errors
+def list_(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
+) -> None:
+    """Write the list with arms and subjects to a CSV file (unblinded)."""
+    import csv
+
+    from pustula.store.services.trial import allocation_list_with_arms
+
+    rows = allocation_list_with_arms(open_store(ctx))
+    names = ["stratum", "position", "block", "block_size", "arm", "kit", "subject",
+             "randomized_on"]  # fmt: skip
+    with output.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(rows)
+    typer.echo(f"wrote {len(rows)} slots to {output} (UNBLINDED: keep it from blinded staff)")
+
+
+def randomize(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Subject code.")],
+    stratum: Annotated[
+        list[str], typer.Option(help="A confirmed factor as factor=level; repeat for each.")
+    ],
+    on: Annotated[str | None, typer.Option(help="Date of randomization (YYYY-MM-DD).")] = None,
+) -> None:
+    """Randomize an enrolled subject with the confirmed strata; prints the kit (no arm)."""
+    from pustula.store.services.trial import randomize_subject
+
+    confirmed = {}
+    for item in stratum:
+        factor, sep, level = item.partition("=")
+        if not sep:
+            raise DataValidationError(f"--stratum must look like factor=level; got `{item}`",
+                                      field="stratum")  # fmt: skip
+        confirmed[factor.strip()] = level.strip()
+    try:
+        when = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise DataValidationError("--on: enter the date as YYYY-MM-DD", field="on") from None
+    done = randomize_subject(open_store(ctx), cli_user(ctx), code, confirmed=confirmed, on=when)
+    echo_json({"subject": done.subject, "randomized_on": done.randomized_on.isoformat(),
+               "kit": done.kit, "stratum": done.stratum})  # fmt: skip
+
+
+def register(app: typer.Typer, subject_app: typer.Typer) -> None:
+    app.add_typer(randomization_app, name="randomization")
+    subject_app.command("randomize")(handles_errors(randomize))
