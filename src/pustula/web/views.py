@@ -120,7 +120,7 @@ class _Rendered:
 
 #: Reports by (store, sites seen, data version). Building one draws every figure (seconds),
 #: and most views of the report come between two saves; a save moves the data version.
-_REPORTS: OrderedDict[tuple[int, tuple[str, ...], tuple[int, str]], _Rendered] = OrderedDict()
+_REPORTS: OrderedDict[tuple[int, tuple[str, ...], bool, tuple[int, str]], _Rendered] = OrderedDict()
 _REPORTS_LOCK = threading.Lock()
 _REPORTS_KEPT = 8
 
