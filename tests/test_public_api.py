@@ -146,6 +146,7 @@ def test_errors_public_names() -> None:
             "LockedError",
             "ProtocolError",
             "PustulaError",
+            "RandomizationError",
             "ReasonRequiredError",
             "RecordNotFoundError",
             "RowError",

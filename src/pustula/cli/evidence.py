@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from pustula.cli._common import handles_errors
+from pustula.errors import DataValidationError
 
 design_app = typer.Typer(
     help="Design the next study: Simon two-stage, single-stage exact, two-arm, and Bayesian "
@@ -21,6 +22,18 @@ P1 = Annotated[float, typer.Option("--p1", help="Response rate worth pursuing (H
 Alpha = Annotated[float, typer.Option(help="Type I error (one-sided for single-arm designs).")]
 Power = Annotated[float, typer.Option(help="Power, 1 − β.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ProtocolOut = Annotated[
+    Path | None,
+    typer.Option("--protocol", help="Also write a runnable protocol (YAML) from this design, "
+                 "for `pustula study add`."),
+]  # fmt: skip
+
+
+def _write_protocol(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.write_text(text, encoding="utf-8")
+        typer.echo(f"protocol written to {path}: check its visits, criteria and labels, then "
+                   f"`pustula study add {path} --site CODE=Name`", err=True)  # fmt: skip
 
 
 def _print(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
@@ -39,12 +52,23 @@ def design_simon(
     p0: P0, p1: P1, alpha: Alpha = 0.05, power: Power = 0.8,
     nmax: Annotated[int, typer.Option(help="Largest total sample size searched.")] = 100,
     as_json: Json = False,
+    protocol: ProtocolOut = None,
+    choose: Annotated[
+        str, typer.Option(help="With --protocol: the optimal or the minimax design.")
+    ] = "optimal",
 ) -> None:  # fmt: skip
     """Simon's optimal and minimax two-stage designs, and the admissible ones between them,
     by exact binomial search (Simon 1989; Jung et al. 2004)."""
     from pustula.design import simon_designs
+    from pustula.design.protocol import simon_protocol
 
+    if choose not in ("optimal", "minimax"):
+        raise DataValidationError("--choose must be optimal or minimax", field="choose")
     result = simon_designs(p0, p1, alpha, power, nmax=nmax)
+    chosen = result.optimal if choose == "optimal" else result.minimax
+    if protocol is not None:
+        _write_protocol(protocol, simon_protocol(chosen, p0=p0, p1=p1, alpha=alpha, power=power,
+                                                 which=choose))  # fmt: skip
     data = {
         "optimal": result.optimal.as_dict(), "minimax": result.minimax.as_dict(),
         "admissible": [d.as_dict() | {"q_from": lo, "q_to": hi}
@@ -75,12 +99,22 @@ def design_two_arm(
     alpha: Annotated[float, typer.Option(help="Two-sided type I error.")] = 0.05,
     power: Power = 0.8,
     as_json: Json = False,
+    protocol: ProtocolOut = None,
+    dropout: Annotated[
+        float, typer.Option(help="With --protocol: the share of subjects expected to drop out.")
+    ] = 0.1,
 ) -> None:
     """Patients per arm to compare two proportions (normal approximation with Fleiss'
     continuity correction), with the exact power of Fisher's test at that size."""
+    from pustula.design.protocol import two_arm_protocol
     from pustula.design.two_arm import two_arm_size
 
+    if not 0 <= dropout < 0.9:
+        raise DataValidationError("--dropout must be from 0 to 0.9", field="dropout")
     s = two_arm_size(p1, p2, alpha, power)
+    if protocol is not None:
+        _write_protocol(protocol, two_arm_protocol(s, p1=p1, p2=p2, alpha=alpha, power=power,
+                                                   dropout=dropout))  # fmt: skip
     _print(s.as_dict(), as_json, [
         f"{s.n_per_arm} per arm ({s.n_uncorrected} without continuity correction); "
         f"power {s.power_normal:.3f} (normal), "
@@ -113,6 +147,7 @@ def design_predictive(
     runs: Annotated[int, typer.Option(help="Simulated trials per rate.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 20261129,
     as_json: Json = False,
+    protocol: ProtocolOut = None,
 ) -> None:
     """Predictive probability that the trial ends in success (Lee & Liu 2008), with the
     posterior probability that the response rate exceeds p0; with --theta-l, the stopping
@@ -122,8 +157,12 @@ def design_predictive(
         predictive_probability,
         stopping_boundaries,
     )
+    from pustula.design.protocol import bayesian_protocol
 
     r = predictive_probability(a, b, responses, n, nmax, p0, theta_t)
+    if protocol is not None:
+        _write_protocol(protocol, bayesian_protocol(a=a, b=b, nmax=nmax, p0=p0, theta_t=theta_t,
+                                                    theta_l=theta_l))  # fmt: skip
     data: dict[str, Any] = r.as_dict()
     lines = [f"predictive probability of success {r.predictive_probability:.4f}; "
              f"P(rate > {p0}) now {r.posterior_prob_above_p0:.4f}; posterior Beta("

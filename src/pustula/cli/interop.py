@@ -120,19 +120,31 @@ fhir_app = typer.Typer(help="HL7 FHIR (R5): a Bundle per subject.", no_args_is_h
 
 @fhir_app.command("export")
 @handles_errors
-def fhir_export(ctx: typer.Context, directory: Path) -> None:
+def fhir_export(
+    ctx: typer.Context,
+    directory: Path,
+    arms: Annotated[
+        bool,
+        typer.Option(
+            "--arms",
+            help="A blinded trial's arms as allocated (for the "
+            "unblinded statistician); pooled as BLINDED otherwise.",
+        ),
+    ] = False,
+) -> None:
     """Write one FHIR Bundle (JSON) per subject: pseudonymous Patient, ResearchStudy and
     ResearchSubject, Questionnaire(Response)s, score Observations, AdverseEvents and
     MedicationStatements, each validated by fhir.resources."""
     from pustula.interop.fhir import subject_bundle
-    from pustula.store.services.clinical import casebooks, study_protocol
+    from pustula.store.services.clinical import casebooks
+    from pustula.store.services.trial import arms_as_seen
 
     store = open_store(ctx)
-    protocol = study_protocol(store)
+    protocol, allocated = arms_as_seen(store, arms=arms)
     directory.mkdir(parents=True, exist_ok=True)
     books = casebooks(store)
     for book in books:
-        bundle = subject_bundle(book, protocol)
+        bundle = subject_bundle(book, protocol, arm=allocated.get(book.subject.code))
         path = directory / f"Bundle-{book.subject.code}.json"
         path.write_text(bundle.model_dump_json(indent=2), encoding="utf-8")
     typer.echo(f"{len(books)} bundles written to {directory}")

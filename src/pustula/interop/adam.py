@@ -41,6 +41,9 @@ ADAM_LABELS = {
     "ACTARM": "Description of Actual Arm",
     "TRT01P": "Planned Treatment for Period 01",
     "TRT01A": "Actual Treatment for Period 01",
+    "RANDFL": "Randomized Population Flag",
+    "RANDDT": "Date of Randomization",
+    **{f"STRAT{n}R": f"Stratification Factor {n} as Randomized" for n in range(1, 5)},
     "STATUS": "Subject Status",
     "SCRNDT": "Date of Screening",
     "TRTSDT": "Date of First Exposure to Treatment",
@@ -103,6 +106,9 @@ def _adsl(analysis: AnalysisData, sdtm: SdtmPackage) -> pd.DataFrame:
     adsl["AGEU"] = np.where(adsl["AGE"].notna(), "YEARS", "")
     adsl["TRT01P"] = np.where(adsl["ENRLFL"] == "Y", adsl["ARM"].fillna(""), "")
     adsl["TRT01A"] = np.where(adsl["SAFFL"] == "Y", adsl["ACTARM"], "")
+    randomization = analysis.study.protocol.randomization
+    if randomization is not None:
+        _randomized(adsl, analysis.study.allocation, [s.factor for s in randomization.strata])
     for column in ("TRIGGERS", "COMORB"):
         adsl[column] = _text(adsl[column])
     adsl["AGE"] = adsl["AGE"].astype(float)
@@ -121,6 +127,22 @@ def _adsl(analysis: AnalysisData, sdtm: SdtmPackage) -> pd.DataFrame:
         "TRT01A",
     ]
     return adsl[first + [c for c in adsl.columns if c not in first]]
+
+
+def _randomized(adsl: pd.DataFrame, allocation: pd.DataFrame, factors: list[str]) -> None:
+    """RANDFL, RANDDT and each stratification factor as randomized (STRATwR), in place."""
+    by_subject = allocation.set_index("subject") if len(allocation) else None
+    subject = adsl["SUBJID"]
+    if by_subject is None:
+        adsl["RANDFL"], adsl["RANDDT"] = "N", pd.NaT
+    else:
+        adsl["RANDFL"] = np.where(subject.isin(by_subject.index), "Y", "N")
+        adsl["RANDDT"] = subject.map(by_subject["randomized_on"])
+    for number, factor in enumerate(factors, start=1):
+        strata = by_subject["strata"] if by_subject is not None else pd.Series(dtype=object)
+        adsl[f"STRAT{number}R"] = subject.map(
+            lambda code, f=factor, s=strata: str(s[code].get(f, "")) if code in s.index else ""
+        )
 
 
 def _adqs(analysis: AnalysisData, sdtm: SdtmPackage) -> pd.DataFrame:

@@ -97,15 +97,22 @@ def _ref(kind: str, ident: str) -> dict[str, str]:
     return {"reference": _full_url(kind, ident)}
 
 
-def subject_bundle(book: Casebook, protocol: Protocol) -> Bundle:
-    """One subject's casebook as a FHIR collection Bundle."""
+def subject_bundle(book: Casebook, protocol: Protocol, *, arm: str | None = None) -> Bundle:
+    """One subject's casebook as a FHIR collection Bundle.
+
+    ``arm`` is the subject's arm as the reader may see it (a randomized subject's
+    allocation, or ``BLINDED`` with a blinded protocol's pooled arm); without it, the
+    subject record's own arm (a single-arm study's)."""
     code = book.subject.code
     pid = f"subject-{code}"
     study = f"study-{protocol.id}"
+    groups = [{"linkId": a.code, "name": a.label,
+               "type": {"text": "randomized arm" if protocol.randomization else "arm"}}
+              for a in protocol.arms]  # fmt: skip
     resources: list[Any] = [
         Patient(id=pid, identifier=[{"system": SUBJECT_SYSTEM, "value": code}]),
-        ResearchStudy(id=study, status="active", title=protocol.title),
-        _research_subject(book, pid, study),
+        ResearchStudy(id=study, status="active", title=protocol.title, comparisonGroup=groups),
+        _research_subject(book, pid, study, arm or book.subject.arm),
     ]
     r = book.records
     visits = {v.id: v for v in r.visit}
@@ -142,10 +149,11 @@ def subject_bundle(book: Casebook, protocol: Protocol) -> Bundle:
                   entry=entries)  # fmt: skip
 
 
-def _research_subject(book: Casebook, pid: str, study: str) -> ResearchSubject:
+def _research_subject(book: Casebook, pid: str, study: str, arm: str | None) -> ResearchSubject:
     """R5 ResearchSubject: ``status`` is the record's publication status, so the subject's
     own state is in ``progress`` (on study, or withdrawn / off study with the reason) and
-    the time on study in ``period``."""
+    the time on study in ``period``; the arm as the assigned comparison group, and as the
+    actual one once the subject has had study drug."""
     s = book.subject
     state = {"withdrawn": "withdrawn", "completed": "off-study"}.get(s.status, "on-study")
     progress: dict[str, Any] = {
@@ -159,9 +167,11 @@ def _research_subject(book: Casebook, pid: str, study: str) -> ResearchSubject:
     if s.end_reason:
         progress["reason"] = {"text": s.end_reason}
     period = {k: v.isoformat() for k, v in (("start", s.enrolled_on), ("end", s.ended_on)) if v}
+    dosed = bool(book.records.exposure)
     return ResearchSubject(
         id=f"rs-{s.code}", status="active", study=_ref("ResearchStudy", study),
         subject=_ref("Patient", pid), progress=[progress], period=period or None,
+        assignedComparisonGroup=arm, actualComparisonGroup=arm if arm and dosed else None,
     )  # fmt: skip
 
 

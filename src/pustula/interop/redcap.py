@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS, field_label
 from pustula.protocol import Protocol
+from pustula.protocol.randomization import FACTORS
+from pustula.randomization import factor_levels
 from pustula.scoring import PPPASI
 
 __all__ = [
@@ -47,6 +49,8 @@ PRIOR_FORM = "prior_therapy"
 #: record), and the end of participation as a form of its own.
 REPEATING = ("exposure", "interruption", "adverse_event", "lab", "con_med")
 END_FORM = "end_of_study"
+#: A randomized protocol's form: date, kit, strata and the allocation field.
+RANDOMIZATION_FORM = "randomization"
 #: Screening labs in the units the shipped protocol's eligibility rules use.
 SCREENING_LABS = {"lab_lymphocytes": "Lymphocytes (/mm³)",
                   "lab_neutrophils": "Neutrophils, ANC (/mm³)",
@@ -320,12 +324,42 @@ def _visit_rows() -> list[DictionaryRow]:
     ]
 
 
-def data_dictionary(protocol: Protocol) -> list[DictionaryRow]:
-    """The study's REDCap data dictionary, form by form (REDCap needs record_id first)."""
-    _ = protocol  # the forms are the same for every protocol; events follow its visits
+def data_dictionary(protocol: Protocol | None) -> list[DictionaryRow]:
+    """The study's REDCap data dictionary, form by form (REDCap needs record_id first).
+
+    The forms are the same for every protocol (events follow its visits), but a
+    randomized protocol adds its randomization form: the date, the kit, each stratification
+    factor and the allocation field that REDCap's randomization module fills.
+    """
     visit, pga_and_nrs = _visit_rows()[:1], _visit_rows()[1:]
-    return [*_baseline_rows(), *_prior_rows(), *visit, *_pppasi_rows(), pga_and_nrs[0],
-            *_dlqi_rows(), *pga_and_nrs[1:], *_casebook_rows()]  # fmt: skip
+    randomized = _randomization_rows(protocol) if protocol and protocol.randomization else []
+    return [*_baseline_rows(), *_prior_rows(), *randomized, *visit, *_pppasi_rows(),
+            pga_and_nrs[0], *_dlqi_rows(), *pga_and_nrs[1:], *_casebook_rows()]  # fmt: skip
+
+
+def _randomization_rows(protocol: Protocol) -> list[DictionaryRow]:
+    randomization = protocol.randomization
+    assert randomization is not None
+    rows = [
+        _date("rand_date", RANDOMIZATION_FORM, "Date of randomization", required=True),
+        DictionaryRow("rand_kit", RANDOMIZATION_FORM, "text", "Kit number",
+                      validation="integer"),
+    ]  # fmt: skip
+    for stratum in randomization.strata:
+        name, text = f"rand_{stratum.factor}", f"Stratification: {FACTORS[stratum.factor]}"
+        if stratum.factor == "site":  # the study's sites are REDCap data access groups
+            rows.append(DictionaryRow(name, RANDOMIZATION_FORM, "text", text, required=True))
+        else:
+            levels = factor_levels(stratum, [])
+            rows.append(DictionaryRow(name, RANDOMIZATION_FORM, "radio", text,
+                                      _choices((str(i), lv) for i, lv in enumerate(levels, 1)),
+                                      required=True))  # fmt: skip
+    arms = _choices((str(i), a.label) for i, a in enumerate(protocol.arms, start=1))
+    rows.append(DictionaryRow(
+        "rand_group", RANDOMIZATION_FORM, "radio", "Allocation (REDCap's randomization "
+        "field; blinded users never see it)", arms,
+        annotation="@READONLY"))  # fmt: skip
+    return rows
 
 
 def event_name(label: str, arm: int = 1) -> str:
@@ -349,6 +383,8 @@ def instrument_events(protocol: Protocol) -> list[dict[str, str]]:
     rows = []
     for v in protocol.visits:
         forms = ["screening", PRIOR_FORM, *REPEATING, END_FORM] if v.baseline else []
+        if v.baseline and protocol.randomization is not None:
+            forms.insert(2, RANDOMIZATION_FORM)
         forms += ["visit", *dict.fromkeys(FORMS[i] for i in v.instruments if i in FORMS)]
         rows += [{"arm_num": "1", "unique_event_name": event_name(v.label), "form": f}
                  for f in forms]  # fmt: skip

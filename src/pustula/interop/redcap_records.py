@@ -77,7 +77,7 @@ class FieldMapping:
 
 def _columns() -> list[str]:
     names = ["record_id", *_SPECIAL]
-    for row in data_dictionary(None):  # type: ignore[arg-type]
+    for row in data_dictionary(None):
         if row.name == "record_id" or row.kind == "calc":
             continue
         if row.kind == "checkbox":

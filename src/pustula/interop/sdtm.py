@@ -151,13 +151,15 @@ def _dm(
     data: StudyData, extra: ExchangeData, subjects: dict[str, _Subject], supp: list[Row]
 ) -> list[Row]:
     arms = {a.code: a.label for a in data.protocol.arms}
+    allocated = _allocated_arms(data)
     last_seen = _last_record_date(data, extra)
     rows = []
     for s in _records(data.subjects):
         who = subjects[s.subject]
+        arm = allocated.get(s.subject, s.arm)
         failed = s.status == SubjectStatus.SCREEN_FAILURE
         pending = s.status == SubjectStatus.SCREENING_PENDING
-        assigned = not (failed or pending) and s.arm in arms
+        assigned = not (failed or pending) and arm in arms
         dosed = assigned and not pd.isna(s.first_dose)
         reason = (
             "SCREEN FAILURE"
@@ -188,10 +190,10 @@ def _dm(
                 else "",
                 "RACE": "",
                 "ETHNIC": "",
-                "ARMCD": s.arm if assigned else "",
-                "ARM": arms.get(s.arm, "") if assigned else "",
-                "ACTARMCD": s.arm if dosed else "",
-                "ACTARM": arms.get(s.arm, "") if dosed else "",
+                "ARMCD": arm if assigned else "",
+                "ARM": arms.get(arm, "") if assigned else "",
+                "ACTARMCD": arm if dosed else "",
+                "ACTARM": arms.get(arm, "") if dosed else "",
                 "ARMNRS": reason,
                 "COUNTRY": data.protocol.country or "",
             }
@@ -210,6 +212,12 @@ def _dm(
             _number(s.disease_duration_months),
         )
     return rows
+
+
+def _allocated_arms(data: StudyData) -> dict[str, str]:
+    """Each randomized subject's arm as this reader may see it (pooled when blinded)."""
+    frame = data.allocation
+    return dict(zip(frame["subject"], frame["arm"], strict=True)) if len(frame) else {}
 
 
 def _last_record_date(data: StudyData, extra: ExchangeData) -> pd.Series:
@@ -233,6 +241,9 @@ def _last_record_date(data: StudyData, extra: ExchangeData) -> pd.Series:
 
 def _ds(data: StudyData, subjects: dict[str, _Subject]) -> list[Row]:
     rows = []
+    frame = data.allocation
+    randomized = (dict(zip(frame["subject"], frame["randomized_on"], strict=True))
+                  if len(frame) else {})  # fmt: skip
     for s in _records(data.subjects):
         who = subjects[s.subject]
 
@@ -258,6 +269,8 @@ def _ds(data: StudyData, subjects: dict[str, _Subject]) -> list[Row]:
                 "PROTOCOL MILESTONE",
                 s.enrolled_on,
             )
+        if s.subject in randomized:
+            add("RANDOMIZED", "RANDOMIZED", "PROTOCOL MILESTONE", randomized[s.subject])
         if s.status == SubjectStatus.COMPLETED:
             add("COMPLETED", "COMPLETED", "DISPOSITION EVENT", s.ended_on)
         elif s.status == SubjectStatus.WITHDRAWN:

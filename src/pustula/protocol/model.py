@@ -20,6 +20,7 @@ __all__ = [
     "Arm",
     "Condition",
     "Criterion",
+    "DesignRecord",
     "Eligibility",
     "Endpoint",
     "LabRule",
@@ -250,6 +251,22 @@ class Refractory(_Strict):
         return response in self.failed_responses
 
 
+class DesignRecord(_Strict):
+    """The design that sized the study (``pustula design … --protocol``): its method, its
+    parameters and results, and the number of subjects it plans.
+
+    Examples
+    --------
+    >>> DesignRecord(method="two_arm", planned_subjects=98, parameters={"p1": 0.6}).method
+    'two_arm'
+    """
+
+    method: Literal["two_arm", "simon_two_stage", "single_stage", "bayesian_predictive"]
+    planned_subjects: int = Field(ge=1)
+    parameters: dict[str, float | int | None] = {}
+    reference: str = ""
+
+
 class Protocol(_Strict):
     """A study protocol as validated data: visits with windows, eligibility criteria,
     endpoints, lab rules, arms and the analysis plan (see ``load_protocol``).
@@ -279,6 +296,8 @@ class Protocol(_Strict):
     refractory: Refractory = Refractory()
     #: How subjects are allocated to the arms; none for a single-arm study or case series.
     randomization: Randomization | None = None
+    #: The design that sized the study, when a design wrote the protocol.
+    design: DesignRecord | None = None
 
     @model_validator(mode="after")
     def _consistent_randomization(self) -> Protocol:

@@ -10,15 +10,30 @@ fills, a grouping that leaves a recorded answer out).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from pustula.protocol.model import Arm
+
+class ArmLike(Protocol):
+    """What the randomization block needs of an arm (``pustula.protocol.model.Arm``, which
+    imports this module)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def ratio(self) -> int: ...
+
+
+A = TypeVar("A", bound=ArmLike)
 
 __all__ = [
     "FACTORS",
+    "POOLED_ARM",
     "RECORDED_CODES",
     "Blinding",
     "Minimization",
@@ -112,7 +127,7 @@ class Randomization(_Strict):
         return self.blinding != "open"
 
 
-def design_problems(randomization: Randomization, arms: Sequence[Arm]) -> list[str]:
+def design_problems(randomization: Randomization, arms: Sequence[ArmLike]) -> list[str]:
     """Every inconsistency of ``randomization`` with the arms, in words.
 
     Examples
@@ -192,7 +207,7 @@ def _stratum_problems(stratum: Stratum) -> list[str]:
 POOLED_ARM = {"code": "BLINDED", "label": "Blinded treatment (arms pooled)"}
 
 
-def pooled_arms(arms: Sequence[Arm]) -> tuple[Arm, ...]:
+def pooled_arms(arms: Sequence[A]) -> tuple[A, ...]:
     """The arms as a blinded reader's exports and reports show them: one pooled arm, so that
     no arm code, label or treatment reaches them (the protocol document names the arms).
 

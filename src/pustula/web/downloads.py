@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pustula.checks.spreadsheet import inert_frame
-from pustula.store.services.clinical import study_protocol
 from pustula.web.deps import authorize, get_store, principal_of
 from pustula.web.render import render
 from pustula.web.throughput import long_read
@@ -151,8 +150,10 @@ def download_odm(request: Request) -> Response:
 def download_redcap_dictionary(request: Request) -> Response:
     """The study's REDCap data dictionary with its events and instrument-event mapping."""
     from pustula.interop.redcap import project_files
+    from pustula.store.services.trial import arms_as_seen
 
-    files = project_files(study_protocol(get_store(request)))
+    protocol, _ = arms_as_seen(get_store(request), arms=principal_of(request).can("unblinded"))
+    files = project_files(protocol)
 
     def write(folder: Path) -> list[Path]:
         for name, text in files.items():

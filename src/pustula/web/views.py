@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from pustula.analysis.endpoints import EndpointResult
-from pustula.protocol.randomization import pooled_arms
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report, render_html, render_pdf
 from pustula.store import Store
@@ -85,11 +83,7 @@ def dashboard_view(store: Store, principal: Principal, *, today: date) -> dict[s
 def study_for(store: Store, principal: Principal) -> StudyData:
     """The study's data, restricted to the subjects of the user's sites; for a blinded
     reader of a blinded trial, with its arms pooled into one."""
-    data = read_study(store)
-    randomization = data.protocol.randomization
-    if randomization is not None and randomization.blinded and not principal.can("unblinded"):
-        pooled = data.protocol.model_copy(update={"arms": pooled_arms(data.protocol.arms)})
-        data = dataclasses.replace(data, protocol=pooled)
+    data = read_study(store, arms=principal.can("unblinded"))
     if "*" not in principal.sites:
         visible = data.subjects.loc[data.subjects["site"].isin(principal.sites), "subject"]
         data = restrict(data, set(visible))

@@ -18,7 +18,8 @@ from pustula.errors import (
     RecordNotFoundError,
     SignatureError,
 )
-from pustula.protocol.randomization import FACTORS
+from pustula.protocol import Protocol
+from pustula.protocol.randomization import FACTORS, POOLED_ARM, pooled_arms
 from pustula.randomization import factor_levels, new_seed
 from pustula.store.accounts.users import authenticate
 from pustula.store.db.uow import Store
@@ -44,6 +45,7 @@ __all__ = [
     "RandomizationForm",
     "allocation_list_with_arms",
     "allocation_summary",
+    "arms_as_seen",
     "emergency_unblind",
     "generate_allocation",
     "holds_randomized_study",
@@ -176,6 +178,25 @@ def emergency_unblind(store: Store, user: str, *, password: str, code: str, reas
         protocol = protocol_of(study)
         arm = unblind(tx, protocol, get_subject(tx.session, study, code), reason=reason)
         return next(a.label for a in protocol.arms if a.code == arm)
+
+
+def arms_as_seen(store: Store, *, arms: bool = False) -> tuple[Protocol, dict[str, str]]:
+    """The protocol and each randomized subject's arm as a reader may see them: a blinded
+    trial's arms pooled into ``BLINDED`` unless ``arms`` (unblinded readers only).
+
+    >>> protocol, seen = arms_as_seen(demo_store())
+    >>> [a.code for a in protocol.arms], seen
+    (['TOFA'], {})
+    """
+    with store.reader() as session:
+        study = get_study(session)
+        protocol = protocol_of(study)
+        rows = allocation_slots(session, study)
+    allocated = {r["subject"]: r["arm"] for r in rows if r["subject"]}
+    if protocol.randomization is not None and protocol.randomization.blinded and not arms:
+        protocol = protocol.model_copy(update={"arms": pooled_arms(protocol.arms)})
+        allocated = dict.fromkeys(allocated, POOLED_ARM["code"])
+    return protocol, allocated
 
 
 def unblinding_log(store: Store) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,10 @@ import pandas as pd
 from sqlalchemy import Select, select
 
 from pustula.protocol import Protocol
+from pustula.protocol.randomization import POOLED_ARM, pooled_arms
 from pustula.store.db.models import (
     AdverseEvent,
+    Allocation,
     Assessment,
     Baseline,
     ConMed,
@@ -65,6 +68,10 @@ class StudyData:
     #: e-signatures (subject, visit, signer, signed_at, meaning, invalidated_at); not part of
     #: the data hash, which covers the clinical data a signature is about
     signatures: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: randomized subjects (subject, randomized_on, kit, stratum, strata as confirmed, arm).
+    #: In a blinded trial read without ``arms=True`` every arm is the pooled ``BLINDED``.
+    #: Not part of the data hash, which covers the clinical data.
+    allocation: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def snapshot_hash(self) -> str:
         """SHA-256 over every frame's content: the same data always give the same hash."""
@@ -84,10 +91,12 @@ def restrict(data: StudyData, subjects: set[str]) -> StudyData:
         )
         for name in FRAMES
     }
-    signed = data.signatures
+    signed, allocation = data.signatures, data.allocation
     if len(signed):
         signed = signed[signed["subject"].isin(subjects)].reset_index(drop=True)
-    return dataclasses.replace(data, **frames, signatures=signed)
+    if len(allocation):
+        allocation = allocation[allocation["subject"].isin(subjects)].reset_index(drop=True)
+    return dataclasses.replace(data, **frames, signatures=signed, allocation=allocation)
 
 
 def _children(connection: Any, by_subject: Select[Any], model: Any, *columns: Any) -> pd.DataFrame:
@@ -104,14 +113,19 @@ def _frame(connection: Any, query: Select[Any]) -> pd.DataFrame:
     return pd.read_sql(query, connection)
 
 
-def read_study(store: Store, code: str | None = None) -> StudyData:
+def read_study(store: Store, code: str | None = None, *, arms: bool = False) -> StudyData:
     """Read one study (the only one when ``code`` is None) into DataFrames.
 
-    All frames come from one snapshot, so a save made meanwhile shows in all or none.
+    All frames come from one snapshot, so a save made meanwhile shows in all or none. A
+    blinded trial is read blinded unless ``arms`` is True (for unblinded readers only):
+    its protocol's arms pooled into one, and every randomized subject's arm that one.
     """
     with store.snapshot() as session:
         study = get_study(session, code)
         protocol = protocol_of(study)
+        blinded = protocol.randomization is not None and protocol.randomization.blinded
+        if blinded and not arms:
+            protocol = protocol.model_copy(update={"arms": pooled_arms(protocol.arms)})
         sid = study.id
         connection = session.connection()
         live = Subject.deleted_at.is_(None)
@@ -254,7 +268,24 @@ def read_study(store: Store, code: str | None = None) -> StudyData:
                 .where(Signature.deleted_at.is_(None))
                 .order_by(Signature.id),
             ),
+            allocation=_allocation(connection, by_subject, pooled=blinded and not arms),
         )
+
+
+def _allocation(connection: Any, by_subject: Select[Any], *, pooled: bool) -> pd.DataFrame:
+    frame = _frame(
+        connection,
+        by_subject.add_columns(
+            Allocation.randomized_on, Allocation.kit, Allocation.stratum,
+            Allocation.confirmed_levels.label("strata"), Allocation.arm,
+        )
+        .join(Allocation, Allocation.subject_id == Subject.id)
+        .order_by(Allocation.randomized_on, Allocation.id),
+    )  # fmt: skip
+    if pooled:
+        frame["arm"] = POOLED_ARM["code"]
+    frame["strata"] = frame["strata"].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return _dates(frame, "randomized_on")
 
 
 def read_items(store: Store) -> pd.DataFrame:
