@@ -27,33 +27,32 @@ ROLES = {  # demo account -> role
 }
 
 
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database built once; each test copies it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+SECRET = "test-secret-key-0123456789-0123456789"
+
+
+def _built(
+    tmp_path_factory: pytest.TempPathFactory, name: str, create: Callable[[Store], object]
+) -> Path:
+    """A database made once per run by ``create``, with every demo account; tests copy it."""
+    path = tmp_path_factory.mktemp(name) / f"{name}.sqlite3"
     store = Store.open(f"sqlite:///{path}")
     store.create_schema()
-    create_demo_study(store)
+    create(store)
     create_demo_users(store, also=TRIAL_USERS)
     store.dispose()
     return path
 
 
-@pytest.fixture
-def web_store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
+def _copied(source_path: Path, target: Path) -> Iterator[Store]:
+    """A test's own copy of a built database."""
     from pustula.store import backup
 
-    source = Store.open(f"sqlite:///{demo_db}")
-    copy = backup(source, tmp_path / "web.sqlite3")
+    source = Store.open(f"sqlite:///{source_path}")
+    copy = backup(source, target)
     source.dispose()
     store = Store.open(f"sqlite:///{copy}")
     yield store
     store.dispose()
-
-
-@pytest.fixture
-def app(web_store: Store) -> FastAPI:
-    return create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"), store=web_store)
 
 
 def csrf_of(html: str) -> str:
@@ -62,59 +61,7 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def login(app: FastAPI) -> Callable[[str], TestClient]:
-    def sign_in(username: str) -> TestClient:
-        client = TestClient(app)
-        page = client.get("/login")
-        response = client.post(
-            "/login",
-            data={
-                "username": username,
-                "password": DEMO_PASSWORD,
-                "csrf": csrf_of(page.text),
-                "next": "/",
-            },
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        return client
-
-    return sign_in
-
-
-@pytest.fixture(scope="session")
-def trial_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SYNTHETIC demo trial (90 randomized subjects) with every demo account, built once."""
-    from pustula.demo_trial import create_trial_study
-
-    path = tmp_path_factory.mktemp("trial") / "trial.sqlite3"
-    store = Store.open(f"sqlite:///{path}")
-    store.create_schema()
-    create_trial_study(store)
-    create_demo_users(store, also=TRIAL_USERS)
-    store.dispose()
-    return path
-
-
-@pytest.fixture
-def trial_store(trial_db: Path, tmp_path: Path) -> Iterator[Store]:
-    from pustula.store import backup
-
-    source = Store.open(f"sqlite:///{trial_db}")
-    copy = backup(source, tmp_path / "trial.sqlite3")
-    source.dispose()
-    store = Store.open(f"sqlite:///{copy}")
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def trial_login(trial_store: Store) -> Callable[[str], TestClient]:
-    """Sign in to the demo trial's app as a demo account."""
-    app = create_app(Settings(secret_key="test-secret-key-0123456789-0123456789"),
-                     store=trial_store)  # fmt: skip
-
+def _signing_in(app: FastAPI) -> Callable[[str], TestClient]:
     def sign_in(username: str) -> TestClient:
         client = TestClient(app)
         page = client.get("/login")
@@ -125,3 +72,43 @@ def trial_login(trial_store: Store) -> Callable[[str], TestClient]:
         return client
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo case series with every demo account, built once."""
+    return _built(tmp_path_factory, "demo", create_demo_study)
+
+
+@pytest.fixture
+def web_store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
+    yield from _copied(demo_db, tmp_path / "web.sqlite3")
+
+
+@pytest.fixture
+def app(web_store: Store) -> FastAPI:
+    return create_app(Settings(secret_key=SECRET), store=web_store)
+
+
+@pytest.fixture
+def login(app: FastAPI) -> Callable[[str], TestClient]:
+    return _signing_in(app)
+
+
+@pytest.fixture(scope="session")
+def trial_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SYNTHETIC demo trial (90 randomized subjects) with every demo account, built once."""
+    from pustula.demo_trial import create_trial_study
+
+    return _built(tmp_path_factory, "trial", create_trial_study)
+
+
+@pytest.fixture
+def trial_store(trial_db: Path, tmp_path: Path) -> Iterator[Store]:
+    yield from _copied(trial_db, tmp_path / "trial.sqlite3")
+
+
+@pytest.fixture
+def trial_login(trial_store: Store) -> Callable[[str], TestClient]:
+    """Sign in to the demo trial's app as a demo account."""
+    return _signing_in(create_app(Settings(secret_key=SECRET), store=trial_store))
