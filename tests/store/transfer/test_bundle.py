@@ -268,3 +268,32 @@ def test_item_values_that_are_not_an_object_are_refused(
     _edit_cell(bundle, "assessment", 2, "items", items)
     with pytest.raises(ImportBundleError, match=r"assessment\.csv row 2: column `items`"):
         import_bundle(store, bundle, user="u", reason="r")
+
+
+def test_a_bundle_with_a_forged_allocation_is_refused(store: Store, tmp_path: Path) -> None:
+    """A randomized trial's bundle whose first slot was given the other arm, checksums and
+    signature made again: the arm's digest in the bundle's own trail no longer matches."""
+    from pustula.demo_trial import create_trial_study
+
+    source = Store.open(f"sqlite:///{tmp_path / 'trial.sqlite3'}")
+    source.create_schema()
+    create_trial_study(source, subjects=3)
+    export_bundle(source, tmp_path / "bundle")
+    source.dispose()
+    clean = Store.open(f"sqlite:///{tmp_path / 'clean.sqlite3'}")
+    clean.create_schema()
+    assert import_bundle(clean, tmp_path / "bundle", user="u", reason="r")["allocation"] == 240
+    clean.dispose()
+
+    def swap(rows: list[list[str]]) -> list[list[str]]:
+        arm = rows[0].index("arm")
+        rows[1][arm] = {"TOFA5": "PLCB", "PLCB": "TOFA5"}[rows[1][arm]]
+        return rows
+
+    _rewrite(tmp_path / "bundle", "allocation", swap)
+    with pytest.raises(
+        ImportBundleError, match="the allocation list is not the one its seed gives"
+    ) as caught:
+        import_bundle(store, tmp_path / "bundle", user="u", reason="r")
+    assert "is not as generated" in str(caught.value)
+    assert audit_count(store) == 0

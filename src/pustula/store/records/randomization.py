@@ -61,6 +61,7 @@ __all__ = [
     "deviations_of",
     "generate_list",
     "list_of",
+    "list_problems",
     "list_summary",
     "randomize",
     "recorded_levels",
@@ -175,35 +176,48 @@ def reproduce_list(session: Session, study: Study, protocol: Protocol) -> list[s
     row = list_of(session, study)
     if row is None:
         return ["no allocation list has been generated"]
-    if row.method != "permuted_blocks":
-        return _replay_minimization(session, row, protocol)
-    expected = allocation_list(protocol, row.seed, row.sites)
-    problems = [] if _list_sha256(expected) == row.list_sha256 else [
+    stored = session.scalars(select(Allocation).where(Allocation.list_id == row.id))
+    slots = [{c: getattr(a, c) for c in ("stratum", "position", "block", "block_size", "arm",
+                                         "kit", "confirmed_levels")} for a in stored]  # fmt: skip
+    return list_problems(protocol, {"method": row.method, "seed": row.seed, "sites": row.sites,
+                                    "list_sha256": row.list_sha256}, slots)  # fmt: skip
+
+
+def list_problems(
+    protocol: Protocol, header: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """What differs between ``slots`` (rows of an allocation list: stratum, position,
+    block, block size, arm, kit, confirmed levels) and what the list's seed gives; shared by
+    the auditor's check and a bundle's import."""
+    seed = str(header["seed"])
+    if header["method"] != "permuted_blocks":
+        return _replay_minimization(protocol, seed, slots)
+    expected = allocation_list(protocol, seed, list(header["sites"]))
+    problems = [] if _list_sha256(expected) == header["list_sha256"] else [
         "the list's recorded SHA-256 is not that of the list its seed gives"]  # fmt: skip
-    stored = {(a.stratum, a.position): a for a in session.scalars(
-        select(Allocation).where(Allocation.list_id == row.id))}  # fmt: skip
+    stored = {(a["stratum"], a["position"]): a for a in slots}
     for slot in expected:
         a = stored.pop((slot.stratum, slot.position), None)
         if a is None:
             problems.append(f"slot {slot.position} of stratum {slot.stratum} is missing")
-        elif (a.arm, a.kit, a.block, a.block_size) != (slot.arm, slot.kit, slot.block,
-                                                       slot.block_size):  # fmt: skip
+        elif (a["arm"], a["kit"], a["block"], a["block_size"]) != (
+                slot.arm, slot.kit, slot.block, slot.block_size):  # fmt: skip
             problems.append(f"slot {slot.position} of stratum {slot.stratum} is not as generated")
     problems += [f"slot {p} of stratum {s} was not generated" for s, p in stored]
     return problems
 
 
-def _replay_minimization(session: Session, row: AllocationList, protocol: Protocol) -> list[str]:
-    minimizer, problems = Minimizer(protocol, row.seed), []
-    used = session.scalars(select(Allocation).where(Allocation.list_id == row.id)
-                           .order_by(Allocation.position))  # fmt: skip
-    for a in used:
-        levels = {k: str(v) for k, v in a.confirmed_levels.items()}
-        if minimizer.next_arm(a.position, levels) != a.arm:
-            problems.append(f"allocation {a.position} is not the arm minimization gives")
-        if a.kit != kit_numbers(row.seed, a.position)[-1]:
-            problems.append(f"allocation {a.position} does not have its kit number")
-        minimizer.add(levels, a.arm)
+def _replay_minimization(
+    protocol: Protocol, seed: str, slots: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    minimizer, problems = Minimizer(protocol, seed), []
+    for a in sorted(slots, key=lambda a: int(a["position"])):
+        levels = {k: str(v) for k, v in dict(a["confirmed_levels"] or {}).items()}
+        if minimizer.next_arm(a["position"], levels) != a["arm"]:
+            problems.append(f"allocation {a['position']} is not the arm minimization gives")
+        if a["kit"] != kit_numbers(seed, a["position"])[-1]:
+            problems.append(f"allocation {a['position']} does not have its kit number")
+        minimizer.add(levels, a["arm"])
     return problems
 
 

@@ -48,6 +48,8 @@ from pustula.store.db.models import Base, Study
 from pustula.store.db.uow import Store
 from pustula.store.keys.audit_key import AuditKey
 from pustula.store.keys.signing import Verdict, trusted_keys, verify_signed
+from pustula.store.records.randomization import list_problems
+from pustula.store.records.study import protocol_from_text
 
 __all__ = ["BundleFormat", "ExportSummary", "bundle_tables", "export_bundle", "import_bundle"]
 
@@ -285,6 +287,8 @@ def _check_keys(
         seen: set[tuple[Any, ...]] = set()
         for number, row in enumerate(rows, start=1):
             value = tuple(row[k] for k in key)
+            if None in value:
+                continue  # as in SQL: a key with an empty column is never a duplicate
             if value in seen:
                 raise ImportBundleError(
                     f"{name} row {number}: duplicate {', '.join(key)} {value}",
@@ -466,6 +470,7 @@ def import_bundle(
         if progress:
             progress(f"checked {table.name}")
     _check_scores(data["assessment"], manifest["tables"]["assessment"]["file"])
+    _check_allocation(data, manifest)
     if progress:
         progress("scores re-computed")
     key = store.audit_key
@@ -491,6 +496,26 @@ def import_bundle(
         entry = AuditEntry(action, "*", None, None, None, json.dumps(provenance))
         append_audit(connection, [entry], user=user, at=now_iso(), reason=reason, key=key)
     return summary
+
+
+def _check_allocation(
+    data: Mapping[str, list[dict[str, Any]]], manifest: Mapping[str, Any]
+) -> None:
+    """A randomized trial's allocation list against the list its seed gives: the arms
+    reach the trail only as digests keyed at the source, so the seed is the check here."""
+    studies = {s["id"]: s for s in data.get("study", [])}
+    for header in data.get("allocation_list", []):
+        study = studies.get(header["study_id"])
+        if study is None:
+            continue  # the foreign-key check names it
+        slots = [a for a in data.get("allocation", []) if a["list_id"] == header["id"]]
+        protocol = protocol_from_text(study["protocol_yaml"], study["code"])
+        problems = list_problems(protocol, header, slots)
+        if problems:
+            name = manifest["tables"]["allocation"]["file"]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ImportBundleError(f"{name}: the allocation list is not the one its seed "
+                                    f"gives: {problems[0]}{more}", file=name)  # fmt: skip
 
 
 def _read_manifest(source: Path) -> dict[str, Any]:
