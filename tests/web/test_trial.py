@@ -49,6 +49,7 @@ def test_a_coordinator_randomizes_with_the_strata_confirmed_and_sees_the_kit_not
     assert done is not None and done.stratum == "SITE2 · ever"
     assert f'kit number <strong class="kit">{done.kit}</strong>' in response.text
     assert "Treatment: blinded." in response.text
+    assert "Demo trial: SYNTHETIC, invented subjects. Not patient data" in response.text
     assert all(label not in response.text for label in LABELS.values())
 
 
