@@ -45,14 +45,16 @@ def server_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(server_db: str) -> Iterator[str]:
+def server(server_db: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The app on a real port, with the demo study, or with the study the test module's
+    ``CREATE_STUDY`` makes and the accounts its ``MORE_USERS`` adds."""
     import uvicorn
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     store = Store.open(server_db)
     store.create_schema()
-    create_demo_study(store)
-    create_demo_users(store)
+    getattr(request.module, "CREATE_STUDY", create_demo_study)(store)
+    create_demo_users(store, also=getattr(request.module, "MORE_USERS", ()))
     app = create_app(Settings(secret_key="browser-secret-0123456789-0123456789"), store=store)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
