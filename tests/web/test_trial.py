@@ -142,3 +142,9 @@ def test_the_unblinded_statistician_sees_the_list_reproduced_from_its_seed(
     assert len(csv_text.splitlines()) == 1 + 240
     again = client.post("/randomization", data={"csrf": csrf_of(page.text), "seed": ""})
     assert again.status_code == 400 and "a list is final" in again.text
+
+
+def test_the_trial_report_says_its_subjects_are_invented(trial_login: Login) -> None:
+    report = trial_login("statistician").get("/report").text
+    assert "SYNTHETIC: invented subjects of a demo trial" in report
+    assert "chosen to reproduce the published aggregates" not in report

@@ -38,6 +38,11 @@ SYNTHETIC_NOTICE = (
     "aggregates of the tofacitinib case series (Xu et al. 2023, doi:10.2147/IDR.S421299) "
     "and are not patient data."
 )
+#: The notice of a synthetic randomized trial (``pustula demo --trial``): invented subjects.
+SYNTHETIC_TRIAL_NOTICE = (
+    "The data in this report are SYNTHETIC: invented subjects of a demo trial. They are not "
+    "patient data and not a trial result."
+)
 
 IMPUTATION_TEXT = {
     "OC": "Observed cases: subjects without a value at a visit are left out of that visit's "
@@ -337,7 +342,9 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
         methods=_methods(analysis),
         reproducibility=_reproducibility(analysis),
         generated_at=_generated_at(data),
-        notes=[SYNTHETIC_NOTICE] if data.synthetic else [],
+        notes=[SYNTHETIC_TRIAL_NOTICE if data.protocol.randomized else SYNTHETIC_NOTICE]
+        if data.synthetic
+        else [],
         populations=_populations(analysis),
         care=care_checklist(),
         evidence=compare_endpoints(analysis, endpoints) if figures else [],
