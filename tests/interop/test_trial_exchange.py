@@ -96,3 +96,48 @@ def test_a_case_series_dictionary_has_no_randomization_form(tmp_path: Path) -> N
 
     assert all(r.form != "randomization" for r in data_dictionary(load_protocol(
         demo_protocol_file())))  # fmt: skip
+
+
+def test_define_xml_gives_the_strata_and_flags_their_codelists(
+    trial: Store, tmp_path: Path
+) -> None:
+    from lxml import etree
+
+    from pustula.interop.cdisc import cdisc_package
+
+    written = cdisc_package(trial, read_study(trial), "adam", tmp_path)
+    assert (tmp_path / "define.xml") in written
+    tree = etree.parse(str(tmp_path / "define.xml"))
+    ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    codelists = {
+        c.get("OID"): [i.get("CodedValue") for i in c.findall("odm:CodeListItem", ns)]
+        for c in tree.iterfind(".//odm:CodeList", ns)
+    }
+    assert codelists["CL.NY"] == ["N", "Y"]
+    sites = sorted(read_study(trial).subjects["site"].unique())
+    assert codelists["CL.STRAT1R"] == sites
+    assert codelists["CL.STRAT2R"] == ["never", "ever"]  # the protocol's order, not the data's
+    refs = {
+        i.get("Name"): i.find("odm:CodeListRef", ns)
+        for i in tree.iterfind(".//odm:ItemDef", ns)
+        if i.get("OID", "").startswith("IT.ADSL.")
+    }
+    assert refs["STRAT2R"].get("CodeListOID") == "CL.STRAT2R"
+    assert refs["RANDFL"].get("CodeListOID") == "CL.NY"
+    decode = tree.find(".//odm:CodeList[@OID='CL.STRAT2R']/odm:CodeListItem/odm:Decode", ns)
+    assert "".join(decode.itertext()).strip() == "Smoking status: never"
+
+
+def test_the_demo_trial_exports_say_invented_subjects_not_published_aggregates(
+    trial: Store, tmp_path: Path
+) -> None:
+    from pustula.interop.cdisc import cdisc_package
+    from pustula.interop.tidy import build_tidy, write_tidy
+    from pustula.store.transfer.extract import read_items
+
+    cdisc_package(trial, read_study(trial), "sdtm", tmp_path / "sdtm")
+    tidy = build_tidy(build_analysis(read_study(trial)), read_items(trial))
+    write_tidy(tidy, tmp_path / "tidy", "csv")
+    for folder in ("sdtm", "tidy"):
+        note = (tmp_path / folder / "SYNTHETIC-DATA.txt").read_text()
+        assert "invented subjects" in note and "published aggregates" not in note

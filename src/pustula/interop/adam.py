@@ -8,7 +8,7 @@ are written as text joined with "; ".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ import pandas as pd
 from pustula.analysis.datasets import AnalysisData
 from pustula.interop.sdtm import SdtmPackage, visit_numbers
 from pustula.interop.xpt import ascii_text
+from pustula.randomization.strata import factor_levels
 
 __all__ = ["ADAM_LABELS", "AdamPackage", "build_adam", "qs_test_of"]
 
@@ -89,6 +90,9 @@ class AdamPackage:
     datasets: dict[str, pd.DataFrame]
     labels: dict[str, dict[str, str]]  # dataset -> variable -> label
     synthetic: bool = False
+    randomized: bool = False
+    #: variable -> its permissible values with their meaning, for define.xml's codelists
+    terms: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -145,6 +149,31 @@ def _randomized(adsl: pd.DataFrame, allocation: pd.DataFrame, factors: list[str]
         )
 
 
+_FACTOR_NAMES = {
+    "site": "Site",
+    "sex": "Sex",
+    "smoking": "Smoking status",
+    "pppasi_band": "Baseline PPPASI",
+}
+
+
+def _stratum_terms(
+    analysis: AnalysisData, adsl: pd.DataFrame
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each STRATwR's levels in the protocol's order, as the XPT file spells them (ASCII),
+    with the factor they stratify by; a site factor's levels are the study's sites."""
+    randomization = analysis.study.protocol.randomization
+    if randomization is None:
+        return {}
+    sites = sorted(set(analysis.study.subjects["site"].dropna()))
+    terms = {}
+    for number, stratum in enumerate(randomization.strata, start=1):
+        factor = _FACTOR_NAMES[stratum.factor]
+        levels = factor_levels(stratum, sites)
+        terms[f"STRAT{number}R"] = tuple((ascii_text(v), f"{factor}: {v}") for v in levels)
+    return {k: v for k, v in terms.items() if k in adsl}
+
+
 def _adqs(analysis: AnalysisData, sdtm: SdtmPackage) -> pd.DataFrame:
     adqs = analysis.adqs.copy()
     adqs.insert(0, "STUDYID", analysis.study.code)
@@ -177,8 +206,17 @@ def build_adam(analysis: AnalysisData, sdtm: SdtmPackage) -> AdamPackage:
             if len(texts) == 1:
                 # ASCII, as the XPT file holds it: define.xml must say the same (<=, not ≤)
                 adqs_labels[column] = ascii_text(f"Criterion {column[4:]}: {texts[0]}")[:40]
-    datasets = {"ADSL": _adsl(analysis, sdtm), "ADQS": adqs}
+    adsl = _adsl(analysis, sdtm)
+    datasets = {"ADSL": adsl, "ADQS": adqs}
     labels = {
         name: {c: adqs_labels.get(c, c) for c in frame.columns} for name, frame in datasets.items()
     }
-    return AdamPackage(analysis.study.code, datasets, labels, analysis.study.synthetic)
+    study = analysis.study
+    return AdamPackage(
+        study.code,
+        datasets,
+        labels,
+        study.synthetic,
+        study.protocol.randomized,
+        _stratum_terms(analysis, adsl),
+    )

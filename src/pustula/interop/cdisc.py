@@ -27,7 +27,7 @@ from pustula.interop.define import (
 from pustula.interop.sdtm import SdtmPackage
 from pustula.interop.sdtm_spec import CODELISTS, DATASETS
 from pustula.interop.sdtm_terms import EXTENDED
-from pustula.interop.tidy import SYNTHETIC_NOTE
+from pustula.interop.tidy import synthetic_note
 from pustula.interop.xpt import ascii_column, write_xpt
 from pustula.store.db.uow import Store
 from pustula.store.transfer.extract import StudyData, read_exchange, restrict_exchange
@@ -258,6 +258,20 @@ _ADSL_FROM_DM = {"STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX",
 _ADQS_METHODS = {"CHG": "MT.CHG", "PCHG": "MT.PCHG", "ADY": "MT.STUDYDAY"}
 
 
+def _adam_codelist(package: AdamPackage, column: str) -> CodeListMeta | None:
+    """The codelist of an ADaM variable: No Yes for its flags, the protocol's levels for
+    each stratification factor as randomized."""
+    if column.endswith("FL"):
+        return CodeListMeta("CL.NY", "No Yes Response", _NY)
+    terms = package.terms.get(column)
+    if terms:
+        return CodeListMeta(f"CL.{column}", f"{column} levels", [(c, d, False) for c, d in terms])
+    return None
+
+
+_NY = [(code, decode, False) for code, decode in CODELISTS["NY"].items() if code in ("N", "Y")]
+
+
 def adam_define(package: AdamPackage, title: str) -> DefineDocument:
     datasets = []
     for name, frame in package.datasets.items():
@@ -281,6 +295,7 @@ def adam_define(package: AdamPackage, title: str) -> DefineDocument:
             else:
                 method = _ADQS_METHODS.get(column) if name == "ADQS" else None
             mandatory = column in ("STUDYID", "USUBJID", "PARAMCD", "PARAM")
+            codelist = _adam_codelist(package, column)
             variables.append(
                 _variable(
                     frame,
@@ -288,6 +303,7 @@ def adam_define(package: AdamPackage, title: str) -> DefineDocument:
                     labels[column],
                     origin,
                     mandatory=mandatory,
+                    codelist=codelist.oid if codelist else None,
                     method=method,
                     predecessor=predecessor,
                 )
@@ -309,13 +325,19 @@ def adam_define(package: AdamPackage, title: str) -> DefineDocument:
             )
         datasets.append(DatasetMeta(name, meta[0], meta[1], meta[2], meta[3], tuple(variables)))
     used = {"MT.CHG", "MT.PCHG", "MT.STUDYDAY", "MT.CRIT"}
+    codelists = {
+        c.oid: c
+        for frame in package.datasets.values()
+        for column in frame.columns
+        if (c := _adam_codelist(package, column))
+    }
     return DefineDocument(
         package.study,
         title,
         ("ADaMIG", "1.3"),
         "Analysis",
         tuple(datasets),
-        (),
+        tuple(codelists.values()),
         tuple(m for oid, m in METHODS.items() if oid in used),
     )
 
@@ -325,7 +347,7 @@ def _write(
     labels: Callable[[str], tuple[str, dict[str, str]]],
     define: Callable[[], DefineDocument],
     directory: Path,
-    synthetic: bool,
+    note: str | None,
     progress: Progress | None,
 ) -> list[Path]:
     """Each dataset as XPT v5, the synthetic-data note where it applies, then define.xml."""
@@ -338,10 +360,10 @@ def _write(
         path = directory / f"{name.lower()}.xpt"
         write_xpt(frame, path, name=name, label=label, labels=variable_labels)
         written.append(path)
-    if synthetic:
-        note = directory / "SYNTHETIC-DATA.txt"
-        note.write_text(SYNTHETIC_NOTE + "\n", encoding="utf-8")
-        written.append(note)
+    if note:
+        path = directory / "SYNTHETIC-DATA.txt"
+        path.write_text(note + "\n", encoding="utf-8")
+        written.append(path)
     if progress:
         progress("define.xml")
     write_define(define(), directory / "define.xml")
@@ -349,6 +371,10 @@ def _write(
 
 
 _Package = TypeVar("_Package", SdtmPackage, AdamPackage)
+
+
+def _note(package: SdtmPackage | AdamPackage) -> str | None:
+    return synthetic_note(package.randomized) if package.synthetic else None
 
 
 def _with_records(package: _Package, always: str) -> _Package:
@@ -369,7 +395,7 @@ def write_sdtm(
         return spec.label, {v.name: v.label for v in spec.variables}
 
     return _write(package.datasets, labels, lambda: sdtm_define(package, title), directory,
-                  package.synthetic, progress)  # fmt: skip
+                  _note(package), progress)  # fmt: skip
 
 
 def write_adam(
@@ -383,7 +409,7 @@ def write_adam(
         return names[name], package.labels[name]
 
     return _write(package.datasets, labels, lambda: adam_define(package, title), directory,
-                  package.synthetic, progress)  # fmt: skip
+                  _note(package), progress)  # fmt: skip
 
 
 def cdisc_package(

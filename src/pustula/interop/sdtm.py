@@ -50,6 +50,7 @@ class SdtmPackage:
     study: str
     datasets: dict[str, pd.DataFrame]
     synthetic: bool = False
+    randomized: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def build_sdtm(data: StudyData, extra: ExchangeData) -> SdtmPackage:
         frame["STUDYID"] = ids["STUDYID"]
         if "DOMAIN" in frame:
             frame["DOMAIN"] = name
-    return SdtmPackage(code, datasets, data.synthetic)
+    return SdtmPackage(code, datasets, data.synthetic, data.protocol.randomized)
 
 
 def _supp(

@@ -21,7 +21,7 @@ from pustula.checks.vocabulary import CODELISTS, DLQI_ITEMS, field_label
 from pustula.errors import DataValidationError
 from pustula.scoring import PPPASI, get_instrument
 
-__all__ = ["FORMATS", "TidyExport", "build_tidy", "item_score", "write_tidy"]
+__all__ = ["FORMATS", "TidyExport", "build_tidy", "item_score", "synthetic_note", "write_tidy"]
 
 Format = Literal["csv", "parquet", "xlsx", "xpt", "dta", "sav"]
 FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx", "xpt", "dta", "sav")
@@ -37,6 +37,17 @@ class Variable:
 
 
 SYNTHETIC_NOTE = "SYNTHETIC demo data, chosen to match published aggregates. Not patient data."
+#: The note of a synthetic randomized trial (``pustula demo --trial``): no aggregate was matched.
+SYNTHETIC_TRIAL_NOTE = "SYNTHETIC demo trial: invented subjects. Not patient data, not a result."
+
+
+def synthetic_note(randomized: bool) -> str:
+    """The note that labels a synthetic export: the case series' or the demo trial's.
+
+    >>> synthetic_note(True)
+    'SYNTHETIC demo trial: invented subjects. Not patient data, not a result.'
+    """
+    return SYNTHETIC_TRIAL_NOTE if randomized else SYNTHETIC_NOTE
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class TidyExport:
     data: pd.DataFrame
     variables: tuple[Variable, ...]
     synthetic: bool = False
+    randomized: bool = False
 
     @property
     def codebook(self) -> pd.DataFrame:
@@ -187,7 +199,12 @@ def build_tidy(analysis: AnalysisData, items: pd.DataFrame) -> TidyExport:
     order = {v.code: i for i, v in enumerate(data.protocol.visits)}
     rows = rows.sort_values(["subject", "visit"], key=lambda c: c.map(order) if c.name == "visit"
                             else c).reset_index(drop=True)  # fmt: skip
-    return TidyExport(rows[names], tuple(variables), synthetic=data.synthetic)
+    return TidyExport(
+        rows[names],
+        tuple(variables),
+        synthetic=data.synthetic,
+        randomized=data.protocol.randomized,
+    )
 
 
 def _derived(analysis: AnalysisData) -> pd.DataFrame:
@@ -238,9 +255,11 @@ def write_tidy(export: TidyExport, directory: Path, fmt: str) -> list[Path]:
     written = [codebook]
     if export.synthetic:
         note = directory / "SYNTHETIC-DATA.txt"
-        note.write_text(SYNTHETIC_NOTE + "\n", encoding="utf-8")
+        note.write_text(synthetic_note(export.randomized) + "\n", encoding="utf-8")
         written.append(note)
-    file_label = SYNTHETIC_NOTE[:80] if export.synthetic else "Pustula tidy export"
+    file_label = (
+        synthetic_note(export.randomized)[:80] if export.synthetic else "Pustula tidy export"
+    )
     target = directory / f"tidy.{fmt}"
     labels = {v.name: v.label for v in export.variables}
     value_labels = {
