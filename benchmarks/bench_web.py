@@ -40,7 +40,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from pustula.demo import create_demo_users
-from pustula.protocol import load_protocol
+from pustula.protocol import Protocol, load_protocol
 from pustula.settings import Settings
 from pustula.store import Store, add_study
 from pustula.store.accounts.users import issue_api_token
@@ -52,8 +52,10 @@ STAMP = {"version": 1, "created_at": "2026-11-25T00:00:00+00:00", "created_by": 
 SUBJECTS = 20_000
 
 
-def seed(store: Store) -> str:
-    protocol = load_protocol(ROOT / "protocols" / "tofacitinib-ppp-case-series.yaml")
+def seed(store: Store, protocol: Protocol | None = None, *, arm: str | None = "TOFA") -> str:
+    """The subjects, their week 0 and the demo's users, straight into the tables (not
+    timed); an admin's API token back. ``arm`` None leaves the subjects unrandomized."""
+    protocol = protocol or load_protocol(ROOT / "protocols" / "tofacitinib-ppp-case-series.yaml")
     with store.transaction(user="bench") as tx:
         study = add_study(tx, protocol, sites=[("SITE1", "A"), ("SITE2", "B")], synthetic=True)
         study_id = study.id
@@ -75,7 +77,7 @@ def seed(store: Store) -> str:
                     "site_id": 1,
                     "code": f"R{i:05d}",
                     "status": "enrolled",
-                    "arm": "TOFA",
+                    "arm": arm,
                     "screened_on": start,
                     "enrolled_on": start,
                     **STAMP,

@@ -315,6 +315,11 @@ class Protocol(_Strict):
         return self.randomization is not None
 
     @property
+    def blinded(self) -> bool:
+        """A randomized trial whose arms are concealed from blinded roles (single or double)."""
+        return self.randomization is not None and self.randomization.blinded
+
+    @property
     def baseline_visit(self) -> Visit:
         return next(v for v in self.visits if v.baseline)
 

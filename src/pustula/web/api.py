@@ -342,12 +342,6 @@ def endpoints(request: Request) -> list[EndpointResult]:
     return endpoints_for(get_store(request), principal_of(request))
 
 
-def scoped_study_blinded(request: Request) -> bool:
-    """Whether the study is a blinded randomized trial."""
-    randomization = study_protocol(get_store(request)).randomization
-    return randomization is not None and randomization.blinded
-
-
 @router.get(
     "/export.zip",
     name="api_export",
@@ -370,7 +364,7 @@ async def export(request: Request) -> Response:
     principal = principal_of(request)
     if "*" not in principal.sites:
         raise HTTPException(status_code=403, detail="A full export needs access to every site.")
-    if scoped_study_blinded(request) and not principal.can("unblinded"):
+    if study_protocol(get_store(request)).blinded and not principal.can("unblinded"):
         # the bundle is the whole database: the allocation list and its seed included
         raise HTTPException(status_code=403, detail="This trial is blinded, and the complete "
                             "export holds its allocation list: the unblinded statistician "

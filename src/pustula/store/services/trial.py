@@ -193,7 +193,7 @@ def arms_as_seen(store: Store, *, arms: bool = False) -> tuple[Protocol, dict[st
         protocol = protocol_of(study)
         rows = allocation_slots(session, study)
     allocated = {r["subject"]: r["arm"] for r in rows if r["subject"]}
-    if protocol.randomization is not None and protocol.randomization.blinded and not arms:
+    if protocol.blinded and not arms:
         protocol = protocol.model_copy(update={"arms": pooled_arms(protocol.arms)})
         allocated = dict.fromkeys(allocated, POOLED_ARM["code"])
     return protocol, allocated

@@ -123,7 +123,7 @@ def read_study(store: Store, code: str | None = None, *, arms: bool = False) -> 
     with store.snapshot() as session:
         study = get_study(session, code)
         protocol = protocol_of(study)
-        blinded = protocol.randomization is not None and protocol.randomization.blinded
+        blinded = protocol.blinded
         if blinded and not arms:
             protocol = protocol.model_copy(update={"arms": pooled_arms(protocol.arms)})
         sid = study.id
