@@ -54,6 +54,19 @@ def _trial_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _randomized_trial_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pustula.demo_trial import create_trial_study
+    from pustula.store import Store
+
+    path = tmp_path_factory.mktemp("randomized") / "trial.sqlite3"
+    store = Store.open(f"sqlite:///{path}")
+    store.create_schema()
+    create_trial_study(store)
+    store.dispose()
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _examples_namespace(
     request: pytest.FixtureRequest,
@@ -83,6 +96,16 @@ def _examples_namespace(
         opened.append(store)
         return store
 
+    def unblinded_trial_store() -> Any:
+        """The SYNTHETIC demo trial with its 90 randomized subjects."""
+        from pustula.store import Store
+
+        copy = tmp_path / f"randomized-{len(opened)}.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_randomized_trial_database"), copy)
+        store = Store.open(f"sqlite:///{copy}", must_exist=True)
+        opened.append(store)
+        return store
+
     def demo_analysis() -> Any:
         from pustula.analysis import build_analysis
         from pustula.store.transfer.extract import read_study
@@ -93,6 +116,7 @@ def _examples_namespace(
         "demo_store": demo_store,
         "demo_analysis": demo_analysis,
         "trial_store": trial_store,
+        "unblinded_trial_store": unblinded_trial_store,
     }
     doctest_namespace.update(namespace)
     yield

@@ -21,6 +21,7 @@ from pustula.analysis.derive import (
     derive_var_responders,
     derive_var_window,
 )
+from pustula.analysis.populations import derive_trial_populations
 from pustula.analysis.settings import AnalysisSettings
 from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
 from pustula.store.transfer.extract import StudyData
@@ -223,6 +224,8 @@ def build_analysis(data: StudyData, settings: AnalysisSettings | None = None) ->
         crit=len(settings.cutoffs) + 1,
     )
     adsl, bds = _full_analysis_set(adsl, bds)
+    if protocol.randomized:
+        adsl = derive_trial_populations(adsl, bds, data)
     visits = tuple((v.code, v.label, visit_number(v.day)) for v in protocol.visits)
     return AnalysisData(data, settings, adsl, bds, visits, excluded)
 

@@ -332,7 +332,9 @@ def derive_param_imputed(
             allow_exact_matches=False,
         ).drop(columns="FROMN")
         missing = carried[carried["AVAL"].notna()]  # nothing to carry: stays missing
-    return pd.concat([out, missing[out.columns]], ignore_index=True)
+    # a column with no value in the imputed rows stays missing there; leaving it out of
+    # the concatenation keeps each column's dtype the observed rows' own
+    return pd.concat([out, missing[out.columns].dropna(axis=1, how="all")], ignore_index=True)
 
 
 def derive_time_to_response(

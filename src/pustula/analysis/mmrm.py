@@ -262,6 +262,9 @@ def mmrm(
     if data.duplicated([subject, visit]).any():
         raise AnalysisError("a subject has two rows for one visit", field=visit)
     t = len(order)
+    if data.empty or t == 0:
+        raise AnalysisError(f"there are no values of {outcome} after baseline to model",
+                            field=outcome)  # fmt: skip
     index = data[visit].map({v: i for i, v in enumerate(order)}).to_numpy()
     treated_flag = (data[arm] == treated).to_numpy(dtype=float)
     base = data[baseline].to_numpy(dtype=float)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pustula.protocol.populations import TrialPopulations
 from pustula.protocol.randomization import Randomization, design_problems
 
 __all__ = [
@@ -218,6 +219,14 @@ class AnalysisPlan(_Strict):
       2.3) or ``half_even``.
     - ``wilcoxon_zero_method``: ``wilcox`` drops zero changes (default), ``pratt`` ranks
       them.
+
+    For a randomized trial:
+
+    - ``populations``: what the modified ITT set needs and which deviations take a
+      subject out of the per-protocol set (:class:`TrialPopulations`).
+    - ``key_secondary``: the key secondary endpoints' ids in their testing order; they are
+      tested only after the primary, ``fixed_sequence`` (each at the full alpha until one
+      fails, default) or by ``holm`` (as a family), as ``multiplicity`` says.
     """
 
     operator: ResponderOperator = ">="
@@ -230,6 +239,9 @@ class AnalysisPlan(_Strict):
     pga_min_improvement: int | None = Field(default=None, ge=1, le=4)
     rounding: Literal["half_up", "half_even"] = "half_up"
     wilcoxon_zero_method: Literal["wilcox", "pratt"] = "wilcox"
+    populations: TrialPopulations = TrialPopulations()
+    key_secondary: tuple[Identifier, ...] = ()
+    multiplicity: Literal["fixed_sequence", "holm"] = "fixed_sequence"
 
 
 class Refractory(_Strict):
@@ -308,6 +320,17 @@ class Protocol(_Strict):
         codes = [a.code for a in self.arms]
         if len(set(codes)) != len(codes):
             raise ValueError("arms: each arm needs its own code")
+        endpoints = {e.id: e for e in self.endpoints}
+        unknown = [k for k in self.analysis.key_secondary if k not in endpoints]
+        primary = [
+            k for k in self.analysis.key_secondary if k in endpoints and endpoints[k].primary
+        ]
+        if unknown or primary:
+            raise ValueError(
+                "analysis.key_secondary: "
+                + "; ".join([f"{k} is not an endpoint of this protocol" for k in unknown]
+                            + [f"{k} is the primary endpoint" for k in primary])
+            )  # fmt: skip
         return self
 
     @property

@@ -58,7 +58,6 @@ __all__ = [
     "allocation_of",
     "allocation_slots",
     "arm_of",
-    "deviations_of",
     "generate_list",
     "list_of",
     "list_problems",
@@ -411,9 +410,3 @@ def unblindings(session: Session, study: Study) -> list[dict[str, Any]]:
         .where(Subject.study_id == study.id).order_by(Unblinding.id))  # fmt: skip
     return [{"subject": r.code, "by": r.unblinded_by, "at": r.unblinded_at, "reason": r.reason}
             for r in rows]  # fmt: skip
-
-
-def deviations_of(session: Session, subject: Subject) -> list[Deviation]:
-    query = select(Deviation).where(Deviation.subject_id == subject.id,
-                                    Deviation.deleted_at.is_(None))  # fmt: skip
-    return list(session.scalars(query.order_by(Deviation.id)))

@@ -23,6 +23,7 @@ from pustula.protocol.randomization import FACTORS, POOLED_ARM, pooled_arms
 from pustula.randomization import factor_levels, new_seed
 from pustula.store.accounts.users import authenticate
 from pustula.store.db.uow import Store
+from pustula.store.records.deviations import deviations_of, record_deviation
 from pustula.store.records.randomization import (
     ListSummary,
     Randomized,
@@ -52,7 +53,9 @@ __all__ = [
     "randomization_form",
     "randomization_of",
     "randomize_subject",
+    "record_subject_deviation",
     "subject_arm",
+    "subject_deviations",
     "unblinding_log",
     "verify_allocation",
 ]
@@ -144,6 +147,30 @@ def randomize_subject(
                                      "no randomization block")  # fmt: skip
         return randomize(tx, study, protocol, subject, confirmed=confirmed,
                          on=on or date.today())  # fmt: skip
+
+
+def record_subject_deviation(
+    store: Store, user: str, code: str, *, category: str, description: str, on: date | None
+) -> list[dict[str, Any]]:
+    """Record a protocol deviation of ``code``; the subject's deviations back.
+
+    >>> store = demo_store()
+    >>> rows = record_subject_deviation(store, "dr.k", "S01", category="prohibited medication",
+    ...     description="took systemic prednisolone for 5 days", on=date(2024, 4, 2))
+    >>> rows[-1]["kind"]
+    'Took a medication the protocol prohibits'
+    """
+    with store.transaction(user=user) as tx:
+        subject = get_subject(tx.session, get_study(tx.session), code)
+        record_deviation(tx, subject, category=category, description=description,
+                         occurred_on=on)  # fmt: skip
+        return deviations_of(tx.session, subject)
+
+
+def subject_deviations(store: Store, code: str) -> list[dict[str, Any]]:
+    """A subject's protocol deviations, oldest first."""
+    with store.reader() as session:
+        return deviations_of(session, get_subject(session, get_study(session), code))
 
 
 def randomization_of(store: Store, code: str) -> Randomized | None:

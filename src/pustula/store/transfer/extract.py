@@ -24,6 +24,7 @@ from pustula.store.db.models import (
     Assessment,
     Baseline,
     ConMed,
+    Deviation,
     Exposure,
     ExposureInterruption,
     Lab,
@@ -72,6 +73,9 @@ class StudyData:
     #: In a blinded trial read without ``arms=True`` every arm is the pooled ``BLINDED``.
     #: Not part of the data hash, which covers the clinical data.
     allocation: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: protocol deviations (subject, category, description, occurred_on), what the
+    #: per-protocol set reads; outside the data hash, as the allocation is
+    deviations: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def snapshot_hash(self) -> str:
         """SHA-256 over every frame's content: the same data always give the same hash."""
@@ -91,12 +95,13 @@ def restrict(data: StudyData, subjects: set[str]) -> StudyData:
         )
         for name in FRAMES
     }
-    signed, allocation = data.signatures, data.allocation
-    if len(signed):
-        signed = signed[signed["subject"].isin(subjects)].reset_index(drop=True)
-    if len(allocation):
-        allocation = allocation[allocation["subject"].isin(subjects)].reset_index(drop=True)
-    return dataclasses.replace(data, **frames, signatures=signed, allocation=allocation)
+    outside = {}
+    for name in ("signatures", "allocation", "deviations"):
+        frame = getattr(data, name)
+        if len(frame):
+            frame = frame[frame["subject"].isin(subjects)].reset_index(drop=True)
+        outside[name] = frame
+    return dataclasses.replace(data, **frames, **outside)
 
 
 def _children(connection: Any, by_subject: Select[Any], model: Any, *columns: Any) -> pd.DataFrame:
@@ -269,6 +274,17 @@ def read_study(store: Store, code: str | None = None, *, arms: bool = False) -> 
                 .order_by(Signature.id),
             ),
             allocation=_allocation(connection, by_subject, pooled=blinded and not arms),
+            deviations=_dates(
+                _children(
+                    connection,
+                    by_subject,
+                    Deviation,
+                    Deviation.category,
+                    Deviation.description,
+                    Deviation.occurred_on,
+                ),
+                "occurred_on",
+            ),
         )
 
 
