@@ -313,6 +313,10 @@ def stratified_comparison(
 
     A stratum where the CMH variance vanishes (one arm only, or one subject) is left out
     of the sums: it holds no comparison.
+
+    >>> s = stratified_comparison([(8, 10, 3, 10), (5, 10, 2, 10), (1, 1, 0, 0)])
+    >>> s.strata_used, s.strata_total, round(s.common_odds_ratio.estimate, 2)
+    (2, 3, 6.0)
     """
     for x1, n1, x0, n0 in strata:
         if min(n1, n0, x1, x0) < 0 or x1 > n1 or x0 > n0:

@@ -250,6 +250,15 @@ def mmrm(
 
     ``visits`` gives their order (by default as they first appear); rows whose outcome,
     baseline or factor is missing are left out, as R's ``na.omit`` does.
+
+    >>> rows = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6],
+    ...     "visit": ["W4", "W8"] * 6, "arm": ["T"] * 6 + ["C"] * 6,
+    ...     "base": [20, 20, 30, 30, 25, 25, 22, 22, 28, 28, 26, 26],
+    ...     "chg": [-8, -12, -10, -15, -9, -11, -2, -3, -4, -2, -3, -5]})
+    >>> fit = mmrm(rows, "chg", subject="id", visit="visit", arm="arm", baseline="base",
+    ...            treated="T", control="C")
+    >>> [round(c.estimate, 2) for c in fit.contrasts]
+    [-6.08, -9.4]
     """
     needed = [outcome, subject, visit, arm, baseline, *factors]
     absent = [c for c in needed if c not in frame]

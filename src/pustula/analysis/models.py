@@ -88,7 +88,12 @@ def ancova(
 ) -> AncovaResult:
     """``outcome ~ arm + covariates + factors`` by least squares; subjects with a missing
     value in any of these are left out. The arm's coefficient is the adjusted difference
-    (treated minus control), with its t interval and p."""
+    (treated minus control), with its t interval and p.
+
+    >>> frame = pd.DataFrame({"arm": [1, 1, 1, 0, 0, 0], "chg": [-12, -15, -14, -4, -6, -5]})
+    >>> ancova(frame, "chg", arm="arm").difference.estimate
+    -8.666666666666666
+    """
     data = _complete(frame, [outcome, arm, *covariates, *factors])
     design = _design(data, arm, covariates, factors)
     x, y = design.matrix, data[outcome].to_numpy(dtype=float)

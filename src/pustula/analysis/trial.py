@@ -282,7 +282,15 @@ def analyse_trial(
     control: str | None = None,
 ) -> TrialAnalysis:
     """The trial's comparison of ``treated`` (the protocol's first arm) with ``control``
-    (its last) in ``population`` (ITT, modified ITT or per protocol)."""
+    (its last) in ``population`` (ITT, modified ITT or per protocol).
+
+    >>> from pustula.analysis import build_analysis
+    >>> from pustula.store.transfer.extract import read_study
+    >>> data = build_analysis(read_study(unblinded_trial_store(), arms=True))
+    >>> pp = analyse_trial(data, population="PPROTFL")
+    >>> pp.population, [b.endpoint for b in pp.binary if b.confirmatory][:2]
+    ('Per protocol', ['PPPASI50_W16', 'PPPASI75_W16'])
+    """
     treated_arm, control_arm = _arms(analysis, treated, control)
     protocol = analysis.study.protocol
     plan = protocol.analysis
