@@ -102,6 +102,81 @@ def randomize(
                "kit": done.kit, "stratum": done.stratum})  # fmt: skip
 
 
+def deviation(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Subject code.")],
+    kind: Annotated[str, typer.Option(help="The kind of deviation (see --help for the list).")],
+    description: Annotated[str, typer.Option(help="What happened.")],
+    on: Annotated[str, typer.Option(help="Date of the deviation (YYYY-MM-DD).")],
+) -> None:
+    """Record a protocol deviation; prints the subject's deviations.
+
+    Kinds: randomization stratum, eligibility, wrong treatment, treatment compliance,
+    prohibited medication, visit out of window, other.
+    """
+    from pustula.store.services.trial import record_subject_deviation
+
+    try:
+        when = date.fromisoformat(on)
+    except ValueError:
+        raise DataValidationError("--on: enter the date as YYYY-MM-DD", field="on") from None
+    try:
+        rows = record_subject_deviation(open_store(ctx), cli_user(ctx), code, category=kind,
+                                        description=description, on=when)  # fmt: skip
+    except DataValidationError as error:  # name the options the user typed, not the fields
+        options = {"category": "--kind", "description": "--description", "occurred_on": "--on"}
+        errors = {options.get(f, f): text for f, text in error.errors.items()}
+        first = next(iter(errors), None)
+        raise DataValidationError(str(error), field=first, errors=errors) from None
+    echo_json([{**r, "occurred_on": r["occurred_on"].isoformat()} for r in rows])
+
+
+trial_app = typer.Typer(help="A randomized trial's analysis by arm.", no_args_is_help=True)
+
+_POPULATIONS = {"itt": "ITTFL", "mitt": "MITTFL", "pp": "PPROTFL"}
+
+
+@trial_app.command("analyse")
+@handles_errors
+def analyse(
+    ctx: typer.Context,
+    unblinded: Annotated[
+        bool,
+        typer.Option(
+            "--unblinded",
+            help="Confirm that you may see the arms (unblinded "
+            "statistician, DMC); a blinded trial is not analysed by arm without it.",
+        ),
+    ] = False,
+    population: Annotated[str, typer.Option(help="itt, mitt or pp.")] = "itt",
+) -> None:
+    """Compare the arms: each endpoint's rates, difference, ratio, odds ratio and tests."""
+    from pustula.analysis import analyse_trial, build_analysis
+    from pustula.store.transfer.extract import read_study
+
+    flag = _POPULATIONS.get(population.lower())
+    if flag is None:
+        raise DataValidationError("--population: choose itt, mitt or pp", field="population")
+    data = read_study(open_store(ctx), arms=unblinded)
+    trial = analyse_trial(build_analysis(data), population=flag)  # type: ignore[arg-type]
+    typer.echo(f"{trial.population}: {trial.population_definition}; {trial.missing_rule}")
+    typer.echo(f"{trial.treated[1]} vs {trial.control[1]}; testing: {trial.multiplicity}")
+    for b in trial.binary:
+        c = b.comparison
+        d = c.risk_difference
+        typer.echo(
+            f"{b.label} [{b.role}{', confirmatory' if b.confirmatory else ''}]: "
+            f"{c.treated.x}/{c.treated.n} vs {c.control.x}/{c.control.n}; "
+            f"difference {100 * (d.estimate or 0):.1f} points "
+            f"(95% CI {100 * d.low:.1f} to {100 * d.high:.1f}); {b.test} "
+            + ("p < 0.0001" if b.test_p < 0.0001 else f"p = {b.test_p:.4f}")
+        )
+    if data.synthetic:
+        typer.echo("note: SYNTHETIC demo data, not patient data")
+
+
 def register(app: typer.Typer, subject_app: typer.Typer) -> None:
     app.add_typer(randomization_app, name="randomization")
+    app.add_typer(trial_app, name="trial")
     subject_app.command("randomize")(handles_errors(randomize))
+    subject_app.command("deviation")(handles_errors(deviation))
