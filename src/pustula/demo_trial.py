@@ -4,7 +4,8 @@ Tofacitinib versus placebo 2:1, double-blind, stratified by site and smoking, vi
 weeks 0, 2, 4, 8, 12 and 16 (``protocols/tofacitinib-ppp-rct.yaml``). 90 synthetic subjects
 are enrolled and randomized through the same store functions the web app calls, from a
 recorded demo seed; about one in ten withdraws and about one visit in twenty is missed.
-One subject in 31 withdraws after randomization and before the first dose, a few have
+One in ten more is screened and not eligible. One subject in 31 withdraws after
+randomization and before the first dose, a few have
 protocol deviations (dosing compliance, a prohibited medication), and adverse events are
 more frequent on tofacitinib (upper respiratory infections, acne) than on placebo.
 The PPPASI falls by about two thirds on tofacitinib and a third on placebo by week 16,
@@ -80,6 +81,9 @@ def create_trial_study(
     with store.transaction(user="demo-unblinded-statistician") as tx:
         generate_list(tx, study, protocol, seed=TRIAL_SEED)
     rng = RandomStream(TRIAL_SEED, "demo subjects")
+    with store.transaction(user=user) as tx:
+        for n in range(1, max(1, subjects // 10) + 1):
+            _screen_failure(tx, study, n)
     for n in range(1, subjects + 1):
         # a withdrawal changes the saved subject, and every change carries a reason
         with store.transaction(user=user, reason="synthetic demo trial") as tx:
@@ -149,6 +153,26 @@ def _create_subject(tx: Any, study: Study, protocol: Protocol, n: int, rng: Rand
         end_participation(tx, subject, outcome="withdrawn",
                           ended_on=first + timedelta(days=_WEEKS[last][1] + 3),
                           reason="withdrew consent (synthetic)")  # fmt: skip
+
+
+def _screen_failure(tx: Any, study: Study, n: int) -> None:
+    """A screened subject who is not eligible: under 18, not refractory to a systemic
+    drug, or neutropenic (synthetic), in turn."""
+    kind = n % 3
+    enrol_subject(
+        tx, study, code=f"X{n:02d}", site=_SITES[n % 2][0],
+        screened_on=date(2025, 1, 2) + timedelta(days=9 * n),
+        baseline={"age": 17 if kind == 0 else 45, "sex": "female",
+                  "disease_duration_months": 30, "eraspen_ppp": True, "smoking": "current",
+                  "pack_years": 10, "triggers": [], "comorbidities": [],
+                  "screening": {"tuberculosis": "negative", "hepatitis": "negative"}},
+        prior_therapies=[
+            {"category": "topical", "drug": "clobetasol propionate", "response": "none"},
+            *([] if kind == 1 else [
+                {"category": "systemic", "drug": "acitretin", "response": "none"}])],
+        screening_labs={"lymphocytes": 1800, "neutrophils": 800 if kind == 2 else 4000,
+                        "haemoglobin": 13.5},
+    )  # fmt: skip
 
 
 #: Subject number -> a protocol deviation (synthetic).

@@ -132,6 +132,37 @@ def ancova(
     )
 
 
+def logistic_fit(x: np.ndarray, y: np.ndarray, *, what: str) -> tuple[np.ndarray, float]:
+    """Maximum likelihood coefficients of a logistic model and its log-likelihood, by
+    Newton–Raphson; separated data (no finite estimate) are an :class:`AnalysisError`.
+
+    >>> x = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1]])
+    >>> beta, loglik = logistic_fit(x, np.array([0, 0, 1, 0, 1, 1.0]), what="response")
+    >>> round(float(beta[1]), 4), round(loglik, 4)
+    (1.3863, -3.8191)
+    """
+    beta = np.zeros(x.shape[1])
+    for _ in range(100):
+        mu = 1 / (1 + np.exp(-(x @ beta)))
+        information = x.T @ (x * (mu * (1 - mu))[:, None])
+        try:
+            step = np.linalg.solve(information, x.T @ (y - mu))
+        except np.linalg.LinAlgError:
+            break
+        beta += step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    mu = 1 / (1 + np.exp(-(x @ beta)))
+    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 20 or np.min(mu * (1 - mu)) < 1e-8:
+        raise AnalysisError(
+            f"the logistic regression of {what} has no finite estimate: the responses "
+            "are separated by arm or by a covariate (report the exact test instead)",
+            field=what,
+        )
+    loglik = float(np.sum(y * np.log(mu) + (1 - y) * np.log(1 - mu)))
+    return beta, loglik
+
+
 def logistic_effect(
     frame: pd.DataFrame,
     response: str,
@@ -161,25 +192,8 @@ def logistic_effect(
     x, y = design.matrix, data[response].to_numpy(dtype=float)
     if not set(np.unique(y)) <= {0.0, 1.0}:
         raise AnalysisError(f"{response} must be 0 or 1 for each subject", field=response)
-    beta = np.zeros(x.shape[1])
-    for _ in range(100):
-        mu = 1 / (1 + np.exp(-(x @ beta)))
-        weight = mu * (1 - mu)
-        information = x.T @ (x * weight[:, None])
-        try:
-            step = np.linalg.solve(information, x.T @ (y - mu))
-        except np.linalg.LinAlgError:
-            break
-        beta += step
-        if np.max(np.abs(step)) < 1e-10:
-            break
+    beta, _ = logistic_fit(x, y, what=response)
     mu = 1 / (1 + np.exp(-(x @ beta)))
-    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 20 or np.min(mu * (1 - mu)) < 1e-8:
-        raise AnalysisError(
-            f"the logistic regression of {response} has no finite estimate: the responses "
-            "are separated by arm or by a covariate (report the exact test instead)",
-            field=response,
-        )
     covariance = np.linalg.inv(x.T @ (x * (mu * (1 - mu))[:, None]))
     se = math.sqrt(covariance[1, 1])
     z = float(stats.norm.ppf(1 - alpha / 2))

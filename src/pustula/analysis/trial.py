@@ -29,6 +29,7 @@ from pustula.analysis.mmrm import MmrmResult, mmrm
 from pustula.analysis.models import AncovaResult, ancova, logistic_effect
 from pustula.analysis.populations import TRIAL_POPULATIONS, population_definitions
 from pustula.analysis.safety import safety_rows
+from pustula.analysis.subgroups import subgroup_rows
 from pustula.errors import AnalysisError
 from pustula.protocol.model import Endpoint
 from pustula.protocol.randomization import POOLED_ARM
@@ -104,6 +105,8 @@ class TrialAnalysis:
     strata: tuple[str, ...] = ()
     #: safety by arm as treated (the safety set): ARD rows, ``group`` the arm's label
     safety: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the primary endpoint within each stratum level and subgroup (exploratory)
+    subgroups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _arms(analysis: AnalysisData, treated: str | None, control: str | None
@@ -336,7 +339,29 @@ def analyse_trial(
         mmrm=fits,
         strata=tuple(factors),
         safety=_safety_by_arm(analysis, (treated_arm, control_arm)),
+        subgroups=_subgroups(analysis, frame, treated_arm[0], control_arm[0], nri, factors),
     )
+
+
+_SUBGROUP_NAMES = {"site": "Site", "sex": "Sex", "smoking": "Smoking (as randomized)",
+                   "pppasi_band": "Baseline PPPASI (as randomized)"}  # fmt: skip
+
+
+def _subgroups(analysis: AnalysisData, frame: pd.DataFrame, treated: str, control: str,
+               nri: bool, factors: Sequence[str]) -> pd.DataFrame:  # fmt: skip
+    """The primary endpoint in each level of each stratification factor and of sex."""
+    protocol = analysis.study.protocol
+    primary = next((e for e in protocol.endpoints if e.primary), protocol.endpoints[0])
+    sex = analysis.adsl.set_index("USUBJID")["SEX"].map({"F": "female", "M": "male"})
+    data = frame.assign(RESP=_responses(analysis, frame, primary, nri),
+                        TREATED=(frame["ARMCD"] == treated).astype(int),
+                        SEX=frame["USUBJID"].map(sex))  # fmt: skip
+    data = data[data["ARMCD"].isin([treated, control])].dropna(subset=["RESP"])
+    columns = [("ALL", "All subjects"), *((f"STRAT_{f}", _SUBGROUP_NAMES[f]) for f in factors)]
+    if "sex" not in factors:
+        columns.append(("SEX", "Sex"))
+    return subgroup_rows(data.assign(ALL="all"), "RESP", arm="TREATED", subgroups=columns,
+                         alpha=analysis.settings.alpha)  # fmt: skip
 
 
 def _safety_by_arm(analysis: AnalysisData, arms: Sequence[tuple[str, str]]) -> pd.DataFrame:

@@ -19,9 +19,11 @@ from pustula.analysis.ci import CI_METHOD_NAMES
 from pustula.analysis.datasets import POPULATIONS, AnalysisData, AnalysisSettings, build_analysis
 from pustula.analysis.endpoints import EndpointResult, compute_endpoints, pga_definition
 from pustula.analysis.plots import Figure_, all_figures, consort_flow
+from pustula.protocol.randomization import POOLED_ARM, Minimization
 from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.report.care import care_checklist
 from pustula.report.evidence import Comparison, NextStudy, compare_endpoints, next_study
+from pustula.report.trial import TrialReport, trial_report
 from pustula.scoring import get_instrument
 from pustula.store.transfer.extract import StudyData
 
@@ -85,6 +87,8 @@ class Report:
     #: the study's endpoints among comparable published results, and the next study's size
     evidence: list[Comparison] = field(default_factory=list)
     next_study: NextStudy | None = None
+    #: a randomized trial read unblinded: its comparison by arm (None otherwise)
+    trial: TrialReport | None = None
 
     @property
     def study(self) -> StudyData:
@@ -332,14 +336,21 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
     ard = build_ard(analysis)
     drawn = [consort_flow(*_flow_diagram(analysis)), *all_figures(analysis)] if figures else []
     endpoints = compute_endpoints(analysis)
+    trial = trial_report(analysis, figures=figures) if _unblinded_trial(data) else None
+    tables_ = report_tables(analysis, ard)
+    methods = _methods(analysis)
+    if trial is not None:  # the comparison by arm first; the pooled tables after it
+        tables_ = {**trial.tables, **tables_}
+        drawn = [*trial.figures, *drawn]
+        methods = [*_randomization_methods(data), *trial.methods, *methods]
     return Report(
         analysis=analysis,
         ard=ard,
         endpoints=endpoints,
-        tables=report_tables(analysis, ard),
+        tables=tables_,
         figures=drawn,
         disposition=_disposition(analysis),
-        methods=_methods(analysis),
+        methods=methods,
         reproducibility=_reproducibility(analysis),
         generated_at=_generated_at(data),
         notes=[SYNTHETIC_TRIAL_NOTICE if data.protocol.randomized else SYNTHETIC_NOTICE]
@@ -347,9 +358,36 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
         else [],
         populations=_populations(analysis),
         care=care_checklist(),
-        evidence=compare_endpoints(analysis, endpoints) if figures else [],
-        next_study=next_study(analysis, endpoints),
+        evidence=compare_endpoints(analysis, endpoints) if figures and trial is None else [],
+        next_study=next_study(analysis, endpoints) if trial is None else None,
+        trial=trial,
     )
+
+
+def _unblinded_trial(data: StudyData) -> bool:
+    """A randomized study read with its arms (an open trial, or an unblinded read)."""
+    codes = {a.code for a in data.protocol.arms}
+    return data.protocol.randomized and codes != {POOLED_ARM["code"]} and len(codes) > 1
+
+
+def _randomization_methods(data: StudyData) -> list[str]:
+    r = data.protocol.randomization
+    if r is None:
+        return []
+    ratio = ":".join(str(a.ratio) for a in data.protocol.arms)
+    how = (
+        f"permuted blocks of sizes {', '.join(map(str, r.block_sizes))} chosen at random"
+        if r.method == "permuted_blocks"
+        else "Pocock–Simon minimization with a random element (p = "
+        f"{(r.minimization or Minimization()).probability})"
+    )
+    strata = ", ".join(s.factor for s in r.strata) or "none"
+    return [
+        f"Randomization: {ratio} by {how}, stratified by {strata}; the list was generated "
+        "from a recorded seed with an HMAC-SHA256 generator by the unblinded statistician "
+        "and concealed in the database (blinded staff saw kit numbers only); "
+        f"{r.blinding}-blind."
+    ]
 
 
 _ENV = Environment(

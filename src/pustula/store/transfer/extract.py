@@ -25,6 +25,7 @@ from pustula.store.db.models import (
     Baseline,
     ConMed,
     Deviation,
+    EligibilityResult,
     Exposure,
     ExposureInterruption,
     Lab,
@@ -76,6 +77,9 @@ class StudyData:
     #: protocol deviations (subject, category, description, occurred_on), what the
     #: per-protocol set reads; outside the data hash, as the allocation is
     deviations: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: the criteria each subject failed at their latest screening (subject, kind,
+    #: criterion_id, text), what a CONSORT diagram gives as reasons for exclusion
+    failed_criteria: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def snapshot_hash(self) -> str:
         """SHA-256 over every frame's content: the same data always give the same hash."""
@@ -96,7 +100,7 @@ def restrict(data: StudyData, subjects: set[str]) -> StudyData:
         for name in FRAMES
     }
     outside = {}
-    for name in ("signatures", "allocation", "deviations"):
+    for name in ("signatures", "allocation", "deviations", "failed_criteria"):
         frame = getattr(data, name)
         if len(frame):
             frame = frame[frame["subject"].isin(subjects)].reset_index(drop=True)
@@ -285,7 +289,21 @@ def read_study(store: Store, code: str | None = None, *, arms: bool = False) -> 
                 ),
                 "occurred_on",
             ),
+            failed_criteria=_failed_criteria(connection, by_subject),
         )
+
+
+def _failed_criteria(connection: Any, by_subject: Select[Any]) -> pd.DataFrame:
+    rows = _frame(connection, by_subject.add_columns(
+        EligibilityResult.screening, EligibilityResult.kind, EligibilityResult.criterion_id,
+        EligibilityResult.text, EligibilityResult.passed,
+    ).join(EligibilityResult, EligibilityResult.subject_id == Subject.id)
+     .where(EligibilityResult.deleted_at.is_(None)))  # fmt: skip
+    if rows.empty:
+        return rows.drop(columns=["passed", "screening"], errors="ignore")
+    latest = rows.groupby("subject")["screening"].transform("max")
+    failed = rows[(rows["screening"] == latest) & ~rows["passed"].astype(bool)]
+    return failed.drop(columns=["passed", "screening"]).reset_index(drop=True)
 
 
 def _allocation(connection: Any, by_subject: Select[Any], *, pooled: bool) -> pd.DataFrame:
