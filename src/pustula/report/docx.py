@@ -73,14 +73,11 @@ def render_docx(report: Report) -> bytes:
     doc.add_heading("Methods", level=2)
     for text in report.methods:
         doc.add_paragraph(text, style="List Bullet")
-    if report.trial is not None:
-        doc.add_heading("CONSORT 2010 checklist", level=2)
-        _table(doc, pd.DataFrame(report.trial.checklist,
-                                 columns=["Item", "What CONSORT asks", "Where answered"]))  # fmt: skip
-    else:
-        doc.add_heading("CARE checklist", level=2)
-        _table(doc, pd.DataFrame(report.care, columns=["Item", "What CARE asks",
-                                                       "Where answered"]))  # fmt: skip
+    name, items = ("CONSORT 2010", report.trial.checklist) if report.trial else (
+        "CARE", report.care)  # fmt: skip
+    doc.add_heading(f"{name} checklist", level=2)
+    _table(doc, pd.DataFrame(items, columns=["Item", f"What {name.split()[0]} asks",
+                                             "Where answered"]))  # fmt: skip
     for note in report.notes:
         doc.add_paragraph().add_run(note).bold = True
     out = io.BytesIO()
