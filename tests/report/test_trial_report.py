@@ -1,0 +1,126 @@
+"""The randomized demo trial's report (SYNTHETIC): the unblinded report's numbers agree in
+HTML, PDF, Word and the ADaM datasets; the CONSORT flow adds up; the blinded report names
+no arm anywhere."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyreadstat
+import pytest
+from docx import Document
+from pypdf import PdfReader
+
+from pustula.demo_trial import create_trial_study
+from pustula.interop.cdisc import cdisc_package
+from pustula.report.build import Report, build_report, render_html, render_pdf
+from pustula.report.docx import render_docx
+from pustula.store import Store
+from pustula.store.transfer.extract import read_study
+
+ARM_WORDS = ("Tofacitinib 5 mg twice daily", "Placebo twice daily", "TOFA5", "PLCB")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('r') / 'trial.sqlite3'}")
+    store.create_schema()
+    create_trial_study(store)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def unblinded(store: Store) -> Report:
+    return build_report(read_study(store, arms=True))
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(pdf)).pages)  # fmt: skip
+
+
+def _docx_text(docx: bytes) -> str:
+    doc = Document(io.BytesIO(docx))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return " ".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_the_primary_endpoint_reads_the_same_in_html_pdf_word_and_adam(
+    store: Store, unblinded: Report, tmp_path: Path
+) -> None:
+    assert unblinded.trial is not None
+    primary = unblinded.trial.analysis.binary[0]
+    c = primary.comparison
+    table = unblinded.tables["Binary endpoints by arm (intention to treat)"].set_index("Endpoint")
+    difference = table.loc[primary.label, "Difference, points (95% CI)"]
+    treated = table.loc[primary.label, "Tofacitinib 5 mg twice daily"]
+    assert treated.startswith(f"{c.treated.x}/{c.treated.n} ")
+    html = render_html(unblinded)
+    pdf = _pdf_text(render_pdf(unblinded))
+    word = _docx_text(render_docx(unblinded))
+    for text in (html, pdf, word):
+        assert treated in text and difference in text
+    assert f"{c.control.x}/{c.control.n}" in pdf
+
+    # the ADaM datasets a statistician would take to R give the same counts
+    cdisc_package(store, read_study(store, arms=True), "adam", tmp_path)
+    adsl, _ = pyreadstat.read_xport(str(tmp_path / "adsl.xpt"))
+    adqs, _ = pyreadstat.read_xport(str(tmp_path / "adqs.xpt"))
+    analysis = unblinded.analysis
+    crit = f"CRIT{analysis.crit(50)}FL"
+    week16 = adqs[(adqs["PARAMCD"] == "PPPASI") & (adqs["VISITCD"] == "W16")]
+    responders = set(week16.loc[week16[crit] == "Y", "USUBJID"])
+    itt = adsl[adsl["ITTFL"] == "Y"]
+    for arm, (x, n) in (("TOFA5", (c.treated.x, c.treated.n)),
+                        ("PLCB", (c.control.x, c.control.n))):  # fmt: skip
+        subjects = itt.loc[itt["ARMCD"] == arm, "USUBJID"]
+        assert (int(subjects.isin(responders).sum()), len(subjects)) == (x, n)
+
+
+def test_the_consort_flow_adds_up_and_matches_the_populations(unblinded: Report) -> None:
+    assert unblinded.trial is not None
+    flow = unblinded.trial.flow
+    assert flow.problems() == []
+    study = unblinded.analysis.study
+    assert flow.assessed == len(study.subjects)
+    assert flow.randomized == len(study.allocation)
+    counts = unblinded.trial.analysis.counts
+    for arm in flow.arms:
+        assert arm.allocated == counts.loc["Intention to treat", arm.label]
+        assert arm.received == counts.loc["Safety set", arm.label]
+    excluded = dict(flow.excluded)
+    assert excluded["not met: Adult, 18 years or older"] == 3
+    figure = next(f for f in unblinded.figures if f.key == "consort_arms")
+    drawn = figure.data.set_index(["arm", "stage"])["n"]
+    assert drawn[("all", "randomized")] == flow.randomized
+
+
+def test_the_unblinded_report_carries_the_consort_checklist_not_care(unblinded: Report) -> None:
+    html = render_html(unblinded)
+    assert 'id="consort-checklist"' in html and "CARE checklist" not in html
+    assert "Randomization: 2:1 by permuted blocks" in html
+
+
+def test_the_blinded_report_names_no_arm_in_any_format(store: Store) -> None:
+    blinded = build_report(read_study(store))
+    assert blinded.trial is None
+    html = render_html(blinded)
+    pdf = _pdf_text(render_pdf(blinded))
+    word = _docx_text(render_docx(blinded))
+    for text in (html, pdf, word):
+        assert not [w for w in ARM_WORDS if w in text]
+    assert "This report is blinded" in html
+
+
+def test_mean_change_by_arm_draws_the_observed_means(unblinded: Report) -> None:
+    figure = next(f for f in unblinded.figures if f.key == "mean_change_arms")
+    analysis = unblinded.analysis
+    adqs = analysis.adqs.merge(analysis.adsl[["USUBJID", "ARMCD", "ITTFL"]], on="USUBJID")
+    week16 = adqs[(adqs["PARAMCD"] == "PPPASI") & (adqs["VISITCD"] == "W16")
+                  & adqs["DTYPE"].isna() & (adqs["ITTFL"] == "Y")]  # fmt: skip
+    expected = week16[week16["ARMCD"] == "PLCB"]["PCHG"].mean()
+    drawn = figure.data.set_index(["arm", "AVISIT"])
+    assert drawn.loc[("Placebo twice daily", "Week 16"), "mean"] == pytest.approx(expected)
