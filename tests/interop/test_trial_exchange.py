@@ -42,8 +42,9 @@ def test_dm_and_ds_carry_the_arm_for_unblinded_readers_and_blinded_for_the_other
     sdtm = build_sdtm(data, read_exchange(trial))
     dm = sdtm.datasets["DM"].set_index("SUBJID")
     expected = _allocated(trial) if arms else dict.fromkeys(_allocated(trial), "BLINDED")
-    assert dm["ARMCD"].to_dict() == expected
-    assert dm["ACTARMCD"].to_dict() == expected  # every demo subject had study drug
+    assert dm["ARMCD"].drop("X01").to_dict() == expected
+    assert dm["ACTARMCD"].drop("X01").to_dict() == expected  # every one of them was dosed
+    assert (dm.loc["X01", "ARMCD"], dm.loc["X01", "ARMNRS"]) == ("", "SCREEN FAILURE")
     ds = sdtm.datasets["DS"]
     randomized = ds[ds["DSDECOD"] == "RANDOMIZED"]
     assert len(randomized) == 12 and set(randomized["DSCAT"]) == {"PROTOCOL MILESTONE"}
@@ -56,7 +57,10 @@ def test_adsl_has_the_randomized_flag_date_and_strata(trial: Store) -> None:
     adam = build_adam(build_analysis(data), build_sdtm(data, read_exchange(trial)))
     adsl = adam.datasets["ADSL"].set_index("SUBJID")
     allocation = data.allocation.set_index("subject")
-    assert set(adsl["RANDFL"]) == {"Y"}
+    assert adsl["RANDFL"].to_dict() == {s: "Y" if s in allocation.index else "N"
+                                        for s in adsl.index}  # fmt: skip
+    assert adsl.loc["X01", "RANDFL"] == "N"  # screened, not eligible
+    adsl = adsl[adsl["RANDFL"] == "Y"]
     assert (adsl["RANDDT"] == allocation["randomized_on"].reindex(adsl.index)).all()
     assert adsl["STRAT1R"].to_dict() == {s: v["site"] for s, v in allocation["strata"].items()}
     assert adsl["STRAT2R"].to_dict() == {s: v["smoking"] for s, v in allocation["strata"].items()}
