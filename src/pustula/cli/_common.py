@@ -40,8 +40,8 @@ def fail_on_pustula_error(exc: PustulaError) -> int:
     """Print one line naming the error code and message (every wrong field's, when a
     form had several); return the exit status."""
     message = " ".join(str(exc).split())
-    errors = getattr(exc, "errors", None) or {}
-    if len(errors) > 1:
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, dict) and len(errors) > 1:
         message = "; ".join(f"{field}: {text}" for field, text in errors.items())
     typer.echo(f"error [{exc.code}]: {message}", err=True)
     return 1
