@@ -51,6 +51,14 @@ def _endpoints(base: Mapping[str, Any], threshold: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _analysis(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """The base protocol's analysis plan with ``changes``; the key secondary endpoints are
+    the written protocol's own (PPPASI75, then PGA 0/1, at the last visit)."""
+    last = _final_visit(base)
+    return {**base["analysis"], "key_secondary": [f"PPPASI75_{last}", f"PGA01_{last}"],
+            **changes}  # fmt: skip
+
+
 def _written(data: dict[str, Any], how: str) -> str:
     header = (
         f"# Written by `pustula design {how}` on {date.today().isoformat()}.\n"
@@ -102,7 +110,7 @@ def two_arm_protocol(
         "visits": base["visits"],
         "eligibility": base["eligibility"],
         "refractory": base["refractory"],
-        "analysis": {**base["analysis"], "alpha": alpha, "imputation": "NRI"},
+        "analysis": _analysis(base, alpha=alpha, imputation="NRI"),
         "endpoints": _endpoints(base, 50),
         "lab_rules": base["lab_rules"],
         "design": {
@@ -124,7 +132,7 @@ def _single_arm(base: dict[str, Any], study_id: str, title: str, description: st
         "country": base.get("country"), "arms": [dict(base["arms"][0], ratio=1)],
         "visits": base["visits"], "eligibility": base["eligibility"],
         "refractory": base["refractory"],
-        "analysis": {**base["analysis"], "imputation": "NRI"},
+        "analysis": _analysis(base, imputation="NRI"),
         "endpoints": _endpoints(base, threshold), "lab_rules": base["lab_rules"],
         "design": design,
     }  # fmt: skip
