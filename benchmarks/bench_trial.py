@@ -8,7 +8,8 @@ covariance, 10 % of visits missing, strata smoking and site) and written to a CS
 both sides read. Pustula's time is the fit with Satterthwaite df for every least-squares
 mean and contrast; R's is gls() plus emmeans() with residual df (mode "df.error": its
 approximate Satterthwaite stops with an error at this size after four minutes), timed
-inside R with system.time(), so R's start-up and package loading are not counted. The estimates of both are compared too.
+inside R with system.time(), so R's start-up and package loading are not counted. The
+estimates of both are compared too.
 R needs Debian's r-cran-nlme and r-cran-emmeans.
 """
 

@@ -573,6 +573,23 @@ class Deviation(Record):
     occurred_on: Mapped[date] = mapped_column(Date)
 
 
+class InterimDecision(Record):
+    """A decision an interim look led to (Simon's stage 1, a predictive probability): the
+    numbers it rested on, the rule's verdict, who recorded it and their comment."""
+
+    __tablename__ = "interim_decision"
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    look: Mapped[str] = mapped_column(String(60))
+    evaluable: Mapped[int] = mapped_column(Integer)
+    responders: Mapped[int] = mapped_column(Integer)
+    statistic: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    comment: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[str] = mapped_column(String(40))
+
+
 class AuditLog(Base):
     """Append-only: database triggers refuse UPDATE and DELETE on this table.
 

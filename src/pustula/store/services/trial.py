@@ -24,6 +24,7 @@ from pustula.randomization import factor_levels, new_seed
 from pustula.store.accounts.users import authenticate
 from pustula.store.db.uow import Store
 from pustula.store.records.deviations import deviations_of, record_deviation
+from pustula.store.records.interim import interim_decisions, record_interim_decision
 from pustula.store.records.randomization import (
     ListSummary,
     Randomized,
@@ -50,9 +51,11 @@ __all__ = [
     "emergency_unblind",
     "generate_allocation",
     "holds_randomized_study",
+    "interim_log",
     "randomization_form",
     "randomization_of",
     "randomize_subject",
+    "record_interim",
     "record_subject_deviation",
     "subject_arm",
     "subject_deviations",
@@ -171,6 +174,33 @@ def subject_deviations(store: Store, code: str) -> list[dict[str, Any]]:
     """A subject's protocol deviations, oldest first."""
     with store.reader() as session:
         return deviations_of(session, get_subject(session, get_study(session), code))
+
+
+def record_interim(
+    store: Store, user: str, *, password: str, look: Mapping[str, Any], comment: str
+) -> list[dict[str, Any]]:
+    """Record an interim look's decision after the user re-enters their password (as for
+    a signature); ``look`` holds what the look computed from the data. Every decision
+    recorded so far back."""
+    if not password:
+        raise DataValidationError("enter your password again", field="password")
+    with store.transaction(user=user) as tx:
+        if authenticate(tx.session, user, password) is None:
+            raise SignatureError("the password is not yours; nothing was recorded")
+        study = get_study(tx.session)
+        record_interim_decision(tx, study, look=str(look["look"]),
+                                evaluable=int(look["evaluable"]),
+                                responders=int(look["responders"]),
+                                statistic=look.get("statistic"),
+                                decision=str(look["decision"]), reason=str(look["reason"]),
+                                comment=comment)  # fmt: skip
+        return interim_decisions(tx.session, study)
+
+
+def interim_log(store: Store) -> list[dict[str, Any]]:
+    """Every interim decision recorded, oldest first."""
+    with store.reader() as session:
+        return interim_decisions(session, get_study(session))
 
 
 def randomization_of(store: Store, code: str) -> Randomized | None:
