@@ -31,11 +31,11 @@ def _pppasi(level: int) -> dict[str, int]:
     return items | {f"{r}_area_pct": 40 if level else 0 for r in REGIONS}
 
 
-def _study(protocol_text: str, outcomes: list[str]) -> Store:
+def _study(protocol_text: str, outcomes: list[str], url: str = "sqlite://") -> Store:
     """One subject per outcome: "responder" (PPPASI cleared at week 16), "non-responder"
     (unchanged), "withdrawn" (left before week 16), "ongoing" (no week 16 yet)."""
     protocol = parse_protocol(yaml.safe_load(protocol_text))
-    store = Store.open("sqlite://")
+    store = Store.open(url)
     store.create_schema()
     with store.transaction(user="test") as tx:
         study = add_study(tx, protocol, sites=[("SITE1", "A")], synthetic=True)
@@ -69,8 +69,8 @@ def _study(protocol_text: str, outcomes: list[str]) -> Store:
     return store
 
 
-def _simon(outcomes: list[str]) -> Store:
-    return _study(simon_protocol(DESIGN, p0=0.2, p1=0.4, alpha=0.05, power=0.8), outcomes)
+def _simon(outcomes: list[str], url: str = "sqlite://") -> Store:
+    return _study(simon_protocol(DESIGN, p0=0.2, p1=0.4, alpha=0.05, power=0.8), outcomes, url)
 
 
 def test_the_design_is_simons_optimal_13_and_3() -> None:

@@ -86,6 +86,8 @@ def _paths(route: APIRoute, ids: dict[str, Any]) -> list[str]:
             path = re.sub(r"\{(record_id|assessment_id|query_id)\}", str(ids[kind]), path)
     if re.search(r"\{\w+\}", path):
         return []  # a record kind the demo trial has none of (a medication, a pause)
+    if route.name in ("dmc_open", "dmc_closed"):
+        return [path, f"{path}?format=pdf"]  # the DMC report in its other format too
     return [path]
 
 

@@ -121,6 +121,12 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "allocation_generate": "allocation",
     "allocation_csv": "allocation",
     "unblinding_log": "audit",
+    # interim monitoring: the look and its decision with the report readers; the DMC's
+    # closed report with the roles that see arms
+    "interim_page": "report",
+    "interim_record": "report",
+    "dmc_open": "report",
+    "dmc_closed": "unblinded",
     # API
     "api_me": "read",
     "api_subjects": "read",

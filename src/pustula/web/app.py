@@ -35,6 +35,7 @@ from pustula.web import (
     downloads,
     evidence,
     health,
+    interim,
     monitoring,
     pages,
     screening,
@@ -99,6 +100,7 @@ def create_app(
         monitoring.router,
         trial.router,
         trial.api_router,
+        interim.router,
         pages.router,
     )
     for router in routers:
