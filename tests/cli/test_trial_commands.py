@@ -65,3 +65,21 @@ def test_a_recorded_deviation_takes_the_subject_out_of_the_per_protocol_set(
         return sum(int(part.split("/")[1]) for part in counts.split(" vs "))
 
     assert total(after.output) == total(before.output) - 1
+
+
+def test_the_dmc_reports_are_written_open_and_closed(database: str, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    for flag, word in (([], "OPEN: arms pooled"), (["--closed"], "CLOSED: by arm")):
+        target = tmp_path / f"dmc{len(flag)}.pdf"
+        done = runner.invoke(app, ["--database", database, "trial", "dmc-report", str(target),
+                                   *flag])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        text = " ".join(p.extract_text() or "" for p in PdfReader(target).pages)
+        assert word in " ".join(text.split())
+        assert ("Placebo twice daily" in text) == bool(flag)
+
+
+def test_a_two_arm_trial_has_no_interim_look_on_efficacy(database: str) -> None:
+    done = runner.invoke(app, ["--database", database, "trial", "interim"])
+    assert done.exit_code == 0 and "plans no interim look" in done.output

@@ -175,6 +175,45 @@ def analyse(
         typer.echo("note: SYNTHETIC demo data, not patient data")
 
 
+@trial_app.command("interim")
+@handles_errors
+def interim(ctx: typer.Context) -> None:
+    """The design's interim look from the data so far (Simon's stage 1, or the predictive
+    probability of success), with the decision its rule gives."""
+    from pustula.analysis import build_analysis
+    from pustula.report.interim import bayesian_look, simon_look
+    from pustula.store.transfer.extract import read_study
+
+    data = read_study(open_store(ctx))
+    design = data.protocol.design
+    if design is None or design.method not in ("simon_two_stage", "bayesian_predictive"):
+        typer.echo("this study's design plans no interim look on the primary endpoint")
+        return
+    analysis = build_analysis(data)
+    look = simon_look(analysis) if design.method == "simon_two_stage" else (
+        bayesian_look(analysis))  # fmt: skip
+    typer.echo(f"{look.decision}: {look.reason}")
+
+
+@trial_app.command("dmc-report")
+@handles_errors
+def dmc(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Argument(help="The PDF to write.")],
+    closed: Annotated[
+        bool, typer.Option("--closed", help="By arm, for the DMC only (reads the arms).")
+    ] = False,
+) -> None:
+    """Write the data monitoring committee's report: open (arms pooled) or closed (by arm)."""
+    from pustula.analysis import build_analysis
+    from pustula.report.dmc import dmc_report, render_dmc_pdf
+    from pustula.store.transfer.extract import read_study
+
+    data = read_study(open_store(ctx), arms=closed)
+    output.write_bytes(render_dmc_pdf(dmc_report(build_analysis(data), closed=closed)))
+    typer.echo(f"wrote {output} ({'CLOSED: by arm, for the DMC only' if closed else 'open'})")
+
+
 def register(app: typer.Typer, subject_app: typer.Typer) -> None:
     app.add_typer(randomization_app, name="randomization")
     app.add_typer(trial_app, name="trial")
