@@ -59,11 +59,12 @@ _SPREAD = {"TOFA5": 0.4, "PLCB": 0.8}
 
 def create_trial_study(
     store: Store, *, subjects: int = TRIAL_SUBJECTS, user: str = "demo", allocate: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, protocol: Protocol | None = None,
 ) -> Study:  # fmt: skip
     """Create the demo trial: study, sites, allocation list, and ``subjects`` randomized
     subjects with their visits (one unit of work per subject). With ``allocate`` False,
     only the study and its sites, for the unblinded statistician to generate the list.
+    ``protocol`` replaces the shipped one (a longer list for a benchmark, say).
 
     Examples
     --------
@@ -73,7 +74,7 @@ def create_trial_study(
     >>> create_trial_study(store, subjects=3).code
     'TOFA-PPP-RCT'
     """
-    protocol = trial_protocol()
+    protocol = protocol or trial_protocol()
     with store.transaction(user=user) as tx:
         study = add_study(tx, protocol, sites=_SITES, synthetic=True)
     if not allocate:
@@ -95,7 +96,7 @@ def create_trial_study(
 
 def _create_subject(tx: Any, study: Study, protocol: Protocol, n: int, rng: RandomStream) -> None:
     code, site = f"T{n:03d}", _SITES[rng.below(2)][0]
-    first = date(2025, 1, 6) + timedelta(days=4 * n)
+    first = date(2025, 1, 6) + timedelta(days=(4 * n) % 480)  # a large demo wraps round
     smoking = ("current", "former", "never")[min(rng.below(10) // 4, 2)]
     enrolled = enrol_subject(
         tx, study, code=code, site=site, screened_on=first - timedelta(days=7),

@@ -302,11 +302,14 @@ def mmrm(
     var_theta = 2 * np.linalg.pinv((hessian + hessian.T) / 2)
     mean_base = float(base.mean())
 
+    # d Cov(beta) / d theta_k, once: each contrast's gradient is then L dC_k L'
+    dcov = _jacobian(lambda th: reml.fixed(th)[1].ravel(), theta).T.reshape(
+        len(theta), *cov_beta.shape)  # fmt: skip
+
     def estimate(contrast: np.ndarray) -> tuple[float, float, float]:
         value = float(contrast @ beta)
         variance = float(contrast @ cov_beta @ contrast)
-        grad = _jacobian(lambda th: np.array([contrast @ reml.fixed(th)[1] @ contrast]),
-                         theta)[0]  # fmt: skip
+        grad = np.einsum("a,kab,b->k", contrast, dcov, contrast)
         denominator = float(grad @ var_theta @ grad)
         df = 2 * variance**2 / denominator if denominator > 0 else math.inf
         return value, math.sqrt(variance), df

@@ -17,6 +17,7 @@ and the swimmer plot shows at most 40 subjects.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import cycle
@@ -72,30 +73,53 @@ plt.rcParams.update(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Figure_:  # noqa: N801 (a rendered figure, not matplotlib's Figure)
-    """A rendered figure, with the numbers it drew (``data``) for cross-checks."""
+    """A rendered figure, with the numbers it drew (``data``) for cross-checks.
+
+    The SVG (what the HTML report shows) is drawn at once; the 300-dpi PNG (PDF and Word
+    reports) and the vector PDF (figure downloads) when first asked for, then kept.
+    """
 
     key: str
     title: str
     caption: str
     svg: str
-    png: bytes
-    pdf: bytes = b""
     data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    source: Figure | None = field(default=None, repr=False)
+    _drawn: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def png(self) -> bytes:
+        return self._draw("png")
+
+    @property
+    def pdf(self) -> bytes:
+        return self._draw("pdf")
+
+    def _draw(self, fmt: str) -> bytes:
+        # matplotlib is not thread-safe, and two requests may want one cached report's PNG
+        with self._lock:
+            if fmt not in self._drawn:
+                if self.source is None:
+                    return b""
+                out = io.BytesIO()
+                metadata = {"CreationDate": None} if fmt == "pdf" else None
+                self.source.savefig(out, format=fmt, dpi=PNG_DPI, metadata=metadata)
+                self._drawn[fmt] = out.getvalue()
+            return self._drawn[fmt]
 
 
 def _render(
     fig: Figure, key: str, title: str, caption: str, data: pd.DataFrame | None = None
 ) -> Figure_:
     fig.tight_layout()
-    svg, png, pdf = io.StringIO(), io.BytesIO(), io.BytesIO()
+    svg = io.StringIO()
     fig.savefig(svg, format="svg", metadata={"Date": None})
-    fig.savefig(png, format="png", dpi=PNG_DPI)
-    fig.savefig(pdf, format="pdf", metadata={"CreationDate": None})
-    plt.close(fig)
+    plt.close(fig)  # out of pyplot's registry; the figure itself stays for the PNG and PDF
     frame = pd.DataFrame() if data is None else data
-    return Figure_(key, title, caption, svg.getvalue(), png.getvalue(), pdf.getvalue(), frame)
+    return Figure_(key, title, caption, svg.getvalue(), frame, fig)
 
 
 #: A matplotlib figure as the report's SVG, PNG and PDF (for figures drawn elsewhere).
