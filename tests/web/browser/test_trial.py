@@ -69,3 +69,28 @@ def test_enrol_randomize_see_the_kit_and_unblind_in_an_emergency(
     no_sideways_scroll(phone)
     phone.screenshot(path=str(SHOTS / "trial-subject-390.png"), full_page=True)
     phone.context.close()
+
+
+def test_the_dmc_reads_the_closed_report_and_a_blinded_role_the_open_one(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, server, "dmc")
+    page.goto(f"{server}/interim")
+    expect(page.locator("main")).to_contain_text("plans no interim look")
+    shot(page, "interim")
+    page.get_by_role("link", name="Closed report, by arm").click()
+    expect(page.locator("body")).to_contain_text("CLOSED: by arm, for the DMC only")
+    for label in LABELS:
+        expect(page.locator("body")).to_contain_text(label)
+    shot(page, "dmc-closed")
+    phone = phone_page(browser)
+    sign_in(phone, server, "statistician")  # blinded, reads reports
+    phone.goto(f"{server}/interim")
+    no_sideways_scroll(phone)
+    expect(phone.get_by_role("link", name="Closed report, by arm")).to_have_count(0)
+    phone.screenshot(path=str(SHOTS / "trial-interim-390.png"), full_page=True)
+    phone.goto(f"{server}/dmc-report")
+    expect(phone.locator("body")).to_contain_text("OPEN: arms pooled")
+    assert all(label not in phone.content() for label in LABELS)
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "trial-dmc-open-390.png"), full_page=True)
