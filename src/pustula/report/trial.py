@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pustula.analysis.ci import ProportionEstimate
 from pustula.analysis.compare import Effect
 from pustula.analysis.datasets import AnalysisData
 from pustula.analysis.mmrm import MmrmResult
@@ -109,6 +110,16 @@ def _p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _rate_ci(estimate: ProportionEstimate, rounding: Rounding) -> str:
+    """``x/n (rate%; low–high)``: a rate with its exact interval."""
+
+    def f(v: float) -> str:
+        return fmt_number(100 * v, 1, rounding=rounding)
+
+    return (f"{estimate.x}/{estimate.n} ({f(estimate.estimate)}%; "
+            f"{f(estimate.low)}–{f(estimate.high)})")  # fmt: skip
+
+
 def _rate(x: int, n: int, rounding: Rounding) -> str:
     return f"{x}/{n} ({fmt_number(100 * x / n if n else None, 1, rounding=rounding)}%)"
 
@@ -121,8 +132,8 @@ def _binary_table(trial: TrialAnalysis, rounding: Rounding) -> pd.DataFrame:
         test = "CMH" if b.stratified is not None else "Fisher"
         rows.append({
             "Endpoint": b.label, "Role": b.role + (", confirmatory" if b.confirmatory else ""),
-            trial.treated[1]: _rate(c.treated.x, c.treated.n, rounding),
-            trial.control[1]: _rate(c.control.x, c.control.n, rounding),
+            f"{trial.treated[1]}, n/N (%; 95% CI)": _rate_ci(c.treated, rounding),
+            f"{trial.control[1]}, n/N (%; 95% CI)": _rate_ci(c.control, rounding),
             "Difference, points (95% CI)": _effect(c.risk_difference, rounding, points=True),
             "p": f"{_p(b.test_p)} ({test})",
         })  # fmt: skip
@@ -277,6 +288,21 @@ def _subgroup_table(trial: TrialAnalysis, rounding: Rounding) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def _outside(analysis: AnalysisData, trial: TrialAnalysis) -> pd.DataFrame:
+    """Every randomized subject outside the modified ITT or per-protocol set, and why."""
+    adsl = analysis.adsl[analysis.adsl["RANDFL"] == "Y"]
+    labels = dict((trial.treated, trial.control))
+    rows = [
+        {"Subject": r.SUBJID, "Arm": labels.get(str(r.ARMCD), str(r.ARMCD)), "Population": name,
+         "Reason": reason}
+        for r in adsl.itertuples()
+        for flag, name, reason in (("MITTFL", "Modified intention to treat", r.MITTRSN),
+                                   ("PPROTFL", "Per protocol", r.PPROTRSN))
+        if getattr(r, flag) != "Y"
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["Subject", "Arm", "Population", "Reason"])
+
+
 def _methods(trial: TrialAnalysis) -> list[str]:
     strata = ", ".join(trial.strata) or "none"
     return [
@@ -316,6 +342,8 @@ def trial_report(analysis: AnalysisData, *, figures: bool = True) -> TrialReport
     counts = trial.counts.reset_index().rename(columns={"index": "Population"})
     tables = {
         "Subjects by arm and analysis population": counts,
+        "Randomized subjects outside an analysis population, and why": _outside(analysis,
+                                                                                 trial),
         "Baseline characteristics by arm (intention to treat)": _baseline(analysis, trial,
                                                                           rounding),
         f"Binary endpoints by arm ({trial.population.lower()})": _binary_table(trial, rounding),
