@@ -3,7 +3,8 @@
 #   libpango, harfbuzz-subset, DejaVu fonts      WeasyPrint's text layout for PDF reports
 #   chromium (tests only: PUSTULA_NEED_BROWSER=1) browser tests, driven by Playwright
 #   poppler-utils (tests only)                   the report test renders PDF pages to PNG
-#   R with metafor and lme4 (tests only)         the live comparisons with R's metafor
+#   R with metafor, lme4, nlme and emmeans       the live comparisons with R (metafor; the
+#     (tests only)                               trial's MMRM against nlme::gls + emmeans)
 # Needs root (or sudo) only when something is missing.
 need=()
 command -v pg_virtualenv >/dev/null 2>&1 || need+=(postgresql postgresql-common)
@@ -17,7 +18,7 @@ if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && ! command -v pdftoppm >/dev/null 2>
   need+=(poppler-utils)
 fi
 if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ]; then
-  for pkg in r-base-core r-cran-metafor r-cran-lme4; do
+  for pkg in r-base-core r-cran-metafor r-cran-lme4 r-cran-nlme r-cran-emmeans; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi
