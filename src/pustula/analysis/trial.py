@@ -11,7 +11,7 @@ A blinded read has one pooled arm and cannot be compared: that is refused, never
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import pandas as pd
@@ -214,8 +214,6 @@ def _confirm(results: list[BinaryEndpointResult], procedure: str, alpha: float
              ) -> list[BinaryEndpointResult]:  # fmt: skip
     """Mark which results are confirmatory: the primary at alpha; then the key secondary
     ones, in order at alpha until one fails (fixed sequence) or by Holm as a family."""
-    from dataclasses import replace
-
     primary = [r for r in results if r.role == "primary"]
     key = [r for r in results if r.role == "key secondary"]
     passed = bool(primary) and all(r.test_p < alpha for r in primary)

@@ -227,12 +227,13 @@ def _by_arm(safety: pd.DataFrame, table: str, arms: list[str], rounding: Roundin
 
 
 def _soc_pt(safety: pd.DataFrame, arms: list[str], rounding: Rounding) -> pd.DataFrame:
+    """SOC rows and their PT rows indented below them, a column per arm."""
     frames = []
     for arm in arms:
-        part = safety[safety["table"] == f"ae_soc_pt:{arm}"].assign(group=arm)
-        part = part.assign(variable=[v if v == g else f"    {v}" for v, g in zip(
-            part["variable"], safety.loc[part.index, "group"], strict=True)])  # fmt: skip
-        frames.append(part.assign(table="soc_pt"))
+        part = safety[safety["table"] == f"ae_soc_pt:{arm}"]  # group: the SOC of the row
+        indented = [v if v == soc else f"    {v}" for v, soc in zip(
+            part["variable"], part["group"], strict=True)]  # fmt: skip
+        frames.append(part.assign(variable=indented, group=arm, table="soc_pt"))
     merged = pd.concat(frames) if frames else pd.DataFrame()
     return _by_arm(merged, "soc_pt", arms, rounding) if len(merged) else pd.DataFrame()
 
