@@ -137,3 +137,24 @@ def test_mean_change_by_arm_draws_the_observed_means(unblinded: Report) -> None:
     expected = week16[week16["ARMCD"] == "PLCB"]["PCHG"].mean()
     drawn = figure.data.set_index(["arm", "AVISIT"])
     assert drawn.loc[("Placebo twice daily", "Week 16"), "mean"] == pytest.approx(expected)
+
+
+def test_a_subject_lost_to_follow_up_is_counted_apart_from_the_discontinued(
+    unblinded: Report,
+) -> None:
+    from dataclasses import replace
+
+    from pustula.report.trial import trial_flow
+
+    assert unblinded.trial is not None
+    analysis = unblinded.analysis
+    adsl = analysis.adsl.copy()
+    stopped = adsl.index[(adsl["WDFL"] == "Y") & (adsl["SAFFL"] == "Y")][0]
+    adsl.loc[stopped, "DCSREAS"] = "Lost to follow-up: no answer to three calls"
+    flow = trial_flow(replace(analysis, adsl=adsl), unblinded.trial.analysis)
+    arm = next(a for a in flow.arms if a.lost)  # the arm of the subject changed above
+    before = next(a for a in unblinded.trial.flow.arms if a.label == arm.label)
+    assert arm.lost + sum(n for _, n in arm.discontinued) == sum(
+        n for _, n in before.discontinued) + before.lost  # fmt: skip
+    assert sum(a.lost for a in flow.arms) == 1
+    assert flow.problems() == []

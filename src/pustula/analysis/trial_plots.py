@@ -33,6 +33,9 @@ class ArmFlow:
     discontinued: Counted
     analysed: int
     excluded_from_analysis: Counted
+    #: withdrawn after the first dose with a reason that says lost to follow-up; the
+    #: others are ``discontinued``, with their reasons
+    lost: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,12 @@ def consort_by_arm(flow: TrialFlow, population: str) -> Figure_:
             ax.annotate("", (x, bottom), (x, top), arrowprops=arrow)
         not_received = sum(n for _, n in arm.not_received)
         excluded_n = sum(n for _, n in arm.excluded_from_analysis)
-        texts = (
+        texts = (  # CONSORT 2010 item 13b: losses and exclusions after randomization
             (5.6, f"Allocated to {arm.label} (n = {arm.allocated})\nReceived the allocated "
                   f"treatment (n = {arm.received})\nDid not receive it (n = {not_received})"
                   f"{_lines(arm.not_received)}"),
-            (3.5, f"Discontinued (n = {sum(n for _, n in arm.discontinued)})"
-                  f"{_lines(arm.discontinued)}"),
+            (3.5, f"Lost to follow-up (n = {arm.lost})\nDiscontinued (n = "
+                  f"{sum(n for _, n in arm.discontinued)}){_lines(arm.discontinued)}"),
             (1.2, f"Analysed, {population} (n = {arm.analysed})\nExcluded from the analysis "
                   f"(n = {excluded_n}){_lines(arm.excluded_from_analysis)}"),
         )  # fmt: skip

@@ -78,10 +78,12 @@ def trial_flow(analysis: AnalysisData, trial: TrialAnalysis) -> TrialFlow:
         analysed = rows[rows[flag] == "Y"]
         reason_column = {"MITTFL": "MITTRSN", "PPROTFL": "PPROTRSN"}.get(flag)
         left_out = rows[rows[flag] != "Y"]
+        reasons_stopped = stopped["DCSREAS"].fillna("reason not recorded")
+        lost = reasons_stopped.str.contains("lost to follow", case=False)
         arms.append(ArmFlow(
             label=label, allocated=len(rows), received=len(rows) - len(undosed),
             not_received=_counted(undosed["DCSREAS"].fillna("no dose recorded")),
-            discontinued=_counted(stopped["DCSREAS"].fillna("reason not recorded")),
+            discontinued=_counted(reasons_stopped[~lost]), lost=int(lost.sum()),
             analysed=len(analysed),
             excluded_from_analysis=_counted(left_out[reason_column]) if reason_column else (),
         ))  # fmt: skip
