@@ -108,6 +108,8 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "allocation_generate": ("POST", "/randomization", ALLOCATION),
     "allocation_csv": ("GET", "/randomization/list.csv", ALLOCATION),
     "unblinding_log": ("GET", "/unblindings", AUDIT),
+    "deviation_form": ("GET", "/subjects/S05/deviations", ENTER),
+    "deviation_save": ("POST", "/subjects/S05/deviations", ENTER),
     "interim_page": ("GET", "/interim", REPORT),
     "interim_record": ("POST", "/interim", REPORT),
     "dmc_open": ("GET", "/dmc-report", REPORT),
@@ -159,6 +161,8 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "api_randomize": ("POST", "/api/v1/subjects/S05/randomization", RANDOMIZE),
     "api_unblind": ("POST", "/api/v1/subjects/S05/unblinding", UNBLIND),
     "api_allocation": ("GET", "/api/v1/allocation", ALLOCATION),
+    "api_deviations": ("GET", "/api/v1/subjects/S05/deviations", ALL),
+    "api_deviation": ("POST", "/api/v1/subjects/S05/deviations", ENTER),
     "api_unblindings": ("GET", "/api/v1/unblindings", AUDIT),
 }
 # Open to anyone: signing in and out, static files, the API description, and the liveness

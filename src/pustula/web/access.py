@@ -121,6 +121,8 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "allocation_generate": "allocation",
     "allocation_csv": "allocation",
     "unblinding_log": "audit",
+    "deviation_form": "enter",
+    "deviation_save": "enter",
     # interim monitoring: the look and its decision with the report readers; the DMC's
     # closed report with the roles that see arms
     "interim_page": "report",
@@ -171,6 +173,8 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "api_randomize": "randomize",
     "api_unblind": "unblind",
     "api_allocation": "allocation",
+    "api_deviations": "read",
+    "api_deviation": "enter",
     "api_unblindings": "audit",
 }
 

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.checks.spreadsheet import inert
 from pustula.errors import LockedError, PustulaError
+from pustula.protocol.populations import DEVIATION_CATEGORIES
 from pustula.store.records.randomization import Randomized
 from pustula.store.services import trial
 from pustula.store.services.clinical import study_protocol
@@ -186,6 +187,47 @@ def unblinding_log(request: Request) -> Response:
     return render(request, "unblindings.html", rows=trial.unblinding_log(get_store(request)))
 
 
+_DEVIATION_FIELDS = (
+    FormField("category", "Kind of deviation", "select", required=True,
+              options=tuple(DEVIATION_CATEGORIES.items())),
+    FormField("occurred_on", "Date of the deviation", "date", required=True),
+    FormField("description", "What happened", "textarea", required=True,
+              hint="The protocol's per-protocol analysis reads the kind; the monitor reads "
+              "this."),
+)  # fmt: skip
+
+
+def _deviation_page(
+    request: Request, code: str, values: dict[str, Any], errors: dict[str, str]
+) -> Response:
+    rows = trial.subject_deviations(get_store(request), code)
+    return render(request, "deviations.html", status_code=400 if errors else 200, code=code,
+                  rows=rows, fields=_DEVIATION_FIELDS, values=values, errors=errors,
+                  by_name={f.name: f for f in _DEVIATION_FIELDS})  # fmt: skip
+
+
+@router.get("/subjects/{code}/deviations", name="deviation_form", response_class=HTMLResponse)
+def deviation_form(request: Request, code: str) -> Response:
+    return _deviation_page(request, code, {}, {})
+
+
+@router.post("/subjects/{code}/deviations", name="deviation_save", response_class=HTMLResponse)
+async def deviation_save(request: Request, code: str) -> Response:
+    values = form_values(await request.form())
+    data, errors = parse_fields(_DEVIATION_FIELDS, values)
+    if not errors:
+        try:
+            await run_in_threadpool(lambda: trial.record_subject_deviation(
+                get_store(request), _user(request), code, category=data["category"],
+                description=data["description"], on=data["occurred_on"]))  # fmt: skip
+            return RedirectResponse(f"/subjects/{code}/deviations?saved=1", status_code=303)
+        except LockedError:
+            raise
+        except PustulaError as exc:
+            errors = error_messages(exc, [f.name for f in _DEVIATION_FIELDS])
+    return _deviation_page(request, code, values, errors)
+
+
 # --- API ---------------------------------------------------------------------------------
 
 
@@ -194,6 +236,14 @@ class RandomizationIn(BaseModel):
 
     strata: dict[str, str]
     randomized_on: date | None = None
+
+
+class DeviationIn(BaseModel):
+    """A protocol deviation: its kind (one of the listed kinds), date and description."""
+
+    category: str
+    occurred_on: date
+    description: str
 
 
 class UnblindingIn(BaseModel):
@@ -237,6 +287,23 @@ def api_unblind(request: Request, code: str, body: UnblindingIn) -> Response:
     arm = trial.emergency_unblind(get_store(request), _user(request), password=body.password,
                                   code=code, reason=body.reason)  # fmt: skip
     return JSONResponse({"subject": code, "treatment": arm}, headers=UNCACHED)
+
+
+@api_router.get("/subjects/{code}/deviations", name="api_deviations")
+def api_deviations(request: Request, code: str) -> Response:
+    """The subject's protocol deviations, oldest first."""
+    rows = trial.subject_deviations(get_store(request), code)
+    return JSONResponse([{**r, "occurred_on": r["occurred_on"].isoformat()} for r in rows])
+
+
+@api_router.post("/subjects/{code}/deviations", name="api_deviation", status_code=201)
+def api_deviation(request: Request, code: str, body: DeviationIn) -> Response:
+    """Record a protocol deviation; the subject's deviations back."""
+    rows = trial.record_subject_deviation(get_store(request), _user(request), code,
+                                          category=body.category, description=body.description,
+                                          on=body.occurred_on)  # fmt: skip
+    return JSONResponse([{**r, "occurred_on": r["occurred_on"].isoformat()} for r in rows],
+                        status_code=201)  # fmt: skip
 
 
 @api_router.get("/allocation", name="api_allocation")
