@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 
-from bench_web import ROOT, SUBJECTS, _Busy, _field, _python_loop_ms, _wrk, free_port, seed
+from bench_web import ROOT, SUBJECTS, _Busy, _field, _python_loop_ms, _wrk, seed, serve
 from sqlalchemy import func, select
 
 from pustula.demo import trial_protocol
@@ -96,27 +94,10 @@ def main() -> None:
     store = Store.open(url)
     store.create_schema()
     token = _seed(store)
-    port = free_port()
-    env = os.environ | {
-        "PUSTULA_DATABASE_URL": url,
-        "PUSTULA_SECRET_KEY": "bench-secret-0123456789abcdef-0123456789",
-        "PUSTULA_BENCH_TOKEN": token,
-        "PUSTULA_BENCH_THINK_MS": str(args.think_ms),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "pustula.web.app:app_from_env",
-         "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
-         "--no-access-log"],
-        env=env,
-    )  # fmt: skip
+    env = os.environ | {"PUSTULA_BENCH_TOKEN": token,
+                        "PUSTULA_BENCH_THINK_MS": str(args.think_ms)}  # fmt: skip
+    server, base, env = serve(url, env, workers=args.workers)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/login", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         time.sleep(8)  # every worker imports the app before anything is timed
         warm = env | {"PUSTULA_BENCH_FIRST": str(SUBJECTS - 400)}
         _wrk(base, warm, "save_visit.lua", connections=4, seconds=3)

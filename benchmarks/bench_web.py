@@ -170,6 +170,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve(
+    url: str, env: dict[str, str], *, workers: int
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    """The app on ``url`` in uvicorn with ``workers`` processes, once it answers: the
+    process, its base URL and the environment it runs with."""
+    port = free_port()
+    env = env | {
+        "PUSTULA_DATABASE_URL": url,
+        "PUSTULA_SECRET_KEY": "bench-secret-0123456789abcdef-0123456789",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "pustula.web.app:app_from_env",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/login", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, base, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
@@ -191,38 +217,9 @@ def main() -> None:
     store.create_schema()
     token = seed(store)
     store.dispose()
-    port = free_port()
-    env = os.environ | {
-        "PUSTULA_DATABASE_URL": url,
-        "PUSTULA_SECRET_KEY": "bench-secret-0123456789abcdef-0123456789",
-        "PUSTULA_BENCH_TOKEN": token,
-        "PUSTULA_BENCH_SUBJECTS": str(SUBJECTS),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "pustula.web.app:app_from_env",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
+    env = os.environ | {"PUSTULA_BENCH_TOKEN": token, "PUSTULA_BENCH_SUBJECTS": str(SUBJECTS)}
+    server, base, env = serve(url, env, workers=args.workers)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/login", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         # every worker imports the app and fills its caches before anything is timed
         time.sleep(8)
         _wrk(base, env, "read_subject.lua", connections=8, seconds=5)
