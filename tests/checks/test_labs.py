@@ -38,7 +38,7 @@ def test_without_limits_a_grade_is_not_guessed() -> None:
 def test_units() -> None:
     assert convert_unit("lymphocytes", 0.5, "10^9/L", to="/mm3") == 500
     assert convert_unit("haemoglobin", 85, "g/L", to="g/dL") == 8.5
-    with pytest.raises(DataValidationError, match="haemoglobin in `mmol/L` cannot be converted"):
+    with pytest.raises(DataValidationError, match="haemoglobin in mmol/L cannot be converted"):
         convert_unit("haemoglobin", 5, "mmol/L", to="g/dL")
 
 

@@ -43,7 +43,7 @@ CASES: list[tuple[str, dict[str, str], str, str, str]] = [
     ("/subjects", ENROL, "age", "", "is required"),
     ("/subjects", ENROL, "age", "130", "must be at most 120"),
     ("/subjects", ENROL, "screened_on", "2024-13-40", "enter a date as YYYY-MM-DD"),
-    ("/subjects", ENROL, "code", "Jane Doe", "a subject code is 1-40 letters"),
+    ("/subjects", ENROL, "code", "Jane Doe", "a subject code is 1 to 40 letters"),
     ("/subjects", ENROL, "disease_duration_months", "-3", "must be at least 0"),
     ("/subjects", ENROL, "lab_lymphocytes", "many", "enter a number"),
     ("/subjects", ENROL, "prior_0_response", "", "is required for each prior therapy"),
@@ -157,6 +157,29 @@ def test_every_error_of_a_form_is_shown_at_once(login: Callable[[str], TestClien
                   "eraspen_ppp", "smoking"):  # fmt: skip
         assert _field_error(response.text, field)
     assert "Correct these 7 values" in response.text
+
+
+@pytest.mark.parametrize("missing", [None, "grade"])
+def test_an_adverse_events_cross_field_errors_come_with_the_others_at_once(
+    login: Callable[[str], TestClient], missing: str | None
+) -> None:
+    """It ends before it starts, and it is serious without a criterion: both in one answer,
+    also while a required field is still empty."""
+    client = login("investigator")
+    csrf = csrf_of(client.get("/subjects/S01/ae/new").text)
+    data = {**AE, "start_date": "2024-04-10", "end_date": "2024-04-01", "serious": "yes",
+            "outcome": "recovered", "csrf": csrf}  # fmt: skip
+    if missing:
+        data.pop(missing)
+    before = client.get("/subjects/S01").text
+    response = client.post("/subjects/S01/ae/new", data=data)
+    assert response.status_code == 400
+    assert "before it starts" in _field_error(response.text, "end_date")
+    assert "at least one seriousness criterion" in _field_error(response.text, "serious_criteria")
+    if missing:
+        assert _field_error(response.text, missing) == "choose one"
+    assert f"Correct these {3 if missing else 2} values" in response.text
+    assert client.get("/subjects/S01").text == before  # nothing saved
 
 
 def test_a_comorbidity_typed_in_words_cannot_happen_and_a_forged_one_is_named(

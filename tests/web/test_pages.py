@@ -327,14 +327,17 @@ def test_an_adverse_events_coding_is_completed_on_its_own_form_and_closes_its_qu
     assert "Itchy rash" in client.get("/subjects/S05").text  # the reported term unchanged
 
 
-def test_a_query_offers_no_correction_the_subjects_state_refuses(
+def test_safety_is_followed_after_withdrawal_and_the_query_page_agrees_with_the_forms(
     login: Callable[[str], TestClient], web_store: Store
 ) -> None:
+    """ICH E2A: an adverse event is followed to its resolution after the subject stops
+    study drug or withdraws; late events, safety labs and medications are still recorded,
+    marked as after the last dose or the end of study. Visits and study drug are closed."""
     from datetime import date
 
     from pustula.store.services.changes import end_participation
     from pustula.store.services.clinical import add_subject_record
-    from pustula.store.services.monitoring import raise_query, search_queries
+    from pustula.store.services.monitoring import raise_query
 
     ae = add_subject_record(web_store, "coder", "ae", "S05", {
         "term": "Itchy rash", "meddra_soc": "Skin and subcutaneous tissue disorders",
@@ -343,18 +346,59 @@ def test_a_query_offers_no_correction_the_subjects_state_refuses(
     grade = raise_query(web_store, "monitor", "S05", table="adverse_event", record_id=ae.id,
                         field="grade", text="The source says grade 2")  # fmt: skip
     end_participation(web_store, "investigator", "S05", outcome="withdrawn",
-                      ended_on=date(2024, 8, 1), reason="moved away",
-                      last_dose=date(2024, 7, 31))  # fmt: skip
+                      ended_on=date(2024, 9, 1), reason="moved away")  # fmt: skip
+    # the demo's S05 took its last dose on 2024-08-12
     client = login("site-b")
+    timeline = client.get("/subjects/S05").text
+    assert f"/subjects/S05/ae/{ae.id}/follow-up" in timeline
+    assert "/subjects/S05/ae/new" in timeline and "/subjects/S05/labs/new" in timeline
+    assert "/subjects/S05/visits/new" not in timeline  # efficacy is closed
+    assert "no more visits or study drug" in timeline
+    # the query's correction opens the same follow-up the subject's page offers
     page = client.get(f"/queries/{grade.id}").text
-    # follow-up is closed after withdrawal: say so instead of linking to a refusal
+    assert f"/subjects/S05/ae/{ae.id}/follow-up?query={grade.id}" in page
+    form = client.get(f"/subjects/S05/ae/{ae.id}/follow-up?query={grade.id}")
+    assert form.status_code == 200
+    saved = client.post(f"/subjects/S05/ae/{ae.id}/follow-up?query={grade.id}", data={
+        "csrf": csrf_of(form.text), "end_date": "2024-09-20", "outcome": "recovered",
+        "grade": "2", "serious": "no", "action_taken": "none",
+        "reason": "followed to resolution after withdrawal"}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    # a late event and a safety lab: between the last dose and the end, and after the end
+    new = client.get("/subjects/S05/ae/new")
+    assert client.post("/subjects/S05/ae/new", data={
+        "csrf": csrf_of(new.text), "term": "Herpes zoster", "start_date": "2024-08-20",
+        "grade": "2", "serious": "no", "relatedness": "possible", "action_taken": "not_applicable",
+        "outcome": "recovering", "worsened_on_treatment": "no"},
+        follow_redirects=False).status_code == 303  # fmt: skip
+    lab = client.get("/subjects/S05/labs/new")
+    assert client.post("/subjects/S05/labs/new", data={
+        "csrf": csrf_of(lab.text), "test": "alt", "value": "30", "unit": "U/L",
+        "sample_date": "2024-09-05"}, follow_redirects=False).status_code == 303  # fmt: skip
+    timeline = client.get("/subjects/S05").text
+    assert "Recovered" in timeline
+    assert 'Herpes zoster <small class="after-end">after the last dose</small>' in timeline
+    assert ('<td>2024-09-05</td><th scope="row">ALT <small class="after-end">after the end of '
+            "study</small>") in timeline
+    assert 'Itchy rash <small class="after-end">' not in timeline  # before the last dose
+    # study drug stays closed, and the query page says so instead of linking to a refusal
+    exposure = next(e.id for e in _timeline_of(web_store, "S05").exposure)
+    stop = raise_query(web_store, "monitor", "S05", table="exposure", record_id=exposure,
+                       field="end_date", text="Last dose 2024-07-19 in the diary?")  # fmt: skip
+    page = client.get(f"/queries/{stop.id}").text
     assert "Correct the value" not in page
-    assert (
-        "Adverse event follow-up is not possible: the subject is withdrawn or discontinued." in page
-    )
-    coding = next(r.query.id for r in search_queries(web_store, sites=None, subject="S05",
-                  today=date(2024, 9, 1)) if r.query.rule == "ae_coding")  # fmt: skip
-    assert "Correct the value" in client.get(f"/queries/{coding}").text  # coding goes on
+    assert "Stop study drug is not possible: the subject is withdrawn or discontinued." in page
+    assert client.get(f"/subjects/S05/exposure/{exposure}/stop").status_code == 409
+
+
+def _timeline_of(store: Store, code: str) -> Any:
+    from pustula.store import get_study, get_subject
+    from pustula.store.monitoring.queries import subject_timeline
+
+    with store.reader() as session:
+        subject = get_subject(session, get_study(session), code)
+    with store.read_connection() as connection:
+        return subject_timeline(connection, subject)
 
 
 def test_the_report_is_built_again_only_when_the_data_or_the_sites_seen_change(

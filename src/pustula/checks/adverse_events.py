@@ -6,7 +6,9 @@ separately: a grade 3 event need not be serious, and a serious event may be grad
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from pustula.checks.vocabulary import codes
 from pustula.errors import DataValidationError
@@ -16,6 +18,7 @@ __all__ = [
     "OUTCOMES",
     "RELATEDNESS",
     "SERIOUS_CRITERIA",
+    "adverse_event_problems",
     "check_adverse_event",
     "is_treatment_emergent",
 ]
@@ -38,7 +41,8 @@ def check_adverse_event(
     action: str,
     outcome: str,
 ) -> None:
-    """Raise :class:`DataValidationError` naming the first field that is not valid.
+    """Raise one :class:`DataValidationError` naming every field that is not valid (its
+    ``errors``), the first in its message.
 
     >>> check_adverse_event(  # doctest: +ELLIPSIS
     ...     term="Nasopharyngitis", start=date(2024, 2, 1), end=None,
@@ -48,41 +52,58 @@ def check_adverse_event(
     ...
     pustula.errors.DataValidationError: serious_criteria: a serious event needs at least one ...
     """
-    if not term.strip():
-        raise DataValidationError("term: the adverse event term is required", field="term")
-    if end is not None and end < start:
-        raise DataValidationError(
-            f"end_date: the event ends ({end}) before it starts ({start})", field="end_date"
-        )
-    if grade not in (1, 2, 3, 4, 5):
-        raise DataValidationError(f"grade: CTCAE grade must be 1 to 5; got {grade}", field="grade")
-    _one_of("relatedness", relatedness, RELATEDNESS)
-    _one_of("action_taken", action, ACTIONS)
-    _one_of("outcome", outcome, OUTCOMES)
-    for criterion in serious_criteria:
-        _one_of("serious_criteria", criterion, SERIOUS_CRITERIA)
-    if serious and not serious_criteria:
-        raise DataValidationError(
-            "serious_criteria: a serious event needs at least one seriousness criterion",
-            field="serious_criteria",
-        )
-    if not serious and serious_criteria:
-        raise DataValidationError(
-            "serious_criteria: criteria are given but the event is not marked serious",
-            field="serious_criteria",
-        )
-    if outcome in ("recovered", "recovered_with_sequelae") and end is None:
-        raise DataValidationError(
-            "end_date: an event the subject recovered from needs its end date", field="end_date"
-        )
+    found = adverse_event_problems({
+        "term": term, "start_date": start, "end_date": end, "grade": grade, "serious": serious,
+        "serious_criteria": serious_criteria, "relatedness": relatedness,
+        "action_taken": action, "outcome": outcome,
+    })  # fmt: skip
+    if found:
+        first = next(iter(found))
+        raise DataValidationError(found[first], field=first, errors=found)
+
+
+def adverse_event_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """Every rule an adverse event breaks, by field (``field: message``), checking each
+    rule whose fields are given: a form shows them all at once, even while other fields
+    are still missing.
+
+    >>> sorted(adverse_event_problems({
+    ...     "start_date": date(2024, 2, 10), "end_date": date(2024, 2, 1),
+    ...     "serious": True, "serious_criteria": ()}))
+    ['end_date', 'serious_criteria']
+    """
+    found: dict[str, str] = {}
+
+    def add(field: str, message: str) -> None:
+        found.setdefault(field, f"{field}: {message}")
+
+    v = values.get
+    start, end, grade, outcome = v("start_date"), v("end_date"), v("grade"), v("outcome")
+    criteria = tuple(v("serious_criteria") or ())
+    if "term" in values and not str(v("term") or "").strip():
+        add("term", "the adverse event term is required")
+    if start is not None and end is not None and end < start:
+        add("end_date", f"the event ends ({end}) before it starts ({start})")
+    if grade is not None and grade not in (1, 2, 3, 4, 5):
+        add("grade", f"CTCAE grade must be 1 to 5; got {grade}")
+    for field, allowed in (("relatedness", RELATEDNESS), ("action_taken", ACTIONS),
+                           ("outcome", OUTCOMES)):  # fmt: skip
+        if v(field) is not None and v(field) not in allowed:
+            add(field, f"must be one of {', '.join(allowed)}; got {v(field)}")
+    unknown = [c for c in criteria if c not in SERIOUS_CRITERIA]
+    if unknown:
+        add("serious_criteria", f"must be one of {', '.join(SERIOUS_CRITERIA)}; got {unknown[0]}")
+    if v("serious") is True and not criteria:
+        add("serious_criteria", "a serious event needs at least one seriousness criterion")
+    if v("serious") is False and criteria:
+        add("serious_criteria", "criteria are given but the event is not marked serious")
+    if outcome in ("recovered", "recovered_with_sequelae") and end is None and "end_date" in values:
+        add("end_date", "an event the subject recovered from needs its end date")
     if end is not None and outcome in ("recovering", "not_recovered"):
-        raise DataValidationError(
-            "outcome: an event with an end date has ended; choose how it ended", field="outcome"
-        )
-    if (grade == 5) != (outcome == "fatal"):
-        raise DataValidationError(
-            "outcome: grade 5 (death) and outcome `fatal` go together", field="outcome"
-        )
+        add("outcome", "an event with an end date has ended; choose how it ended")
+    if grade is not None and outcome is not None and (grade == 5) != (outcome == "fatal"):
+        add("outcome", "grade 5 (death) and the outcome fatal go together")
+    return found
 
 
 def is_treatment_emergent(
@@ -99,10 +120,3 @@ def is_treatment_emergent(
     if first_dose is None:
         return None
     return start >= first_dose or worsened_on_treatment
-
-
-def _one_of(field: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise DataValidationError(
-            f"{field}: must be one of {', '.join(allowed)}; got `{value}`", field=field
-        )

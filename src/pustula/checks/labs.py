@@ -46,7 +46,7 @@ def convert_unit(test: str, value: float, unit: str, *, to: str) -> float:
     target = _UNIT_FACTORS.get((test, unit))
     if target is None or target[0] != to:
         raise DataValidationError(
-            f"{test} in `{unit}` cannot be converted to `{to}`; enter it in {to}", field="unit"
+            f"{test} in {unit} cannot be converted to {to}; enter it in {to}", field="unit"
         )
     return float(_exact(value) * _exact(target[1]))
 

@@ -132,7 +132,7 @@ def check_unique(values: Sequence[Any], *, field: str) -> None:
     seen: set[Any] = set()
     for value in values:
         if value in seen:
-            raise DataValidationError(f"{field}: `{value}` is listed twice", field=field)
+            raise DataValidationError(f"{field}: {value} is listed twice", field=field)
         seen.add(value)
 
 
@@ -174,11 +174,11 @@ def check_lab_value(test: str, unit: str, value: Any, *, field: str = "value") -
     known = LAB_TESTS.get(test)
     if known is None:
         names = ", ".join(sorted(LAB_TESTS))
-        raise DataValidationError(f"test: `{test}` is not a known lab test ({names})", field="test")
+        raise DataValidationError(f"test: {test} is not a known lab test ({names})", field="test")
     if unit not in known.units:
         units = ", ".join(known.units)
         raise DataValidationError(
-            f"unit: {known.label} is recorded in {units}; got `{unit}`", field="unit"
+            f"unit: {known.label} is recorded in {units}, not in {unit}", field="unit"
         )
     number = check_number(value, field=field)
     low, high = known.units[unit]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pustula.checks.adverse_events import adverse_event_problems
 from pustula.checks.values import LAB_TESTS
 from pustula.checks.vocabulary import CODELISTS, label
 from pustula.protocol import Protocol
@@ -61,6 +62,9 @@ class Action:
     options: Callable[[Context], dict[str, tuple[tuple[str, str], ...]]] | None = None
     #: the subject states in which the action is offered
     states: tuple[str, ...] = (SubjectStatus.ENROLLED,)
+    #: the record's cross-field rules, run on the fields that parsed while others are still
+    #: wrong, so that a form shows every error at once
+    problems: Callable[[Context, dict[str, Any]], dict[str, str]] | None = None
 
 
 def not_now(action: Action, status: str) -> str:
@@ -131,6 +135,11 @@ def _ae_follow_up(ctx: Context, data: dict[str, Any]) -> Any:
         ctx.store, ctx.user, "ae", ctx.code, ctx.record.id, _changes(data, AE_FOLLOW_UP),
         expected_version=ctx.record.version, reason=data["reason"],
     )  # fmt: skip
+
+
+def _ae_problems(ctx: Context, data: dict[str, Any]) -> dict[str, str]:
+    saved = {"start_date": ctx.record.start_date} if ctx.record is not None else {}
+    return adverse_event_problems(saved | data)
 
 
 def _ae_fill(view: Any) -> dict[str, Any]:
@@ -277,9 +286,13 @@ def _end(ctx: Context, data: dict[str, Any]) -> Any:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("ae_new", "Adverse event", "ae/new", AE_FIELDS, _ae_new),
+    # safety goes on after the end of participation (ICH E2A): adverse events to their
+    # resolution, safety labs and medications; and a saved record can be corrected
+    Action("ae_new", "Adverse event", "ae/new", AE_FIELDS, _ae_new, states=ENROLLED_STATES,
+           problems=_ae_problems),
     Action("ae_follow_up", "Adverse event follow-up", "ae/{record_id}/follow-up", AE_FOLLOW_UP,
-           _ae_follow_up, "edit", "adverse_events", prefill=_ae_fill,
+           _ae_follow_up, "edit", "adverse_events", prefill=_ae_fill, states=ENROLLED_STATES,
+           problems=_ae_problems,
            intro="Record the end date, the outcome, or a change of grade or seriousness."),
     # coding goes on after the subject's participation has ended
     Action("ae_coding", "MedDRA coding of an adverse event", "ae/{record_id}/coding",
@@ -287,19 +300,20 @@ ACTIONS: tuple[Action, ...] = (
            prefill=_prefill(*(f.name for f in AE_CODING)), states=ENROLLED_STATES,
            intro="The preferred term and system organ class with their codes, as the coder "
                  "supplied them. The event's term as reported does not change."),
-    Action("lab_new", "Lab value", "labs/new", LAB_FIELDS, _adder("lab")),
+    Action("lab_new", "Lab value", "labs/new", LAB_FIELDS, _adder("lab"), states=ENROLLED_STATES),
     Action("lab_edit", "Correct a lab value", "labs/{record_id}/edit", (*LAB_FIELDS, REASON),
            _editor("lab", LAB_FIELDS), "edit", "labs",
-           prefill=_prefill(*(f.name for f in LAB_FIELDS))),
+           prefill=_prefill(*(f.name for f in LAB_FIELDS)), states=ENROLLED_STATES),
     Action("lab_remove", "Remove a lab value", "labs/{record_id}/remove", (REASON,),
-           _remover("lab"), "edit", "labs", submit="Remove",
+           _remover("lab"), "edit", "labs", submit="Remove", states=ENROLLED_STATES,
            intro="The value stays in the database and the audit trail, marked removed."),
-    Action("conmed_new", "Concomitant medication", "conmeds/new", MED_FIELDS, _adder("conmed")),
+    Action("conmed_new", "Concomitant medication", "conmeds/new", MED_FIELDS, _adder("conmed"),
+           states=ENROLLED_STATES),
     Action("conmed_edit", "Correct a medication", "conmeds/{record_id}/edit",
            (*MED_FIELDS, REASON), _editor("conmed", MED_FIELDS), "edit", "con_meds",
-           prefill=_prefill(*(f.name for f in MED_FIELDS))),
+           prefill=_prefill(*(f.name for f in MED_FIELDS)), states=ENROLLED_STATES),
     Action("conmed_remove", "Remove a medication", "conmeds/{record_id}/remove", (REASON,),
-           _remover("conmed"), "edit", "con_meds", submit="Remove",
+           _remover("conmed"), "edit", "con_meds", submit="Remove", states=ENROLLED_STATES,
            intro="The entry stays in the database and the audit trail, marked removed."),
     Action("dose_start", "First dose of study drug", "exposure/new",
            (*DOSE_FIELDS, Field("start_date", "Day of the first dose", "date", required=True)),
@@ -327,7 +341,7 @@ ACTIONS: tuple[Action, ...] = (
            intro="The visit then counts as missed in the schedule and in the analysis."),
     Action("visit_date", "Change the visit date", "visits/{record_id}/date",
            (Field("visit_date", kind="date", required=True), REASON), _visit_date, "edit",
-           "visits", prefill=_prefill("visit_date"),
+           "visits", prefill=_prefill("visit_date"), states=ENROLLED_STATES,
            intro="Study day and window status are derived again from the new date."),
     Action("subject_end", "Withdrawal, discontinuation or end of study", "end", END_FIELDS,
            _end, "edit",

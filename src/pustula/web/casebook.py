@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.errors import ConflictError, LockedError, PustulaError
+from pustula.errors import ConflictError, DataValidationError, LockedError, PustulaError
 from pustula.store.monitoring.on_save import run_answering
 from pustula.web.actions import ACTIONS, Action, Context, not_now
 from pustula.web.deps import (
@@ -23,7 +23,7 @@ from pustula.web.deps import (
     scoped_timeline,
 )
 from pustula.web.fields import Field, FormValues, error_messages, form_values, parse_fields
-from pustula.web.render import render
+from pustula.web.render import form_status, render
 
 __all__ = ["router"]
 
@@ -58,8 +58,9 @@ def _page(
     request: Request, action: Action, ctx: Context, values: FormValues, errors: dict[str, str]
 ) -> Response:
     fields = _fields(action, ctx)
+    status = form_status(ctx.timeline, errors, 400 if errors else 200)
     return render(
-        request, "action.html", status_code=400 if errors else 200, action=action,
+        request, "action.html", status_code=status, action=action, t=ctx.timeline,
         fields=fields, by_name={f.name: f for f in fields}, values=values, errors=errors,
         subject=ctx.timeline.subject, record=ctx.record, protocol=ctx.protocol,
         target=str(request.url.path) + (f"?query={query}" if (query := _query(request)) else ""),
@@ -86,13 +87,17 @@ def _register(action: Action) -> None:
         fields = _fields(action, ctx)
         values = form_values(await request.form(), fields)
         data, errors = parse_fields(fields, values)
+        if errors and action.problems is not None and (crossed := action.problems(ctx, data)):
+            # the cross-field rules too, on what parsed: every error in one answer
+            found = error_messages(DataValidationError("", errors=crossed), [f.name for f in fields])
+            errors = {**found, **errors}
         if not errors:
             try:
                 await run_in_threadpool(run_answering, _query(request), action.run, ctx, data)
             except ConflictError as exc:
                 errors = {"_form": exc.message}
-            except LockedError:
-                raise  # the locked study's own page (423)
+            except LockedError as exc:
+                errors = {"_locked": exc.message}
             except PustulaError as exc:
                 errors = error_messages(exc, [f.name for f in fields])
         if errors:

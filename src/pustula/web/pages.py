@@ -41,7 +41,7 @@ from pustula.web.deps import (
 from pustula.web.fields import error_messages
 from pustula.web.forms import REGIONS, SIGNS
 from pustula.web.history import TABLES, Names, exported_value, grouped, readable
-from pustula.web.render import render
+from pustula.web.render import form_status, render
 from pustula.web.throughput import long_read, reads_whole_record
 from pustula.web.views import dashboard_view, report_html_for, report_pdf_for
 from pustula.web.visit_form import INSTRUMENTS, PGA, SEVERITY, dlqi_items, read_visit_form
@@ -110,10 +110,11 @@ def _visit_page(
 ) -> Response:
     subject = scoped_subject(request)
     protocol = scoped_protocol(request)
-    done = {v.visit_code for v in scoped_timeline(request).visits}
+    t = scoped_timeline(request)
+    done = {v.visit_code for v in t.visits}
     return render(
-        request, "visit.html", status_code=status, subject=subject, protocol=protocol,
-        done=done, values=values, errors=errors, instruments=INSTRUMENTS,
+        request, "visit.html", status_code=form_status(t, errors, status), subject=subject,
+        protocol=protocol, t=t, done=done, values=values, errors=errors, instruments=INSTRUMENTS,
         **_instrument_context(request),
     )  # fmt: skip
 
@@ -143,8 +144,8 @@ async def visit_save(request: Request, code: str) -> Response:
         return _visit_page(request, values=form, errors=errors, status=400)
     try:
         await run_in_threadpool(_save_visit, request, visit_code, when, items, not_done)
-    except LockedError:
-        raise  # the locked study's own page (423)
+    except LockedError as exc:
+        return _visit_page(request, values=form, errors={"_locked": exc.message})
     except PustulaError as exc:
         return _visit_page(
             request, values=form, errors=error_messages(exc, [*form, "visit_date"]), status=400
@@ -171,9 +172,10 @@ def _assessment_of(request: Request, assessment_id: int) -> AssessmentView:
 def _edit_page(
     request: Request, assessment: AssessmentView, values: dict[str, str], errors: dict[str, str]
 ) -> Response:
+    t = scoped_timeline(request)
     return render(
-        request, "edit_assessment.html", status_code=400 if errors else 200,
-        assessment=assessment, values=values, errors=errors, subject=scoped_subject(request),
+        request, "edit_assessment.html", status_code=form_status(t, errors, 400 if errors else 200),
+        t=t, assessment=assessment, values=values, errors=errors, subject=scoped_subject(request),
         instruments=(assessment.instrument,), **_instrument_context(request),
     )  # fmt: skip
 
@@ -219,8 +221,8 @@ async def assessment_edit_save(request: Request, code: str, assessment_id: int) 
             return RedirectResponse(f"/subjects/{code}?edited={assessment_id}", status_code=303)
         except ConflictError as exc:
             errors["_form"] = exc.message
-        except LockedError:
-            raise  # the locked study's own page (423)
+        except LockedError as exc:
+            errors = {"_locked": exc.message}
         except PustulaError as exc:
             errors = error_messages(exc, list(form))
     return _edit_page(request, assessment, form, errors)

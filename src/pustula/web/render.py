@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -18,7 +20,7 @@ from pustula.web.actions import BY_NAME
 from pustula.web.bodymap import body_map
 from pustula.web.security import csrf_token
 
-__all__ = ["render"]
+__all__ = ["form_status", "render"]
 
 ENV = Environment(
     loader=PackageLoader("pustula.web", "templates"),
@@ -50,6 +52,28 @@ def whole_dates(text: str) -> Markup:
 ENV.filters["whole_dates"] = whole_dates
 
 
+def utc(moment: str | datetime | None) -> str:
+    """A stored time as people read it: to the minute, in UTC, without the ISO ``T``,
+    seconds' fractions or ``+00:00`` (the audit trail keeps the exact value).
+
+    >>> utc("2026-12-05T09:12:44.123456+00:00")
+    '2026-12-05 09:12 UTC'
+    >>> utc("2026-12-05T10:12:44+01:00")
+    '2026-12-05 09:12 UTC'
+    >>> utc(None)
+    ''
+    """
+    if not moment:
+        return ""
+    when = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+ENV.filters["utc"] = utc
+
+
 BODY_MAPS = {r: body_map(r) for r in REGIONS}
 #: What the browser's live PPPASI scorer reads, so that no weight or band is copied into
 #: JavaScript (a data block: CSP does not run it).
@@ -71,3 +95,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         **context,
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def form_status(timeline: Any, errors: Mapping[str, str], status: int) -> int:
+    """A form's status code: 423 for a locked record, whether the form is opened or sent
+    (the page says so and keeps what was typed); ``status`` otherwise."""
+    return 423 if "_locked" in errors or (timeline.lock and not errors) else status

@@ -145,3 +145,27 @@ def test_every_view_has_the_columns_of_its_table() -> None:
     for table, view in VIEWS.items():
         columns = set(Base.metadata.tables[table].columns.keys())
         assert {f.name for f in dataclasses.fields(view)} == columns, table
+
+
+def test_the_timeline_names_the_lock_that_holds_over_the_subject(
+    store: Store, full_subject: int
+) -> None:
+    from pustula.store.services.monitoring import lock, unlock
+
+    def timeline_of(code: str) -> Any:
+        with store.reader() as session:
+            subject = get_subject(session, get_study(session), code)
+        with store.read_connection() as connection:
+            return subject_timeline(connection, subject)
+
+    assert timeline_of("S01").lock is None
+    lock(store, "admin", reason="interim analysis", subject="S02")
+    assert timeline_of("S01").lock is None  # another subject's lock is not this one's
+    assert timeline_of("S02").lock is not None
+    lock(store, "admin", reason="final analysis")
+    found = timeline_of("S02")
+    assert len(found.locks) == 2 and found.lock.subject_id is None  # the study's comes first
+    assert found.lock.lock_reason == "final analysis"
+    unlock(store, "admin", reason="query to answer")
+    assert timeline_of("S01").lock is None
+    assert timeline_of("S02").lock.lock_reason == "interim analysis"

@@ -56,7 +56,7 @@ def test_treatment_emergence_comes_from_the_first_dose(
         ({"grade": 6}, "CTCAE grade must be 1 to 5; got 6"),
         ({"end_date": FIRST_DOSE}, "ends .* before it starts"),
         ({"relatedness": "maybe"}, "relatedness: must be one of"),
-        ({"grade": 5}, "grade 5 .death. and outcome `fatal` go together"),
+        ({"grade": 5}, "grade 5 .death. and the outcome fatal go together"),
     ],
 )
 def test_inconsistent_adverse_events_are_refused(
@@ -170,7 +170,7 @@ def test_a_unit_that_cannot_be_converted_is_refused(store: Store) -> None:
     subject = enrol(store, study)
     with pytest.raises(
         DataValidationError,
-        match=r"unit: Neutrophils \(ANC\) is recorded in /mm3, /uL, cells/uL, 10\^9/L; got `%`",
+        match=r"unit: Neutrophils \(ANC\) is recorded in /mm3, /uL, cells/uL, 10\^9/L, not in %",
     ):
         _lab(
             store,

@@ -77,7 +77,7 @@ def test_assessments_are_saved_with_score_and_instrument_version(store: Store) -
     [
         ({"visit_code": "W8"}, "visit `W8` is not in the protocol"),
         ({"visit_date": None}, "a visit that took place needs its date"),
-        ({"status": "lost"}, "status: must be done or missed; got `lost`"),
+        ({"status": "lost"}, "status: must be done or missed; got lost"),
     ],
 )
 def test_bad_visits_are_refused(store: Store, kwargs: dict[str, object], message: str) -> None:

@@ -64,7 +64,9 @@ def test_coding_left_half_done_is_queried_and_completed(
     )
 
 
-def test_query_signature_and_lock(page: Page, server: str, server_db: str) -> None:
+def test_query_signature_and_lock(
+    page: Page, browser: Browser, server: str, server_db: str
+) -> None:
     # the monitor raises a query on a week-4 PPPASI item of S05 (site 2)
     sign_in(page, server, "monitor")
     page.goto(f"{server}/subjects/S05")
@@ -110,35 +112,49 @@ def test_query_signature_and_lock(page: Page, server: str, server_db: str) -> No
     page.fill("#password", DEMO_PASSWORD)
     page.click("#action-form button[type=submit]")
     expect(page.locator("#signatures")).to_contain_text("signed by investigator")
+    expect(page.locator("#record-signed")).to_contain_text("Casebook signed by investigator")
     shot(page, "06-signed")
-    # an edit after signing invalidates the signature, and the page says so
+    # an edit after signing invalidates the signature, and the forms warn of it first
     page.locator('.assessment[data-instrument="pga"][data-visit="W4"] a.edit').click()
+    expect(page.locator("#record-signed")).to_contain_text("invalidates the signature")
     page.check("input[name=pga][value='3']")
     page.fill("#reason", "re-graded at the investigator's review")
     page.click("#save-edit")
     expect(page.locator("#signatures")).to_contain_text("Invalidated")
     expect(page.locator("#signatures")).to_contain_text("A new signature is needed")
+    assert page.locator("#record-signed").count() == 0
     shot(page, "07-invalidated")
     page.context.clear_cookies()
-    # the administrator locks the study
-    sign_in(page, server, "admin")
-    page.goto(f"{server}/study/lock")
-    page.fill("#lock-reason", "Database lock for the final analysis")
-    page.click("form[action='/study/lock'] button[type=submit]")
-    expect(page.locator("#locks")).to_contain_text("The whole study")
-    shot(page, "08-locked")
-    page.context.clear_cookies()
-    # a locked study refuses an edit in the browser...
+    # the investigator opens a correction; meanwhile the administrator locks the study
     sign_in(page, server, "investigator")
     page.goto(f"{server}/subjects/S05")
     page.locator('.assessment[data-instrument="pga"][data-visit="W4"] a.edit').click()
     page.check("input[name=pga][value='2']")
     page.fill("#reason", "one more change")
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(admin, server, "admin")
+    admin.goto(f"{server}/study/lock")
+    admin.fill("#lock-reason", "Database lock for the final analysis")
+    admin.click("form[action='/study/lock'] button[type=submit]")
+    expect(admin.locator("#locks")).to_contain_text("The whole study")
+    shot(admin, "08-locked")
+    admin.context.close()
+    # the save is refused on the form itself, with what was typed kept
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.click("#save-edit")
     assert answer.value.status == 423
-    expect(page.locator("main")).to_contain_text("the study is locked for analysis")
+    expect(page.locator("#error-summary")).to_contain_text("The study is locked for analysis")
+    expect(page.locator("#reason")).to_have_value("one more change")
+    expect(page.locator("input[name=pga][value='2']")).to_be_checked()
     shot(page, "09-refused")
+    # the subject's page says it is locked and offers no edit
+    page.goto(f"{server}/subjects/S05")
+    expect(page.locator("#record-locked")).to_contain_text("Locked for analysis")
+    expect(page.locator("#record-locked")).to_contain_text("Database lock for the final analysis")
+    assert page.locator("a.edit").count() == 0
+    assert page.locator("a", has_text="Follow up").count() == 0
+    assert page.locator("text=Record a visit").count() == 0
+    shot(page, "09b-locked-subject")
     # ...in the API...
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.content())
     assert csrf

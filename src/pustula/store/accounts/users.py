@@ -52,7 +52,7 @@ def add_user(
         )
     if role not in ROLES:
         raise DataValidationError(
-            f"role: must be one of {', '.join(ROLES)}; got `{role}`", field="role"
+            f"role: must be one of {', '.join(ROLES)}; got {role}", field="role"
         )
     if len(password) < MIN_PASSWORD:
         raise DataValidationError(f"password: at least {MIN_PASSWORD} characters", field="password")

@@ -46,6 +46,7 @@ from pustula.store.records.views import (
     ExposureView,
     InterruptionView,
     LabView,
+    LockView,
     PriorTherapyView,
     QueryView,
     SignatureView,
@@ -231,6 +232,40 @@ class Timeline:
     queries: list[QueryView] = field(default_factory=list)
     verifications: list[VerificationView] = field(default_factory=list)
     signatures: list[SignatureView] = field(default_factory=list)
+    #: the locks that hold now: the whole study's, and the subject's own
+    locks: list[LockView] = field(default_factory=list)
+
+    @property
+    def lock(self) -> LockView | None:
+        """The lock that stops changes to this subject's record (the study's first), if any."""
+        return min(self.locks, key=lambda k: k.subject_id is not None, default=None)
+
+    @property
+    def last_dose(self) -> date | None:
+        """The day of the last dose of study drug, once every course has ended."""
+        ends = [e.end_date for e in self.exposure]
+        if not ends or None in ends:
+            return None
+        return max(e for e in ends if e is not None)
+
+    def after_end(self, when: date | None) -> str:
+        """Whether a record dated ``when`` comes after the end of the study for this subject,
+        or after its last dose of study drug: the words to mark it with, or ``""``."""
+        ended = getattr(self.subject, "ended_on", None)
+        if when is None:
+            return ""
+        if ended is not None and when > ended:
+            return "after the end of study"
+        last = self.last_dose
+        if last is not None and when > last:
+            return "after the last dose"
+        return ""
+
+    @property
+    def signature(self) -> SignatureView | None:
+        """The casebook's latest valid signature, if any (a change invalidates it)."""
+        valid = [g for g in self.signatures if g.invalidated_at is None and g.visit_id is None]
+        return valid[-1] if valid else None
 
     @functools.cached_property
     def _open_by_record(self) -> dict[tuple[str, int], list[QueryView]]:
@@ -282,6 +317,7 @@ def subject_timeline(
         queries=rows.data_query,
         verifications=rows.verification,
         signatures=rows.signature,
+        locks=rows.study_lock,
     )
 
 

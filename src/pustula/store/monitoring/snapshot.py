@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
@@ -48,6 +49,8 @@ from pustula.store.db.models import (
     PriorTherapy,
     Record,
     Signature,
+    StudyLock,
+    Subject,
     Verification,
     Visit,
 )
@@ -61,6 +64,7 @@ from pustula.store.records.views import (
     ExposureView,
     InterruptionView,
     LabView,
+    LockView,
     PriorTherapyView,
     QueryView,
     SignatureView,
@@ -96,6 +100,8 @@ class SubjectRows:
     data_query: list[QueryView]
     verification: list[VerificationView]
     signature: list[SignatureView]
+    #: the locks that hold now over this subject: its own, and the whole study's
+    study_lock: list[LockView]
 
 
 def _of(rows: list[Any], view: type[V]) -> list[V]:
@@ -131,6 +137,7 @@ def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
         data_query=_of(found, QueryView),
         verification=_of(found, VerificationView),
         signature=_of(found, SignatureView),
+        study_lock=_of(found, LockView),
     )
 
 
@@ -152,7 +159,9 @@ def _column_decoders(table: Table) -> list[tuple[str, Callable[[Any], Any]]]:
 
 @functools.cache
 def _decoders() -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
-    models: tuple[type[Record], ...] = (*SUBJECT_TABLES, Assessment, ExposureInterruption)
+    models: tuple[type[Record], ...] = (
+        *SUBJECT_TABLES, Assessment, ExposureInterruption, StudyLock,
+    )  # fmt: skip
     return {m.__tablename__: _column_decoders(m.__table__) for m in models}  # type: ignore[arg-type]
 
 
@@ -207,6 +216,17 @@ def _statement(dialect: str) -> Select[Any]:
             exposure.c.subject_id == subject,
             exposure.c.deleted_at.is_(None),
             pause.c.deleted_at.is_(None),
+        )
+    )
+    lock: Table = StudyLock.__table__  # type: ignore[assignment]
+    subjects: Table = Subject.__table__  # type: ignore[assignment]
+    study = select(subjects.c.study_id).where(subjects.c.id == subject).scalar_subquery()
+    parts.append(
+        select(literal_column("'study_lock'"), _json_row(lock, dialect)).where(
+            lock.c.study_id == study,
+            or_(lock.c.subject_id.is_(None), lock.c.subject_id == subject),
+            lock.c.unlocked_at.is_(None),
+            lock.c.deleted_at.is_(None),
         )
     )
     return union_all(*parts)  # type: ignore[return-value]

@@ -176,7 +176,7 @@ def end_columns(
     _require_enrolled(subject, "an end of participation")
     if outcome not in ("withdrawn", "completed"):
         raise DataValidationError(
-            f"outcome: must be withdrawn or completed; got `{outcome}`", field="outcome"
+            f"outcome: must be withdrawn or completed; got {outcome}", field="outcome"
         )
     check_date(ended_on, field="ended_on")
     check_interval(subject.enrolled_on, ended_on, field="ended_on")

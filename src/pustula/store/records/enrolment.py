@@ -206,7 +206,7 @@ def subject_entry(protocol: Protocol, status: SubjectStatus, screened_on: date) 
 def check_subject_code(code: str) -> None:
     if not re.match(_SUBJECT_CODE, code):
         raise DataValidationError(
-            f"code: a subject code is 1-40 letters, digits, - or _; got `{code}`", field="code"
+            f"code: a subject code is 1 to 40 letters, digits, hyphens or underscores; got {code}", field="code"
         )
 
 

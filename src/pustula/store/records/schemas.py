@@ -28,6 +28,7 @@ from pustula.checks.values import (
     check_unique,
 )
 from pustula.checks.vocabulary import codes
+from pustula.checks.adverse_events import adverse_event_problems
 from pustula.errors import DataValidationError
 
 __all__ = [
@@ -142,8 +143,15 @@ class AdverseEventIn(_In):
 
     @model_validator(mode="after")
     def _consistent(self) -> AdverseEventIn:
-        check_interval(self.start_date, self.end_date)
-        check_unique(self.serious_criteria, field="serious_criteria")
+        # every cross-field rule at once, so that a form shows them together
+        found = adverse_event_problems(self.model_dump())
+        try:
+            check_unique(self.serious_criteria, field="serious_criteria")
+        except DataValidationError as exc:
+            found.setdefault("serious_criteria", exc.message)
+        if found:
+            first = next(iter(found))
+            raise DataValidationError(found[first], field=first, errors=found)
         return self
 
 
@@ -239,9 +247,9 @@ def parse_input(model: type[M], data: Mapping[str, Any] | M) -> M:
             where = _where(error["loc"], model)
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, DataValidationError):
-                where, text = cause.field or where, cause.message
-            else:
-                text = f"{where}: {plain_message(error)}"
-            errors.setdefault(where, text)
+                for field, text in (cause.errors or {cause.field or where: cause.message}).items():
+                    errors.setdefault(field, text)
+                continue
+            errors.setdefault(where, f"{where}: {plain_message(error)}")
         first = next(iter(errors))
         raise DataValidationError(errors[first], field=first, errors=errors) from exc

@@ -132,7 +132,7 @@ def check_new_visit(
     except KeyError as exc:
         raise DataValidationError(str(exc.args[0]), field="visit_code") from exc
     if status not in tuple(VisitStatus):
-        raise DataValidationError(f"status: must be done or missed; got `{status}`", field="status")
+        raise DataValidationError(f"status: must be done or missed; got {status}", field="status")
     if status == VisitStatus.DONE and visit_date is None:
         raise DataValidationError(
             "visit_date: a visit that took place needs its date", field="visit_date"
