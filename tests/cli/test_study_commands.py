@@ -230,3 +230,20 @@ def test_fhir_bundles_one_per_subject(db: list[str], tmp_path: Path) -> None:
     assert (code, out) == (0, f"6 bundles written to {tmp_path / 'fhir'}\n")
     bundle = json.loads((tmp_path / "fhir" / "Bundle-S03.json").read_text(encoding="utf-8"))
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+
+
+def test_the_demos_records_are_the_demos_not_the_login_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from pustula.store import Store
+    from pustula.store.db.models import Subject
+
+    monkeypatch.delenv("PUSTULA_USER", raising=False)
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    assert run("--database", url, "demo")[0] == 0  # no --user: "root" on a CI machine
+    store = Store.open(url, must_exist=True)
+    with store.reader() as session:
+        assert set(session.scalars(select(Subject.created_by))) == {"demo"}
+    store.dispose()

@@ -150,3 +150,18 @@ def test_the_throughput_switch_off_installs_none_of_it(web_store: Store) -> None
         page = client.get("/subjects/S05")  # the route reads the record itself
         assert page.status_code == 200 and "Subject S05" in page.text
         assert client.get("/api/v1/subjects/S05/labs").status_code == 200
+
+
+def test_a_demo_server_shows_its_accounts_on_the_sign_in_page_and_no_other_does(
+    web_store: Store,
+) -> None:
+    from pustula.demo import DEMO_PASSWORD, DEMO_USERS
+
+    demo = TestClient(create_app(Settings(), store=web_store, demo=True)).get("/login").text
+    assert 'id="demo-accounts"' in demo and DEMO_PASSWORD in demo
+    for username, _role, _sites in DEMO_USERS:
+        assert f'<th scope="row">{username}</th>' in demo
+    assert "<td>Monitor</td>" in demo  # the role in words
+    secret = "k" * 40
+    real = TestClient(create_app(Settings(secret_key=secret), store=web_store)).get("/login").text
+    assert "demo-accounts" not in real and DEMO_PASSWORD not in real

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -433,3 +434,25 @@ def test_the_report_is_built_again_only_when_the_data_or_the_sites_seen_change(
         "action_taken": "none", "outcome": "recovering"})  # fmt: skip
     after = statistician.get("/report")
     assert len(builds) == 3 and "Herpes zoster" in after.text  # the save is in it at once
+
+
+def test_the_screening_result_reads_as_a_clinician_reads_it(
+    login: Callable[[str], TestClient],
+) -> None:
+    """An exclusion that does not apply is not "Met" (to a clinician that means excluded),
+    and a screen marked not done says so instead of "not recorded yet"."""
+    client = login("investigator")
+    csrf = csrf_of(client.get("/subjects/new").text)
+    page = client.post("/subjects", data={
+        "csrf": csrf, "code": "N02", "site": "SITE1", "screened_on": "2024-05-01", "age": "40",
+        "sex": "female", "disease_duration_months": "12", "eraspen_ppp": "yes",
+        "smoking": "never", "prior_0_drug": "clobetasol", "prior_0_category": "topical",
+        "prior_0_response": "none", "prior_1_drug": "acitretin", "prior_1_category": "systemic",
+        "prior_1_response": "none", "lab_lymphocytes": "2000", "lab_neutrophils": "4000",
+        "lab_haemoglobin": "13", "tuberculosis": "not_done", "hepatitis": "negative"}).text  # fmt: skip
+    rows = dict(re.findall(r'<th scope="row">(\w+) \(\w+\)[^<]*</th><td>([^<]*)</td>', page))
+    assert rows["I1"] == "Met"
+    assert rows["E1"] == "Does not apply"  # lymphocytes 2000: the exclusion does not apply
+    assert rows["E4"] == "Not evaluable yet"
+    assert "Tuberculosis screen was not done" in page
+    assert "not recorded yet" not in page

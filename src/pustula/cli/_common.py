@@ -133,12 +133,13 @@ def read_data(value: str) -> Any:
         raise DataValidationError(f"--data: {path} is not valid JSON or YAML: {exc}") from exc
 
 
-def cli_user(ctx: typer.Context) -> str:
-    """Who to record in the audit trail: --user, PUSTULA_USER, or the login name."""
+def cli_user(ctx: typer.Context, *, default: str | None = None) -> str:
+    """Who to record in the audit trail: --user, PUSTULA_USER, else ``default`` or the login
+    name (the demo's synthetic records are the demo's, not those of whoever ran it)."""
     from pustula.settings import get_settings
 
     user = ctx.obj.get("user") if ctx.obj else None
-    return user or get_settings().user or getpass.getuser()
+    return user or get_settings().user or default or getpass.getuser()
 
 
 def open_store(ctx: typer.Context, *, migrate: bool = False) -> Store:

@@ -44,12 +44,12 @@ def demo(
     store = open_store(ctx, migrate=True)
     if trial:
         with progress_bar("creating the demo trial", TRIAL_SUBJECTS) as step:
-            study = create_trial_study(store, user=cli_user(ctx), progress=step)
+            study = create_trial_study(store, user=cli_user(ctx, default="demo"), progress=step)
         typer.echo(f"demo trial {study.code} created in {store.url}")
         typer.echo(TRIAL_NOTICE)
         return
     with progress_bar("creating the demo study", 1 + len(SUBJECTS)) as step:
-        study = create_demo_study(store, user=cli_user(ctx), progress=step)
+        study = create_demo_study(store, user=cli_user(ctx, default="demo"), progress=step)
     typer.echo(f"demo study {study.code} created in {store.url}")
     typer.echo(DEMO_NOTICE)
 

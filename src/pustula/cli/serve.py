@@ -48,12 +48,13 @@ def serve(
     if trial and not demo:
         raise DataValidationError("--trial goes with --demo: it loads the demo trial")
     if demo:
+        loader = cli_user(ctx, default="demo")
         try:
             with store.reader() as session:
                 get_study(session)
         except PustulaError:
-            (create_trial_study if trial else create_demo_study)(store, user=cli_user(ctx))
-        accounts = create_demo_users(store, user=cli_user(ctx), also=TRIAL_USERS if trial else ())
+            (create_trial_study if trial else create_demo_study)(store, user=loader)
+        accounts = create_demo_users(store, user=loader, also=TRIAL_USERS if trial else ())
     settings = get_settings()
     if (ctx.obj or {}).get("database"):
         settings = settings.model_copy(update={"database_url": ctx.obj["database"]})

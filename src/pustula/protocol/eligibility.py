@@ -16,7 +16,7 @@ from pustula.errors import EligibilityError
 from pustula.protocol.facts import describe_value, fact
 from pustula.protocol.model import AllOf, Condition, Criterion, Not, Protocol, Rule
 
-__all__ = ["CriterionResult", "EligibilityResult", "evaluate_eligibility"]
+__all__ = ["NOT_A_RESULT", "CriterionResult", "EligibilityResult", "evaluate_eligibility"]
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -106,6 +106,14 @@ def evaluate_eligibility(protocol: Protocol, data: Mapping[str, Any]) -> Eligibi
     return EligibilityResult(eligible=all(r.passed for r in results), criteria=tuple(results))
 
 
+#: Where the facts name a test that was done without a result, or not done (by fact).
+NOT_A_RESULT = "_not_a_result"
+_NO_RESULT = {
+    "not_done": "was not done",
+    "indeterminate": "was indeterminate; repeat the test",
+}
+
+
 def _check(
     criterion: Criterion, kind: Literal["inclusion", "exclusion"], data: Mapping[str, Any]
 ) -> CriterionResult:
@@ -113,7 +121,9 @@ def _check(
     try:
         met, why = _evaluate(criterion.rule, data, kind)
     except _NotRecordedError as missing:
-        reason = f"{title} not evaluable: {fact(missing.field).label} is not recorded yet"
+        state = (data.get(NOT_A_RESULT) or {}).get(missing.field)
+        said = _NO_RESULT.get(str(state), "is not recorded yet")
+        reason = f"{title} not evaluable: {fact(missing.field).label} {said}"
         return CriterionResult(criterion.id, kind, criterion.text, None, False, reason)
     passed = met if kind == "inclusion" else not met
     if kind == "inclusion":

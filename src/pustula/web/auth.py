@@ -6,10 +6,13 @@ so every worker counts the same attempts and a stranger cannot lock a user out.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from pustula.checks.vocabulary import label
 from pustula.store.accounts.sessions import Throttle, end_session, start_session
 from pustula.store.services.clinical import check_password
 from pustula.web.deps import get_store
@@ -23,9 +26,26 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
+def demo_accounts(request: Request) -> dict[str, Any] | None:
+    """The demo's password and accounts as (user name, role, sites), on a server started in
+    demo mode only (``pustula serve --demo``): a newcomer signs in without the terminal."""
+    if not getattr(request.app.state, "demo", False):
+        return None
+    from pustula.demo import DEMO_PASSWORD, DEMO_USERS
+    from pustula.demo_trial import TRIAL_USERS
+
+    trial = TRIAL_USERS if getattr(request.app.state, "randomized", False) else ()
+    accounts = [
+        (name, label("role", role), "all" if sites == ("*",) else ", ".join(sites))
+        for name, role, sites in (*DEMO_USERS, *trial)
+    ]
+    return {"password": DEMO_PASSWORD, "accounts": accounts}
+
+
 @router.get("/login", name="login_form", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", next=_safe_next(next), error=None, username="")
+    return render(request, "login.html", next=_safe_next(next), error=None, username="",
+                  demo=demo_accounts(request))  # fmt: skip
 
 
 @router.post("/login", name="login", response_class=HTMLResponse)
@@ -39,9 +59,8 @@ async def login(request: Request) -> Response:
     store = get_store(request)
 
     def page(error: str, status: int) -> Response:
-        return render(
-            request, "login.html", status_code=status, next=target, error=error, username=username
-        )
+        return render(request, "login.html", status_code=status, next=target, error=error,
+                      username=username, demo=demo_accounts(request))  # fmt: skip
 
     if not same_origin(request) or not csrf_valid(request.session, str(form.get("csrf", ""))):
         return page("The form expired; please sign in again.", 403)

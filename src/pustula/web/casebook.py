@@ -89,7 +89,9 @@ def _register(action: Action) -> None:
         data, errors = parse_fields(fields, values)
         if errors and action.problems is not None and (crossed := action.problems(ctx, data)):
             # the cross-field rules too, on what parsed: every error in one answer
-            found = error_messages(DataValidationError("", errors=crossed), [f.name for f in fields])
+            found = error_messages(
+                DataValidationError("", errors=crossed), [f.name for f in fields]
+            )
             errors = {**found, **errors}
         if not errors:
             try:

@@ -19,7 +19,7 @@ from pustula.store.audit.chain import CASEBOOK, casebook_counts
 from pustula.store.monitoring.captions import Caption
 
 __all__ = [
-    "ACTIONS", "TABLES", "Change", "Entry", "Names", "grouped", "readable", "record_name",
+    "ACTIONS", "TABLES", "Change", "Entry", "Names", "grouped", "readable", "record_name", "shown",
 ]  # fmt: skip
 
 TABLES = {
@@ -115,7 +115,8 @@ def _load(text: str | None) -> Any:
         return text
 
 
-def _show(table: str, field: str, value: Any) -> str:
+def shown(table: str, field: str, value: Any) -> str:
+    """A stored value as a page shows it: labels for codes, Yes/No, whole numbers."""
     if value is None or value == "" or value == []:
         return ""
     if isinstance(value, bool):
@@ -128,7 +129,7 @@ def _show(table: str, field: str, value: Any) -> str:
     if isinstance(value, float) and value.is_integer() and field != "total":
         value = int(value)  # a total keeps its decimal, as the instrument prints it
     if isinstance(value, dict):
-        return ", ".join(f"{field_label(k)} {_show(table, k, v)}" for k, v in value.items())
+        return ", ".join(f"{field_label(k)} {shown(table, k, v)}" for k, v in value.items())
     return label(codelist, value) if codelist else str(value).replace("T", " ")[:200]
 
 
@@ -138,11 +139,11 @@ def _diff(table: str, field: str, old: Any, new: Any) -> Iterable[Change]:
             if old.get(key) != new.get(key):
                 yield Change(
                     field_label(key),
-                    _show(table, key, old.get(key)),
-                    _show(table, key, new.get(key)),
+                    shown(table, key, old.get(key)),
+                    shown(table, key, new.get(key)),
                 )
         return
-    yield Change(_name(field), _show(table, field, old), _show(table, field, new))
+    yield Change(_name(field), shown(table, field, old), shown(table, field, new))
 
 
 def exported_value(row: Mapping[str, Any], side: str) -> Any:
@@ -179,11 +180,11 @@ def readable(row: Mapping[str, Any], names: Names | None = None) -> Entry:
         changes = tuple(Change(TABLES.get(name, field_label(name)), "", f"{n} created")
                         for name, n in counts.items())  # fmt: skip
     elif row["action"] == "insert" and isinstance(new, Mapping):
-        shown = {k: names.visits.get(v, v) if k == "visit_code" else v for k, v in new.items()}
+        values = {k: names.visits.get(v, v) if k == "visit_code" else v for k, v in new.items()}
         changes = tuple(
-            Change(_name(k), "", _show(table, k, v))
-            for k, v in shown.items()
-            if k not in _QUIET and not k.endswith("_id") and _show(table, k, v)
+            Change(_name(k), "", shown(table, k, v))
+            for k, v in values.items()
+            if k not in _QUIET and not k.endswith("_id") and shown(table, k, v)
         )
     elif field in _QUIET:
         changes = ()

@@ -22,7 +22,7 @@ from pustula.store.services.clinical import study_page
 from pustula.web.actions import ACTIONS, AE_CODING, not_now
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields
-from pustula.web.history import TABLES, record_name
+from pustula.web.history import TABLES, record_name, shown
 from pustula.web.render import render
 
 __all__ = ["EDIT_PATHS", "record_fields", "router"]
@@ -87,6 +87,7 @@ def describe(row: monitor.QueryRow) -> dict[str, str]:
         "field": field_label(q.field) if q.field else "",
         "kind": RULES.get(q.rule or "", "") if q.kind == "auto" else "Monitor",
         "state": STATES.get(q.state, q.state),
+        "value": shown(q.table_name, q.field, row.value) if q.field else "",
     }
 
 

@@ -76,6 +76,7 @@ def test_query_signature_and_lock(
     shot(page, "01-raise")
     page.click("#action-form button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Open")
+    expect(page.locator("#queried-value")).to_contain_text("Right sole pustules now: 1")
     query_url = page.url
     shot(page, "02-raised")
     page.context.clear_cookies()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from pustula.checks.values import check_date, check_lab_value, check_number
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import EligibilityResult, Protocol, evaluate_eligibility
+from pustula.protocol.eligibility import NOT_A_RESULT
 from pustula.protocol.model import Refractory
 from pustula.protocol.status import SCREENING_STATES, SubjectStatus
 from pustula.store.db.models import Baseline, Lab, PriorTherapy, Site, Study, Subject
@@ -58,6 +59,12 @@ def eligibility_data(
         test: result
         for test, result in baseline.screening.items()
         if result not in ("not_done", "indeterminate")
+    }
+    # ...and the reason says which it was, not "not recorded"
+    facts[NOT_A_RESULT] = {
+        f"screening.{test}": result
+        for test, result in baseline.screening.items()
+        if result in ("not_done", "indeterminate")
     }
     return {
         **facts,
@@ -206,7 +213,8 @@ def subject_entry(protocol: Protocol, status: SubjectStatus, screened_on: date) 
 def check_subject_code(code: str) -> None:
     if not re.match(_SUBJECT_CODE, code):
         raise DataValidationError(
-            f"code: a subject code is 1 to 40 letters, digits, hyphens or underscores; got {code}", field="code"
+            f"code: a subject code is 1 to 40 letters, digits, hyphens or underscores; got {code}",
+            field="code",
         )
 
 

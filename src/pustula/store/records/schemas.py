@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from pustula.checks.adverse_events import adverse_event_problems
 from pustula.checks.values import (
     check_date,
     check_interval,
@@ -28,7 +29,6 @@ from pustula.checks.values import (
     check_unique,
 )
 from pustula.checks.vocabulary import codes
-from pustula.checks.adverse_events import adverse_event_problems
 from pustula.errors import DataValidationError
 
 __all__ = [

@@ -86,6 +86,22 @@ def _record_of(session: Session, subject: Subject, table: str, record_id: int) -
     raise RecordNotFoundError(f"{table} records cannot have queries")
 
 
+def _field_value(
+    session: Session, subject: Subject, table: str, record_id: int, field: str | None
+) -> Any:
+    """The value a query is about, as stored now: a column, or an item of an assessment."""
+    if not field:
+        return None
+    try:
+        record = _record_of(session, subject, table, record_id)
+    except RecordNotFoundError:
+        return None
+    if field in record.__table__.columns:
+        return getattr(record, field)
+    items = getattr(record, "items", None)
+    return items.get(field) if isinstance(items, dict) else None
+
+
 # -- queries ---------------------------------------------------------------------------------
 
 
@@ -161,6 +177,8 @@ class QueryRow:
     subject_status: str = ""
     #: which record, in a reader's words ("Itchy rash, from 2024-05-02"; see captions)
     record_caption: str = ""
+    #: the queried field's value as stored now (None for a query on the whole record)
+    value: Any = None
 
 
 def search_queries(
@@ -209,7 +227,8 @@ def query_thread(store: Store, query_id: int) -> tuple[QueryRow, list[QueryMessa
         )
         age = (date.today() - datetime.fromisoformat(query.opened_at).date()).days
         caption = caption_of(session, query.table_name, query.record_id)
-        row = QueryRow(view_of(query), subject.code, site, age, subject.status, caption)
+        value = _field_value(session, subject, query.table_name, query.record_id, query.field)
+        row = QueryRow(view_of(query), subject.code, site, age, subject.status, caption, value)
         return row, [view_of(m) for m in messages]
 
 
