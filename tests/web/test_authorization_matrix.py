@@ -93,6 +93,7 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "query_save": ("POST", "/subjects/S05/queries", QUERY),
     "verify_save": ("POST", "/subjects/S05/verify", VERIFY),
     "sdv_page": ("GET", "/sdv", ALL),
+    "status_grid": ("GET", "/status", ALL),
     "sign_form": ("GET", "/subjects/S05/sign", SIGN),
     "sign_save": ("POST", "/subjects/S05/sign", SIGN),
     "lock_page": ("GET", "/study/lock", ALL),

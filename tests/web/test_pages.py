@@ -379,8 +379,10 @@ def test_safety_is_followed_after_withdrawal_and_the_query_page_agrees_with_the_
     timeline = client.get("/subjects/S05").text
     assert "Recovered" in timeline
     assert 'Herpes zoster <small class="after-end">after the last dose</small>' in timeline
-    assert ('<td>2024-09-05</td><th scope="row">ALT <small class="after-end">after the end of '
-            "study</small>") in timeline
+    assert (
+        '<td>2024-09-05</td><th scope="row">ALT <small class="after-end">after the end of '
+        "study</small>"
+    ) in timeline
     assert 'Itchy rash <small class="after-end">' not in timeline  # before the last dose
     # study drug stays closed, and the query page says so instead of linking to a refusal
     exposure = next(e.id for e in _timeline_of(web_store, "S05").exposure)

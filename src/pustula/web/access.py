@@ -103,6 +103,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "query_save": "query",
     "verify_save": "verify",
     "sdv_page": "read",
+    "status_grid": "read",
     "sign_form": "sign",
     "sign_save": "sign",
     "lock_page": "read",

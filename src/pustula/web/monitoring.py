@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,6 +19,7 @@ from pustula.checks.vocabulary import field_label
 from pustula.errors import LockedError, PustulaError
 from pustula.store.monitoring.edit_checks import RULES
 from pustula.store.services import monitoring as monitor
+from pustula.store.services import status as record_status
 from pustula.store.services.clinical import study_page
 from pustula.web.actions import ACTIONS, AE_CODING, not_now
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
@@ -252,13 +254,53 @@ async def query_save(request: Request, code: str) -> Response:
 
 @router.post("/subjects/{code}/verify", name="verify_save")
 async def verify_save(request: Request, code: str) -> Response:
+    """Verify one record (``table`` and ``record``), or a group in one action: ``group`` is
+    ``visit:ID`` (the visit with its assessments) or a form's table (all its records)."""
     values = form_values(await request.form())
+    group = str(values.get("group", ""))
+    if group:
+        records = _group(scoped_timeline(request), group)
+        done = await run_in_threadpool(
+            monitor.verify_records, get_store(request), _user(request), code, records
+        )
+        left = ";".join(f"{table}:{record}" for table, record, _ in done.left)
+        query = urlencode({"saved": "verified", "verified": done.verified, "left": left})
+        return RedirectResponse(f"/subjects/{code}?{query}#sdv-result", status_code=303)
     table, record = str(values.get("table", "")), str(values.get("record", ""))
     record_fields(request, table, int(record) if record.isdigit() else 0)  # the record is theirs
     await run_in_threadpool(
         lambda: monitor.verify(get_store(request), _user(request), code, table=table,
                                record_id=int(record)))  # fmt: skip
     return RedirectResponse(f"/subjects/{code}?saved=verified", status_code=303)
+
+
+#: A form's records in the subject's timeline, by table.
+_FORM_RECORDS = {table: collection for collection, table, _ in record_status.FORMS}
+
+
+def _group(t: Any, group: str) -> list[tuple[str, int]]:
+    """The records of a visit (``visit:ID``) or of a form (its table), of this subject only."""
+    kind, _, ident = group.partition(":")
+    if kind == "visit" and ident.isdigit():
+        visit = next((v for v in t.visits if v.id == int(ident)), None)
+        if visit is not None:
+            return [("visit", visit.id), *(("assessment", a.id) for a in t.assessments[visit.id])]
+    elif kind in _FORM_RECORDS and not ident:
+        return [(kind, r.id) for r in getattr(t, _FORM_RECORDS[kind])]
+    raise HTTPException(status_code=400, detail="Choose a visit or a form of this subject.")
+
+
+@router.get("/status", name="status_grid", response_class=HTMLResponse)
+def status_page(request: Request, site: str = "") -> Response:
+    """Subjects × visits and forms, each cell's state in colour and words."""
+    principal = principal_of(request)
+    grid = record_status.status_grid(
+        get_store(request), sites=principal.site_filter, today=date.today(), site=site or None
+    )
+    page = study_page(get_store(request), sites=[], today=date.today())
+    return render(request, "status.html", grid=grid, states=record_status.STATES,
+                  forms=record_status.FORMS, site=site,
+                  sites=principal.visible(page.sites))  # fmt: skip
 
 
 @router.get("/sdv", name="sdv_page", response_class=HTMLResponse)

@@ -77,7 +77,10 @@ def test_a_missing_result_does_not_hide_a_criterion_that_failed(store: Store) ->
     ("change", "message"),
     [
         ({"code": "S01"}, "subject S01 already exists in study TOFA-PPP"),
-        ({"code": "Jane Doe"}, "a subject code is 1 to 40 letters, digits, hyphens or underscores; got Jane Doe"),
+        (
+            {"code": "Jane Doe"},
+            "a subject code is 1 to 40 letters, digits, hyphens or underscores; got Jane Doe",
+        ),
         ({"site": "Z"}, "site Z is not a site of study TOFA-PPP"),
         (
             {"baseline": BASELINE | {"sex": "f"}},

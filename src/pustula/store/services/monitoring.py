@@ -238,16 +238,77 @@ def query_thread(store: Store, query_id: int) -> tuple[QueryRow, list[QueryMessa
 def verify(
     store: Store, user: str, code: str, *, table: str, record_id: int, field: str | None = None
 ) -> Any:
-    """Mark a record (or one field) verified against the source, at its current version."""
+    """Mark a record (or one field) verified against the source, at its current version.
+
+    A record with an open query is not verified: its value is still in question.
+    """
     with store.transaction(user=user) as tx:
         subject = get_subject(tx.session, get_study(tx.session), code)
         record = _record_of(tx.session, subject, table, record_id)
+        queried = tx.session.scalars(
+            select(DataQuery.id).where(
+                DataQuery.subject_id == subject.id, DataQuery.table_name == table,
+                DataQuery.record_id == record_id, DataQuery.state != "closed",
+                DataQuery.deleted_at.is_(None),
+            )
+        ).first()  # fmt: skip
+        if queried is not None:
+            raise DataValidationError(
+                f"record: query #{queried} on this record is open; close it first", field="record"
+            )
         row = Verification(subject_id=subject.id, table_name=table, record_id=record_id,
                            field=field, record_version=record.version, verified_by=user,
                            verified_at=str(tx.session.info["at"]))  # fmt: skip
         tx.session.add(row)
         tx.flush()
         return view_of(row)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What one action of verification did: records verified, and those left, with why."""
+
+    verified: int
+    left: tuple[tuple[str, int, str], ...]  # (table, record, why it was not verified)
+
+
+def verify_records(
+    store: Store, user: str, code: str, records: list[tuple[str, int]]
+) -> Verified:
+    """Verify several records of one subject in one action (a visit with its assessments,
+    or every record of a form), each at its current version, in one transaction.
+
+    Records already verified at their version are counted as done; a record with an open
+    query is left, with the query named: its value is still in question.
+    """
+    with store.transaction(user=user) as tx:
+        subject = get_subject(tx.session, get_study(tx.session), code)
+        already = verified_keys(tx.session, subject.id)
+        open_queries = {
+            (q.table_name, q.record_id): q.id
+            for q in tx.session.scalars(
+                select(DataQuery).where(
+                    DataQuery.subject_id == subject.id, DataQuery.state != "closed",
+                    DataQuery.deleted_at.is_(None),
+                )
+            )
+        }  # fmt: skip
+        done, left = 0, []
+        at = str(tx.session.info["at"])
+        for table, record_id in records:
+            record = _record_of(tx.session, subject, table, record_id)
+            if (table, record_id) in open_queries:
+                query = open_queries[table, record_id]
+                left.append((table, record_id, f"query #{query} is open; close it first"))
+                continue
+            if (table, record_id, record.version) not in already:
+                tx.session.add(Verification(
+                    subject_id=subject.id, table_name=table, record_id=record_id, field=None,
+                    record_version=record.version, verified_by=user, verified_at=at,
+                ))  # fmt: skip
+            done += 1
+        tx.flush()
+        return Verified(done, tuple(left))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,122 @@
+"""The coordinator's and monitor's second pass in Chromium, at 1280 and 390 px: a withdrawn
+subject's adverse event followed to resolution; an adverse event's errors all at once; a
+whole visit verified in one action; the study's record status grid.
+Screenshots: ``test-artifacts/screenshots/second-*``."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.browser.helpers import SHOTS, no_sideways_scroll, phone_page, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def shot(page: Page, step: str) -> None:
+    page.screenshot(path=str(SHOTS / f"second-{step}.png"), full_page=True)
+
+
+def _on_phone(browser: Browser, server: str, user: str, path: str, step: str) -> Page:
+    phone = phone_page(browser)
+    sign_in(phone, server, user)
+    phone.goto(f"{server}{path}")
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / f"phone-second-{step}.png"), full_page=True)
+    return phone
+
+
+def test_a_withdrawn_subjects_adverse_event_is_followed_to_resolution(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S03/end")
+    page.check("input[name=outcome_kind][value=withdrawn]")
+    page.fill("#ended_on", "2024-09-01")
+    page.fill("#end_reason", "withdrew consent")
+    page.fill("#last_dose", "2024-08-30")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#record-ended")).to_contain_text("Adverse events")
+    expect(page.locator("text=Record a visit")).to_have_count(0)
+    # a late adverse event, after the end of study
+    page.click("a.button[href$='/ae/new']")
+    page.fill("#term", "Herpes zoster")
+    page.fill("#start_date", "2024-09-10")
+    page.check("input[name=grade][value='2']")
+    page.check("input[name=serious][value=no]")
+    page.select_option("#relatedness", "possible")
+    page.select_option("#action_taken", "not_applicable")
+    page.select_option("#outcome", "recovering")
+    page.check("input[name=worsened_on_treatment][value=no]")
+    page.click("#action-form button[type=submit]")
+    row = page.locator("#adverse-events tr", has_text="Herpes zoster")
+    expect(row).to_contain_text("after the end of study")
+    shot(page, "01-withdrawn-late-ae")
+    # ...followed to resolution
+    row.locator("a", has_text="Follow up").click()
+    page.fill("#end_date", "2024-09-30")
+    page.select_option("#outcome", "recovered")
+    page.fill("#reason", "resolved at the safety follow-up call")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#adverse-events tr", has_text="Herpes zoster")).to_contain_text(
+        "Recovered"
+    )
+    _on_phone(browser, server, "investigator", "/subjects/S03", "withdrawn").context.close()
+
+
+def test_an_adverse_events_errors_arrive_all_at_once(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S01/ae/new")
+    page.fill("#term", "Pneumonia")
+    page.fill("#start_date", "2024-06-10")
+    page.fill("#end_date", "2024-06-01")  # before the start
+    page.check("input[name=serious][value=yes]")  # and no criterion
+    page.click("#action-form button[type=submit]")
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("before it starts")
+    expect(summary).to_contain_text("seriousness criterion")
+    expect(summary).to_contain_text("Relatedness")  # the missing ones in the same answer
+    expect(page.locator("#term")).to_have_value("Pneumonia")
+    shot(page, "02-all-errors")
+
+
+def test_a_monitor_verifies_a_visit_in_one_action_and_reads_the_status_grid(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, server, "monitor")
+    page.goto(f"{server}/subjects/S02")
+    week4 = page.locator("#visits tr", has_text="Week 4")
+    week4.locator("button", has_text="Verify visit").click()
+    expect(page.locator("#sdv-result")).to_contain_text("3 record(s) verified in one action")
+    week4 = page.locator("#visits tr", has_text="Week 4")
+    expect(week4.locator(".verified")).to_have_count(3)  # the visit, its PPPASI and its PGA
+    expect(week4.locator("button", has_text="Verify visit")).to_have_count(0)
+    shot(page, "03-visit-verified")
+    page.goto(f"{server}/status")
+    cell = page.locator('#status-grid tr[data-subject="S02"] td[data-visit="W4"]')
+    expect(cell).to_have_text("Verified")
+    expect(page.locator('#status-grid tr[data-subject="S02"] td[data-visit="W2"]')).to_have_text(
+        "Entered"
+    )
+    shot(page, "04-status-grid")
+    page.select_option("#site", "SITE2")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator('#status-grid tr[data-subject="S01"]')).to_have_count(0)
+    phone = _on_phone(browser, server, "monitor", "/status", "status-grid")
+    # the subject column stays in view while the grid scrolls sideways
+    first = phone.locator('#status-grid tr[data-subject="S02"] th')
+    phone.locator(".scroll.sticky-first").evaluate("e => e.scrollLeft = 10000")
+    box = first.bounding_box()
+    assert box is not None and box["x"] < 40
+    phone.context.close()
+
+
+def test_on_a_phone_a_tables_actions_stay_reachable(browser: Browser, server: str) -> None:
+    """At 390 px the visit table scrolls sideways, and its actions column stays in view."""
+    phone = _on_phone(browser, server, "investigator", "/subjects/S01", "timeline")
+    edit = phone.locator("#visits tbody tr").first.locator("td").last
+    box = edit.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box
+    phone.context.close()
