@@ -272,9 +272,7 @@ class Verified:
     left: tuple[tuple[str, int, str], ...]  # (table, record, why it was not verified)
 
 
-def verify_records(
-    store: Store, user: str, code: str, records: list[tuple[str, int]]
-) -> Verified:
+def verify_records(store: Store, user: str, code: str, records: list[tuple[str, int]]) -> Verified:
     """Verify several records of one subject in one action (a visit with its assessments,
     or every record of a form), each at its current version, in one transaction.
 
