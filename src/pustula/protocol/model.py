@@ -6,6 +6,7 @@ protocol file is an error, never a silent default.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,12 +23,14 @@ __all__ = [
     "Condition",
     "Criterion",
     "DesignRecord",
+    "DoseLevel",
     "Eligibility",
     "Endpoint",
     "LabRule",
     "Not",
     "Protocol",
     "Refractory",
+    "Regimen",
     "Rule",
     "Treatment",
     "Visit",
@@ -48,12 +51,58 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DoseLevel(_Strict):
+    """Another dose the protocol allows for a treatment (a dose reduction, say)."""
+
+    dose: float = Field(gt=0)
+    unit: str
+    frequency: str
+
+
 class Treatment(_Strict):
+    """A study drug as planned: its drug, dose, unit, frequency and route, and the other
+    dose levels the protocol allows (``dose_levels``, for example a reduction)."""
+
     drug: str
     dose: float = Field(gt=0)
     unit: str
     frequency: str
     route: str = "oral"
+    dose_levels: tuple[DoseLevel, ...] = ()
+
+    def regimens(self) -> tuple[Regimen, ...]:
+        """The planned dose first, then each other allowed level."""
+        planned = Regimen(self.drug, self.dose, self.unit, self.frequency, self.route)
+        return (planned, *(Regimen(self.drug, d.dose, d.unit, d.frequency, self.route)
+                           for d in self.dose_levels))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Regimen:
+    """One choice of study drug a coordinator picks instead of typing it.
+
+    >>> Regimen("tofacitinib", 5.0, "mg", "twice daily", "oral").label
+    'tofacitinib 5 mg twice daily (oral)'
+    """
+
+    drug: str
+    dose: float
+    unit: str
+    frequency: str
+    route: str = "oral"
+
+    @property
+    def label(self) -> str:
+        return f"{self.drug} {self.dose:g} {self.unit} {self.frequency} ({self.route})"
+
+    def matches(self, drug: str, dose: float, unit: str, frequency: str) -> bool:
+        """Whether a recorded dose is this regimen (names compared without case or spaces)."""
+
+        def same(a: str, b: str) -> bool:
+            return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+        return (same(self.drug, drug) and abs(self.dose - dose) < 1e-9
+                and same(self.unit, unit) and same(self.frequency, frequency))  # fmt: skip
 
 
 class Arm(_Strict):
@@ -310,6 +359,9 @@ class Protocol(_Strict):
     randomization: Randomization | None = None
     #: The design that sized the study, when a design wrote the protocol.
     design: DesignRecord | None = None
+    #: What blinded staff record as study drug in a blinded trial: the kit as dispensed
+    #: ("tofacitinib or placebo (blinded)", 1 tablet twice daily), never an arm's drug.
+    blinded_treatment: Treatment | None = None
 
     @model_validator(mode="after")
     def _consistent_randomization(self) -> Protocol:
@@ -341,6 +393,15 @@ class Protocol(_Strict):
     def blinded(self) -> bool:
         """A randomized trial whose arms are concealed from blinded roles (single or double)."""
         return self.randomization is not None and self.randomization.blinded
+
+    @property
+    def regimens(self) -> tuple[Regimen, ...]:
+        """The study drug choices a coordinator is offered: the blinded kit in a blinded
+        trial (if the protocol names it), else each arm's treatments and allowed levels."""
+        if self.blinded and self.blinded_treatment is not None:
+            return self.blinded_treatment.regimens()
+        found = [r for arm in self.arms for t in arm.treatments for r in t.regimens()]
+        return tuple(dict.fromkeys(found))
 
     @property
     def baseline_visit(self) -> Visit:

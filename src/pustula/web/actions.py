@@ -14,6 +14,7 @@ from typing import Any
 from pustula.checks.adverse_events import adverse_event_problems
 from pustula.checks.values import LAB_TESTS
 from pustula.checks.vocabulary import CODELISTS, label
+from pustula.errors import DataValidationError
 from pustula.protocol import Protocol
 from pustula.protocol.status import ENROLLED_STATES, SubjectStatus
 from pustula.store import Store
@@ -197,22 +198,58 @@ def _remover(kind: str) -> Callable[[Context, dict[str, Any]], Any]:
 
 # -- study drug -----------------------------------------------------------------------------
 
+OTHER_DOSE = "other"
 DOSE_FIELDS = (
-    Field("drug", required=True),
-    Field("dose", kind="number", required=True),
-    Field("unit", required=True, hint="For example mg"),
-    Field("frequency", required=True, hint="For example twice daily"),
-)
+    Field("regimen", "Study drug and dose", "radio", required=True,
+          hint="As the protocol allows. Another dose needs the reason and raises a query."),
+    Field("dose", "Other dose", kind="number", hint="Only for another dose."),
+    Field("unit", "Its unit", hint="For example mg"),
+    Field("frequency", "Its frequency", hint="For example once daily"),
+    Field("dose_reason", "Why a dose outside the protocol", "textarea"),
+)  # fmt: skip
+
+
+def _regimen_options(ctx: Context) -> dict[str, tuple[tuple[str, str], ...]]:
+    found = tuple((str(i), r.label) for i, r in enumerate(ctx.protocol.regimens))
+    other = "Another dose (outside the protocol)" if found else "Enter the dose"
+    return {"regimen": (*found, (OTHER_DOSE, other))}
+
+
+def _chosen_dose(ctx: Context, data: dict[str, Any], *, drug: str | None) -> dict[str, Any]:
+    """The dose the form chose: one of the protocol's regimens, or another one typed in
+    with its reason (every missing part named at once)."""
+    regimens = ctx.protocol.regimens
+    choice = str(data.get("regimen", ""))
+    if choice != OTHER_DOSE:
+        r = regimens[int(choice)]
+        return {"drug": r.drug, "dose": r.dose, "unit": r.unit, "frequency": r.frequency}
+    missing = {n: f"{n}: is required for another dose" for n in ("dose", "unit", "frequency")
+               if data.get(n) in (None, "")}  # fmt: skip
+    if regimens and not str(data.get("dose_reason") or "").strip():
+        missing["dose_reason"] = "dose_reason: say why this dose is outside the protocol"
+    if missing:
+        first = next(iter(missing))
+        raise DataValidationError(missing[first], field=first, errors=missing)
+    name = drug or (regimens[0].drug if regimens else "study drug")
+    return {"drug": name, "dose": data["dose"], "unit": data["unit"],
+            "frequency": data["frequency"]}  # fmt: skip
 
 
 def _start(ctx: Context, data: dict[str, Any]) -> Any:
-    return change.start_treatment(ctx.store, ctx.user, ctx.code, data)
+    dose = _chosen_dose(ctx, data, drug=None)
+    reason = data.get("dose_reason") if data.get("regimen") == OTHER_DOSE else None
+    when = {"start_date": data["start_date"]}
+    return change.start_treatment(ctx.store, ctx.user, ctx.code, dose | when, reason=reason)
 
 
 def _dose_change(ctx: Context, data: dict[str, Any]) -> Any:
+    dose = _chosen_dose(ctx, data, drug=ctx.record.drug)
+    why = data["reason"]
+    if data.get("regimen") == OTHER_DOSE and data.get("dose_reason"):
+        why = f"{why} (outside the protocol: {data['dose_reason']})"
     return change.change_dose(
-        ctx.store, ctx.user, ctx.code, ctx.record.id, dose=data["dose"], unit=data["unit"],
-        frequency=data["frequency"], from_date=data["from_date"], reason=data["reason"],
+        ctx.store, ctx.user, ctx.code, ctx.record.id, dose=dose["dose"], unit=dose["unit"],
+        frequency=dose["frequency"], from_date=data["from_date"], reason=why,
     )  # fmt: skip
 
 
@@ -317,10 +354,11 @@ ACTIONS: tuple[Action, ...] = (
            intro="The entry stays in the database and the audit trail, marked removed."),
     Action("dose_start", "First dose of study drug", "exposure/new",
            (*DOSE_FIELDS, Field("start_date", "Day of the first dose", "date", required=True)),
-           _start, intro="Day 0 of the visit schedule is the day of the first dose."),
+           _start, options=_regimen_options,
+           intro="Day 0 of the visit schedule is the day of the first dose."),
     Action("dose_change", "Change the dose", "exposure/{record_id}/change",
-           (*DOSE_FIELDS[1:], Field("from_date", kind="date", required=True), REASON),
-           _dose_change, "edit", "exposure", prefill=_prefill("unit", "frequency"),
+           (*DOSE_FIELDS, Field("from_date", kind="date", required=True), REASON),
+           _dose_change, "edit", "exposure", options=_regimen_options,
            intro="The current dose ends the day before the new one starts."),
     Action("dose_interrupt", "Interrupt study drug", "exposure/{record_id}/interrupt",
            (Field("start_date", "First day without study drug", "date", required=True),

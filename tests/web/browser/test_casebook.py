@@ -65,9 +65,9 @@ def test_one_subject_from_screening_to_withdrawal(
     shot(page, "03-enrolled")
     # first dose
     page.click("a:has-text('Record the first dose')")
-    for name, value in {"drug": "tofacitinib", "dose": "5", "unit": "mg",
-                        "frequency": "twice daily", "start_date": "2024-09-10"}.items():  # fmt: skip
-        page.fill(f"#{name}", value)
+    # chosen from the protocol's regimens, not typed
+    page.check("label:has-text('tofacitinib 5 mg twice daily (oral)') input[name=regimen]")
+    page.fill("#start_date", "2024-09-10")
     shot(page, "04-first-dose")
     page.click("button[type=submit] >> text=Save")
     expect(page.locator(".card", has_text="Study drug")).to_contain_text("First dose: 2024-09-10")

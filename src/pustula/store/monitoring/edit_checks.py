@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from pustula.checks.vocabulary import field_label, label
 from pustula.protocol import Protocol
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
-from pustula.store.db.models import AdverseEvent, Assessment, Exposure, Lab, Subject, Visit
+from pustula.store.db.models import (
+    AdverseEvent,
+    Assessment,
+    Exposure,
+    ExposureInterruption,
+    Lab,
+    Subject,
+    Visit,
+)
 
 __all__ = ["RULES", "RULES_OF_TABLE", "Finding", "SubjectData", "findings", "findings_in"]
 
@@ -28,6 +36,8 @@ RULES = {
     "ae_dates": "Adverse event ends before it starts",
     "ae_coding": "Incomplete MedDRA coding",
     "dose_after_end": "Study drug after withdrawal or end of study",
+    "dose_outside_protocol": "Dose outside the protocol",
+    "ae_action_exposure": "Adverse event's action on study drug not in the dosing record",
 }
 
 
@@ -49,9 +59,10 @@ RULES_OF_TABLE = {
     "visit": ("visit_window", "pppasi_region", "required_missing"),
     "assessment": ("visit_window", "pppasi_region", "required_missing"),
     "lab": ("lab_alert",),
-    "adverse_event": ("ae_dates", "ae_coding"),
+    "adverse_event": ("ae_dates", "ae_coding", "ae_action_exposure"),
     "subject": ("dose_after_end",),
-    "exposure": ("dose_after_end",),
+    "exposure": ("dose_after_end", "dose_outside_protocol", "ae_action_exposure"),
+    "exposure_interruption": ("ae_action_exposure",),
 }
 
 
@@ -66,6 +77,7 @@ class SubjectData:
     labs: Sequence[Any] = ()
     adverse_events: Sequence[Any] = ()
     exposures: Sequence[Any] = ()
+    interruptions: Sequence[Any] = ()
 
 
 def findings(
@@ -93,12 +105,19 @@ def _load(session: Session, subject: Subject, wanted: frozenset[str]) -> Subject
         )))  # fmt: skip
     labs = _live(session, Lab, subject.id) if "lab_alert" in wanted else []
     aes = _live(session, AdverseEvent, subject.id) if wanted & _AE_RULES else []
-    doses = _live(session, Exposure, subject.id) if "dose_after_end" in wanted else []
-    return SubjectData(subject, visits, assessments, labs, aes, doses)
+    doses = _live(session, Exposure, subject.id) if wanted & _DOSE_RULES else []
+    pauses: list[Any] = []
+    if "ae_action_exposure" in wanted and doses:
+        pauses = list(session.scalars(select(ExposureInterruption).where(
+            ExposureInterruption.exposure_id.in_([d.id for d in doses]),
+            ExposureInterruption.deleted_at.is_(None),
+        )))  # fmt: skip
+    return SubjectData(subject, visits, assessments, labs, aes, doses, pauses)
 
 
 _VISIT_RULES = frozenset({"visit_window", "pppasi_region", "required_missing"})
-_AE_RULES = frozenset({"ae_dates", "ae_coding"})
+_AE_RULES = frozenset({"ae_dates", "ae_coding", "ae_action_exposure"})
+_DOSE_RULES = frozenset({"dose_after_end", "dose_outside_protocol", "ae_action_exposure"})
 
 
 def findings_in(
@@ -117,6 +136,10 @@ def findings_in(
         found += [f for ae in data.adverse_events for f in _coding_findings(ae)]
     if "dose_after_end" in wanted:
         found += _dose_findings(data.subject, data.exposures)
+    if "dose_outside_protocol" in wanted:
+        found += _regimen_findings(data.exposures, protocol)
+    if "ae_action_exposure" in wanted:
+        found += _action_findings(data.adverse_events, data.exposures, data.interruptions)
     return [f for f in found if f.rule in wanted]
 
 
@@ -201,3 +224,60 @@ def _dose_findings(subject: Any, exposures: Sequence[Any]) -> list[Finding]:
         for e in exposures
         if e.end_date is None or e.end_date > ended
     ]  # fmt: skip
+
+
+def _regimen_findings(exposures: Sequence[Any], protocol: Protocol) -> list[Finding]:
+    """A course of study drug that is none of the protocol's allowed regimens (a protocol
+    that declares none is not checked)."""
+    allowed = protocol.regimens
+    if not allowed:
+        return []
+    return [
+        Finding("dose_outside_protocol", "exposure", e.id, "dose",
+                f"{e.drug} {e.dose:g} {e.unit} {e.frequency} is not a dose the protocol "
+                f"allows ({'; '.join(r.label for r in allowed)}): confirm it and the reason")
+        for e in exposures
+        if not any(r.matches(e.drug, e.dose, e.unit, e.frequency) for r in allowed)
+    ]  # fmt: skip
+
+
+def _action_findings(
+    aes: Sequence[Any], exposures: Sequence[Any], interruptions: Sequence[Any]
+) -> list[Finding]:
+    """An adverse event whose action on study drug the dosing record does not show: an
+    interruption, a stop, or a lower dose on or after the event's start (the exposure
+    figure and EX follow the dosing record, so the two must agree)."""
+    found = []
+    for ae in aes:
+        start, action = ae.start_date, ae.action_taken
+        if action == "interrupted":
+            ok = any(i.end_date is None or i.end_date >= start for i in interruptions)
+            needs = "interruption of study drug on or after the event's start"
+        elif action == "withdrawn":
+            ok = (
+                bool(exposures)
+                and all(e.end_date is not None for e in exposures)
+                and max(e.end_date for e in exposures) >= start
+            )
+            needs = "stop of study drug on or after the event's start"
+        elif action == "dose_reduced":
+            ok = any(
+                later.start_date >= start and later.dose * _per_day(later) < e.dose * _per_day(e)
+                for e in exposures for later in exposures
+            )  # fmt: skip
+            needs = "lower dose from the event's start on"
+        else:
+            continue
+        if not ok:
+            found.append(Finding("ae_action_exposure", "adverse_event", ae.id, "action_taken",
+                                 f"the action taken is {label('action_taken', action).lower()}, "
+                                 f"but the dosing record shows no {needs}: "
+                                 "record it, or correct the action"))  # fmt: skip
+    return found
+
+
+_PER_DAY = {"once daily": 1.0, "twice daily": 2.0, "three times daily": 3.0, "once weekly": 1 / 7}
+
+
+def _per_day(exposure: Any) -> float:
+    return _PER_DAY.get(" ".join(str(exposure.frequency).lower().split()), 1.0)

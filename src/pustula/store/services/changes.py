@@ -101,10 +101,12 @@ def end_participation(
 
 
 def start_treatment(
-    store: Store, user: str, code: str, data: Mapping[str, Any] | ExposureIn
-) -> Any:
-    """The first dose of study drug (or a new course after a stop)."""
-    with store.transaction(user=user) as tx:
+    store: Store, user: str, code: str, data: Mapping[str, Any] | ExposureIn,
+    *, reason: str | None = None,
+) -> Any:  # fmt: skip
+    """The first dose of study drug (or a new course after a stop); ``reason`` goes into
+    the audit trail (why a dose outside the protocol was given, say)."""
+    with store.transaction(user=user, reason=reason.strip() if reason else None) as tx:
         _, subject = _subject(tx, code)
         return view_of(casebook.start_treatment(tx, subject, data))
 

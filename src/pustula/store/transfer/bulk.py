@@ -254,7 +254,8 @@ def _raise_queries(books: Sequence[Casebook], protocol: Protocol, at: str) -> No
     for book in books:
         live = book.live
         data = SubjectData(book.subject, live("visit"), live("assessment"), live("lab"),
-                           live("adverse_event"), live("exposure"))  # fmt: skip
+                           live("adverse_event"), live("exposure"),
+                           live("exposure_interruption"))  # fmt: skip
         found = {f.key: f for f in findings_in(data, protocol)}
         for finding in found.values():
             query = book.add("data_query", {
