@@ -5,8 +5,8 @@ dosing record (a query opens, and closes itself once the interruption is recorde
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 
 from fastapi.testclient import TestClient
 
