@@ -101,6 +101,7 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "unlock_save": ("POST", "/study/unlock", LOCK),
     "report_page": ("GET", "/report", REPORT),
     "report_pdf": ("GET", "/report.pdf", REPORT),
+    "report_docx": ("GET", "/report.docx", REPORT),
     "randomize_form": ("GET", "/subjects/S05/randomize", RANDOMIZE),
     "randomize_save": ("POST", "/subjects/S05/randomize", RANDOMIZE),
     "unblind_form": ("GET", "/subjects/S05/unblind", UNBLIND),

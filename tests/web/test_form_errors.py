@@ -35,8 +35,14 @@ REASON = {"reason": "source document re-read"}
 VISIT = {"visit_code": "W0", "visit_date": "2024-09-03", "pga": "3", **{
     f"{r}_{s}": "2" for r in ("right_palm", "left_palm", "right_sole", "left_sole")
     for s in ("erythema", "pustules", "desquamation", "area_pct")}}  # fmt: skip
-DOSE = {"regimen": "other", "dose": "10", "unit": "mg", "frequency": "twice daily",
-        "dose_reason": "investigator decision", "from_date": "2024-04-15"}
+DOSE = {
+    "regimen": "other",
+    "dose": "10",
+    "unit": "mg",
+    "frequency": "twice daily",
+    "dose_reason": "investigator decision",
+    "from_date": "2024-04-15",
+}
 
 # (form path, valid values, field, bad value, the words expected next to the field)
 CASES: list[tuple[str, dict[str, str], str, str, str]] = [

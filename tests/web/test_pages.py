@@ -458,3 +458,22 @@ def test_the_screening_result_reads_as_a_clinician_reads_it(
     assert rows["E4"] == "Not evaluable yet"
     assert "Tuberculosis screen was not done" in page
     assert "not recorded yet" not in page
+
+
+def test_the_report_in_the_app_leads_back_and_downloads_pdf_and_word(
+    login: Callable[[str], TestClient],
+) -> None:
+    from docx import Document
+
+    client = login("statistician")
+    page = client.get("/report").text
+    nav = re.search(r'<nav class="app-nav" aria-label="Pustula">(.*?)</nav>', page, re.S)
+    assert nav and all(f'href="{href}"' in nav.group(1)
+                       for href in ("/", "/report.pdf", "/report.docx"))  # fmt: skip
+    assert "<main>" in page and page.index("</nav>") < page.index("<main>")  # landmarks
+    word = client.get("/report.docx")
+    assert word.status_code == 200 and word.headers["content-disposition"].endswith('.docx"')
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.content)).paragraphs)
+    assert "SYNTHETIC" in text.upper()
+    pdf = client.get("/report.pdf")
+    assert pdf.content[:5] == b"%PDF-"

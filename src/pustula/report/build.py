@@ -437,8 +437,9 @@ INSTRUMENT_NAMES = {
 }
 
 
-def render_html(report: Report, *, for_pdf: bool = False) -> str:
-    """The study report as one self-contained HTML page (figures inline).
+def render_html(report: Report, *, for_pdf: bool = False, in_app: bool = False) -> str:
+    """The study report as one self-contained HTML page (figures inline); ``in_app`` adds
+    the web app's way back and the PDF and Word downloads.
 
     Examples
     --------
@@ -446,7 +447,8 @@ def render_html(report: Report, *, for_pdf: bool = False) -> str:
     >>> html.startswith("<!DOCTYPE html>"), "SYNTHETIC" in html.upper()
     (True, True)
     """
-    return _ENV.get_template("report.html.j2").render(**_context(report, for_pdf=for_pdf))
+    context = _context(report, for_pdf=for_pdf)
+    return _ENV.get_template("report.html.j2").render(**context, in_app=in_app)
 
 
 def render_pdf(report: Report) -> bytes:

@@ -113,6 +113,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "audit_trail": "audit",
     "report_page": "report",
     "report_pdf": "report",
+    "report_docx": "report",
     # randomized trials
     "randomize_form": "randomize",
     "randomize_save": "randomize",

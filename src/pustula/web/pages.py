@@ -43,7 +43,12 @@ from pustula.web.forms import REGIONS, SIGNS
 from pustula.web.history import TABLES, Names, exported_value, grouped, readable
 from pustula.web.render import form_status, render
 from pustula.web.throughput import long_read, reads_whole_record
-from pustula.web.views import dashboard_view, report_html_for, report_pdf_for
+from pustula.web.views import (
+    dashboard_view,
+    report_docx_for,
+    report_html_for,
+    report_pdf_for,
+)
 from pustula.web.visit_form import INSTRUMENTS, PGA, SEVERITY, dlqi_items, read_visit_form
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
@@ -341,6 +346,17 @@ def audit_csv(request: Request) -> Response:
 @long_read
 def report_page(request: Request) -> Response:
     return HTMLResponse(report_html_for(get_store(request), principal_of(request)))
+
+
+@router.get("/report.docx", name="report_docx")
+@long_read
+def report_docx(request: Request) -> Response:
+    code, docx = report_docx_for(get_store(request), principal_of(request))
+    return Response(
+        docx,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{code}-report.docx"'},
+    )
 
 
 @router.get("/report.pdf", name="report_pdf")

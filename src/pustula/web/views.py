@@ -11,6 +11,7 @@ from typing import Any
 from pustula.analysis.endpoints import EndpointResult
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report, render_html, render_pdf
+from pustula.report.docx import render_docx
 from pustula.store import Store
 from pustula.store.services.clinical import data_version, study_page
 from pustula.store.transfer.extract import StudyData, read_study, restrict
@@ -110,6 +111,7 @@ class _Rendered:
     report: Report
     html: str | None = None
     pdf: bytes | None = None
+    docx: bytes | None = None
 
 
 #: Reports by (store, sites seen, data version). Building one draws every figure (seconds),
@@ -139,8 +141,16 @@ def report_html_for(store: Store, principal: Principal) -> str:
     """The report as a web page, built again only when the data has changed."""
     rendered = _rendered(store, principal)
     if rendered.html is None:
-        rendered.html = render_html(rendered.report)
+        rendered.html = render_html(rendered.report, in_app=True)
     return rendered.html
+
+
+def report_docx_for(store: Store, principal: Principal) -> tuple[str, bytes]:
+    """(study code, Word document) of the report, built again only when the data changed."""
+    rendered = _rendered(store, principal)
+    if rendered.docx is None:
+        rendered.docx = render_docx(rendered.report)
+    return rendered.report.study.code, rendered.docx
 
 
 def report_pdf_for(store: Store, principal: Principal) -> tuple[str, bytes]:
