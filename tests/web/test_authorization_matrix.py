@@ -94,6 +94,10 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "verify_save": ("POST", "/subjects/S05/verify", VERIFY),
     "sdv_page": ("GET", "/sdv", ALL),
     "status_grid": ("GET", "/status", ALL),
+    "quality_rules": ("GET", "/quality", ALL),
+    "quality_define": ("POST", "/quality", QUERY),
+    "quality_run": ("GET", "/quality/{rule}", ALL),
+    "quality_queries": ("POST", "/quality/{rule}/queries", QUERY),
     "sign_form": ("GET", "/subjects/S05/sign", SIGN),
     "sign_save": ("POST", "/subjects/S05/sign", SIGN),
     "lock_page": ("GET", "/study/lock", ALL),
@@ -212,7 +216,11 @@ def ids(web_store: Store) -> dict[str, int]:
     from pustula.store.services.monitoring import search_queries
 
     query = search_queries(web_store, sites=None, subject="S05", today=date(2024, 9, 1))[0]
-    return {"a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
+    from pustula.store.services.quality import define_rule
+
+    rule = define_rule(web_store, "t", name="Grade 3 or more", form="adverse_event",
+                       condition="grade >= 3", message="Check the grade")  # fmt: skip
+    return {"rule": rule.id, "a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
             "med": med.id, "exp": exposure, "pause": pause.id, "visit": first[Visit] or 0}  # fmt: skip
 
 

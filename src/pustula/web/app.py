@@ -38,6 +38,7 @@ from pustula.web import (
     interim,
     monitoring,
     pages,
+    quality,
     screening,
     throughput,
     trial,
@@ -101,6 +102,7 @@ def create_app(
         trial.router,
         trial.api_router,
         interim.router,
+        quality.router,
         pages.router,
     )
     for router in routers:

@@ -87,7 +87,11 @@ def describe(row: monitor.QueryRow) -> dict[str, str]:
     return {
         "record": record_name(q.table_name, q.record_id, row.record_caption),
         "field": field_label(q.field) if q.field else "",
-        "kind": RULES.get(q.rule or "", "") if q.kind == "auto" else "Monitor",
+        "kind": RULES.get(q.rule or "", "")
+        if q.kind == "auto"
+        else "Data quality rule"
+        if (q.rule or "").startswith("quality:")
+        else "Monitor",
         "state": STATES.get(q.state, q.state),
         "value": shown(q.table_name, q.field, row.value) if q.field else "",
     }

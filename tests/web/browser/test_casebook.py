@@ -180,7 +180,7 @@ PAGES = [
     "/subjects/S01/exposure/1/interrupt", "/subjects/S01/visits/1/date",
     "/subjects/S01/assessments/1/edit", "/history/assessment/1", "/audit", "/downloads",
     "/api/docs", "/report", "/queries", "/queries/1",
-    "/subjects/S01/queries/new?table=lab&record=1", "/sdv", "/study/lock", "/evidence",
+    "/subjects/S01/queries/new?table=lab&record=1", "/sdv", "/status", "/study/lock", "/evidence",
     "/evidence?tool=simon&p0=0.05&p1=0.25&alpha=0.05&power=0.8",
     "/evidence?tool=published&index=PPPASI&cutoff=50&week_from=12&week_to=24&designs=rct"
     "&designs=single_arm&measure=PLO&mixed=yes",

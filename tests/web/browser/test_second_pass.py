@@ -120,3 +120,34 @@ def test_on_a_phone_a_tables_actions_stay_reachable(browser: Browser, server: st
     box = edit.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390, box
     phone.context.close()
+
+
+def test_a_custom_rule_finds_a_seeded_discrepancy_and_opens_a_query(
+    page: Page, browser: Browser, server: str, server_db: str
+) -> None:
+    from pustula.store import Store
+    from pustula.store.services.clinical import add_subject_record
+
+    store = Store.open(server_db)
+    add_subject_record(store, "site", "lab", "S04", {  # the seeded discrepancy
+        "test": "alt", "value": 180, "unit": "U/L", "upper_limit": 40,
+        "sample_date": "2024-06-01"})  # fmt: skip
+    store.dispose()
+    sign_in(page, server, "monitor")
+    page.goto(f"{server}/quality")
+    page.fill("#name", "ALT above 3 x ULN")
+    page.select_option("#form", "lab")
+    page.fill("#condition", "test == 'alt' and value > 3 * upper_limit")
+    page.fill("#message", "ALT above 3 x ULN: was the investigator told, and is it an AE?")
+    shot(page, "05-rule-form")
+    page.click("#action-form button[type=submit]")
+    table = page.locator("#discrepancies")
+    expect(table).to_contain_text("S04")
+    expect(table).to_contain_text("Value: 180")
+    shot(page, "06-rule-run")
+    page.click("#open-queries")
+    expect(page.locator("#discrepancies tr", has_text="S04")).to_contain_text("Query #")
+    _on_phone(browser, server, "monitor", page.url.split("?")[0].removeprefix(server),
+              "quality").context.close()
+    page.locator("#discrepancies tr", has_text="S04").locator("a", has_text="Query #").click()
+    expect(page.locator("main")).to_contain_text("Data quality rule")

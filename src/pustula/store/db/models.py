@@ -573,6 +573,18 @@ class Deviation(Record):
     occurred_on: Mapped[date] = mapped_column(Date)
 
 
+class QualityRule(Record):
+    """A data quality rule a monitor or data manager defined: a condition over one form's
+    fields (:mod:`pustula.checks.rules`) that marks a record as a discrepancy."""
+
+    __tablename__ = "quality_rule"
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    form: Mapped[str] = mapped_column(String(40))
+    condition: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+
 class InterimDecision(Record):
     """A decision an interim look led to (Simon's stage 1, a predictive probability): the
     numbers it rested on, the rule's verdict, who recorded it and their comment."""
