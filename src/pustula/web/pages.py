@@ -348,23 +348,24 @@ def report_page(request: Request) -> Response:
     return HTMLResponse(report_html_for(get_store(request), principal_of(request)))
 
 
+_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _report_file(code: str, content: bytes, suffix: str, media_type: str) -> Response:
+    disposition = f'attachment; filename="{code}-report.{suffix}"'
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
 @router.get("/report.docx", name="report_docx")
 @long_read
 def report_docx(request: Request) -> Response:
     code, docx = report_docx_for(get_store(request), principal_of(request))
-    return Response(
-        docx,
-        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f'attachment; filename="{code}-report.docx"'},
-    )
+    return _report_file(code, docx, "docx", _WORD)
 
 
 @router.get("/report.pdf", name="report_pdf")
 @long_read
 def report_pdf(request: Request) -> Response:
     code, pdf = report_pdf_for(get_store(request), principal_of(request))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{code}-report.pdf"'},
-    )
+    return _report_file(code, pdf, "pdf", "application/pdf")

@@ -147,7 +147,8 @@ def test_a_custom_rule_finds_a_seeded_discrepancy_and_opens_a_query(
     shot(page, "06-rule-run")
     page.click("#open-queries")
     expect(page.locator("#discrepancies tr", has_text="S04")).to_contain_text("Query #")
-    _on_phone(browser, server, "monitor", page.url.split("?")[0].removeprefix(server),
-              "quality").context.close()
+    _on_phone(
+        browser, server, "monitor", page.url.split("?")[0].removeprefix(server), "quality"
+    ).context.close()
     page.locator("#discrepancies tr", has_text="S04").locator("a", has_text="Query #").click()
     expect(page.locator("main")).to_contain_text("Data quality rule")
