@@ -117,16 +117,28 @@ def raise_query(
         items = set(getattr(record, "items", {}) or {})
         if field and field not in columns | items:
             raise DataValidationError("field: choose a field of this record", field="field")
-        at = str(tx.session.info["at"])
-        query = DataQuery(subject_id=subject.id, table_name=table, record_id=record_id,
-                          field=field or None, kind="manual", rule=None, state="open",
-                          text=_text(text), opened_at=at)  # fmt: skip
-        tx.session.add(query)
-        tx.session.flush()
-        tx.session.add(QueryMessage(query_id=query.id, action="raise", text=query.text, at=at,
-                                    by=user))  # fmt: skip
+        query = open_manual_query(
+            tx.session, user, subject.id, table=table, record_id=record_id,
+            field=field or None, text=_text(text),
+        )  # fmt: skip
         view: QueryView = view_of(query)
         return view
+
+
+def open_manual_query(
+    session: Session, user: str, subject_id: int, *, table: str, record_id: int,
+    field: str | None, text: str, rule: str | None = None,
+) -> DataQuery:  # fmt: skip
+    """A person's query on a record, with the first message of its thread (``rule`` names
+    the data quality rule that found it, if one did)."""
+    at = str(session.info["at"])
+    query = DataQuery(subject_id=subject_id, table_name=table, record_id=record_id,
+                      field=field, kind="manual", rule=rule, state="open", text=text,
+                      opened_at=at)  # fmt: skip
+    session.add(query)
+    session.flush()
+    session.add(QueryMessage(query_id=query.id, action="raise", text=text, at=at, by=user))
+    return query
 
 
 _NEXT = {"answer": ("open", "answered"), "close": ("open", "answered"), "reopen": ("closed",)}

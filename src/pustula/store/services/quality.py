@@ -21,7 +21,6 @@ from pustula.store.db.models import (
     Exposure,
     Lab,
     QualityRule,
-    QueryMessage,
     Record,
     Site,
     Subject,
@@ -30,6 +29,7 @@ from pustula.store.db.models import (
 from pustula.store.db.uow import Store
 from pustula.store.monitoring.captions import captions
 from pustula.store.records.study import get_study
+from pustula.store.services.monitoring import open_manual_query
 
 __all__ = [
     "FORMS",
@@ -212,19 +212,15 @@ def open_queries(store: Store, user: str, rule_id: int, *, sites: list[str] | No
     One transaction: all or none."""
     with store.transaction(user=user, reason=f"data quality rule {rule_id}: queries") as tx:
         row = _rule(tx.session, rule_id)
-        at = str(tx.session.info["at"])
         opened = 0
         for d in _discrepancies(tx.session, row, sites):
             if d.query_id is not None:
                 continue
             record = tx.session.get_one(FORMS[row.form][0], d.record_id)
-            text = f"{row.name}: {row.message}"
-            query = DataQuery(subject_id=record.subject_id, table_name=row.form,  # type: ignore[attr-defined]
-                              record_id=d.record_id, field=None, kind="manual",
-                              rule=_tag(row.id), state="open", text=text, opened_at=at)  # fmt: skip
-            tx.session.add(query)
-            tx.session.flush()
-            tx.session.add(QueryMessage(query_id=query.id, action="raise", text=text, at=at,
-                                        by=user))  # fmt: skip
+            open_manual_query(
+                tx.session, user, record.subject_id,  # type: ignore[attr-defined]
+                table=row.form, record_id=d.record_id, field=None,
+                text=f"{row.name}: {row.message}", rule=_tag(row.id),
+            )  # fmt: skip
             opened += 1
         return opened
