@@ -49,6 +49,18 @@ def test_the_methods_follow_the_settings(demo: Store) -> None:
     assert "90% CI" in html and "95% CI" not in html
 
 
+def test_a_report_off_the_analysis_plan_says_it_is_a_sensitivity_analysis(demo: Store) -> None:
+    on_plan = build_report(read_study(demo), figures=False)
+    assert not any("Sensitivity analysis" in n for n in on_plan.notes)
+    assert on_plan.reproducibility["Analysis plan"] == "followed as the protocol states it"
+    off_plan = build_report(read_study(demo), AnalysisSettings.build(imputation="LOCF"),
+                            figures=False)  # fmt: skip
+    departure = "Missing data: Last post-baseline value carried forward (the plan: Observed " \
+                "cases only)"  # fmt: skip
+    assert any(departure in n for n in off_plan.notes)
+    assert off_plan.reproducibility["Analysis plan"] == departure
+
+
 def test_html_has_inline_svg_and_no_external_assets(demo: Store, tmp_path: Path) -> None:
     html = write_report(demo, tmp_path / "report.html").read_text()
     # the flow diagram, five figures, and the forest plot of the one endpoint with published

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -404,40 +403,6 @@ def _timeline_of(store: Store, code: str) -> Any:
         return subject_timeline(connection, subject)
 
 
-def test_the_report_is_built_again_only_when_the_data_or_the_sites_seen_change(
-    login: Callable[[str], TestClient], web_store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from collections import OrderedDict
-    from datetime import date
-
-    from pustula.store.services.clinical import add_subject_record
-    from pustula.web import views
-
-    builds: list[tuple[str, ...]] = []
-
-    def counted(store: Store, principal: Any) -> Any:
-        builds.append(principal.sites)  # the figures left out: seconds each, not at stake
-        return views.build_report(views.study_for(store, principal), figures=False)
-
-    monkeypatch.setattr(views, "report_for", counted)
-    monkeypatch.setattr(views, "_REPORTS", OrderedDict())
-    statistician = login("statistician")
-    first = statistician.get("/report")
-    assert first.status_code == 200 and "Herpes zoster" not in first.text
-    assert statistician.get("/report").content == first.content  # kept, not drawn again
-    assert statistician.get("/report.pdf").content.startswith(b"%PDF")
-    assert builds == [("*",)]
-    login("investigator").get("/report")  # other sites seen: a report of its own
-    assert builds == [("*",), ("SITE1", "SITE2")]
-    add_subject_record(web_store, "investigator", "ae", "S01", {
-        "term": "Shingles", "meddra_pt": "Herpes zoster", "meddra_pt_code": "10019974",
-        "meddra_soc": "Infections and infestations", "meddra_soc_code": "10021881",
-        "start_date": date(2024, 4, 1), "grade": 2, "relatedness": "possible",
-        "action_taken": "none", "outcome": "recovering"})  # fmt: skip
-    after = statistician.get("/report")
-    assert len(builds) == 3 and "Herpes zoster" in after.text  # the save is in it at once
-
-
 def test_the_screening_result_reads_as_a_clinician_reads_it(
     login: Callable[[str], TestClient],
 ) -> None:
@@ -458,22 +423,3 @@ def test_the_screening_result_reads_as_a_clinician_reads_it(
     assert rows["E4"] == "Not evaluable yet"
     assert "Tuberculosis screen was not done" in page
     assert "not recorded yet" not in page
-
-
-def test_the_report_in_the_app_leads_back_and_downloads_pdf_and_word(
-    login: Callable[[str], TestClient],
-) -> None:
-    from docx import Document
-
-    client = login("statistician")
-    page = client.get("/report").text
-    nav = re.search(r'<nav class="app-nav" aria-label="Pustula">(.*?)</nav>', page, re.S)
-    assert nav and all(f'href="{href}"' in nav.group(1)
-                       for href in ("/", "/report.pdf", "/report.docx"))  # fmt: skip
-    assert "<main>" in page and page.index("</nav>") < page.index("<main>")  # landmarks
-    word = client.get("/report.docx")
-    assert word.status_code == 200 and word.headers["content-disposition"].endswith('.docx"')
-    text = "\n".join(p.text for p in Document(io.BytesIO(word.content)).paragraphs)
-    assert "SYNTHETIC" in text.upper()
-    pdf = client.get("/report.pdf")
-    assert pdf.content[:5] == b"%PDF-"

@@ -18,6 +18,7 @@ from pustula.analysis.ard import build_ard
 from pustula.analysis.ci import CI_METHOD_NAMES
 from pustula.analysis.datasets import POPULATIONS, AnalysisData, AnalysisSettings, build_analysis
 from pustula.analysis.endpoints import EndpointResult, compute_endpoints, pga_definition
+from pustula.analysis.options import departures
 from pustula.analysis.plots import Figure_, all_figures, consort_flow
 from pustula.protocol.randomization import POOLED_ARM, Minimization
 from pustula.protocol.status import SubjectStatus, VisitStatus
@@ -246,6 +247,8 @@ def _reproducibility(analysis: AnalysisData) -> dict[str, str]:
         "Instrument versions in the data": instruments or "none",
         "Instrument versions of this Pustula": current,
         "Protocol": f"{analysis.study.protocol.id} version {analysis.study.protocol.version}",
+        "Analysis plan": "; ".join(map(str, departures(analysis.settings, analysis.study.protocol)))
+        or "followed as the protocol states it",
         "Data snapshot (SHA-256)": analysis.study.snapshot_hash(),
         **_lock_lines(analysis.study),
     }
@@ -353,15 +356,22 @@ def report_from_analysis(analysis: AnalysisData, *, figures: bool = True) -> Rep
         methods=methods,
         reproducibility=_reproducibility(analysis),
         generated_at=_generated_at(data),
-        notes=[SYNTHETIC_TRIAL_NOTICE if data.protocol.randomized else SYNTHETIC_NOTICE]
-        if data.synthetic
-        else [],
+        notes=_notes(analysis),
         populations=_populations(analysis),
         care=care_checklist(),
         evidence=compare_endpoints(analysis, endpoints) if figures and trial is None else [],
         next_study=next_study(analysis, endpoints) if trial is None else None,
         trial=trial,
     )
+
+
+def _notes(analysis: AnalysisData) -> list[str]:
+    data = analysis.study
+    notes = [SYNTHETIC_TRIAL_NOTICE if data.protocol.randomized else SYNTHETIC_NOTICE]
+    if departed := departures(analysis.settings, data.protocol):
+        notes.append("Sensitivity analysis: this report departs from the protocol's analysis "
+                     f"plan. {'; '.join(map(str, departed))}.")  # fmt: skip
+    return notes if data.synthetic else notes[1:]
 
 
 def _unblinded_trial(data: StudyData) -> bool:
@@ -437,9 +447,13 @@ INSTRUMENT_NAMES = {
 }
 
 
+#: Where the web app puts its navigation and options form in a report rendered ``in_app``.
+APP_PANEL = "<!--pustula:app-panel-->"
+
+
 def render_html(report: Report, *, for_pdf: bool = False, in_app: bool = False) -> str:
-    """The study report as one self-contained HTML page (figures inline); ``in_app`` adds
-    the web app's way back and the PDF and Word downloads.
+    """The study report as one self-contained HTML page (figures inline); ``in_app`` leaves
+    :data:`APP_PANEL` where the web app adds its way back, downloads and options form.
 
     Examples
     --------
@@ -448,7 +462,9 @@ def render_html(report: Report, *, for_pdf: bool = False, in_app: bool = False) 
     (True, True)
     """
     context = _context(report, for_pdf=for_pdf)
-    return _ENV.get_template("report.html.j2").render(**context, in_app=in_app)
+    return _ENV.get_template("report.html.j2").render(
+        **context, app_panel=Markup(APP_PANEL) if in_app else ""
+    )
 
 
 def render_pdf(report: Report) -> bytes:

@@ -60,8 +60,8 @@ def _groups(analysis: AnalysisData, closed: bool) -> dict[str, str]:
             for s in subjects}  # fmt: skip
 
 
-def _counts(rows: dict[str, dict[str, int]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([{"": label, **{c: str(cells.get(c, 0)) for c in columns}}
+def _counts(rows: dict[str, dict[str, int]], columns: list[str], heading: str) -> pd.DataFrame:
+    return pd.DataFrame([{heading: label, **{c: str(cells.get(c, 0)) for c in columns}}
                          for label, cells in rows.items()])  # fmt: skip
 
 
@@ -76,7 +76,7 @@ def _enrolment(analysis: AnalysisData, group: dict[str, str], columns: list[str]
         if subject in randomized or not analysis.study.protocol.randomized:
             key = group.get(subject, OVERALL)
             cells[key] = cells.get(key, 0) + 1
-    return _counts(dict(sorted(rows.items())), ["Screened", *columns])
+    return _counts(dict(sorted(rows.items())), ["Screened", *columns], "Month")
 
 
 def _disposition(analysis: AnalysisData, group: dict[str, str], columns: list[str]) -> pd.DataFrame:
@@ -101,7 +101,7 @@ def _disposition(analysis: AnalysisData, group: dict[str, str], columns: list[st
                                strict=True):  # fmt: skip
         cells = rows.setdefault(f"    {reason}", {})
         cells[group[subject]] = cells.get(group[subject], 0) + 1
-    return _counts(rows, columns)
+    return _counts(rows, columns, "Subjects")
 
 
 def _deviations(analysis: AnalysisData, group: dict[str, str], columns: list[str]) -> pd.DataFrame:
@@ -111,7 +111,7 @@ def _deviations(analysis: AnalysisData, group: dict[str, str], columns: list[str
                              strict=True):  # fmt: skip
         cells = rows.setdefault(DEVIATION_CATEGORIES.get(kind, kind), {})
         cells[group[subject]] = cells.get(group[subject], 0) + 1
-    return _counts(rows, columns)
+    return _counts(rows, columns, "Deviation")
 
 
 def _completeness(analysis: AnalysisData) -> pd.DataFrame:
@@ -142,7 +142,7 @@ def _safety(analysis: AnalysisData, group: dict[str, str], columns: list[str],
             name = f"{variable}{': ' + str(level) if level else ''}"
             pct = fmt_number(stats["pct"], 1, rounding=rounding)
             wide.setdefault(name, {})[str(g)] = f"{int(stats['n'])} ({pct}%)"
-        out[title] = pd.DataFrame([{"": k, **{c: v.get(c, "0") for c in columns}}
+        out[title] = pd.DataFrame([{"Measure": k, **{c: v.get(c, "0") for c in columns}}
                                    for k, v in wide.items()])  # fmt: skip
     serious = treatment_emergent_events(analysis)
     serious = serious[serious["serious"].astype(bool)]
@@ -186,15 +186,15 @@ _ENV = Environment(loader=PackageLoader("pustula.report", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))  # fmt: skip
 
 
-def render_dmc_html(report: DmcReport) -> str:
-    """The DMC report as one HTML page.
+def render_dmc_html(report: DmcReport, *, in_app: bool = False) -> str:
+    """The DMC report as one HTML page (``in_app``: with the web app's way back and PDF).
 
     >>> html = render_dmc_html(dmc_report(demo_analysis(), closed=False))
     >>> "OPEN: arms pooled" in html
     True
     """
     html_tables = {k: Markup(tables.to_html(v)) for k, v in report.tables.items()}
-    return _ENV.get_template("dmc.html.j2").render(report=report, tables=html_tables)
+    return _ENV.get_template("dmc.html.j2").render(report=report, tables=html_tables, in_app=in_app)
 
 
 def render_dmc_pdf(report: DmcReport) -> bytes:

@@ -222,7 +222,7 @@ def _by_arm(safety: pd.DataFrame, table: str, arms: list[str], rounding: Roundin
         text = f"{int(stats['n'])} ({fmt_number(stats['pct'], 1, rounding=rounding)}%)"
         wide.setdefault((str(variable), str(level)), {})[str(group)] = text
     return pd.DataFrame([
-        {"": f"{variable}{': ' + level if level else ''}",
+        {"Measure": f"{variable}{': ' + level if level else ''}",
          **{arm: cells.get(arm, "0 (0.0%)") for arm in arms}}
         for (variable, level), cells in wide.items()
     ])  # fmt: skip
@@ -251,21 +251,24 @@ def _baseline(analysis: AnalysisData, trial: TrialAnalysis, rounding: Rounding) 
         return fmt_number(v, 1, rounding=rounding)
 
     def numeric(label: str, values: dict[str, pd.Series]) -> None:
-        rows.append({"": f"{label}, mean (SD)",
+        rows.append({"Characteristic": f"{label}, mean (SD)",
                      **{lab: f"{f(values[c].mean())} ({f(values[c].std())})" if len(
                          values[c].dropna()) else "NE" for c, lab in arms}})  # fmt: skip
 
     groups = {c: adsl[adsl["ARMCD"] == c] for c, _ in arms}
-    rows.append({"": "Subjects (ITT)", **{lab: str(len(groups[c])) for c, lab in arms}})
+    rows.append(
+        {"Characteristic": "Subjects (ITT)", **{lab: str(len(groups[c])) for c, lab in arms}}
+    )
     numeric("Age (years)", {c: g["AGE"].astype(float) for c, g in groups.items()})
     for code, label in (("F", "Female"), ("M", "Male")):
-        rows.append({"": f"{label}, n (%)", **{lab: _rate(int((groups[c]["SEX"] == code).sum()),
-                     len(groups[c]), rounding) for c, lab in arms}})  # fmt: skip
+        rows.append({"Characteristic": f"{label}, n (%)",
+                     **{lab: _rate(int((groups[c]["SEX"] == code).sum()), len(groups[c]),
+                                   rounding) for c, lab in arms}})  # fmt: skip
     for level in ("current", "former", "never"):
         smokers = {c: int((g["SMOKING"] == level).sum()) for c, g in groups.items()}
         rows.append(
             {
-                "": f"Smoking: {level}, n (%)",
+                "Characteristic": f"Smoking: {level}, n (%)",
                 **{lab: _rate(smokers[c], len(groups[c]), rounding) for c, lab in arms},
             }
         )

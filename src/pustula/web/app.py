@@ -39,6 +39,7 @@ from pustula.web import (
     monitoring,
     pages,
     quality,
+    report,
     screening,
     throughput,
     trial,
@@ -103,6 +104,7 @@ def create_app(
         trial.api_router,
         interim.router,
         quality.router,
+        report.router,
         pages.router,
     )
     for router in routers:

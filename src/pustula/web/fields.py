@@ -14,7 +14,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from pustula.checks.vocabulary import CODELISTS, field_label
-from pustula.errors import PustulaError
+from pustula.errors import LockedError, PustulaError
 
 __all__ = [
     "Field",
@@ -129,8 +129,10 @@ def error_messages(exc: PustulaError, names: Iterable[str]) -> dict[str, str]:
     """Every field error the store reported, keyed by the form's field names.
 
     An error on a field the form does not show is kept under ``_form`` with the field's
-    label, so that nothing the server said is lost.
+    label, so that nothing the server said is lost; a lock is ``_locked``.
     """
+    if isinstance(exc, LockedError):  # the whole form is refused: said above it (423)
+        return {"_locked": exc.message}
     shown = set(names)
     found: Mapping[str, str] = getattr(exc, "errors", None) or {
         str(getattr(exc, "field", None) or "_form"): exc.message

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pustula.analysis import build_analysis
-from pustula.errors import AnalysisError, LockedError, PustulaError
+from pustula.errors import AnalysisError, PustulaError
 from pustula.report.dmc import dmc_report, render_dmc_html, render_dmc_pdf
 from pustula.report.interim import bayesian_look, simon_look
 from pustula.store.services import trial
@@ -93,8 +93,6 @@ async def interim_record(request: Request) -> Response:
         await run_in_threadpool(lambda: trial.record_interim(
             get_store(request), principal.username, password=str(values.get("password", "")),
             look=look, comment=str(values.get("comment", ""))))  # fmt: skip
-    except LockedError:
-        raise
     except PustulaError as exc:
         errors = error_messages(exc, ["comment", "password"])
         if exc.code == "signature_refused":
@@ -112,7 +110,7 @@ def _dmc_response(data: StudyData, request: Request, *, closed: bool) -> Respons
         name = f"{data.code}-dmc-{'closed' if closed else 'open'}.pdf"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return Response(render_dmc_pdf(report), media_type="application/pdf", headers=headers)
-    return HTMLResponse(render_dmc_html(report), headers=headers)
+    return HTMLResponse(render_dmc_html(report, in_app=True), headers=headers)
 
 
 @router.get("/dmc-report", name="dmc_open")

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pustula.checks.spreadsheet import inert
 from pustula.checks.vocabulary import field_label
-from pustula.errors import LockedError, PustulaError
+from pustula.errors import PustulaError
 from pustula.store.monitoring.edit_checks import RULES
 from pustula.store.services import monitoring as monitor
 from pustula.store.services import status as record_status
@@ -176,8 +176,6 @@ def _step(action: str) -> Any:
             await run_in_threadpool(
                 monitor.query_step, get_store(request), _user(request), query_id, action, text
             )
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
             return _query_page(request, query_id, error_messages(exc, ["text"]),
                                {"text": text})  # fmt: skip
@@ -249,8 +247,6 @@ async def query_save(request: Request, code: str) -> Response:
                 )
             )  # fmt: skip
             return RedirectResponse(f"/queries/{query.id}", status_code=303)
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
             errors = error_messages(exc, ["field", "text"])
     return _query_form(request, code, table, record_id, values, errors)
@@ -361,8 +357,6 @@ async def sign_save(request: Request, code: str, visit: int | None = None) -> Re
                                      password=data["password"], code=code,
                                      meaning=data["meaning"], visit_id=visit))  # fmt: skip
             return RedirectResponse(f"/subjects/{code}?saved=signed", status_code=303)
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
             errors = error_messages(exc, ["meaning", "username", "password"])
             if exc.code == "signature_refused":
@@ -395,10 +389,8 @@ def _locker(unlock: bool) -> Any:
         try:
             await run_in_threadpool(lambda: service(get_store(request), _user(request),
                                                     reason=reason, subject=subject))  # fmt: skip
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
-            return _lock_page(request, values, {"reason": exc.message})
+            return _lock_page(request, values, error_messages(exc, ["reason"]))
         return RedirectResponse("/study/lock", status_code=303)
 
     return save

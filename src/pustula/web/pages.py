@@ -43,12 +43,7 @@ from pustula.web.forms import REGIONS, SIGNS
 from pustula.web.history import TABLES, Names, exported_value, grouped, readable
 from pustula.web.render import form_status, render
 from pustula.web.throughput import long_read, reads_whole_record
-from pustula.web.views import (
-    dashboard_view,
-    report_docx_for,
-    report_html_for,
-    report_pdf_for,
-)
+from pustula.web.views import dashboard_view
 from pustula.web.visit_form import INSTRUMENTS, PGA, SEVERITY, dlqi_items, read_visit_form
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
@@ -340,32 +335,3 @@ def audit_csv(request: Request) -> Response:
         buffer.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="pustula-audit.csv"'},
     )  # fmt: skip
-
-
-@router.get("/report", name="report_page", response_class=HTMLResponse)
-@long_read
-def report_page(request: Request) -> Response:
-    return HTMLResponse(report_html_for(get_store(request), principal_of(request)))
-
-
-_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _report_file(code: str, content: bytes, suffix: str, media_type: str) -> Response:
-    disposition = f'attachment; filename="{code}-report.{suffix}"'
-    return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": disposition})  # fmt: skip
-
-
-@router.get("/report.docx", name="report_docx")
-@long_read
-def report_docx(request: Request) -> Response:
-    code, docx = report_docx_for(get_store(request), principal_of(request))
-    return _report_file(code, docx, "docx", _WORD)
-
-
-@router.get("/report.pdf", name="report_pdf")
-@long_read
-def report_pdf(request: Request) -> Response:
-    code, pdf = report_pdf_for(get_store(request), principal_of(request))
-    return _report_file(code, pdf, "pdf", "application/pdf")

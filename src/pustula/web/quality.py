@@ -57,8 +57,6 @@ async def quality_define(request: Request) -> Response:
                 message=values.get("message", ""),
             )
         )  # fmt: skip
-    except LockedError:
-        raise
     except PustulaError as exc:
         return _page(request, values, error_messages(exc, [f.name for f in FIELDS]))
     return RedirectResponse(f"/quality/{rule.id}", status_code=303)
@@ -86,7 +84,7 @@ async def quality_queries(request: Request, rule_id: int) -> Response:
             sites=principal.site_filter,
         )  # fmt: skip
     except LockedError:
-        raise
+        raise  # a button, not a form: nothing typed to keep; the lock's own page (423)
     except PustulaError:
         raise HTTPException(status_code=404, detail="No such data quality rule.") from None
     return RedirectResponse(f"/quality/{rule_id}?opened={opened}", status_code=303)

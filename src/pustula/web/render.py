@@ -83,6 +83,8 @@ PPPASI_METADATA = Markup(json.dumps(PPPASI.metadata()).replace("<", "\\u003c"))
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    if "_locked" in (context.get("errors") or {}):
+        status_code = 423  # a form refused by a lock, shown again with what was typed
     principal = getattr(request.state, "principal", None)
     # a client signed in by API token has no session, and so no forms to protect
     by_token = getattr(request.state, "token_auth", False)

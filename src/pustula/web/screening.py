@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.errors import LockedError, PustulaError
+from pustula.errors import PustulaError
 from pustula.protocol import Protocol, evaluate_eligibility
 from pustula.protocol.status import SCREENING_STATES
 from pustula.store.records.enrolment import eligibility_data
@@ -138,8 +138,6 @@ async def enrol_save(request: Request) -> Response:
             result = await run_in_threadpool(
                 enrol, get_store(request), principal_of(request).username, payload
             )
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
             errors = error_messages(exc, [f.name for f in fields])
         else:
@@ -222,8 +220,6 @@ async def rescreen_save(request: Request, code: str) -> Response:
                 rescreen, get_store(request), principal_of(request).username, code,
                 payload, reason=str(values.get("reason", "")),
             )  # fmt: skip
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
             errors = error_messages(exc, [f.name for f in fields])
         else:

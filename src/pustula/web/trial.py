@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from pustula.checks.spreadsheet import inert
-from pustula.errors import LockedError, PustulaError
+from pustula.errors import PustulaError
 from pustula.protocol.populations import DEVIATION_CATEGORIES
 from pustula.store.records.randomization import Randomized
 from pustula.store.services import trial
@@ -83,8 +83,6 @@ async def randomize_save(request: Request, code: str) -> Response:
                 lambda: trial.randomize_subject(get_store(request), _user(request), code,
                                                 confirmed=confirmed, on=on))  # fmt: skip
             return RedirectResponse(f"/subjects/{code}?saved=randomized", status_code=303)
-        except LockedError:
-            raise  # the locked study's own page (423)
         except PustulaError as exc:
             errors = error_messages(exc, [f.name for f in fields])
     return _randomize_page(request, code, values, errors)
@@ -122,8 +120,6 @@ async def unblind_save(request: Request, code: str) -> Response:
         arm = await run_in_threadpool(
             lambda: trial.emergency_unblind(get_store(request), _user(request), password=password,
                                             code=code, reason=reason))  # fmt: skip
-    except LockedError:
-        raise
     except PustulaError as exc:
         errors = error_messages(exc, ["reason", "password"])
         if exc.code == "signature_refused":
@@ -159,8 +155,6 @@ async def allocation_generate(request: Request) -> Response:
         await run_in_threadpool(
             lambda: trial.generate_allocation(get_store(request), _user(request), seed=seed)
         )
-    except LockedError:
-        raise
     except PustulaError as exc:
         return _allocation_page(request, values, error_messages(exc, ["seed"]))
     return RedirectResponse("/randomization?saved=generated", status_code=303)
@@ -221,8 +215,6 @@ async def deviation_save(request: Request, code: str) -> Response:
                 get_store(request), _user(request), code, category=data["category"],
                 description=data["description"], on=data["occurred_on"]))  # fmt: skip
             return RedirectResponse(f"/subjects/{code}/deviations?saved=1", status_code=303)
-        except LockedError:
-            raise
         except PustulaError as exc:
             errors = error_messages(exc, [f.name for f in _DEVIATION_FIELDS])
     return _deviation_page(request, code, values, errors)

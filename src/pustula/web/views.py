@@ -11,6 +11,7 @@ from typing import Any
 from pustula.analysis.endpoints import EndpointResult
 from pustula.protocol.status import SubjectStatus
 from pustula.report import Report, build_report, render_html, render_pdf
+from pustula.report.build import APP_PANEL
 from pustula.report.docx import render_docx
 from pustula.store import Store
 from pustula.store.services.clinical import data_version, study_page
@@ -99,9 +100,17 @@ def endpoints_for(store: Store, principal: Principal) -> list[EndpointResult]:
     return compute_endpoints(build_analysis(study_for(store, principal)))
 
 
-def report_for(store: Store, principal: Principal) -> Report:
-    """The study report on the subjects of the user's sites."""
-    return build_report(study_for(store, principal))
+#: Analysis options chosen in the report's form, as (setting, value) pairs; () is the plan.
+Choices = tuple[tuple[str, Any], ...]
+
+
+def report_for(store: Store, principal: Principal, choices: Choices = ()) -> Report:
+    """The study report on the subjects of the user's sites, with the analysis options
+    ``choices`` (a sensitivity analysis) or the protocol's analysis plan."""
+    from pustula.analysis.options import settings_with
+
+    data = study_for(store, principal)
+    return build_report(data, settings_with(data.protocol, dict(choices)))
 
 
 @dataclass
@@ -114,22 +123,23 @@ class _Rendered:
     docx: bytes | None = None
 
 
-#: Reports by (store, sites seen, data version). Building one draws every figure (seconds),
-#: and most views of the report come between two saves; a save moves the data version.
-_REPORTS: OrderedDict[tuple[int, tuple[str, ...], bool, tuple[int, str]], _Rendered] = OrderedDict()
+#: Reports by (store, sites seen, unblinded, options, data version). Building one draws every
+#: figure (seconds), and most views of the report come between two saves; a save moves the
+#: data version.
+_REPORTS: OrderedDict[tuple[Any, ...], _Rendered] = OrderedDict()
 _REPORTS_LOCK = threading.Lock()
 _REPORTS_KEPT = 8
 
 
-def _rendered(store: Store, principal: Principal) -> _Rendered:
+def _rendered(store: Store, principal: Principal, choices: Choices) -> _Rendered:
     # the version is read before the data: a report is never older than its key says
-    key = (id(store), tuple(sorted(principal.sites)), principal.can("unblinded"),
+    key = (id(store), tuple(sorted(principal.sites)), principal.can("unblinded"), choices,
            data_version(store))  # fmt: skip
     with _REPORTS_LOCK:
         if (hit := _REPORTS.get(key)) is not None:
             _REPORTS.move_to_end(key)
             return hit
-    built = _Rendered(report_for(store, principal))
+    built = _Rendered(report_for(store, principal, choices))
     with _REPORTS_LOCK:
         _REPORTS[key] = built
         while len(_REPORTS) > _REPORTS_KEPT:
@@ -137,25 +147,28 @@ def _rendered(store: Store, principal: Principal) -> _Rendered:
     return built
 
 
-def report_html_for(store: Store, principal: Principal) -> str:
-    """The report as a web page, built again only when the data has changed."""
-    rendered = _rendered(store, principal)
+def report_html_for(
+    store: Store, principal: Principal, choices: Choices = (), *, panel: str = ""
+) -> str:
+    """The report as a web page with the app's ``panel`` (the options form) on top; the
+    report itself is built again only when the data or the options have changed."""
+    rendered = _rendered(store, principal, choices)
     if rendered.html is None:
         rendered.html = render_html(rendered.report, in_app=True)
-    return rendered.html
+    return rendered.html.replace(APP_PANEL, panel, 1)
 
 
-def report_docx_for(store: Store, principal: Principal) -> tuple[str, bytes]:
+def report_docx_for(store: Store, principal: Principal, choices: Choices = ()) -> tuple[str, bytes]:
     """(study code, Word document) of the report, built again only when the data changed."""
-    rendered = _rendered(store, principal)
+    rendered = _rendered(store, principal, choices)
     if rendered.docx is None:
         rendered.docx = render_docx(rendered.report)
     return rendered.report.study.code, rendered.docx
 
 
-def report_pdf_for(store: Store, principal: Principal) -> tuple[str, bytes]:
+def report_pdf_for(store: Store, principal: Principal, choices: Choices = ()) -> tuple[str, bytes]:
     """(study code, PDF) of the report, built again only when the data has changed."""
-    rendered = _rendered(store, principal)
+    rendered = _rendered(store, principal, choices)
     if rendered.pdf is None:
         rendered.pdf = render_pdf(rendered.report)
     return rendered.report.study.code, rendered.pdf

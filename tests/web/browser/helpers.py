@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from pustula.demo import DEMO_PASSWORD
@@ -56,3 +58,16 @@ def enrol(page: Page, server: str, code: str, *, tuberculosis: str = "negative")
         page.check(f"input[name=tuberculosis][value={tuberculosis}]")
     page.check("input[name=hepatitis][value=negative]")
     page.click("text=Screen and enrol")
+
+
+def axe_findings(page: Page, server: str, paths: list[str]) -> dict[str, list[Any]]:
+    """axe-core's violations of any impact (minor and best practice included), by page."""
+    axe = Axe()
+    found = {}
+    for path in paths:
+        response = page.goto(f"{server}{path}")
+        assert response is not None and response.status == 200, path
+        violations = axe.run(page).response["violations"]
+        if violations:
+            found[path] = [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in violations]
+    return found

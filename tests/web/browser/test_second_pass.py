@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.browser.helpers import SHOTS, no_sideways_scroll, phone_page, sign_in
+from tests.web.browser.helpers import SHOTS, enrol, no_sideways_scroll, phone_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -152,3 +152,56 @@ def test_a_custom_rule_finds_a_seeded_discrepancy_and_opens_a_query(
     ).context.close()
     page.locator("#discrepancies tr", has_text="S04").locator("a", has_text="Query #").click()
     expect(page.locator("main")).to_contain_text("Data quality rule")
+
+
+def test_a_tenfold_dose_is_refused_without_a_reason_and_queried_with_one(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, server, "investigator")
+    enrol(page, server, "D10")
+    page.goto(f"{server}/subjects/D10/exposure/new")
+    page.check("input[name=regimen][value=other]")
+    page.fill("#dose", "50")
+    page.fill("#unit", "mg")
+    page.fill("#frequency", "twice daily")
+    page.fill("#start_date", "2024-09-03")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator('[data-field="dose_reason"]')).to_contain_text(
+        "say why this dose is outside the protocol"
+    )
+    expect(page.locator("#dose")).to_have_value("50")  # what was typed is kept
+    shot(page, "07-dose-refused")
+    page.fill("#dose_reason", "weight-based dosing decided by the investigator")
+    page.click("#action-form button[type=submit]")
+    drug = page.locator(".card", has_text="Study drug").locator("li", has_text="50 mg")
+    expect(drug.locator(".query-flag")).to_contain_text("is not a dose the protocol allows")
+    shot(page, "08-dose-queried")
+    _on_phone(browser, server, "investigator", "/subjects/D10", "dose-queried").context.close()
+
+
+def test_the_statistician_runs_a_sensitivity_analysis_from_the_report_page(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, server, "statistician")
+    page.goto(f"{server}/report")
+    page.click(".analysis-options summary")
+    expect(page.locator("#opt-imputation-plan")).to_contain_text(
+        "Fixed by the analysis plan: Observed cases only"
+    )
+    shot(page, "09-report-options")
+    page.select_option("#opt-alpha", "0.1")
+    page.select_option("#opt-imputation", "NRI")
+    page.click("text=Update the report")
+    expect(page.locator("main .synthetic").first).to_be_visible()
+    expect(page.locator("body")).to_contain_text(
+        "Sensitivity analysis: this report departs from the protocol's analysis plan."
+    )
+    expect(page.locator("summary")).to_contain_text("a sensitivity analysis, 2 changes")
+    expect(page.locator("a", has_text="Download PDF")).to_have_attribute(
+        "href", "/report.pdf?imputation=NRI&alpha=0.1"
+    )
+    shot(page, "10-report-sensitivity")
+    page.click("text=Back to the analysis plan")
+    expect(page.locator("summary")).to_contain_text("the protocol's analysis plan")
+    phone = _on_phone(browser, server, "statistician", "/report?alpha=0.1", "report-options")
+    phone.context.close()

@@ -11,7 +11,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from pustula.demo import DEMO_PASSWORD, trial_protocol
 from pustula.demo_trial import TRIAL_USERS, create_trial_study
-from tests.web.browser.helpers import SHOTS, enrol, no_sideways_scroll, phone_page, sign_in
+from tests.web.browser.helpers import (
+    SHOTS,
+    axe_findings,
+    enrol,
+    no_sideways_scroll,
+    phone_page,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -94,3 +101,19 @@ def test_the_dmc_reads_the_closed_report_and_a_blinded_role_the_open_one(
     assert all(label not in phone.content() for label in LABELS)
     no_sideways_scroll(phone)
     phone.screenshot(path=str(SHOTS / "trial-dmc-open-390.png"), full_page=True)
+
+
+def test_every_trial_page_has_no_accessibility_violation_of_any_impact(
+    page: Page, server: str
+) -> None:
+    sign_in(page, server, "investigator")
+    enrol(page, server, "B900")
+    assert axe_findings(page, server, [
+        "/subjects/B900/randomize", "/subjects/T001", "/subjects/T001/unblind", "/report",
+        "/interim", "/dmc-report"]) == {}  # fmt: skip
+    page.context.clear_cookies()
+    sign_in(page, server, "unblinded-stat")
+    assert axe_findings(page, server, ["/randomization", "/report", "/dmc-report/closed"]) == {}
+    page.context.clear_cookies()
+    sign_in(page, server, "admin")
+    assert axe_findings(page, server, ["/unblindings"]) == {}

@@ -52,7 +52,9 @@ def add_study(
     session = tx.session
     if session.scalar(select(Study).where(Study.code == protocol.id)) is not None:
         raise DataValidationError(f"study {protocol.id} already exists", field="code")
-    text = yaml.safe_dump(protocol.model_dump(mode="json", by_alias=True), sort_keys=False)
+    # what the file stated, not the defaults filled in: "fixed by the plan" stays knowable
+    stated = protocol.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    text = yaml.safe_dump(stated, sort_keys=False)
     study = Study(
         code=protocol.id,
         title=protocol.title,
