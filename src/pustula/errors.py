@@ -17,13 +17,15 @@ Messages say what was wrong, where, and what to do about it.
     └── StoreError                    store
         ├── RecordNotFoundError       record_not_found
         ├── ConflictError             edit_conflict        optimistic lock: someone saved first
+        │   └── PatientAnswerError    patient_answer       staff cannot change a patient's answers
         ├── ReasonRequiredError       reason_required      changing saved data needs a reason
         ├── DataValidationError       data_invalid         a record to save is not valid
         ├── AuditError                audit_broken         the audit hash chain does not verify
         ├── ImportBundleError         import_bundle        an import bundle has a bad row
         ├── LockedError               locked               the study or subject is locked
         ├── SignatureError            signature_refused    an e-signature's credentials are wrong
-        └── RandomizationError        randomization_refused  a subject cannot be randomized
+        ├── RandomizationError        randomization_refused  a subject cannot be randomized
+        └── InvitationError           invitation_refused   a patient's link cannot be used
 
 Each subclass also derives from the closest built-in (``ValueError``, ``LookupError``) so
 that generic callers keep working, but Pustula code always catches its own classes.
@@ -44,7 +46,9 @@ __all__ = [
     "DataValidationError",
     "EligibilityError",
     "ImportBundleError",
+    "InvitationError",
     "LockedError",
+    "PatientAnswerError",
     "ProtocolError",
     "PustulaError",
     "RandomizationError",
@@ -443,3 +447,39 @@ class RandomizationError(StoreError):
     """
 
     code: ClassVar[str] = "randomization_refused"
+
+
+class PatientAnswerError(ConflictError):
+    """Staff tried to change answers the patient gave; they are the patient's own.
+
+    Staff can raise a query on them or mark them as not used in the analysis, with a
+    reason; nothing else changes them, through any form, the API, the CLI or an import.
+
+    Examples
+    --------
+    >>> raise PatientAnswerError("the dlqi answers of assessment 7 were given by the patient")
+    Traceback (most recent call last):
+    ...
+    pustula.errors.PatientAnswerError: the dlqi answers of assessment 7 were given by the patient
+    """
+
+    code: ClassVar[str] = "patient_answer"
+
+
+class InvitationError(StoreError):
+    """A patient's invitation cannot be used: unknown, used, expired, or its visit or
+    study is locked. ``reason`` says which, for the study team; a patient is told only
+    that the link cannot be used (a guessed token learns nothing).
+
+    Examples
+    --------
+    >>> error = InvitationError("invitation 3 was used already", reason="used")
+    >>> error.code, error.reason
+    ('invitation_refused', 'used')
+    """
+
+    code: ClassVar[str] = "invitation_refused"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

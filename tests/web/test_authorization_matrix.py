@@ -94,6 +94,12 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "verify_save": ("POST", "/subjects/S05/verify", VERIFY),
     "sdv_page": ("GET", "/sdv", ALL),
     "status_grid": ("GET", "/status", ALL),
+    "invite_form": ("GET", "/subjects/S05/visits/{visit}/invite", ENTER),
+    "invite_save": ("POST", "/subjects/S05/visits/{visit}/invite", ENTER),
+    "not_used_form": ("GET", "/subjects/S05/assessments/{a}/not-used", ENTER),
+    "not_used_save": ("POST", "/subjects/S05/assessments/{a}/not-used", ENTER),
+    "api_invite": ("POST", "/api/v1/subjects/S05/visits/{visit}/invitations", ENTER),
+    "api_not_used": ("POST", "/api/v1/subjects/S05/assessments/{a}/not-used", ENTER),
     "quality_rules": ("GET", "/quality", ALL),
     "quality_define": ("POST", "/quality", QUERY),
     "quality_run": ("GET", "/quality/{rule}", ALL),
@@ -173,7 +179,10 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
 }
 # Open to anyone: signing in and out, static files, the API description, and the liveness
 # check (which says only that the app is up and its version, and reads no data).
-PUBLIC = {"login_form", "login", "logout", "static", "openapi", "health"}
+#: No account: the sign-in, health and the patient's pages (their token is the credential,
+#: tests/web/test_patient.py)
+PUBLIC = {"login_form", "login", "logout", "static", "openapi", "health", "patient_form",
+          "patient_save"}  # fmt: skip
 # The first assessment of S05 (the demo creates S01..S06 with two assessments per visit).
 S05_ASSESSMENT = 4 * 2 * 4 + 1
 

@@ -13,6 +13,7 @@ draws them): ``keys``, ``db`` (engine, tables, migrations, unit of work), ``audi
 # (pustula.store.db.hooks); importing them here makes sure they are there.
 import pustula.store.audit.chain
 import pustula.store.monitoring.on_save
+import pustula.store.records.patient
 import pustula.store.transfer.replay  # noqa: F401
 from pustula.store.audit.chain import AuditReport, audit_history, verify_audit
 from pustula.store.audit.integrity import verify_store, write_anchor

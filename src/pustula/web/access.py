@@ -118,6 +118,13 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "report_page": "report",
     "report_pdf": "report",
     "report_docx": "report",
+    # patient entry: the study team invites; the patient's own pages have no account
+    "invite_form": "enter",
+    "invite_save": "enter",
+    "not_used_form": "edit",
+    "not_used_save": "edit",
+    "api_invite": "enter",
+    "api_not_used": "edit",
     # randomized trials
     "randomize_form": "randomize",
     "randomize_save": "randomize",

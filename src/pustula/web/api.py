@@ -99,6 +99,11 @@ class AssessmentOut(BaseModel):
     band: str | None
     warnings: list[str]
     not_done_reason: str | None = None
+    #: ``site`` (entered by the study team) or ``patient`` (the patient's own answers,
+    #: which no write path changes; see ``not_used_reason``)
+    source: str = "site"
+    answered_at: str | None = None
+    not_used_reason: str | None = None
     version: int
 
 

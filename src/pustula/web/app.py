@@ -36,8 +36,10 @@ from pustula.web import (
     evidence,
     health,
     interim,
+    invitations,
     monitoring,
     pages,
+    patient,
     quality,
     report,
     screening,
@@ -46,6 +48,7 @@ from pustula.web import (
 )
 from pustula.web.deps import AuthRequired
 from pustula.web.middleware import BodyLimit, SecurityHeaders
+from pustula.web.patient import loggable_path
 from pustula.web.render import render
 from pustula.web.visit_form import load_dlqi_wording
 
@@ -104,6 +107,9 @@ def create_app(
         trial.api_router,
         interim.router,
         quality.router,
+        invitations.router,
+        invitations.api_router,
+        patient.router,
         report.router,
         pages.router,
     )
@@ -214,7 +220,12 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # the details go to the server's log (no values typed into forms), never to a page
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        log.error(
+            "unexpected %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            loggable_path(request.url.path),
+        )
         message = (
             "Something went wrong on the server; nothing was saved by this request. "
             "Try again, and tell the study's data manager if it happens again."

@@ -173,8 +173,9 @@ def _edit_page(
     request: Request, assessment: AssessmentView, values: dict[str, str], errors: dict[str, str]
 ) -> Response:
     t = scoped_timeline(request)
+    status = form_status(t, errors, 400 if errors else 200)
     return render(
-        request, "edit_assessment.html", status_code=form_status(t, errors, 400 if errors else 200),
+        request, "edit_assessment.html", status_code=409 if assessment.by_patient else status,
         t=t, assessment=assessment, values=values, errors=errors, subject=scoped_subject(request),
         instruments=(assessment.instrument,), **_instrument_context(request),
     )  # fmt: skip

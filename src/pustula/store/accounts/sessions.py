@@ -24,6 +24,7 @@ from pustula.store.db.uow import Store
 
 __all__ = [
     "Attempt",
+    "PatientThrottle",
     "SessionPolicy",
     "Throttle",
     "end_session",
@@ -181,3 +182,46 @@ class Attempt:
     keys: tuple[str, ...]
     at: float
     wait: float
+
+
+@dataclass(frozen=True)
+class PatientThrottle:
+    """Rate limits of the patient's pages, per client, shared by every worker: at most
+    ``requests`` requests and ``failures`` unusable links in ``window`` seconds. A guessed
+    token (32 random bytes) cannot be found by trying; this keeps a client from trying.
+    """
+
+    requests: int = 60
+    failures: int = 10
+    window: float = 600.0
+
+    def wait(self, store: Store, client: str) -> float:
+        """Record this request; seconds the client must wait first (0: go ahead)."""
+        now = time.time()
+        hits, misses = f"patient-hit:{client}", f"patient-miss:{client}"
+        with store.engine.begin() as connection:
+            connection.execute(insert(LoginFailure).values(key=hits, at=now))
+            since = now - self.window
+            counts = {
+                key: connection.execute(
+                    select(func.count(), func.min(LoginFailure.at)).where(
+                        LoginFailure.key == key, LoginFailure.at > since
+                    )
+                ).one()
+                for key in (hits, misses)
+            }
+            connection.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.key.in_((hits, misses)), LoginFailure.at <= since
+                )
+            )
+        limits = {hits: self.requests, misses: self.failures}
+        waits = [self.window - (now - first) for key, (count, first) in counts.items()
+                 if count > limits[key]]  # fmt: skip
+        return max(waits, default=0.0)
+
+    def failed(self, store: Store, client: str) -> None:
+        """A link that could not be used (unknown, spent, expired or locked)."""
+        with store.engine.begin() as connection:
+            connection.execute(insert(LoginFailure).values(key=f"patient-miss:{client}",
+                                                           at=time.time()))  # fmt: skip

@@ -338,6 +338,14 @@ class Assessment(Record):
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     #: Why the instrument was not done at this visit (then there are no items and no score).
     not_done_reason: Mapped[str | None] = mapped_column(Text)
+    #: Who gave the answers: ``site`` (entered by staff) or ``patient`` (answered by the
+    #: subject on an invitation; staff can then only query it or mark it not used).
+    source: Mapped[str] = mapped_column(String(20), default="site", server_default="site")
+    #: When the patient answered, and on what device (the browser's own description).
+    answered_at: Mapped[str | None] = mapped_column(String(40))
+    device: Mapped[str | None] = mapped_column(String(200))
+    #: Why a patient's answers are not used in the analysis (they stay, and are audited).
+    not_used_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AdverseEvent(Record):
@@ -583,6 +591,27 @@ class QualityRule(Record):
     form: Mapped[str] = mapped_column(String(40))
     condition: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
+
+
+class PatientInvitation(Record):
+    """A one-time invitation for a subject to answer their own questionnaires at a visit:
+    a link (and QR code) given to the patient, or a kiosk session on a site tablet.
+
+    Only the SHA-256 of the token is kept (and never in the audit trail); the token is
+    useless once used, after it expires, or when the visit or study is locked.
+    """
+
+    __tablename__ = "patient_invitation"
+    audit_redacted: ClassVar[frozenset[str]] = frozenset({"token_hash"})
+    changes_need_reason: ClassVar[bool] = False
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    instruments: Mapped[list[Any]] = mapped_column()
+    language: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[str] = mapped_column(String(40))
+    used_at: Mapped[str | None] = mapped_column(String(40))
 
 
 class InterimDecision(Record):

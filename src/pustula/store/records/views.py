@@ -182,6 +182,15 @@ class AssessmentView(_Record):
     subscores: dict[str, float]
     warnings: list[str]
     not_done_reason: str | None
+    source: str = "site"
+    answered_at: str | None = None
+    device: str | None = None
+    not_used_reason: str | None = None
+
+    @property
+    def by_patient(self) -> bool:
+        """Whether the patient gave these answers (then staff cannot change them)."""
+        return self.source == "patient"
 
 
 @dataclass(frozen=True, slots=True)

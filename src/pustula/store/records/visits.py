@@ -246,10 +246,12 @@ def save_assessments(
     by_instrument: Mapping[str, Mapping[str, object]],
     *,
     not_done: Mapping[str, str] | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> list[Assessment]:
     """Score and save several instruments' items for ``visit``, in one multi-row INSERT.
 
     ``not_done`` instruments are saved without items or score, with the reason.
+    ``source`` sets who answered (``source``, ``answered_at``, ``device``) on each.
 
     Examples
     --------
@@ -271,6 +273,9 @@ def save_assessments(
         )
     saved = [_new_assessment(visit, name, items) for name, items in by_instrument.items()]
     saved += [_not_done(visit, name, reason) for name, reason in skipped.items()]
+    for assessment in saved:
+        for column, value in (source or {}).items():
+            setattr(assessment, column, value)
     tx.session.add_all(saved)
     tx.session.flush()
     return saved

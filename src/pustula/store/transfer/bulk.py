@@ -304,9 +304,16 @@ def _json_text(value: Any) -> Any:
     return None if value is None else orjson.dumps(value).decode()
 
 
+#: Columns an import never sets: who answered an assessment, and whether it is used, are
+#: Pustula's own (the database's defaults: entered by the site, used). Leaving them out keeps
+#: the stored parts, and so the hashes of imports made before they existed, unchanged.
+_NOT_IMPORTED = frozenset({"source", "answered_at", "device", "not_used_reason"})
+
+
 def _layout(table: str) -> _Layout:
     model = Base.metadata.tables[table]
-    audited = tuple(c.name for c in model.columns if c.name not in _BOOKKEEPING)
+    audited = tuple(c.name for c in model.columns
+                    if c.name not in _BOOKKEEPING and c.name not in _NOT_IMPORTED)  # fmt: skip
     kinds = {c.name: c.type for c in model.columns}
     converted = tuple(
         (i, _iso if isinstance(kinds[n], Date) else _json_text)

@@ -216,7 +216,11 @@ def read_study(store: Store, code: str | None = None, *, arms: bool = False) -> 
             )
             .join(Visit, Visit.subject_id == Subject.id)
             .outerjoin(
-                Assessment, (Assessment.visit_id == Visit.id) & Assessment.deleted_at.is_(None)
+                Assessment,
+                # a patient's answers marked not used stay stored and audited, not analysed
+                (Assessment.visit_id == Visit.id)
+                & Assessment.deleted_at.is_(None)
+                & Assessment.not_used_reason.is_(None),
             )
             .where(Visit.deleted_at.is_(None)),
         )
