@@ -235,3 +235,13 @@ def test_the_api_invites_and_marks_not_used(login: Login, web_store: Store) -> N
     pain = next(a for v in detail["visits"] for a in v["assessments"]
                 if a["instrument"] == "pain_nrs")  # fmt: skip
     assert pain["not_used_reason"] == "device shared"
+
+
+def test_a_visit_whose_questionnaires_are_all_recorded_offers_no_invitation(
+    login: Login, web_store: Store
+) -> None:
+    visit_id = _visit(web_store)
+    link = f"/subjects/S05/visits/{visit_id}/invite"
+    assert link in login("site-b").get("/subjects/S05").text
+    TestClient(login("site-b").app).post(f"/p/{_invite(login('site-b'), visit_id)}", data=ANSWERS)
+    assert link not in login("site-b").get("/subjects/S05").text

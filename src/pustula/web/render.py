@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from pustula.checks.vocabulary import field_label, label, labels
 from pustula.scoring import PPPASI
 from pustula.scoring.pppasi import REGIONS
+from pustula.store.records.patient import PATIENT_INSTRUMENTS
 from pustula.web.actions import BY_NAME
 from pustula.web.bodymap import body_map
 from pustula.web.security import csrf_token
@@ -38,7 +39,8 @@ def offered(action: str, status: str) -> bool:
     return status in BY_NAME[action].states
 
 
-ENV.globals.update(label=label, labels=labels, label_of=field_label, offered=offered)
+ENV.globals.update(label=label, labels=labels, label_of=field_label, offered=offered,
+                   patient_instruments=PATIENT_INSTRUMENTS)  # fmt: skip
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
