@@ -93,9 +93,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    """A migrated, empty store on each backend."""
-    s = Store.open(db_url)
+def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty store on each backend (photographs in a folder of its own)."""
+    s = Store.open(db_url, files_dir=tmp_path / "files")
     s.create_schema()
     yield s
     s.dispose()

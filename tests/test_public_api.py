@@ -158,6 +158,7 @@ def test_errors_public_names() -> None:
             "InvitationError",
             "LockedError",
             "PatientAnswerError",
+            "PhotoError",
             "ProtocolError",
             "PustulaError",
             "RandomizationError",

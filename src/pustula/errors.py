@@ -20,6 +20,7 @@ Messages say what was wrong, where, and what to do about it.
         │   └── PatientAnswerError    patient_answer       staff cannot change a patient's answers
         ├── ReasonRequiredError       reason_required      changing saved data needs a reason
         ├── DataValidationError       data_invalid         a record to save is not valid
+        │   └── PhotoError            photo_refused        an upload is not a usable photograph
         ├── AuditError                audit_broken         the audit hash chain does not verify
         ├── ImportBundleError         import_bundle        an import bundle has a bad row
         ├── LockedError               locked               the study or subject is locked
@@ -49,6 +50,7 @@ __all__ = [
     "InvitationError",
     "LockedError",
     "PatientAnswerError",
+    "PhotoError",
     "ProtocolError",
     "PustulaError",
     "RandomizationError",
@@ -483,3 +485,22 @@ class InvitationError(StoreError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class PhotoError(DataValidationError):
+    """An uploaded file is refused as a photograph: not a JPEG, PNG or HEIC image, too
+    big in bytes or in pixels, a decompression bomb, damaged or incomplete, or carrying
+    something besides the picture. ``problem`` says which; nothing was stored.
+
+    Examples
+    --------
+    >>> error = PhotoError("the file is not a photograph", problem="not_an_image")
+    >>> error.code, error.problem, error.field
+    ('photo_refused', 'not_an_image', 'file')
+    """
+
+    code: ClassVar[str] = "photo_refused"
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        super().__init__(message, field="file")
+        self.problem = problem

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     dlqi_wording_file
         A licensed site's full DLQI wording (JSON or YAML, ``dlqi_q1`` … ``dlqi_q10`` to
         text). Without it the visit form shows the CDISC short item names.
+    files_dir
+        The folder where photographs are kept, each file under its SHA-256. Default:
+        ``<database file>.files`` beside a SQLite database; PostgreSQL needs it set.
+    photo_max_mb
+        The largest photograph file taken, in megabytes.
+    smtp_host, smtp_port, smtp_starttls, smtp_user, smtp_password, mail_from
+        The SMTP server that sends patients' diary reminders, and the sender's address.
+        Without a host, no reminder is sent.
+    public_url
+        The address patients reach the web app at (``https://pustula.example.org``), for
+        the links in reminders.
     session_idle_minutes, session_hours
         A web session ends after this long without a request, and this long after sign-in
         whatever happens (it also ends at sign-out, deactivation and a password change).
@@ -63,6 +74,15 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     dlqi_wording_file: str | None = None
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    files_dir: str | None = None
+    photo_max_mb: float = Field(default=25.0, gt=0, le=200)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str | None = None
+    public_url: str | None = None
 
 
 def get_settings() -> Settings:

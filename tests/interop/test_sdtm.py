@@ -178,6 +178,20 @@ def test_qs_totals_equal_the_stored_scores(study) -> None:
     assert set(qs.loc[qs["QSTESTCD"] == "RPERY", "QSDRVFL"]) == {""}
 
 
+def test_qs_says_who_rated_each_questionnaire(study) -> None:
+    _, package, _ = study
+    qs = package.datasets["QS"]
+    # CDISC codelist EVAL: the investigator scores the skin, the patient reports the rest
+    expected = {"PPPASI": "INVESTIGATOR", "PPP PGA": "INVESTIGATOR", "DLQI": "STUDY SUBJECT",
+                "NRS": "STUDY SUBJECT"}  # fmt: skip
+    by_category = qs.groupby("QSCAT")["QSEVAL"].agg(set).to_dict()
+    assert {"PPPASI", "PPP PGA"} <= set(by_category)
+    assert by_category == {c: {expected[c]} for c in by_category}
+    from pustula.interop.sdtm_terms import QS_CATEGORY, QS_EVALUATOR
+
+    assert {QS_CATEGORY[i]: e for i, e in QS_EVALUATOR.items()} == expected
+
+
 def test_region_score_is_weight_times_signs_times_area(study) -> None:
     _, package, _ = study
     qs = package.datasets["QS"]

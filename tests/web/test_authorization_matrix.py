@@ -29,6 +29,8 @@ QUERY = VERIFY = frozenset({"monitor", "admin"})  # the monitor raises, closes a
 ANSWER = frozenset({"investigator", "site-b", "admin"})  # site staff answer
 SIGN = frozenset({"investigator"})  # the investigator signs
 LOCK = frozenset({"admin"})  # the administrator locks
+#: photographs: those who care for the subject and the monitor; not statisticians or DMC
+PHOTOS = frozenset({"investigator", "site-b", "admin", "monitor"})
 
 # route name -> (method, path, roles allowed). S05 is at SITE2, which every demo account sees.
 ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
@@ -96,10 +98,23 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "status_grid": ("GET", "/status", ALL),
     "invite_form": ("GET", "/subjects/S05/visits/{visit}/invite", ENTER),
     "invite_save": ("POST", "/subjects/S05/visits/{visit}/invite", ENTER),
+    "diary_form": ("GET", "/subjects/S05/diary/invite", ENTER),
+    "diary_save": ("POST", "/subjects/S05/diary/invite", ENTER),
     "not_used_form": ("GET", "/subjects/S05/assessments/{a}/not-used", ENTER),
     "not_used_save": ("POST", "/subjects/S05/assessments/{a}/not-used", ENTER),
     "api_invite": ("POST", "/api/v1/subjects/S05/visits/{visit}/invitations", ENTER),
     "api_not_used": ("POST", "/api/v1/subjects/S05/assessments/{a}/not-used", ENTER),
+    "photo_visit": ("GET", "/subjects/S05/visits/{visit}/photos", PHOTOS),
+    "photo_upload": ("POST", "/subjects/S05/visits/{visit}/photos", ENTER),
+    "photo_compare": ("GET", "/subjects/S05/photos?region=right_palm", PHOTOS),
+    "photo_image": ("GET", "/subjects/S05/photos/{photo}/image", PHOTOS),
+    "photo_thumbnail": ("GET", "/subjects/S05/photos/{photo}/thumbnail", PHOTOS),
+    "photo_remove_form": ("GET", "/subjects/S05/photos/{photo}/remove", ENTER),
+    "photo_remove_save": ("POST", "/subjects/S05/photos/{photo}/remove", ENTER),
+    "api_photos": ("GET", "/api/v1/subjects/S05/photos", PHOTOS),
+    "api_photo_upload": ("POST", "/api/v1/subjects/S05/visits/{visit}/photos", ENTER),
+    "api_photo_image": ("GET", "/api/v1/subjects/S05/photos/{photo}/image", PHOTOS),
+    "api_photo_remove": ("POST", "/api/v1/subjects/S05/photos/{photo}/remove", ENTER),
     "quality_rules": ("GET", "/quality", ALL),
     "quality_define": ("POST", "/quality", QUERY),
     "quality_run": ("GET", "/quality/{rule}", ALL),
@@ -229,7 +244,12 @@ def ids(web_store: Store) -> dict[str, int]:
 
     rule = define_rule(web_store, "t", name="Grade 3 or more", form="adverse_event",
                        condition="grade >= 3", message="Check the grade")  # fmt: skip
-    return {"rule": rule.id, "a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
+    from pustula.store.services.photos import upload_photograph
+    from tests.photos import phone_jpeg
+
+    photo = upload_photograph(web_store, "t", "S05", first[Visit] or 0, region="right_palm",
+                              data=phone_jpeg())  # fmt: skip
+    return {"photo": photo.id, "rule": rule.id, "a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
             "med": med.id, "exp": exposure, "pause": pause.id, "visit": first[Visit] or 0}  # fmt: skip
 
 

@@ -245,3 +245,30 @@ def test_a_visit_whose_questionnaires_are_all_recorded_offers_no_invitation(
     assert link in login("site-b").get("/subjects/S05").text
     TestClient(login("site-b").app).post(f"/p/{_invite(login('site-b'), visit_id)}", data=ANSWERS)
     assert link not in login("site-b").get("/subjects/S05").text
+
+
+def test_a_diary_link_asks_todays_itch_and_pain_once_a_day(login: Login, web_store: Store) -> None:
+    staff = login("site-b")
+    form = staff.get("/subjects/S05/diary/invite")
+    assert form.status_code == 200 and " checked" not in form.text
+    refused = staff.post("/subjects/S05/diary/invite", data={
+        "csrf": csrf_of(form.text), "language": "en", "days": "28", "reminders": "yes"})  # fmt: skip
+    assert refused.status_code == 400 and 'id="email-error"' in refused.text
+    made = staff.post("/subjects/S05/diary/invite", data={
+        "csrf": csrf_of(form.text), "language": "de", "days": "28", "reminders": "no"})  # fmt: skip
+    assert made.status_code == 200 and "Your skin diary" in made.text
+    link = re.search(r'id="patient-link"[^>]*>([^<]+)</a>', made.text)
+    assert link
+    token = link.group(1).split("/p/")[1]
+    patient = TestClient(staff.app)
+    page = patient.get(f"/p/{token}")
+    assert "Ihr Hauttagebuch" in page.text and 'name="dlqi_q1"' not in page.text
+    missing = patient.post(f"/p/{token}", data={"itch_nrs": "5"})
+    assert missing.status_code == 400 and 'id="pain_nrs-error"' in missing.text
+    sent = patient.post(f"/p/{token}", data={"itch_nrs": "5", "pain_nrs": "2"})
+    assert sent.status_code == 200 and "morgen wieder" in sent.text
+    again = patient.get(f"/p/{token}")
+    assert again.status_code == 200 and "bereits eingetragen" in again.text
+    timeline = staff.get("/subjects/S05").text
+    diary = timeline.split('id="diary"')[1].split("</table>")[0]
+    assert "<td>5</td><td>2</td>" in diary and "by the patient" in diary

@@ -24,6 +24,7 @@ ae_app = typer.Typer(help="Adverse events.", no_args_is_help=True)
 lab_app = typer.Typer(help="Safety labs.", no_args_is_help=True)
 exposure_app = typer.Typer(help="Study drug exposure.", no_args_is_help=True)
 conmed_app = typer.Typer(help="Concomitant medications.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Patients' diary reminders by e-mail.", no_args_is_help=True)
 
 
 @protocol_app.command("check")
@@ -209,7 +210,30 @@ def _date(text: str, option: str) -> date:
         raise DataValidationError(f"--{option} must be a date YYYY-MM-DD; got `{text}`") from exc
 
 
+@reminders_app.command("send")
+@handles_errors
+def reminders_send(
+    ctx: typer.Context,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where patients reach the app (default: PUSTULA_PUBLIC_URL)."),
+    ] = None,
+) -> None:
+    """Send today's diary reminders (run once a day, from cron or a systemd timer)."""
+    from pustula.errors import ConfigurationError
+    from pustula.settings import get_settings
+    from pustula.store.services.reminders import send_diary_reminders, smtp_sender
+
+    settings = get_settings()
+    url = base_url or settings.public_url
+    if not url:
+        raise ConfigurationError("reminders carry links: give --base-url or set PUSTULA_PUBLIC_URL")
+    done = send_diary_reminders(open_store(ctx), base_url=url, send=smtp_sender(settings))
+    typer.echo(f"{done.sent} reminder(s) sent, {done.skipped} not sent (see the log)")
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(reminders_app, name="reminders")
     app.add_typer(protocol_app, name="protocol")
     app.add_typer(study_app, name="study")
     app.add_typer(subject_app, name="subject")

@@ -26,6 +26,7 @@ from pustula.interop.sdtm_terms import (
     LAB_TESTS,
     OUTCOME,
     QS_CATEGORY,
+    QS_EVALUATOR,
     RELATEDNESS,
     SERIOUS_FLAGS,
     STANDARD_UNIT,
@@ -614,6 +615,8 @@ def _qs(protocol: Protocol, extra: ExchangeData, subjects: dict[str, _Subject]) 
     eligible = frame[frame["_pre"] & (frame["QSSTAT"] == "") & (frame["QSDTC"] != "")]
     last = eligible.sort_values("QSDTC", kind="stable").groupby(["USUBJID", "QSTESTCD"]).tail(1)
     frame.loc[last.index, "QSLOBXFL"] = "Y"
+    evaluator = {category: QS_EVALUATOR[i] for i, category in QS_CATEGORY.items()}
+    frame["QSEVAL"] = frame["QSCAT"].map(evaluator).fillna("")
     return frame.drop(columns=["_pre"])
 
 

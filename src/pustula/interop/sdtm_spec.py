@@ -276,6 +276,7 @@ QSSTAT|Completion Status|C|Perm|ND|Collected
 QSREASND|Reason Not Performed|C|Perm||Collected
 QSDRVFL|Derived Flag|C|Perm|NY|Derived
 QSLOBXFL|Last Observation Before Exposure Flag|C|Exp|NY|Derived
+QSEVAL|Evaluator|C|Perm|EVAL|Assigned
 VISITNUM|Visit Number|N|Exp||Protocol
 VISIT|Visit Name|C|Perm||Protocol
 EPOCH|Epoch|C|Perm|EPOCH|Derived
@@ -434,6 +435,7 @@ CODELISTS: dict[str, dict[str, str | None]] = {
     ),
     "NY": {"N": "No", "Y": "Yes", "U": "Unknown", "NA": "Not applicable"},
     "ND": {"NOT DONE": None},
+    "EVAL": dict.fromkeys(("INVESTIGATOR", "STUDY SUBJECT")),
     "ARMNULRS": dict.fromkeys(("SCREEN FAILURE", "NOT ASSIGNED", "ASSIGNED, NOT TREATED")),
     "NCOMPLT": dict.fromkeys(
         (

@@ -102,6 +102,16 @@ QS_CATEGORY = {
     "itch_nrs": "NRS",
 }
 
+#: Who rates each instrument (QSEVAL, CDISC codelist EVAL): the investigator scores the
+#: skin; the patient answers the DLQI and the NRS, whoever typed the answers in.
+QS_EVALUATOR = {
+    "pppasi": "INVESTIGATOR",
+    "pga": "INVESTIGATOR",
+    "dlqi": "STUDY SUBJECT",
+    "pain_nrs": "STUDY SUBJECT",
+    "itch_nrs": "STUDY SUBJECT",
+}
+
 _REGION = {"right_palm": "RP", "left_palm": "LP", "right_sole": "RS", "left_sole": "LS"}
 _SIGN = {"erythema": "ERY", "pustules": "PUS", "desquamation": "DES"}
 

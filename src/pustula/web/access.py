@@ -29,16 +29,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "verify",
             "lock",
             "randomize",
+            "photos",
         }
     ),
     # in a blinded trial every role is blinded but the last two: "unblinded" shows arms,
     # "allocation" generates and reads the allocation list; an investigator may unblind one
     # subject in an emergency
+    # photographs of the palms and soles are seen by those who care for the subject and
+    # by the monitor who verifies them, not by statisticians or the DMC (decision 0017)
     "investigator": frozenset(
-        {"read", "enter", "edit", "report", "answer", "sign", "randomize", "unblind"}
+        {"read", "enter", "edit", "report", "answer", "sign", "randomize", "unblind", "photos"}
     ),
-    "data_entry": frozenset({"read", "enter", "edit", "answer", "randomize"}),
-    "monitor": frozenset({"read", "audit", "query", "verify"}),
+    "data_entry": frozenset({"read", "enter", "edit", "answer", "randomize", "photos"}),
+    "monitor": frozenset({"read", "audit", "query", "verify", "photos"}),
     "statistician": frozenset({"read", "report", "export"}),
     "unblinded_statistician": frozenset({"read", "report", "export", "unblinded", "allocation"}),
     "dmc": frozenset({"read", "report", "unblinded"}),
@@ -121,10 +124,24 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     # patient entry: the study team invites; the patient's own pages have no account
     "invite_form": "enter",
     "invite_save": "enter",
+    "diary_form": "enter",
+    "diary_save": "enter",
     "not_used_form": "edit",
     "not_used_save": "edit",
     "api_invite": "enter",
     "api_not_used": "edit",
+    # photographs: seen with "photos", taken by site staff, removed with a reason
+    "photo_visit": "photos",
+    "photo_upload": "enter",
+    "photo_compare": "photos",
+    "photo_image": "photos",
+    "photo_thumbnail": "photos",
+    "photo_remove_form": "edit",
+    "photo_remove_save": "edit",
+    "api_photos": "photos",
+    "api_photo_upload": "enter",
+    "api_photo_image": "photos",
+    "api_photo_remove": "edit",
     # randomized trials
     "randomize_form": "randomize",
     "randomize_save": "randomize",

@@ -40,6 +40,7 @@ from pustula.web import (
     monitoring,
     pages,
     patient,
+    photos,
     quality,
     report,
     screening,
@@ -47,7 +48,7 @@ from pustula.web import (
     trial,
 )
 from pustula.web.deps import AuthRequired
-from pustula.web.middleware import BodyLimit, SecurityHeaders
+from pustula.web.middleware import MAX_BODY_BYTES, BodyLimit, SecurityHeaders
 from pustula.web.patient import loggable_path
 from pustula.web.render import render
 from pustula.web.visit_form import load_dlqi_wording
@@ -109,6 +110,8 @@ def create_app(
         quality.router,
         invitations.router,
         invitations.api_router,
+        photos.router,
+        photos.api_router,
         patient.router,
         report.router,
         pages.router,
@@ -118,7 +121,7 @@ def create_app(
     _summaries(app)
     throughput.install(app, settings, routers)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, uploads=int(settings.photo_max_mb * 2_000_000) + MAX_BODY_BYTES)
     _handlers(app)
     return app
 

@@ -28,6 +28,7 @@ TABLES = {
     "exposure": "Study drug", "exposure_interruption": "Study drug interruption",
     "visit": "Visit", "assessment": "Assessment", "adverse_event": "Adverse event",
     "lab": "Lab value", "con_med": "Medication", "app_user": "User",
+    "photograph": "Photograph", "diary_entry": "Diary day",
     "data_query": "Data query", "query_message": "Query message",
 }  # fmt: skip
 ACTIONS = {"insert": "Created", "update": "Changed", "remove": "Removed", "import": "Imported",

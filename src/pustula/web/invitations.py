@@ -22,7 +22,7 @@ from pustula.errors import PustulaError
 from pustula.store.accounts.sessions import end_session
 from pustula.store.records.patient import KINDS, LANGUAGES
 from pustula.store.services.clinical import assessment_of
-from pustula.store.services.patient import invite, mark_not_used
+from pustula.store.services.patient import invite, invite_diary, mark_not_used
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields
 from pustula.web.render import render
@@ -41,6 +41,19 @@ INVITE_FIELDS = (
           tuple(LANGUAGES.items()), required=True),
     Field("hours", "The link works for", "radio", VALIDITY,
           hint="Only for a link; a kiosk session lasts at most an hour."),
+)  # fmt: skip
+DIARY_DAYS = (("7", "1 week"), ("14", "2 weeks"), ("28", "4 weeks"), ("56", "8 weeks"),
+              ("84", "12 weeks"))  # fmt: skip
+DIARY_FIELDS = (
+    Field("language", "Language of the diary pages", "radio", tuple(LANGUAGES.items()),
+          required=True),
+    Field("days", "The diary runs for", "radio", DIARY_DAYS, required=True,
+          hint="Until the next visit, usually."),
+    Field("reminders", "Daily reminder by e-mail", "yes_no", required=True,
+          hint="Each day without an answer, the patient gets an e-mail with a link of the "
+               "day. The address is kept apart from the study data and never exported."),
+    Field("email", "The patient's e-mail address", "text",
+          hint="Only for reminders."),
 )  # fmt: skip
 NOT_USED_FIELDS = (
     Field("reason", "Why these answers are not used in the analysis", "textarea",
@@ -97,6 +110,40 @@ async def invite_save(request: Request, code: str, visit_id: int) -> Response:
     link = f"{str(request.base_url).rstrip('/')}/p/{issued.token}"
     return render(request, "invitation.html", code=code, issued=issued, link=link,
                   qr=qr_svg(link), kinds=KINDS)  # fmt: skip
+
+
+def _diary_page(request: Request, code: str, values: dict[str, Any],
+                errors: dict[str, str]) -> Response:  # fmt: skip
+    return render(request, "diary_invite.html", status_code=400 if errors else 200, code=code,
+                  fields=DIARY_FIELDS, by_name={f.name: f for f in DIARY_FIELDS},
+                  values=values, errors=errors)  # fmt: skip
+
+
+@router.get("/subjects/{code}/diary/invite", name="diary_form", response_class=HTMLResponse)
+def diary_form(request: Request, code: str) -> Response:
+    return _diary_page(request, code, {}, {})
+
+
+@router.post("/subjects/{code}/diary/invite", name="diary_save", response_class=HTMLResponse)
+async def diary_save(request: Request, code: str) -> Response:
+    values = form_values(await request.form(), DIARY_FIELDS)
+    data, errors = parse_fields(DIARY_FIELDS, values)
+    reminders = data.get("reminders") is True
+    if reminders and not str(data.get("email") or "").strip():
+        errors["email"] = "write the address the reminders go to"
+    if errors:
+        return _diary_page(request, code, values, errors)
+    try:
+        issued = await run_in_threadpool(lambda: invite_diary(
+            get_store(request), principal_of(request).username, code,
+            language=data["language"], days=int(data["days"]), reminders=reminders,
+            email=str(data.get("email") or "") or None))  # fmt: skip
+    except PustulaError as exc:
+        return _diary_page(request, code, values,
+                           error_messages(exc, [f.name for f in DIARY_FIELDS]))  # fmt: skip
+    link = f"{str(request.base_url).rstrip('/')}/p/{issued.token}"
+    return render(request, "invitation.html", code=code, issued=issued, link=link,
+                  qr=qr_svg(link), kinds=KINDS, diary=True, reminders=reminders)  # fmt: skip
 
 
 def _not_used_page(request: Request, code: str, assessment_id: int, values: dict[str, Any],

@@ -8,6 +8,8 @@ streams, which cost more than many of our routes; these wrap the ASGI call direc
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,6 +52,8 @@ class SecurityHeaders:
 
 #: The largest request body accepted: a visit with every instrument is a few kilobytes.
 MAX_BODY_BYTES = 1_000_000
+#: Where photographs are uploaded (the web form and the API).
+UPLOAD_PATH = re.compile(r"^(/api/v1)?/subjects/[^/]+/visits/\d+/photos$")
 _TOO_LARGE = b'{"error": "request_too_large", "detail": "The request is larger than 1 MB."}'
 
 
@@ -60,16 +64,25 @@ class BodyLimit:
     arrives, so an undeclared 10 MB body is stopped too.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, *, uploads: int = MAX_BODY_BYTES
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = uploads
+
+    def _limit(self, scope: Scope) -> int:
+        # a photograph's upload: twice the photograph limit, so that a file just over it
+        # reaches the form and is refused there, in words, next to its field
+        return self.uploads if UPLOAD_PATH.match(scope.get("path", "")) else self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send)
             return
         received = 0
@@ -79,7 +92,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _BodyTooLargeError
             return message
 

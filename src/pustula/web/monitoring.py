@@ -45,6 +45,7 @@ CODING_FIELDS = frozenset(f.name for f in AE_CODING)
 _COLLECTIONS = {
     "visit": "visits", "adverse_event": "adverse_events", "lab": "labs", "con_med": "con_meds",
     "exposure": "exposure", "prior_therapy": "prior_therapies", "baseline": "baseline",
+    "photograph": "photographs", "diary_entry": "diary",
 }  # fmt: skip
 _HIDDEN = {"id", "version", "created_at", "created_by", "updated_at", "updated_by",
            "deleted_at", "subject_id", "visit_id", "exposure_id", "subscores", "warnings",

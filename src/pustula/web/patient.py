@@ -13,11 +13,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pustula.errors import InvitationError, ScoringInputError
+from pustula.errors import DataValidationError, InvitationError, ScoringInputError
 from pustula.scoring.dlqi import ITEMS as DLQI_ITEMS
 from pustula.store.accounts.sessions import PatientThrottle
 from pustula.store.records.patient import LANGUAGES
@@ -145,8 +146,20 @@ def _form(request: Request, visit: PatientVisit, values: Mapping[str, str],
     return _page(
         "form.html", visit.language, status, visit=visit, values=values, errors=errors,
         dlqi=dlqi_questions(request.app.state.dlqi_wording, visit.language),
-        synthetic=request.app.state.synthetic,
+        synthetic=request.app.state.synthetic, day=_day(visit),
     )  # fmt: skip
+
+
+def _day(visit: PatientVisit) -> str:
+    """The diary's day in the patient's language ("5 December 2026", "5. Dezember 2026")."""
+    if visit.diary_day is None:
+        return ""
+    return format_date(visit.diary_day, format="long", locale=visit.language)
+
+
+def _done(visit: PatientVisit, *, already: bool = False) -> HTMLResponse:
+    return _page("done.html", visit.language, kiosk=visit.kind == "kiosk",
+                 diary=visit.diary and visit.kind == "diary", already=already)  # fmt: skip
 
 
 @router.get("/p/{token}", name="patient_form", response_class=HTMLResponse)
@@ -156,6 +169,8 @@ async def patient_form(request: Request, token: str) -> Response:
     visit = await _visit(request, token)
     if isinstance(visit, HTMLResponse):
         return visit
+    if visit.diary and not visit.instruments:
+        return _done(visit, already=True)
     return _form(request, visit, {}, {})
 
 
@@ -199,6 +214,8 @@ async def patient_save(request: Request, token: str) -> Response:
     visit = await _visit(request, token)
     if isinstance(visit, HTMLResponse):
         return visit
+    if visit.diary and not visit.instruments:
+        return _done(visit, already=True)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     answers, errors = read_answers(form, visit.instruments)
     if errors:
@@ -210,6 +227,6 @@ async def patient_save(request: Request, token: str) -> Response:
         )
     except InvitationError:
         return _gone(request, visit.language)
-    except ScoringInputError:  # the form's choices are the instruments' own: a forged post
+    except (ScoringInputError, DataValidationError):  # the form's own choices: a forged post
         return _form(request, visit, form, {"_form": N_("Please check your answers.")}, 400)
-    return _page("done.html", visit.language, kiosk=visit.kind == "kiosk")
+    return _done(visit)

@@ -188,7 +188,7 @@ PAGES = [
     "/api/docs", "/report", "/queries", "/queries/1",
     "/subjects/S01/queries/new?table=lab&record=1", "/sdv", "/status", "/study/lock", "/evidence",
     "/quality", "/subjects/S01/deviations", "/subjects/S01/exposure/1/stop", "/interim",
-    "/subjects/S01/visits/1/invite",
+    "/subjects/S01/visits/1/invite", "/subjects/S01/visits/1/photos", "/subjects/S01/photos",
     "/report?alpha=0.1&imputation=NRI",
     "/evidence?tool=simon&p0=0.05&p1=0.25&alpha=0.05&power=0.8",
     "/evidence?tool=published&index=PPPASI&cutoff=50&week_from=12&week_to=24&designs=rct"

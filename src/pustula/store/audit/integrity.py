@@ -35,7 +35,7 @@ from pustula.store.audit.chain import (
 )
 from pustula.store.audit.sources import load_sources
 from pustula.store.db.hooks import REPLAYS
-from pustula.store.db.models import AuditLog, Base, Record
+from pustula.store.db.models import AuditLog, Base, Photograph, Record
 from pustula.store.db.uow import Store
 from pustula.store.keys.audit_key import AuditKey
 
@@ -240,9 +240,26 @@ def verify_store(store: Store, *, anchor: Path | None = None) -> AuditReport:
                                   sources=load_sources(connection))  # fmt: skip
             if anchor is not None:
                 problems += _check_anchor(connection, read_anchor(anchor))
+        problems += _check_files(store, connection)
     if len(problems) > MAX_LISTED:
         problems = [*problems[:MAX_LISTED], f"and {len(problems) - MAX_LISTED} more"]
     return AuditReport(report.entries, report.last_hash, tuple(problems), report.key_id)
+
+
+def _check_files(store: Store, connection: Connection) -> list[str]:
+    """Every photograph's picture and thumbnail are kept and still hash to their names."""
+    rows = connection.execute(
+        select(Photograph.id, Photograph.sha256, Photograph.thumbnail_sha256)
+    ).all()
+    problems = []
+    for number, picture, thumbnail in rows:
+        for what, digest in (("picture", picture), ("thumbnail", thumbnail)):
+            if not store.files.verify(digest):
+                problems.append(
+                    f"photograph {number}: its {what} file ({digest[:12]}…) is missing from "
+                    f"{store.files.root} or was altered"
+                )
+    return problems
 
 
 def write_anchor(store: Store, path: Path) -> dict[str, Any]:

@@ -24,6 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 __all__ = [
@@ -612,6 +615,54 @@ class PatientInvitation(Record):
     language: Mapped[str] = mapped_column(String(10))
     expires_at: Mapped[str] = mapped_column(String(40))
     used_at: Mapped[str | None] = mapped_column(String(40))
+    #: a diary link: whether the patient gets a daily e-mail reminder with a link of the day
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: a day's link sent by a reminder belongs to the diary it reminds of
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("patient_invitation.id"))
+
+
+class Photograph(Record):
+    """A photograph of one region (a palm or a sole) at a visit.
+
+    The picture itself is kept outside the database under its SHA-256
+    (:mod:`pustula.store.files.blobs`), cleaned of its metadata; the hashes here are in
+    the audit trail, so a file changed on disk is found. A photograph is removed with a
+    reason (``deleted_at``): it stays for the audit and leaves every view.
+    """
+
+    __tablename__ = "photograph"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    region: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64))
+    thumbnail_sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    #: the uploaded file's hash and format (the file itself is not kept: it carried the
+    #: camera's metadata)
+    received_sha256: Mapped[str] = mapped_column(String(64))
+    received_format: Mapped[str] = mapped_column(String(10))
+    #: why it was removed (with ``deleted_at``)
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DiaryEntry(Record):
+    """One day of a patient's diary between visits: itch and pain, 0 to 10, as the
+    patient answered them (staff can query them or mark them not used, never change them).
+    """
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (UniqueConstraint("subject_id", "entry_date"),)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("patient_invitation.id"))
+    entry_date: Mapped[date] = mapped_column(Date)
+    itch_nrs: Mapped[int] = mapped_column(Integer)
+    pain_nrs: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[str] = mapped_column(String(40))
+    device: Mapped[str | None] = mapped_column(String(200))
+    not_used_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class InterimDecision(Record):
@@ -719,6 +770,20 @@ class User(Record):
     #: When the API token stops working (seconds since the epoch); None: no token expiry.
     token_expires: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PatientContact(Base):
+    """A patient's e-mail address for reminders, kept apart from the study data.
+
+    Not an audited record and not in any export, bundle or extract: the audit trail and
+    the study data hold subject codes only. Removed when the patient withdraws consent to
+    reminders, or at the end of the study.
+    """
+
+    __tablename__ = "patient_contact"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    added_at: Mapped[str] = mapped_column(String(40))
 
 
 class WebSession(Base):

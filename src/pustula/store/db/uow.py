@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect, select
@@ -25,6 +26,7 @@ from pustula.settings import get_settings
 from pustula.store.db.engine import WRITE, is_sqlite, make_engine
 from pustula.store.db.hooks import SAVE_HOOKS, now_iso
 from pustula.store.db.models import Record
+from pustula.store.files.blobs import FileStore, files_for
 from pustula.store.keys.audit_key import AuditKey, resolve_audit_key
 from pustula.store.keys.signing import SigningKey, resolve_signing_key
 
@@ -79,12 +81,20 @@ class Store:
 
     def __init__(
         self, engine: Engine, *, audit_key: AuditKey | None = None,
-        signing_key: SigningKey | None = None,
+        signing_key: SigningKey | None = None, files: FileStore | None = None,
     ) -> None:  # fmt: skip
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=AuditedSession, expire_on_commit=False)
         self._audit_key = audit_key
         self._signing_key = signing_key
+        self._files = files
+
+    @property
+    def files(self) -> FileStore:
+        """Where photographs are kept, by SHA-256 (:mod:`pustula.store.files.blobs`)."""
+        if self._files is None:
+            self._files = files_for(self.engine.url, get_settings().files_dir)
+        return self._files
 
     @property
     def signing_key(self) -> SigningKey:
@@ -102,10 +112,14 @@ class Store:
         return self._audit_key
 
     @classmethod
-    def open(cls, url: str | None = None, *, must_exist: bool = False) -> Store:
+    def open(
+        cls, url: str | None = None, *, must_exist: bool = False, files_dir: Path | None = None
+    ) -> Store:
         """The store at ``url`` (default: the setting); ``must_exist`` refuses a SQLite
-        file that does not exist instead of creating an empty one."""
-        return cls(make_engine(url or get_settings().database_url, must_exist=must_exist))
+        file that does not exist instead of creating an empty one; ``files_dir`` is where
+        its photographs are kept (default: :func:`pustula.store.files.blobs.files_for`)."""
+        engine = make_engine(url or get_settings().database_url, must_exist=must_exist)
+        return cls(engine, files=None if files_dir is None else FileStore(files_dir))
 
     @property
     def url(self) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pustula.checks.vocabulary import label
 from pustula.protocol.model import Protocol
+from pustula.scoring.pppasi import REGION_LABELS
 from pustula.store.db.models import Assessment, Record, Subject, User
 from pustula.store.monitoring.queries import SUBJECT_RECORD_TABLES
 from pustula.store.records.study import get_study, protocol_of
@@ -49,6 +50,8 @@ _WORDS: dict[str, Callable[[Any], str]] = {
     "adverse_event": lambda r: f"{r.term}, from {r.start_date}",
     "lab": lambda r: _dated(label("lab_test", r.test), r.sample_date),
     "con_med": lambda r: r.drug,
+    "photograph": lambda r: f"{REGION_LABELS.get(r.region, r.region)} photograph",
+    "diary_entry": lambda r: f"diary, {r.entry_date}",
     "app_user": lambda r: r.username,
 }
 _MODELS: dict[str, type[Record]] = {

@@ -52,6 +52,7 @@ TOUCHED = "pustula_touched"
 CLINICAL = frozenset({
     "subject", "baseline", "eligibility_result", "prior_therapy", "exposure",
     "exposure_interruption", "visit", "assessment", "adverse_event", "lab", "con_med",
+    "photograph", "diary_entry",
 })  # fmt: skip
 #: Tables a lock does not cover: the lock itself and the people who sign in.
 _NOT_LOCKED = frozenset({"study_lock", "app_user"})

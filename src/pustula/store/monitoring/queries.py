@@ -20,10 +20,12 @@ from pustula.store.db.models import (
     Assessment,
     Baseline,
     ConMed,
+    DiaryEntry,
     EligibilityResult,
     Exposure,
     ExposureInterruption,
     Lab,
+    Photograph,
     PriorTherapy,
     Record,
     Site,
@@ -42,11 +44,13 @@ from pustula.store.records.views import (
     AssessmentView,
     BaselineView,
     ConMedView,
+    DiaryEntryView,
     EligibilityView,
     ExposureView,
     InterruptionView,
     LabView,
     LockView,
+    PhotographView,
     PriorTherapyView,
     QueryView,
     SignatureView,
@@ -234,6 +238,9 @@ class Timeline:
     signatures: list[SignatureView] = field(default_factory=list)
     #: the locks that hold now: the whole study's, and the subject's own
     locks: list[LockView] = field(default_factory=list)
+    #: photographs not removed, and the patient's diary (by day)
+    photographs: list[PhotographView] = field(default_factory=list)
+    diary: list[DiaryEntryView] = field(default_factory=list)
 
     @property
     def lock(self) -> LockView | None:
@@ -318,6 +325,8 @@ def subject_timeline(
         verifications=rows.verification,
         signatures=rows.signature,
         locks=rows.study_lock,
+        photographs=rows.photograph,
+        diary=sorted(rows.diary_entry, key=lambda d: d.entry_date),
     )
 
 
@@ -394,6 +403,8 @@ SUBJECT_RECORD_TABLES: dict[str, type[Record]] = {
     "adverse_event": AdverseEvent,
     "lab": Lab,
     "con_med": ConMed,
+    "photograph": Photograph,
+    "diary_entry": DiaryEntry,
 }
 
 

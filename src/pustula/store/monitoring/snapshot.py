@@ -42,10 +42,12 @@ from pustula.store.db.models import (
     Baseline,
     ConMed,
     DataQuery,
+    DiaryEntry,
     EligibilityResult,
     Exposure,
     ExposureInterruption,
     Lab,
+    Photograph,
     PriorTherapy,
     Record,
     Signature,
@@ -60,11 +62,13 @@ from pustula.store.records.views import (
     AssessmentView,
     BaselineView,
     ConMedView,
+    DiaryEntryView,
     EligibilityView,
     ExposureView,
     InterruptionView,
     LabView,
     LockView,
+    PhotographView,
     PriorTherapyView,
     QueryView,
     SignatureView,
@@ -79,7 +83,7 @@ V = TypeVar("V")
 #: The subject's own tables, read for its timeline (assessments come through its visits).
 SUBJECT_TABLES: tuple[type[Record], ...] = (
     Baseline, EligibilityResult, PriorTherapy, Exposure, Visit, AdverseEvent, Lab, ConMed,
-    DataQuery, Verification, Signature,
+    DataQuery, Verification, Signature, Photograph, DiaryEntry,
 )  # fmt: skip
 
 
@@ -102,6 +106,8 @@ class SubjectRows:
     signature: list[SignatureView]
     #: the locks that hold now over this subject: its own, and the whole study's
     study_lock: list[LockView]
+    photograph: list[PhotographView]
+    diary_entry: list[DiaryEntryView]
 
 
 def _of(rows: list[Any], view: type[V]) -> list[V]:
@@ -138,6 +144,8 @@ def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
         verification=_of(found, VerificationView),
         signature=_of(found, SignatureView),
         study_lock=_of(found, LockView),
+        photograph=_of(found, PhotographView),
+        diary_entry=_of(found, DiaryEntryView),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -24,19 +24,24 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError, InvitationError, PatientAnswerError
 from pustula.protocol.status import SubjectStatus, VisitStatus
-from pustula.store.db.models import Assessment, PatientInvitation, Subject, Visit
+from pustula.store.db.models import Assessment, DiaryEntry, PatientInvitation, Subject, Visit
 from pustula.store.db.uow import AuditedSession, Transaction
 from pustula.store.records.visits import save_assessments
 
 __all__ = [
+    "DIARY_INSTRUMENTS",
+    "DIARY_KINDS",
     "KINDS",
     "LANGUAGES",
     "PATIENT_INSTRUMENTS",
     "PROTECTED",
+    "diary_done",
     "hash_token",
+    "issue_diary",
     "issue_invitation",
     "open_instruments",
     "open_invitation",
+    "save_diary_day",
     "save_patient_answers",
 ]
 
@@ -44,6 +49,12 @@ __all__ = [
 PATIENT_INSTRUMENTS: tuple[str, ...] = ("itch_nrs", "pain_nrs", "dlqi")
 #: A link lasts up to a week; a kiosk session on a site tablet an hour.
 KINDS: dict[str, timedelta] = {"link": timedelta(days=7), "kiosk": timedelta(hours=1)}
+#: A diary link opens a day's itch and pain each day until the next visit (at most 12
+#: weeks); a reminder's link of the day works once, for a day and a half.
+DIARY_KINDS: dict[str, timedelta] = {"diary": timedelta(weeks=12),
+                                     "diary_day": timedelta(hours=36)}  # fmt: skip
+#: What a diary day asks: the worst itch and pain of the last 24 hours.
+DIARY_INSTRUMENTS: tuple[str, ...] = ("itch_nrs", "pain_nrs")
 #: The interface languages a patient can be invited in.
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
 #: The columns of a patient's answers no one but the patient sets.
@@ -51,6 +62,17 @@ PROTECTED = frozenset({
     "items", "total", "band", "subscores", "warnings", "not_done_reason", "source",
     "answered_at", "device", "instrument", "instrument_version", "visit_id", "deleted_at",
 })  # fmt: skip
+
+
+#: A diary day's columns: the patient's alone (staff mark it not used, nothing else).
+DIARY_PROTECTED = frozenset({
+    "entry_date", "itch_nrs", "pain_nrs", "answered_at", "device", "subject_id",
+    "invitation_id", "deleted_at",
+})  # fmt: skip
+_DIARY_REFUSAL = (
+    "the diary of {day} was written by the patient and cannot be changed by staff; raise a "
+    "query, or mark it not used with a reason"
+)
 
 
 def hash_token(token: str) -> str:
@@ -125,6 +147,8 @@ def open_invitation(session: Session, token: str) -> PatientInvitation:
         raise InvitationError(f"invitation {found.id} was used already", reason="used")
     if datetime.fromisoformat(found.expires_at) <= _now():
         raise InvitationError(f"invitation {found.id} has expired", reason="expired")
+    if found.kind in DIARY_KINDS:
+        return found
     visit = session.get(Visit, found.visit_id)
     if (
         visit is None
@@ -159,6 +183,63 @@ def save_patient_answers(
     return saved
 
 
+def issue_diary(
+    tx: Transaction, subject: Subject, visit: Visit, *, language: str, lifetime: timedelta,
+    reminders: bool = False, parent: PatientInvitation | None = None,
+) -> tuple[PatientInvitation, str]:  # fmt: skip
+    """A diary link for ``subject`` from ``visit`` on (or, with ``parent``, a reminder's
+    link of the day for that diary), and its token (shown or sent once)."""
+    kind = "diary" if parent is None else "diary_day"
+    if language not in LANGUAGES:
+        raise DataValidationError("language: choose one of the listed languages", field="language")
+    if subject.status != SubjectStatus.ENROLLED:
+        raise DataValidationError(f"subject {subject.code} is not on study")
+    if visit.subject_id != subject.id or visit.status != VisitStatus.DONE:
+        raise DataValidationError("choose a visit of this subject that took place", field="visit")
+    lifetime = min(lifetime, DIARY_KINDS[kind])
+    token = secrets.token_urlsafe(32)
+    invitation = PatientInvitation(
+        subject_id=subject.id, visit_id=visit.id, token_hash=hash_token(token), kind=kind,
+        instruments=list(DIARY_INSTRUMENTS), language=language, reminders=reminders,
+        expires_at=(_now() + lifetime).isoformat(timespec="seconds"),
+        parent_id=None if parent is None else parent.id,
+    )  # fmt: skip
+    tx.session.add(invitation)
+    tx.session.flush()
+    return invitation, token
+
+
+def diary_done(session: Session, subject_id: int, day: date) -> bool:
+    """Whether the subject's diary of ``day`` is recorded."""
+    return session.scalars(select(DiaryEntry.id).where(
+        DiaryEntry.subject_id == subject_id, DiaryEntry.entry_date == day,
+        DiaryEntry.deleted_at.is_(None))).first() is not None  # fmt: skip
+
+
+def save_diary_day(
+    tx: Transaction, invitation: PatientInvitation, answers: Mapping[str, Mapping[str, object]],
+    *, device: str, day: date,
+) -> DiaryEntry:  # fmt: skip
+    """The patient's itch and pain of ``day``; a day is recorded once."""
+    if diary_done(tx.session, invitation.subject_id, day):
+        raise InvitationError(f"the diary of {day} is recorded already", reason="answered")
+    values = {}
+    for name in DIARY_INSTRUMENTS:
+        raw = answers.get(name, {}).get(name)
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 10:
+            raise DataValidationError(f"{name}: choose a number from 0 to 10", field=name)
+        values[name] = raw
+    answered_at = _now().isoformat(timespec="seconds")
+    entry = DiaryEntry(subject_id=invitation.subject_id, invitation_id=invitation.id,
+                       entry_date=day, answered_at=answered_at, device=device[:200] or None,
+                       **values)  # fmt: skip
+    tx.session.add(entry)
+    if invitation.kind == "diary_day":
+        invitation.used_at = answered_at
+    tx.session.flush()
+    return entry
+
+
 def _original(obj: Assessment) -> Any:
     history = inspect(obj).attrs.source.history
     return (history.deleted or history.unchanged or [obj.source])[0]
@@ -172,9 +253,15 @@ def _refuse_staff_edits(session: Session, _context: Any, _instances: Any) -> Non
             changed = {a.key for a in state.attrs if a.history.has_changes()}
             if changed & PROTECTED:
                 raise PatientAnswerError(_refusal(obj))
+        if isinstance(obj, DiaryEntry) and inspect(obj).has_identity:
+            state = inspect(obj)
+            if {a.key for a in state.attrs if a.history.has_changes()} & DIARY_PROTECTED:
+                raise PatientAnswerError(_DIARY_REFUSAL.format(day=obj.entry_date))
     for obj in session.deleted:
         if isinstance(obj, Assessment) and _original(obj) == "patient":
             raise PatientAnswerError(_refusal(obj))
+        if isinstance(obj, DiaryEntry):
+            raise PatientAnswerError(_DIARY_REFUSAL.format(day=obj.entry_date))
 
 
 def _refusal(obj: Assessment) -> str:

@@ -20,11 +20,13 @@ __all__ = [
     "AssessmentView",
     "BaselineView",
     "ConMedView",
+    "DiaryEntryView",
     "EligibilityView",
     "ExposureView",
     "InterruptionView",
     "LabView",
     "LockView",
+    "PhotographView",
     "PriorTherapyView",
     "QueryMessageView",
     "QueryView",
@@ -247,6 +249,40 @@ class ConMedView(_Record):
 
 
 @dataclass(frozen=True, slots=True)
+class PhotographView(_Record):
+    """A photograph's record (its picture is kept apart, by ``sha256``), read-only."""
+
+    __tablename__: ClassVar[str] = "photograph"
+    subject_id: int
+    visit_id: int
+    region: str
+    sha256: str
+    thumbnail_sha256: str
+    media_type: str
+    width: int
+    height: int
+    byte_size: int
+    received_sha256: str
+    received_format: str
+    removed_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryEntryView(_Record):
+    """A day of the patient's diary, read-only."""
+
+    __tablename__: ClassVar[str] = "diary_entry"
+    subject_id: int
+    invitation_id: int
+    entry_date: date
+    itch_nrs: int
+    pain_nrs: int
+    answered_at: str
+    device: str | None
+    not_used_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UserView(_View):
     """Who is asking: the signed-in user's name, role and sites (never a secret)."""
 
@@ -339,5 +375,6 @@ VIEWS: dict[str, type[_View]] = {
         SubjectView, BaselineView, EligibilityView, PriorTherapyView, ExposureView,
         InterruptionView, VisitView, AssessmentView, AdverseEventView, LabView, ConMedView,
         QueryView, QueryMessageView, VerificationView, SignatureView, LockView,
+        PhotographView, DiaryEntryView,
     )
 }  # fmt: skip

@@ -333,7 +333,7 @@ class SdvRow:
         return 100.0 * self.verified / self.records if self.records else 0.0
 
 
-_SDV_TABLES = ("visit", "assessment", "adverse_event", "lab", "con_med", "exposure")
+_SDV_TABLES = ("visit", "assessment", "adverse_event", "lab", "con_med", "exposure", "photograph")
 
 
 def verified_keys(session: Session, subject_id: int) -> set[tuple[str, int, int]]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+
+from sqlalchemy import select
 
 from pustula.checks.vocabulary import label
 from pustula.errors import DataValidationError, InvitationError, LockedError, RecordNotFoundError
@@ -17,12 +19,14 @@ from pustula.store.db.models import Assessment, PatientInvitation, Study, Subjec
 from pustula.store.db.uow import Store, update_record
 from pustula.store.monitoring.on_save import refuse_if_locked
 from pustula.store.records import patient
+from pustula.store.records.contacts import check_address, keep_address
 from pustula.store.records.study import get_study, get_subject, protocol_of
 
 __all__ = [
     "Invitation",
     "PatientVisit",
     "invite",
+    "invite_diary",
     "mark_not_used",
     "open_patient_visit",
     "submit_answers",
@@ -54,6 +58,18 @@ class PatientVisit:
     language: str
     kind: str
     expires_at: str
+    #: a diary's day to answer (None for a visit's questionnaires); instruments are empty
+    #: once that day is recorded
+    diary_day: date | None = None
+
+    @property
+    def diary(self) -> bool:
+        return self.kind in patient.DIARY_KINDS
+
+
+def _today() -> date:
+    """The diary's day: the server's calendar date (a site runs its server in its zone)."""
+    return date.today()
 
 
 def _visit_label(study: Study, visit: Visit) -> str:
@@ -81,6 +97,35 @@ def invite(
                           tuple(found.instruments), _visit_label(study, visit))  # fmt: skip
 
 
+def invite_diary(
+    store: Store, user: str, code: str, *, language: str, days: int, reminders: bool = False,
+    email: str | None = None,
+) -> Invitation:  # fmt: skip
+    """A diary link for subject ``code`` for ``days`` days from its latest visit; with
+    ``reminders``, the patient's e-mail address is kept apart (:mod:`.reminders`) and a
+    daily reminder sends a link of the day."""
+    if reminders:
+        email = check_address(email or "")
+    with store.transaction(user=user) as tx:
+        study = get_study(tx.session)
+        subject = get_subject(tx.session, study, code)
+        refuse_if_locked(tx.session.connection(), {subject.id})
+        visits = [v for v in tx.session.scalars(select(Visit).where(
+            Visit.subject_id == subject.id, Visit.status == "done",
+            Visit.deleted_at.is_(None))) if v.visit_date]  # fmt: skip
+        if not visits:
+            raise DataValidationError(f"subject {code} has no visit yet to start a diary from")
+        latest = max(visits, key=lambda v: (v.visit_date, v.id))
+        found, token = patient.issue_diary(
+            tx, subject, latest, language=language, lifetime=timedelta(days=days),
+            reminders=reminders,
+        )  # fmt: skip
+        if reminders and email:
+            keep_address(tx.session, subject.id, email)
+        return Invitation(found.id, token, found.kind, found.language, found.expires_at,
+                          tuple(found.instruments), _visit_label(study, latest))  # fmt: skip
+
+
 def open_patient_visit(store: Store, token: str) -> PatientVisit:
     """The patient's page behind ``token``, or :class:`InvitationError` (``locked`` too)."""
     with store.reader() as session:
@@ -88,6 +133,14 @@ def open_patient_visit(store: Store, token: str) -> PatientVisit:
         _refuse_if_locked(session.connection(), found)
         visit = session.get_one(Visit, found.visit_id)
         study = session.get_one(Study, session.get_one(Subject, found.subject_id).study_id)
+        if found.kind in patient.DIARY_KINDS:
+            day = _today()
+            done = patient.diary_done(session, found.subject_id, day)
+            if done and found.kind == "diary_day":
+                raise InvitationError(f"the diary of {day} is recorded", reason="answered")
+            return PatientVisit(found.id, study.title, _visit_label(study, visit),
+                                () if done else tuple(found.instruments), found.language,
+                                found.kind, found.expires_at, diary_day=day)  # fmt: skip
         still = set(patient.open_instruments(session, visit))
         return PatientVisit(
             found.id, study.title, _visit_label(study, visit),
@@ -117,6 +170,9 @@ def submit_answers(
             user=f"patient {code}", reason=f"answered by the patient (invitation {number})"
         ) as tx:
             found = patient.open_invitation(tx.session, token)  # again, inside the save
+            if found.kind in patient.DIARY_KINDS:
+                entry = patient.save_diary_day(tx, found, answers, device=device, day=_today())
+                return [entry.id]
             saved = patient.save_patient_answers(tx, found, answers, device=device)
             return [a.id for a in saved]
     except LockedError as exc:  # locked between the look and the save

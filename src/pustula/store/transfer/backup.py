@@ -20,7 +20,9 @@ from pathlib import Path
 
 from pustula.errors import AuditError, StoreError
 from pustula.store.db.uow import Store
+from pustula.store.files.blobs import FileStore
 from pustula.store.keys.signing import trusted_keys, verify_signed
+from pustula.store.transfer.files import referenced, write_files
 
 __all__ = ["backup", "restore"]
 
@@ -87,6 +89,7 @@ def backup(store: Store, target: str | Path) -> Path:
         with sqlite3.connect(url.database) as source, sqlite3.connect(out) as copy:
             source.backup(copy)
         copy.close()
+        _copy_files(store, out)
         _sign_beside(store, out)
         return out
     if shutil.which("pg_dump") is None:
@@ -100,8 +103,24 @@ def backup(store: Store, target: str | Path) -> Path:
     )
     if completed.returncode != 0:
         raise StoreError(f"pg_dump failed: {completed.stderr.strip().splitlines()[-1]}")
+    _copy_files(store, out)
     _sign_beside(store, out)
     return out
+
+
+def files_beside(backup_file: Path) -> FileStore:
+    """Where a backup's photograph files are: ``<backup>.files``."""
+    return FileStore(backup_file.with_name(backup_file.name + ".files"))
+
+
+def _copy_files(store: Store, out: Path) -> None:
+    """The photographs' files, read after the database copy: photographs are never deleted
+    from the database, so every row in the copy finds its files (one saved meanwhile only
+    adds a file the copy does not need)."""
+    with store.engine.connect() as connection:
+        digests = referenced(connection)
+    if digests:
+        write_files(store.files, digests, files_beside(out).root)
 
 
 def restore(
@@ -152,7 +171,7 @@ def restore(
     # the backup's chain is checked with this installation's key: no key travels with it
     backup_store = Store(
         Store.open(f"sqlite:///{path.resolve()}", must_exist=True).engine,
-        audit_key=store.audit_key, signing_key=store.signing_key,
+        audit_key=store.audit_key, signing_key=store.signing_key, files=files_beside(path),
     )  # fmt: skip
     try:
         report = verify_store(backup_store)

@@ -50,6 +50,7 @@ from pustula.store.keys.audit_key import AuditKey
 from pustula.store.keys.signing import Verdict, trusted_keys, verify_signed
 from pustula.store.records.randomization import list_problems
 from pustula.store.records.study import protocol_from_text
+from pustula.store.transfer import files as bundle_files
 
 __all__ = ["BundleFormat", "ExportSummary", "bundle_tables", "export_bundle", "import_bundle"]
 
@@ -67,7 +68,8 @@ class ExportSummary:
 
 
 #: Not study data: user accounts (with password hashes) never leave the server in a bundle.
-NOT_EXPORTED = frozenset({"app_user", "web_session", "login_failure"})
+#: Patients' e-mail addresses are kept apart from the study data and never leave either.
+NOT_EXPORTED = frozenset({"app_user", "web_session", "login_failure", "patient_contact"})
 
 
 def _tables() -> list[Table]:
@@ -125,6 +127,10 @@ def export_bundle(
             files[table.name] = {"file": path.name, "rows": len(rows), "sha256": _sha256(path)}
             if progress:
                 progress(table.name)
+        digests = bundle_files.referenced(connection)
+    photo_files = (
+        bundle_files.write_files(store.files, digests, out / bundle_files.FILES) if digests else {}
+    )
     manifest = {
         "pustula_version": __version__,
         "schema_revision": head_revision(),
@@ -136,6 +142,8 @@ def export_bundle(
         # cell that begins with a quote; import removes exactly one
         "csv_cells": CSV_CELLS,
         "tables": files,
+        # the photographs' pictures and thumbnails, in files/ by SHA-256 (with their sizes)
+        "files": photo_files,
     }
     signed = store.signing_key.sign(manifest)
     (out / MANIFEST).write_text(json.dumps(signed, indent=2) + "\n", encoding="utf-8")
@@ -471,6 +479,10 @@ def import_bundle(
             progress(f"checked {table.name}")
     _check_scores(data["assessment"], manifest["tables"]["assessment"]["file"])
     _check_allocation(data, manifest)
+    listed = manifest.get("files") or {}
+    if not isinstance(listed, dict):
+        raise ImportBundleError(f"{MANIFEST}: files must list SHA-256 to size", file=MANIFEST)
+    bundle_files.check_bundle_files(source, listed, bundle_files.referenced_in(data["photograph"]))
     if progress:
         progress("scores re-computed")
     key = store.audit_key
@@ -480,6 +492,20 @@ def import_bundle(
     data["audit_head"][0]["key_id"] = key.key_id
     if progress:
         progress("audit trail verified and reconciled")
+    added = bundle_files.copy_files_in(store.files, source, listed) if listed else []
+    try:
+        return _write_all(store, data, source, verdict, user=user, reason=reason, action=action)
+    except BaseException:
+        for digest in added:
+            store.files.discard(digest)
+        raise
+
+
+def _write_all(
+    store: Store, data: dict[str, list[dict[str, Any]]], source: Path, verdict: Verdict, *,
+    user: str, reason: str, action: str,
+) -> dict[str, int]:  # fmt: skip
+    key = store.audit_key
     with (
         store.engine.connect().execution_options(**{WRITE: True}) as connection,
         connection.begin(),
