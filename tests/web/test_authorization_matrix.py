@@ -100,6 +100,11 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "invite_save": ("POST", "/subjects/S05/visits/{visit}/invite", ENTER),
     "diary_form": ("GET", "/subjects/S05/diary/invite", ENTER),
     "diary_save": ("POST", "/subjects/S05/diary/invite", ENTER),
+    "api_diary_invite": ("POST", "/api/v1/subjects/S05/diary", ENTER),
+    "api_diary": ("GET", "/api/v1/subjects/S05/diary", ALL),
+    "diary_not_used_form": ("GET", "/subjects/S05/diary/{day}/not-used", ENTER),
+    "diary_not_used_save": ("POST", "/subjects/S05/diary/{day}/not-used", ENTER),
+    "api_diary_not_used": ("POST", "/api/v1/subjects/S05/diary/{day}/not-used", ENTER),
     "not_used_form": ("GET", "/subjects/S05/assessments/{a}/not-used", ENTER),
     "not_used_save": ("POST", "/subjects/S05/assessments/{a}/not-used", ENTER),
     "api_invite": ("POST", "/api/v1/subjects/S05/visits/{visit}/invitations", ENTER),
@@ -249,7 +254,12 @@ def ids(web_store: Store) -> dict[str, int]:
 
     photo = upload_photograph(web_store, "t", "S05", first[Visit] or 0, region="right_palm",
                               data=phone_jpeg())  # fmt: skip
-    return {"photo": photo.id, "rule": rule.id, "a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
+    from pustula.store.services.patient import invite_diary, submit_answers
+
+    diary = invite_diary(web_store, "t", "S05", language="en", days=7)
+    [day] = submit_answers(web_store, diary.token, {"itch_nrs": {"itch_nrs": 3},
+                                                    "pain_nrs": {"pain_nrs": 1}}, device="t")  # fmt: skip
+    return {"day": day, "photo": photo.id, "rule": rule.id, "a": S05_ASSESSMENT, "query": query.query.id, "ae": first[AdverseEvent] or 0, "lab": first[Lab] or 0,
             "med": med.id, "exp": exposure, "pause": pause.id, "visit": first[Visit] or 0}  # fmt: skip
 
 

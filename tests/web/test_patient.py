@@ -272,3 +272,27 @@ def test_a_diary_link_asks_todays_itch_and_pain_once_a_day(login: Login, web_sto
     timeline = staff.get("/subjects/S05").text
     diary = timeline.split('id="diary"')[1].split("</table>")[0]
     assert "<td>5</td><td>2</td>" in diary and "by the patient" in diary
+
+
+def test_the_api_gives_a_diary_link_and_reads_the_diary(login: Login, web_store: Store) -> None:
+    staff = login("investigator")
+    csrf = csrf_of(staff.get("/subjects/S05").text)
+    refused = staff.post("/api/v1/subjects/S05/diary", headers={"X-CSRF-Token": csrf},
+                         json={"language": "en", "days": 14, "reminders": True,
+                               "email": "not an address"})  # fmt: skip
+    assert refused.status_code == 422 and "e-mail address" in refused.text
+    made = staff.post("/api/v1/subjects/S05/diary", headers={"X-CSRF-Token": csrf},
+                      json={"language": "en", "days": 14})  # fmt: skip
+    assert made.status_code == 201 and made.json()["kind"] == "diary"
+    token = made.json()["link"].split("/p/")[1]
+    TestClient(staff.app).post(f"/p/{token}", data={"itch_nrs": "8", "pain_nrs": "1"})
+    [day] = staff.get("/api/v1/subjects/S05/diary").json()
+    assert (day["itch_nrs"], day["pain_nrs"]) == (8, 1)
+    marked = staff.post(f"/api/v1/subjects/S05/diary/{day['id']}/not-used",
+                        headers={"X-CSRF-Token": csrf},
+                        json={"reason": "answered for yesterday", "expected_version": 1})  # fmt: skip
+    assert marked.status_code == 204
+    [day] = staff.get("/api/v1/subjects/S05/diary").json()
+    assert day["not_used_reason"] == "answered for yesterday" and day["itch_nrs"] == 8
+    form = staff.get(f"/subjects/S05/diary/{day['id']}/not-used")
+    assert form.status_code == 200 and "itch 8, pain 1" in form.text

@@ -8,6 +8,7 @@ opens nothing but the patient's questionnaires.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 import segno
@@ -22,7 +23,12 @@ from pustula.errors import PustulaError
 from pustula.store.accounts.sessions import end_session
 from pustula.store.records.patient import KINDS, LANGUAGES
 from pustula.store.services.clinical import assessment_of
-from pustula.store.services.patient import invite, invite_diary, mark_not_used
+from pustula.store.services.patient import (
+    invite,
+    invite_diary,
+    mark_diary_day_not_used,
+    mark_not_used,
+)
 from pustula.web.deps import authorize, get_store, principal_of, scoped_timeline
 from pustula.web.fields import Field, error_messages, form_values, parse_fields
 from pustula.web.render import render
@@ -54,6 +60,11 @@ DIARY_FIELDS = (
                "day. The address is kept apart from the study data and never exported."),
     Field("email", "The patient's e-mail address", "text",
           hint="Only for reminders."),
+)  # fmt: skip
+DIARY_NOT_USED_FIELDS = (
+    Field("reason", "Why this day is not used in the analysis", "textarea", required=True,
+          hint="For example: answered for the wrong day. The day stays in the casebook and "
+               "the audit trail."),
 )  # fmt: skip
 NOT_USED_FIELDS = (
     Field("reason", "Why these answers are not used in the analysis", "textarea",
@@ -185,6 +196,42 @@ async def not_used_save(request: Request, code: str, assessment_id: int) -> Resp
     return RedirectResponse(f"/subjects/{code}?saved=not_used", status_code=303)
 
 
+def _diary_not_used_page(request: Request, code: str, entry_id: int, values: dict[str, Any],
+                         errors: dict[str, str]) -> Response:  # fmt: skip
+    day = next((d for d in scoped_timeline(request).diary if d.id == entry_id), None)
+    if day is None:
+        return render(request, "error.html", status_code=404,
+                      message="This diary day does not exist.")  # fmt: skip
+    return render(request, "diary_not_used.html", status_code=400 if errors else 200,
+                  code=code, day=day, fields=DIARY_NOT_USED_FIELDS,
+                  by_name={f.name: f for f in DIARY_NOT_USED_FIELDS}, values=values,
+                  errors=errors)  # fmt: skip
+
+
+@router.get("/subjects/{code}/diary/{entry_id}/not-used", name="diary_not_used_form",
+            response_class=HTMLResponse)  # fmt: skip
+def diary_not_used_form(request: Request, code: str, entry_id: int) -> Response:
+    return _diary_not_used_page(request, code, entry_id, {}, {})
+
+
+@router.post("/subjects/{code}/diary/{entry_id}/not-used", name="diary_not_used_save",
+             response_class=HTMLResponse)  # fmt: skip
+async def diary_not_used_save(request: Request, code: str, entry_id: int) -> Response:
+    values = form_values(await request.form(), DIARY_NOT_USED_FIELDS)
+    data, errors = parse_fields(DIARY_NOT_USED_FIELDS, values)
+    day = next((d for d in scoped_timeline(request).diary if d.id == entry_id), None)
+    if not errors and day is not None:
+        try:
+            await run_in_threadpool(lambda: mark_diary_day_not_used(
+                get_store(request), principal_of(request).username, code, entry_id,
+                reason=data["reason"], expected_version=day.version))  # fmt: skip
+        except PustulaError as exc:
+            errors = error_messages(exc, ["reason"])
+    if errors or day is None:
+        return _diary_not_used_page(request, code, entry_id, values, errors)
+    return RedirectResponse(f"/subjects/{code}?saved=not_used#diary-title", status_code=303)
+
+
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)],
                        tags=["patient entry"])  # fmt: skip
 
@@ -233,4 +280,55 @@ def api_not_used(request: Request, code: str, assessment_id: int, body: NotUsedI
     """Mark a patient's answers as not used in the analysis, with a reason."""
     mark_not_used(get_store(request), principal_of(request).username, code, assessment_id,
                   reason=body.reason, expected_version=body.expected_version)  # fmt: skip
+    return Response(status_code=204)
+
+
+class DiaryIn(BaseModel):
+    """A diary link: its language, how many days it runs, and daily e-mail reminders (with
+    the address they go to, kept apart from the study data)."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["en", "de"]
+    days: int = Field_(ge=1, le=84)
+    reminders: bool = False
+    email: str | None = Field_(default=None, max_length=254)
+
+
+class DiaryDayOut(BaseModel):
+    """One day of the patient's diary (0 to 10 each), as the patient answered it."""
+
+    id: int
+    version: int
+    entry_date: date
+    itch_nrs: int
+    pain_nrs: int
+    answered_at: str
+    not_used_reason: str | None
+
+
+@api_router.post("/subjects/{code}/diary", name="api_diary_invite", status_code=201)
+def api_diary_invite(request: Request, code: str, body: DiaryIn) -> InvitationOut:
+    """Give the subject a diary link (returned this once) from their latest visit on."""
+    issued = invite_diary(get_store(request), principal_of(request).username, code,
+                          language=body.language, days=body.days, reminders=body.reminders,
+                          email=body.email)  # fmt: skip
+    link = f"{str(request.base_url).rstrip('/')}/p/{issued.token}"
+    return InvitationOut(id=issued.id, link=link, kind=issued.kind, language=issued.language,
+                         expires_at=issued.expires_at,
+                         instruments=list(issued.instruments))  # fmt: skip
+
+
+@api_router.get("/subjects/{code}/diary", name="api_diary")
+def api_diary(request: Request, code: str) -> list[DiaryDayOut]:
+    """The subject's diary, day by day."""
+    return [DiaryDayOut(**{k: getattr(d, k) for k in DiaryDayOut.model_fields})
+            for d in scoped_timeline(request).diary]  # fmt: skip
+
+
+@api_router.post("/subjects/{code}/diary/{entry_id}/not-used", name="api_diary_not_used",
+                 status_code=204)  # fmt: skip
+def api_diary_not_used(request: Request, code: str, entry_id: int, body: NotUsedIn) -> Response:
+    """Mark one day of the patient's diary as not used in the analysis, with a reason."""
+    mark_diary_day_not_used(get_store(request), principal_of(request).username, code, entry_id,
+                            reason=body.reason, expected_version=body.expected_version)  # fmt: skip
     return Response(status_code=204)

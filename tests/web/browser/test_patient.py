@@ -83,6 +83,38 @@ def test_the_patient_answers_on_a_phone_and_the_coordinator_sees_it(
     shot(page, "08-coordinator-sees-it")
 
 
+def test_a_diary_link_asks_each_day_on_a_phone(page: Page, browser: Browser, server: str) -> None:
+    sign_in(page, server, "investigator")
+    page.goto(f"{server}/subjects/S03")
+    page.click("#diary-invite")
+    page.check("input[name=language][value=en]")
+    page.check("input[name=days][value='28']")
+    page.check("input[name=reminders][value=no]")
+    shot(page, "11-diary-invite")
+    page.click("#action-form button[type=submit]")
+    expect(page.locator("#invitation-title")).to_have_text("Your skin diary")
+    link = page.locator("#patient-link").inner_text()
+    phone = phone_page(browser)
+    phone.goto(link)
+    expect(phone.locator("h1")).to_have_text("Your skin diary")
+    no_sideways_scroll(phone)
+    assert axe_findings(phone, "", [link]) == {}
+    phone.locator("#itch_nrs label.number", has_text="6").click()
+    phone.locator("#pain_nrs label.number", has_text="2").click()
+    shot(phone, "12-diary-phone")
+    phone.click("button.send")
+    expect(phone.locator("main")).to_contain_text("Please answer again tomorrow")
+    phone.goto(link)
+    expect(phone.locator("main")).to_contain_text("recorded already")
+    shot(phone, "13-diary-done-today")
+    phone.context.close()
+    page.goto(f"{server}/subjects/S03")
+    expect(page.locator("#diary tbody tr")).to_have_count(1)
+    shot(page, "14-coordinator-sees-diary")
+    not_used = page.locator("#diary a", has_text="Not used").get_attribute("href")
+    assert not_used and axe_findings(page, server, ["/subjects/S03/diary/invite", not_used]) == {}
+
+
 def test_a_locked_subjects_link_is_refused_and_the_pages_pass_axe(
     page: Page, browser: Browser, server: str
 ) -> None:

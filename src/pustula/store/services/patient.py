@@ -15,7 +15,14 @@ from sqlalchemy import select
 
 from pustula.checks.vocabulary import label
 from pustula.errors import DataValidationError, InvitationError, LockedError, RecordNotFoundError
-from pustula.store.db.models import Assessment, PatientInvitation, Study, Subject, Visit
+from pustula.store.db.models import (
+    Assessment,
+    DiaryEntry,
+    PatientInvitation,
+    Study,
+    Subject,
+    Visit,
+)
 from pustula.store.db.uow import Store, update_record
 from pustula.store.monitoring.on_save import refuse_if_locked
 from pustula.store.records import patient
@@ -27,6 +34,7 @@ __all__ = [
     "PatientVisit",
     "invite",
     "invite_diary",
+    "mark_diary_day_not_used",
     "mark_not_used",
     "open_patient_visit",
     "submit_answers",
@@ -179,16 +187,20 @@ def submit_answers(
         raise InvitationError(f"invitation {number}: {exc.message}", reason="locked") from exc
 
 
+def _why_not_used(reason: str, what: str) -> str:
+    if not reason.strip():
+        raise DataValidationError(
+            f"reason: say why {what} not used (it goes into the audit trail)",
+            field="reason",
+        )
+    return reason.strip()
+
+
 def mark_not_used(
     store: Store, user: str, code: str, assessment_id: int, *, reason: str, expected_version: int
 ) -> None:
     """Mark a patient's answers as not used in the analysis; they stay, audited."""
-    if not reason.strip():
-        raise DataValidationError(
-            "reason: say why these answers are not used (it goes into the audit trail)",
-            field="reason",
-        )
-    with store.transaction(user=user, reason=reason.strip()) as tx:
+    with store.transaction(user=user, reason=_why_not_used(reason, "these answers are")) as tx:
         subject = get_subject(tx.session, get_study(tx.session), code)
         found = tx.session.get(Assessment, assessment_id)
         visit = tx.session.get(Visit, found.visit_id) if found else None
@@ -199,5 +211,18 @@ def mark_not_used(
                 f"{label('instrument', found.instrument)} was entered by the site: correct it "
                 "with a reason instead"
             )
+        update_record(tx, found, {"not_used_reason": reason.strip()},
+                      expected_version=expected_version)  # fmt: skip
+
+
+def mark_diary_day_not_used(
+    store: Store, user: str, code: str, entry_id: int, *, reason: str, expected_version: int
+) -> None:
+    """Mark one day of the patient's diary as not used; it stays, audited."""
+    with store.transaction(user=user, reason=_why_not_used(reason, "this day is")) as tx:
+        subject = get_subject(tx.session, get_study(tx.session), code)
+        found = tx.session.get(DiaryEntry, entry_id)
+        if found is None or found.subject_id != subject.id or found.deleted_at is not None:
+            raise RecordNotFoundError(f"subject {code} has no diary day {entry_id}")
         update_record(tx, found, {"not_used_reason": reason.strip()},
                       expected_version=expected_version)  # fmt: skip
