@@ -31,3 +31,31 @@ def test_health_goes_through_the_same_middleware_as_pages(app: FastAPI) -> None:
     for header in ("content-security-policy", "x-content-type-options", "x-frame-options"):
         assert header in health.headers
         assert health.headers[header] == login.headers[header]
+
+
+def test_ready_says_ready_when_the_database_and_the_photo_folder_are_there(
+    app: FastAPI,
+) -> None:
+    with TestClient(app) as client:
+        answer = client.get("/ready")
+    assert answer.status_code == 200 and answer.json()["status"] == "ready"
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_ready_is_503_with_the_problems_when_the_schema_is_behind_or_files_cannot_be_written(
+    app: FastAPI, web_store: Store
+) -> None:
+    import shutil
+
+    from pustula.store.db.migrate import downgrade, head_revision
+
+    root = web_store.files.root
+    shutil.rmtree(root, ignore_errors=True)
+    root.write_text("a file where the photographs' folder should be")
+    downgrade(web_store.engine, "0012")
+    with TestClient(app) as client:
+        answer = client.get("/ready")
+    assert answer.status_code == 503
+    problems = answer.json()["problems"]
+    assert f"this Pustula needs {head_revision()}" in problems[0]
+    assert "cannot be written" in problems[1] and str(root) not in " ".join(problems)

@@ -193,13 +193,55 @@ def keys_new(
 
 
 @handles_errors
-def backup_(ctx: typer.Context, target: Path) -> None:
-    """Back up the database while it is in use (SQLite backup API, or pg_dump)."""
+def backup_(
+    ctx: typer.Context,
+    target: Annotated[Path | None, typer.Argument(help="The backup file to write.")] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option(help="A folder for scheduled backups, each named by its time (UTC)."),
+    ] = None,
+    keep: Annotated[int, typer.Option(help="With --into: how many backups to keep.")] = 14,
+) -> None:
+    """Back up the database while it is in use (SQLite backup API, or pg_dump), with the
+    photographs' files beside it; with --into, as a scheduled backup with retention."""
     from pustula.store import backup
+    from pustula.store.transfer.backup import backup_into
 
+    if (target is None) == (into is None):
+        raise ConfigurationError("give a backup file, or --into a folder (not both)")
+    if into is not None:
+        out, removed = backup_into(open_store(ctx), into, keep=keep)
+        typer.echo(f"backup written to {out}; {len(removed)} older backup(s) removed, "
+                   f"the newest {keep} kept")  # fmt: skip
+        return
+    assert target is not None
     out = backup(open_store(ctx), target)
     typer.echo(f"backup written to {out}, its signature to {out}.sig (no key is written "
                "beside it: restore it here, or move a signed bundle)")  # fmt: skip
+
+
+@handles_errors
+def restore_drill_(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="The folder of scheduled backups.")],
+    scratch_url: Annotated[
+        str | None,
+        typer.Option(help="For a pg_dump backup: an empty PostgreSQL database to restore into."),
+    ] = None,
+) -> None:
+    """Restore the newest scheduled backup into a scratch database and verify it; exit
+    status 1 if it does not verify."""
+    from pustula.store.transfer.backup import restore_drill
+
+    drill = restore_drill(open_store(ctx), folder, scratch_url=scratch_url)
+    typer.echo(f"{drill.backup.name}: {drill.subjects} subjects, {drill.photographs} "
+               f"photographs, {drill.audit_entries} audit entries, restored and checked in "
+               f"{drill.seconds:.1f} s")  # fmt: skip
+    if not drill.ok:
+        for problem in drill.problems:
+            typer.echo(f"problem: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo("the backup restores and verifies")
 
 
 @audit_app.command("verify")
@@ -267,6 +309,7 @@ def register(app: typer.Typer) -> None:
     app.command("import")(import_)
     app.command("backup")(backup_)
     app.command("restore")(restore_)
+    app.command("restore-drill")(restore_drill_)
     app.add_typer(audit_app, name="audit")
     keys_app.command("public")(keys_public)
     keys_app.command("new")(keys_new)

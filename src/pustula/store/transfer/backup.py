@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pustula.errors import AuditError, StoreError
@@ -24,7 +28,7 @@ from pustula.store.files.blobs import FileStore
 from pustula.store.keys.signing import trusted_keys, verify_signed
 from pustula.store.transfer.files import referenced, write_files
 
-__all__ = ["backup", "restore"]
+__all__ = ["Drill", "backup", "backup_into", "restore", "restore_drill", "scheduled_backups"]
 
 
 def _digest(path: Path) -> str:
@@ -185,3 +189,127 @@ def restore(
                                  action="restore")  # fmt: skip
     finally:
         backup_store.dispose()
+
+
+#: A scheduled backup's name: the time it was taken, in UTC, so that names sort by age.
+_STAMP = "%Y%m%dT%H%M%SZ"
+_SCHEDULED = re.compile(r"pustula-\d{8}T\d{6}Z\.(sqlite3|pgdump)")
+
+
+def scheduled_backups(folder: Path) -> list[Path]:
+    """The scheduled backups in ``folder``, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _SCHEDULED.fullmatch(p.name))
+
+
+def backup_into(store: Store, folder: str | Path, *, keep: int) -> tuple[Path, list[Path]]:
+    """A new backup in ``folder``, named by the time; then only the ``keep`` newest are
+    kept (each with its signature and its photographs' files). Returns the new backup and
+    the ones removed.
+
+    Examples
+    --------
+    >>> store = demo_store()
+    >>> written, removed = backup_into(store, "nightly", keep=7)
+    >>> written.name.startswith("pustula-"), removed
+    (True, [])
+    """
+    if keep < 1:
+        raise StoreError("keep at least one backup")
+    out_folder = Path(folder)
+    out_folder.mkdir(parents=True, exist_ok=True)
+    suffix = "sqlite3" if store.engine.url.get_backend_name() == "sqlite" else "pgdump"
+    name = f"pustula-{datetime.now(UTC).strftime(_STAMP)}.{suffix}"
+    if (out_folder / name).exists():  # two runs in one second: the second waits its turn
+        time.sleep(1.1)
+        name = f"pustula-{datetime.now(UTC).strftime(_STAMP)}.{suffix}"
+    written = backup(store, out_folder / name)
+    removed = []
+    for old in scheduled_backups(out_folder)[:-keep]:
+        old.unlink()
+        old.with_name(old.name + ".sig").unlink(missing_ok=True)
+        shutil.rmtree(files_beside(old).root, ignore_errors=True)
+        removed.append(old)
+    return written, removed
+
+
+@dataclass(frozen=True)
+class Drill:
+    """What a restore drill did: the backup it took, what it restored, the verdict."""
+
+    backup: Path
+    audit_entries: int
+    subjects: int
+    photographs: int
+    seconds: float
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def restore_drill(store: Store, folder: str | Path, *, scratch_url: str | None = None) -> Drill:
+    """Restore the newest scheduled backup in ``folder`` into a scratch database and verify
+    it (chain, tables, photographs' files), as an auditor would ask to see done.
+
+    A SQLite backup is restored into a temporary SQLite file; a ``pg_dump`` backup into
+    ``scratch_url``, an empty PostgreSQL database that the drill may fill. Nothing is
+    written to ``store``.
+    """
+    found = scheduled_backups(Path(folder))
+    if not found:
+        raise StoreError(f"{folder} holds no scheduled backup (pustula-<time>.sqlite3 or .pgdump)")
+    latest, start = found[-1], time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pustula-drill-") as scratch_dir:
+        files = FileStore(Path(scratch_dir) / "files")
+        if latest.suffix == ".sqlite3":
+            scratch = Store(Store.open(f"sqlite:///{Path(scratch_dir) / 'drill.sqlite3'}").engine,
+                            audit_key=store.audit_key, signing_key=store.signing_key,
+                            files=files)  # fmt: skip
+            try:
+                scratch.create_schema()
+                restore(scratch, latest, user="restore drill", reason="restore drill")
+                return _drilled(scratch, latest, start)
+            finally:
+                scratch.dispose()
+        if not scratch_url:
+            raise StoreError(
+                f"{latest.name} is a pg_dump backup: give an empty scratch PostgreSQL database "
+                "(--scratch-url) to restore it into"
+            )
+        _pg_restore(latest, scratch_url)
+        scratch = Store(Store.open(scratch_url, must_exist=True).engine,
+                        audit_key=store.audit_key, signing_key=store.signing_key,
+                        files=files_beside(latest))  # fmt: skip
+        try:
+            return _drilled(scratch, latest, start)
+        finally:
+            scratch.dispose()
+
+
+def _pg_restore(dump: Path, url: str) -> None:
+    if shutil.which("pg_restore") is None:
+        raise StoreError("pg_restore is not installed; install PostgreSQL's client tools")
+    from sqlalchemy.engine import make_url
+
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    done = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={libpq}",
+                           str(dump)], capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise StoreError(f"pg_restore failed: {done.stderr.strip().splitlines()[-1]}")
+
+
+def _drilled(scratch: Store, latest: Path, start: float) -> Drill:
+    from sqlalchemy import func, select
+
+    from pustula.store.audit.integrity import verify_store
+    from pustula.store.db.models import Photograph, Subject
+
+    report = verify_store(scratch)
+    with scratch.reader() as session:
+        subjects = int(session.scalar(select(func.count()).select_from(Subject)) or 0)
+        photographs = int(session.scalar(select(func.count()).select_from(Photograph)) or 0)
+    return Drill(latest, report.entries, subjects, photographs, time.perf_counter() - start,
+                 report.problems)  # fmt: skip
