@@ -3,6 +3,7 @@
 #   libpango, harfbuzz-subset, DejaVu fonts      WeasyPrint's text layout for PDF reports
 #   chromium (tests only: PUSTULA_NEED_BROWSER=1) browser tests, driven by Playwright
 #   poppler-utils (tests only)                   the report test renders PDF pages to PNG
+#   nginx (tests only)                           the example reverse proxy, run over HTTPS
 #   R with metafor, lme4, nlme and emmeans       the live comparisons with R (metafor; the
 #     (tests only)                               trial's MMRM against nlme::gls + emmeans)
 # Needs root (or sudo) only when something is missing.
@@ -16,6 +17,9 @@ if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
 fi
 if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && ! command -v pdftoppm >/dev/null 2>&1; then
   need+=(poppler-utils)
+fi
+if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ] && [ ! -x /usr/sbin/nginx ]; then
+  need+=(nginx)
 fi
 if [ "${PUSTULA_NEED_BROWSER:-0}" = "1" ]; then
   for pkg in r-base-core r-cran-metafor r-cran-lme4 r-cran-nlme r-cran-emmeans; do

@@ -42,7 +42,8 @@ assert compute_pga(2).total == 2
 DISTRIBUTIONS = {"yaml": "pyyaml", "sklearn": "scikit-learn", "docx": "python-docx",
                  "redcap": "pycap", "fhir": "fhir-resources", "argon2": "argon2-cffi",
                  "multipart": "python-multipart", "pydantic_settings": "pydantic-settings",
-                 "PIL": "pillow", "pillow_heif": "pillow-heif"}  # fmt: skip
+                 "PIL": "pillow", "pillow_heif": "pillow-heif",
+                 "prometheus_client": "prometheus-client"}  # fmt: skip
 
 
 def test_every_imported_package_is_declared() -> None:

@@ -7,6 +7,7 @@ environment first.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     smtp_host, smtp_port, smtp_starttls, smtp_user, smtp_password, mail_from
         The SMTP server that sends patients' diary reminders, and the sender's address.
         Without a host, no reminder is sent.
+    log_format
+        ``text`` or ``json`` (one object per line, for a log collector) for the server's
+        logs; an access line names the route, never the path or the client.
     public_url
         The address patients reach the web app at (``https://pustula.example.org``), for
         the links in reminders.
@@ -83,6 +87,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str | None = None
     public_url: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
 
 def get_settings() -> Settings:

@@ -201,7 +201,7 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
 # check (which says only that the app is up and its version, and reads no data).
 #: No account: the sign-in, health and the patient's pages (their token is the credential,
 #: tests/web/test_patient.py)
-PUBLIC = {"login_form", "login", "logout", "static", "openapi", "health", "ready",
+PUBLIC = {"login_form", "login", "logout", "static", "openapi", "health", "ready", "metrics",
           "patient_form", "patient_save"}  # fmt: skip
 # The first assessment of S05 (the demo creates S01..S06 with two assessments per visit).
 S05_ASSESSMENT = 4 * 2 * 4 + 1

@@ -251,6 +251,13 @@ def audit_verify(
     anchor: Annotated[
         Path | None, typer.Option(help="An anchor file from `pustula audit anchor`.")
     ] = None,
+    prometheus: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the verdict for Prometheus (node_exporter's textfile "
+            "collector) to this .prom file."
+        ),
+    ] = None,
 ) -> None:
     """Verify the audit trail and every table against it; exit 1 on any mismatch.
 
@@ -261,6 +268,9 @@ def audit_verify(
     from pustula.store.audit.integrity import verify_store
 
     report = verify_store(open_store(ctx), anchor=anchor)
+    if prometheus is not None:
+        _write_verdict(prometheus, ok=report.ok, entries=report.entries,
+                       problems=len(report.problems))  # fmt: skip
     if not report.ok:
         for problem in report.problems:
             typer.echo(f"  {problem}", err=True)
@@ -273,6 +283,29 @@ def audit_verify(
         f"audit trail verified: {report.entries} entries, every table matches it{tail}; "
         f"last hash {report.last_hash[:16]}"
     )
+
+
+def _write_verdict(path: Path, *, ok: bool, entries: int, problems: int) -> None:
+    """The verdict in Prometheus' text format, written whole (a scraper never reads half)."""
+    import time
+
+    text = (
+        "# HELP pustula_audit_verify_ok 1 when the last `pustula audit verify` passed.\n"
+        "# TYPE pustula_audit_verify_ok gauge\n"
+        f"pustula_audit_verify_ok {int(ok)}\n"
+        "# HELP pustula_audit_verify_problems Problems the last verification found.\n"
+        "# TYPE pustula_audit_verify_problems gauge\n"
+        f"pustula_audit_verify_problems {problems}\n"
+        "# HELP pustula_audit_entries Entries in the audit trail when last verified.\n"
+        "# TYPE pustula_audit_entries gauge\n"
+        f"pustula_audit_entries {entries}\n"
+        "# HELP pustula_audit_verify_timestamp_seconds When the last verification ran.\n"
+        "# TYPE pustula_audit_verify_timestamp_seconds gauge\n"
+        f"pustula_audit_verify_timestamp_seconds {time.time():.0f}\n"
+    )
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(text, encoding="ascii")
+    partial.replace(path)
 
 
 @audit_app.command("anchor")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import tempfile
 from typing import Annotated
 
 import typer
@@ -43,6 +44,7 @@ def serve(
     from pustula.store import get_study
     from pustula.web import create_app
     from pustula.web.app import check_secret_key
+    from pustula.web.logs import configure_logging
 
     store = open_store(ctx, migrate=True)
     if trial and not demo:
@@ -73,15 +75,22 @@ def serve(
         typer.echo(f"Demo sign-in (password for every account: {DEMO_PASSWORD}):")
         for username, role, sites in accounts:
             typer.echo(f"  {username:15s} {role:23s} sites: {', '.join(sites)}")
+    configure_logging(settings.log_format)
     if workers > 1:
         # each worker process builds its own app and engine from the environment
         os.environ["PUSTULA_DATABASE_URL"] = settings.database_url
         os.environ["PUSTULA_DEMO"] = "1" if demo else "0"
+        # the workers' metrics, added up at /metrics (prometheus-client's multiprocess mode)
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="pustula-metrics-")
+        )
         uvicorn.run("pustula.web.app:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=False)  # fmt: skip
+                    workers=workers, log_level="warning", access_log=False,
+                    log_config=None)  # fmt: skip
         return
     assert app is not None  # built above for one worker
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                log_config=None)  # fmt: skip
 
 
 @user_app.command("add")

@@ -37,6 +37,7 @@ from pustula.web import (
     health,
     interim,
     invitations,
+    metrics,
     monitoring,
     pages,
     patient,
@@ -48,6 +49,7 @@ from pustula.web import (
     trial,
 )
 from pustula.web.deps import AuthRequired
+from pustula.web.metrics import RequestMetrics
 from pustula.web.middleware import MAX_BODY_BYTES, BodyLimit, SecurityHeaders
 from pustula.web.patient import loggable_path
 from pustula.web.render import render
@@ -95,6 +97,7 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("pustula.web", "static")]), name="static")
     routers = (
         health.router,
+        metrics.router,
         auth.router,
         api.router,
         api_casebook.router,
@@ -121,6 +124,7 @@ def create_app(
     _summaries(app)
     throughput.install(app, settings, routers)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, uploads=int(settings.photo_max_mb * 2_000_000) + MAX_BODY_BYTES)
     _handlers(app)
     return app
@@ -156,6 +160,9 @@ def app_from_env() -> FastAPI:
     """
     import os
 
+    from pustula.web.logs import configure_logging
+
+    configure_logging(get_settings().log_format)
     return create_app(demo=os.environ.get("PUSTULA_DEMO") == "1")
 
 
