@@ -88,3 +88,11 @@ def test_audit_verify_writes_its_verdict_for_prometheus(tmp_path: Path) -> None:
              for s in family.samples}  # fmt: skip
     assert found["pustula_audit_verify_ok"] == 1 and found["pustula_audit_verify_problems"] == 0
     assert found["pustula_audit_entries"] > 100
+
+
+def test_a_made_up_method_adds_no_series(app: FastAPI) -> None:
+    client = TestClient(app)
+    for n in range(5):
+        client.request(f"BREW{n}", "/health")
+    text = client.get("/metrics").text
+    assert "BREW" not in text and 'method="OTHER"' in text
