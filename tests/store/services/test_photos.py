@@ -237,3 +237,17 @@ def test_backup_and_restore_return_every_photograph_byte_for_byte(tmp_path: Path
     assert verify_store(target).ok
     source.dispose()
     target.dispose()
+
+
+def test_a_photograph_added_after_the_casebook_was_signed_invalidates_the_signature(
+    demo: Store,
+) -> None:
+    from pustula.demo import DEMO_PASSWORD, create_demo_users
+
+    create_demo_users(demo)
+    monitor.sign(demo, "investigator", username="investigator", password=DEMO_PASSWORD,
+                 code="S01", meaning="I approve the data in this casebook")  # fmt: skip
+    assert monitor.signatures_of(demo, "S01")[-1].invalidated_at is None
+    upload_photograph(demo, "coordinator", "S01", _visit(demo, "S01", "W4"),
+                      region="right_palm", data=phone_jpeg())  # fmt: skip
+    assert monitor.signatures_of(demo, "S01")[-1].invalidated_at is not None
