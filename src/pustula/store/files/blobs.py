@@ -17,8 +17,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.engine import URL
 
@@ -56,17 +57,7 @@ class FileStore:
         target = self.path(digest)
         if target.is_file() and self.verify(digest):
             return digest, False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _place(target, lambda out: out.write(data))
         return digest, True
 
     def read(self, sha256: str) -> bytes:
@@ -74,9 +65,6 @@ class FileStore:
             return self.path(sha256).read_bytes()
         except FileNotFoundError as exc:
             raise StoreError(f"the file {sha256[:12]}… is missing from {self.root}") from exc
-
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
 
     def verify(self, sha256: str) -> bool:
         """Whether the file is there and still hashes to its name."""
@@ -100,22 +88,33 @@ class FileStore:
             if _HASH.fullmatch(path.name):
                 yield path.name
 
-    def copy_from(self, other: FileStore, sha256: str) -> None:
-        """Copy one file from ``other``, checking its hash on the way."""
+    def copy_from(self, other: FileStore, sha256: str) -> bool:
+        """Copy one file from ``other``, checking its hash on the way; whether it was
+        copied (False: an intact copy was here already)."""
         if not other.verify(sha256):
             raise StoreError(f"the file {sha256[:12]}… in {other.root} is missing or altered")
         target = self.path(sha256)
         if target.is_file() and self.verify(sha256):
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        os.close(handle)
-        try:
-            shutil.copyfile(other.path(sha256), temporary)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            return False
+        with other.path(sha256).open("rb") as source:
+            _place(target, lambda out: shutil.copyfileobj(source, out))
+        return True
+
+
+def _place(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file under a temporary name in its folder and move it into place whole, so
+    that its hash name never shows a partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def files_for(url: URL, setting: str | None) -> FileStore:

@@ -11,6 +11,7 @@ thumbnail is drawn from the same pixels.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import warnings
@@ -67,11 +68,12 @@ class CleanPhotograph:
     received_sha256: str
     received_format: str
 
-    @property
+    # hashed once: the upload keeps the files under them and then records them
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
-    @property
+    @functools.cached_property
     def thumbnail_sha256(self) -> str:
         return hashlib.sha256(self.thumbnail).hexdigest()
 

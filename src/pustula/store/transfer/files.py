@@ -72,9 +72,4 @@ def copy_files_in(target: FileStore, bundle: Path, digests: Iterable[str]) -> li
     """Copy the bundle's files into the store; the hashes this call added (to remove
     again if the import then fails)."""
     source = FileStore(bundle / FILES)
-    added = []
-    for digest in sorted(digests):
-        if not target.verify(digest):
-            target.copy_from(source, digest)
-            added.append(digest)
-    return added
+    return [digest for digest in sorted(digests) if target.copy_from(source, digest)]
