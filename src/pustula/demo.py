@@ -275,6 +275,17 @@ DEMO_USERS = (
 )
 
 
+def _sites_in_study(session: Any, sites: tuple[str, ...]) -> list[str]:
+    from pustula.store.db.models import Site
+    from pustula.store.records.study import get_study
+
+    if "*" in sites:
+        return ["*"]
+    study = get_study(session)
+    known = {s.code for s in session.query(Site).filter(Site.study_id == study.id)}
+    return [s for s in sites if s in known]
+
+
 def create_demo_users(
     store: Store, *, user: str = "demo",
     also: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
@@ -286,7 +297,12 @@ def create_demo_users(
     for username, role, sites in (*DEMO_USERS, *also):
         try:
             with store.transaction(user=user) as tx:
-                add_user(tx, username=username, password=DEMO_PASSWORD, role=role, sites=sites)
+                # a demo account sees the sites of the study it is in (a study built for a
+                # test can have fewer than the demo's two)
+                kept = _sites_in_study(tx.session, sites)
+                if not kept:
+                    continue
+                add_user(tx, username=username, password=DEMO_PASSWORD, role=role, sites=kept)
         except DataValidationError as exc:
             if "already exists" not in exc.message:
                 raise

@@ -152,7 +152,9 @@ def test_protocol_check(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: X\ntitle: t\n")
     code, out = run("protocol", "check", str(bad))
-    assert code == 1 and out.startswith(f"error [protocol_invalid]: {bad}: arms: Field required")
+    assert code == 1 and out.startswith(
+        f"error [protocol_invalid]: {bad}: arms: this field is missing"
+    )
 
 
 def test_a_locked_study_refuses_writes_from_the_command_line(db: list[str]) -> None:

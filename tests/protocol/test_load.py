@@ -42,14 +42,14 @@ def test_the_shipped_protocol_models_the_seed_study() -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda p: p.pop("visits"), "visits: Field required"),
+        (lambda p: p.pop("visits"), "visits: this field is missing"),
         (
             lambda p: p["visits"][1].update(day=-1),
-            "visits.1.day: Input should be greater than or equal to 0",
+            "visits.1.day: must be greater than or equal to 0",
         ),
         (
             lambda p: p["visits"][1].update(colour="red"),
-            "visits.1.colour: Extra inputs are not permitted",
+            "visits.1.colour: a protocol has no such field (a misspelling?)",
         ),
         (lambda p: p["visits"][2].update(code="W2"), "visits: code `W2` is used 2 times"),
         (
@@ -66,7 +66,7 @@ def test_the_shipped_protocol_models_the_seed_study() -> None:
         ),
         (
             lambda p: p.update(analysis={"operator": "=>"}),
-            "analysis.operator: Input should be '>=' or '>'",
+            "analysis.operator: must be '>=' or '>'",
         ),
         (
             lambda p: p["endpoints"][0].update(threshold=None),

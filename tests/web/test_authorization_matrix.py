@@ -35,6 +35,15 @@ PHOTOS = frozenset({"investigator", "site-b", "admin", "monitor"})
 
 # route name -> (method, path, roles allowed). S05 is at SITE2, which every demo account sees.
 ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
+    # studies: every account chooses among its own; the server administrator creates them;
+    # the study's administrator gives roles in it
+    "study_list": ("GET", "/studies", ALL),
+    "study_open": ("POST", "/studies/TOFA-PPP/open", ALL),
+    "study_new_form": ("GET", "/studies/new", LOCK),
+    "study_new_save": ("POST", "/studies/new", LOCK),
+    "study_people": ("GET", "/study/people", LOCK),
+    "study_grant": ("POST", "/study/people", LOCK),
+    "study_revoke": ("POST", "/study/people/site-b/remove", LOCK),
     "dashboard": ("GET", "/", ALL),
     "subject_list": ("GET", "/subjects", ALL),
     "subject_timeline": ("GET", "/subjects/S05", ALL),

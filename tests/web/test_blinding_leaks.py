@@ -7,16 +7,13 @@ monitoring committee, the same crawler finds the arms, so it can fail."""
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from pustula.demo import trial_protocol
@@ -31,6 +28,7 @@ from pustula.store.db.models import (
     Visit,
 )
 from pustula.store.services.trial import emergency_unblind
+from tests.web.crawl import crawl
 
 Login = Callable[[str], TestClient]
 BLINDED = ("investigator", "monitor", "statistician", "site-b", "admin")
@@ -39,18 +37,6 @@ SECRETS = tuple(a.code for a in trial_protocol().arms) + tuple(
 )
 #: T002 is at SITE2, which every demo account sees
 CODE = "T002"
-
-
-def _routes(client: TestClient) -> Iterator[APIRoute]:
-    def walk(routes: list[Any]) -> Iterator[Any]:
-        for route in routes:
-            inner = getattr(route, "original_router", None)
-            yield from walk(inner.routes) if inner is not None else [route]
-
-    for route in walk(client.app.routes):  # type: ignore[attr-defined]
-        if "GET" in (getattr(route, "methods", None) or ()) and route.name not in (
-            "logout", "login_form", "static", "openapi", "health"):  # fmt: skip
-            yield route
 
 
 def _ids(store: Store) -> dict[str, Any]:
@@ -91,35 +77,10 @@ def _paths(route: APIRoute, ids: dict[str, Any]) -> list[str]:
     return [path]
 
 
-def _texts(body: bytes, content_type: str) -> Iterator[tuple[str, str]]:
-    """(part, text) of a response: itself, each file of an archive, a PDF's text."""
-    if body[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            for name in archive.namelist():
-                yield from ((f"{name}:{p}", t) for p, t in _texts(archive.read(name), ""))
-    elif body[:5] == b"%PDF-":
-        yield (
-            "pdf",
-            "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages),
-        )
-    else:
-        yield "", body.decode("utf-8", errors="replace")
-
-
 def _crawl(client: TestClient, ids: dict[str, Any]) -> dict[str, list[str]]:
     """Every reachable GET response's hits of an arm code or label, by path."""
-    found: dict[str, list[str]] = {}
-    for route in _routes(client):
-        for path in _paths(route, ids):
-            response = client.get(path)
-            assert response.status_code < 500, path
-            if response.status_code >= 300:
-                continue
-            for part, text in _texts(response.content, response.headers.get("content-type", "")):
-                hits = [s for s in SECRETS if s in text]
-                if hits:
-                    found[f"{path} {part}".strip()] = hits
-    return found
+    return crawl(client, lambda route: _paths(route, ids),
+                 lambda text: [s for s in SECRETS if s in text])  # fmt: skip
 
 
 @pytest.fixture

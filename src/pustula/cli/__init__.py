@@ -43,8 +43,12 @@ def _global_options(
     user: Annotated[
         str | None, typer.Option(help="Who to record in the audit trail (default: login name).")
     ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(help="The study to work in, by id (default: the only study)."),
+    ] = None,
 ) -> None:
-    ctx.obj = {"database": database, "user": user}
+    ctx.obj = {"database": database, "user": user, "study": study}
 
 
 score_commands.register(app)

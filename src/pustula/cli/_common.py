@@ -154,7 +154,8 @@ def open_store(ctx: typer.Context, *, migrate: bool = False) -> Store:
         store.create_schema()
     else:
         _require_current_schema(store)
-    return store
+    # --study: every "the study" of the command is that one
+    return store.for_study((ctx.obj or {}).get("study"))
 
 
 def _require_current_schema(store: Store) -> None:

@@ -106,15 +106,64 @@ def user_add(
         ),
     ],
     site: Annotated[list[str], typer.Option(help="Site code the user may see; repeat; * for all.")],
+    study: Annotated[
+        str | None,
+        typer.Option(
+            help="The study the role is in (default: the only study). An admin of "
+            "every site with no study is a server administrator."
+        ),
+    ] = None,
 ) -> None:
     """Create a user. The password is read from PUSTULA_NEW_PASSWORD or asked for (twice)."""
+    from pustula.store import get_study
     from pustula.store.accounts.users import add_user
 
     password = _new_password()
     store = open_store(ctx)
     with store.transaction(user=cli_user(ctx)) as tx:
-        add_user(tx, username=username, password=password, role=role, sites=site)
-    typer.echo(f"user {username} created ({role}; sites {', '.join(site)})")
+        in_study = None if study is None else get_study(tx.session, study)
+        account = add_user(tx, username=username, password=password, role=role, sites=site,
+                           study=in_study)  # fmt: skip
+    where = "server administrator" if account.role == "admin" and in_study is None and (
+        site == ["*"]) else f"{role}; sites {', '.join(site)}"  # fmt: skip
+    typer.echo(f"user {username} created ({where})")
+
+
+@user_app.command("grant")
+@handles_errors
+def user_grant(
+    ctx: typer.Context,
+    username: str,
+    role: Annotated[str, typer.Option(help="The role in the study (as for `user add`).")],
+    site: Annotated[list[str], typer.Option(help="Site code the user may see; repeat; * for all.")],
+    reason: Annotated[str, typer.Option(help="Why (it goes into the audit trail).")],
+    study: Annotated[str | None, typer.Option(help="The study (default: the only one).")] = None,
+) -> None:
+    """Give a user a role in a study (replacing the one they held there)."""
+    from pustula.store.services.studies import give_role
+
+    store = open_store(ctx)
+    store = store.for_study(study) if study else store
+    give_role(store, user=cli_user(ctx), username=username, role=role, sites=site,
+              reason=reason)  # fmt: skip
+    typer.echo(f"{username} is now {role} in study {study or store.study or 'the study'}")
+
+
+@user_app.command("revoke")
+@handles_errors
+def user_revoke(
+    ctx: typer.Context,
+    username: str,
+    reason: Annotated[str, typer.Option(help="Why (it goes into the audit trail).")],
+    study: Annotated[str | None, typer.Option(help="The study (default: the only one).")] = None,
+) -> None:
+    """Take a user's role in a study away (the grant stays in the audit trail)."""
+    from pustula.store.services.studies import take_role
+
+    store = open_store(ctx)
+    store = store.for_study(study) if study else store
+    take_role(store, user=cli_user(ctx), username=username, reason=reason)
+    typer.echo(f"{username} no longer holds a role in study {study or store.study or 'the study'}")
 
 
 @user_app.command("token")

@@ -15,7 +15,7 @@ from pustula.protocol.model import Protocol
 from pustula.scoring import get_instrument
 from pustula.scoring.registry import list_instruments
 
-__all__ = ["load_protocol", "parse_protocol"]
+__all__ = ["load_protocol", "parse_protocol", "protocol_problems"]
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -54,24 +54,74 @@ def parse_protocol(data: object, *, source: str = "<protocol>") -> Protocol:
     >>> parse_protocol({"study": {"code": "X"}})
     Traceback (most recent call last):
     ...
-    pustula.errors.ProtocolError: <protocol>: id: Field required; title: Field required; arms:
-    Field required; visits: Field required; study: Extra inputs are not permitted
+    pustula.errors.ProtocolError: <protocol>: id: this field is missing; title: this field is
+    missing; arms: this field is missing; visits: this field is missing; study: a protocol has
+    no such field (a misspelling?)
     """
-    if not isinstance(data, Mapping):
-        raise ProtocolError(f"{source}: a protocol must be a mapping of keys to values")
-    try:
-        protocol = Protocol.model_validate(data)
-    except ValidationError as exc:
-        raise ProtocolError(f"{source}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
-    problems = _cross_check(protocol)
-    if problems:
-        raise ProtocolError(f"{source}: " + "; ".join(problems))
+    protocol, problems = protocol_problems(data)
+    if protocol is None:
+        raise ProtocolError(f"{source}: " + "; ".join(_joined(p) for p in problems))
     return protocol
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    return f"{where}: {error['msg']}"
+def protocol_problems(data: object) -> tuple[Protocol | None, list[tuple[str, str]]]:
+    """The protocol, or None with each problem as (where in the file, what is wrong);
+    ``where`` is a dotted path such as ``visits.2.window`` ("" for the whole file)."""
+    if not isinstance(data, Mapping):
+        return None, [("", "a protocol must be a mapping of keys to values")]
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as exc:
+        return None, [_located(e) for e in exc.errors()]
+    problems = [_split(p) for p in _cross_check(protocol)]
+    return (None, problems) if problems else (protocol, [])
+
+
+#: What the validator's commonest refusals mean, in words a study's author uses.
+_PLAIN = {
+    "missing": "this field is missing",
+    "extra_forbidden": "a protocol has no such field (a misspelling?)",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "date_parsing": "must be a date, YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date, YYYY-MM-DD",
+    "mapping_type": "must be a set of fields (key: value)",
+    "dict_type": "must be a set of fields (key: value)",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+}
+
+
+def _located(error: Mapping[str, Any]) -> tuple[str, str]:
+    where = ".".join(str(part) for part in error["loc"])
+    kind, message = str(error.get("type", "")), str(error["msg"])
+    if kind in _PLAIN:
+        return where, _PLAIN[kind]
+    if kind == "too_short":
+        return where, "must not be empty"
+    if kind == "literal_error":
+        return where, message.replace("Input should be", "must be")
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return where, message.replace("Input should be", "must be")
+    return where, message.removeprefix("Value error, ")
+
+
+def _split(problem: str) -> tuple[str, str]:
+    where, sep, what = problem.partition(": ")
+    if sep and " " not in where:
+        return where, what
+    return "", problem
+
+
+def _joined(problem: tuple[str, str]) -> str:
+    where, what = problem
+    return f"{where}: {what}" if where else what
 
 
 def _cross_check(protocol: Protocol) -> list[str]:

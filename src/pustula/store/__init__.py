@@ -11,6 +11,7 @@ draws them): ``keys``, ``db`` (engine, tables, migrations, unit of work), ``audi
 # The audit chain and monitoring's checks register the steps every save runs with the
 # unit of work, and the import's replay the way the audit check reads a kept file
 # (pustula.store.db.hooks); importing them here makes sure they are there.
+import pustula.store.accounts.studies
 import pustula.store.audit.chain
 import pustula.store.monitoring.on_save
 import pustula.store.records.patient

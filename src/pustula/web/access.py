@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["PERMISSIONS", "ROUTE_PERMISSIONS", "Principal"]
+__all__ = ["PERMISSIONS", "ROUTE_PERMISSIONS", "STUDY_FREE_ROUTES", "Principal"]
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # the monitor raises and closes queries and verifies source data; site staff answer;
@@ -47,7 +47,23 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dmc": frozenset({"read", "report", "unblinded"}),
 }
 
+#: Permissions that need no role in a study: any signed-in user may choose among their
+#: studies; a server administrator creates studies.
+ACCOUNT = "account"
+CREATE_STUDY = "create_study"
+
+#: Routes that work outside any one study (the study switcher and study creation).
+STUDY_FREE_ROUTES = frozenset({"study_list", "study_open", "study_new_form", "study_new_save"})
+
 ROUTE_PERMISSIONS: dict[str, str] = {
+    # studies: choosing one, creating one, and who holds which role in it
+    "study_list": ACCOUNT,
+    "study_open": ACCOUNT,
+    "study_new_form": CREATE_STUDY,
+    "study_new_save": CREATE_STUDY,
+    "study_people": "admin",
+    "study_grant": "admin",
+    "study_revoke": "admin",
     # pages
     "dashboard": "read",
     "subject_list": "read",
@@ -216,18 +232,24 @@ ROUTE_PERMISSIONS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in user as the web layer sees them."""
+    """The signed-in user as the web layer sees them: their role and sites in ``study``."""
 
     id: int
     username: str
     role: str
     sites: tuple[str, ...]
+    study: str | None = None
+    server_admin: bool = False
 
     @property
     def permissions(self) -> frozenset[str]:
         return PERMISSIONS.get(self.role, frozenset())
 
     def can(self, permission: str) -> bool:
+        if permission == ACCOUNT:
+            return True
+        if permission == CREATE_STUDY:
+            return self.server_admin
         return permission in self.permissions
 
     def sees_site(self, site: str) -> bool:

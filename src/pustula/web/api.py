@@ -42,6 +42,7 @@ from pustula.store.services.clinical import (
     study_protocol,
     subject_rows,
 )
+from pustula.store.services.studies import studies_on_server
 from pustula.web.deps import (
     authorize,
     get_store,
@@ -347,6 +348,14 @@ def endpoints(request: Request) -> list[EndpointResult]:
     return endpoints_for(get_store(request), principal_of(request))
 
 
+#: Why a study's people cannot take the whole database's bundle.
+SEVERAL_STUDIES = (
+    "This server holds several studies, and a bundle is the whole database with its one "
+    "audit trail. The server's operator makes it (pustula export); this study's data are "
+    "its datasets (SDTM, ADaM, tidy tables) on the Downloads page."
+)
+
+
 @router.get(
     "/export.zip",
     name="api_export",
@@ -369,6 +378,9 @@ async def export(request: Request) -> Response:
     principal = principal_of(request)
     if "*" not in principal.sites:
         raise HTTPException(status_code=403, detail="A full export needs access to every site.")
+    if await run_in_threadpool(studies_on_server, get_store(request)) > 1:
+        # the bundle is the whole database and its one audit trail: every study on it
+        raise HTTPException(status_code=409, detail=SEVERAL_STUDIES)
     if study_protocol(get_store(request)).blinded and not principal.can("unblinded"):
         # the bundle is the whole database: the allocation list and its seed included
         raise HTTPException(status_code=403, detail="This trial is blinded, and the complete "

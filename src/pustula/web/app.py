@@ -45,17 +45,28 @@ from pustula.web import (
     quality,
     report,
     screening,
+    studies,
     throughput,
     trial,
 )
-from pustula.web.deps import AuthRequired
+from pustula.web.deps import AuthRequired, StudyRequired
 from pustula.web.metrics import RequestMetrics
 from pustula.web.middleware import MAX_BODY_BYTES, BodyLimit, SecurityHeaders
 from pustula.web.patient import loggable_path
 from pustula.web.render import render
+from pustula.web.study_paths import StudyPaths, study_openapi
 from pustula.web.visit_form import load_dlqi_wording
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["API_ROUTERS", "app_from_env", "create_app"]
+
+API_ROUTERS = (
+    api.router,
+    api_casebook.router,
+    api_monitoring.router,
+    trial.api_router,
+    invitations.api_router,
+    photos.api_router,
+)
 
 
 def create_app(
@@ -99,22 +110,18 @@ def create_app(
         health.router,
         metrics.router,
         auth.router,
-        api.router,
-        api_casebook.router,
-        api_monitoring.router,
+        studies.router,
+        *API_ROUTERS,
         screening.router,
         casebook.router,
         downloads.router,
         evidence.router,
         monitoring.router,
         trial.router,
-        trial.api_router,
         interim.router,
         quality.router,
         invitations.router,
-        invitations.api_router,
         photos.router,
-        photos.api_router,
         patient.router,
         report.router,
         pages.router,
@@ -122,10 +129,13 @@ def create_app(
     for router in routers:
         app.include_router(router)
     _summaries(app)
+    app.openapi = lambda: study_openapi(app)  # type: ignore[method-assign]
     throughput.install(app, settings, routers)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, uploads=int(settings.photo_max_mb * 2_000_000) + MAX_BODY_BYTES)
+    # outermost: every other layer sees a study's API path as the route it maps to
+    app.add_middleware(StudyPaths)
     _handlers(app)
     return app
 
@@ -207,6 +217,10 @@ def _handlers(app: FastAPI) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(StudyRequired)
+    async def study_required(request: Request, _exc: StudyRequired) -> Response:
+        return RedirectResponse("/studies", status_code=303)
 
     @app.exception_handler(PustulaError)
     async def pustula_error(request: Request, exc: PustulaError) -> Response:

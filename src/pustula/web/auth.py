@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from pustula.checks.vocabulary import label
 from pustula.store.accounts.sessions import Throttle, end_session, start_session
 from pustula.store.services.clinical import check_password
+from pustula.store.services.studies import first_study_of
 from pustula.web.deps import get_store
 from pustula.web.render import render
 from pustula.web.security import csrf_valid, same_origin
@@ -76,13 +77,20 @@ async def login(request: Request) -> Response:
     session_id = await run_in_threadpool(start_session, store, user_id)
     request.session.clear()  # a new session on sign-in: no fixation
     request.session["sid"] = session_id
+    first = await run_in_threadpool(first_study_of, store, user_id)
+    if first is not None:
+        request.session["study"] = first
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", name="logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    if same_origin(request) and csrf_valid(request.session, str(form.get("csrf", ""))):
+    sent = str(form.get("csrf", ""))
+    study = request.session.get("study")
+    if same_origin(request) and (
+        csrf_valid(request.session, sent) or csrf_valid(request.session, sent, study)
+    ):
         session_id = request.session.get("sid")
         if isinstance(session_id, str):
             await run_in_threadpool(end_session, get_store(request), session_id)

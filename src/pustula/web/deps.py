@@ -16,12 +16,13 @@ from pustula.store.accounts.users import api_token_hash
 from pustula.store.monitoring.queries import RequestScope, Timeline, request_scope, subject_timeline
 from pustula.store.records.views import SubjectView
 from pustula.store.services.monitoring import refuse_writes_if_locked
-from pustula.web.access import ROUTE_PERMISSIONS, Principal
+from pustula.web.access import ROUTE_PERMISSIONS, STUDY_FREE_ROUTES, Principal
 from pustula.web.security import csrf_valid, same_origin
 from pustula.web.throughput import prefetches_record
 
 __all__ = [
     "AuthRequired",
+    "StudyRequired",
     "authorize",
     "get_store",
     "principal_of",
@@ -39,8 +40,13 @@ class AuthRequired(Exception):  # noqa: N818 (a signal, handled as a redirect or
 
 
 def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
+    """The store, scoped to the request's study once :func:`authorize` has found it."""
+    store: Store = getattr(request.state, "store", None) or request.app.state.store
     return store
+
+
+class StudyRequired(Exception):  # noqa: N818 (a signal, handled as a redirect)
+    """A page of a study the user holds no role in (or of none): they choose a study first."""
 
 
 def _scope(
@@ -50,8 +56,10 @@ def _scope(
     code: str | None,
     whole_record: bool,
     policy: SessionPolicy,
+    study: str | None = None,
 ) -> tuple[RequestScope, Timeline | None] | None:
-    """The signed-in user, the subject in the path with its site, and its record if asked."""
+    """The signed-in user, their role in the study, the subject in the path with its site,
+    and its record if asked."""
     token_hash = None if token is None else api_token_hash(token)
     if token is not None and token_hash is None:
         return None
@@ -60,7 +68,7 @@ def _scope(
     with store.read_connection() as connection:
         scope = request_scope(
             connection, token_hash=token_hash, session_hash=sid_hash, subject_code=code,
-            now=now, policy=policy,
+            study_code=study, now=now, policy=policy,
         )  # fmt: skip
         if scope is not None and sid_hash is not None and scope.session_last_seen is not None:
             touch_session(store, sid_hash, scope.session_last_seen, now)
@@ -73,7 +81,25 @@ def _scope(
 
 def _principal(scope: RequestScope) -> Principal:
     user = scope.user
-    return Principal(user.id, user.username, user.role, tuple(user.sites))
+    study = None if scope.study is None else scope.study.code
+    return Principal(
+        user.id, user.username, user.role, tuple(user.sites), study, scope.server_admin
+    )
+
+
+def _study_asked(request: Request, name: str | None) -> str | None:
+    """The study a request works in: the one in the path (``/api/v1/studies/{study}/…``),
+    else the one chosen in the signed-in browser's session; None means the server's first
+    study (an API token on the routes without a study, kept for one release)."""
+    if name in STUDY_FREE_ROUTES:
+        return None
+    in_path = request.scope.get("state", {}).get("study_in_path")
+    if isinstance(in_path, str):
+        return in_path
+    if request.url.path.startswith("/api/") and _bearer(request) is not None:
+        return None
+    chosen = request.session.get("study")
+    return chosen if isinstance(chosen, str) else None
 
 
 def _bearer(request: Request) -> str | None:
@@ -100,22 +126,32 @@ async def authorize(request: Request) -> Principal:
     A subject in the path that the user's sites do not include answers 404, so that other
     sites' subject codes cannot be probed.
     """
-    store = get_store(request)
+    store: Store = request.app.state.store
     token = _bearer(request)
     session_id = None if token else request.session.get("sid")
     code = request.path_params.get("code")
     route = request.scope.get("route")
+    name = getattr(route, "name", None)
     whole_record = prefetches_record(request.app, getattr(route, "endpoint", None))
     policy: SessionPolicy = request.app.state.session_policy
     found = await run_in_threadpool(
         _scope, store, session_id if isinstance(session_id, str) else None, token, code,
-        whole_record, policy,
+        whole_record, policy, _study_asked(request, name),
     )  # fmt: skip
     if found is None:
         raise AuthRequired()
     scope, timeline = found
     principal = _principal(scope)
-    name = getattr(route, "name", None)
+    study_free = name in STUDY_FREE_ROUTES
+    if not study_free and (scope.study is None or not principal.role):
+        # a study that does not exist and one the user holds no role in look the same
+        if request.url.path.startswith("/api/"):
+            asked = request.scope.get("state", {}).get("study_in_path")
+            raise HTTPException(
+                status_code=404,
+                detail=f"No study {asked}." if asked else "You hold no role in a study here.",
+            )
+        raise StudyRequired()
     needed = ROUTE_PERMISSIONS.get(name or "")
     if needed is None or not principal.can(needed):
         raise HTTPException(status_code=403, detail="Your role does not allow this.")
@@ -127,18 +163,35 @@ async def authorize(request: Request) -> Principal:
             form = await request.form()
             value = form.get("csrf")
             sent = value if isinstance(value, str) else None
-        if not csrf_valid(request.session, sent):
+        # a form carries its study in its token: one opened in another study is refused
+        # (the switcher's forms are in every page's header, whichever study is open)
+        bound = request.session.get("study") if study_free else principal.study
+        if not csrf_valid(request.session, sent, bound if isinstance(bound, str) else None) and (
+            not study_free or not csrf_valid(request.session, sent)
+        ):
             raise HTTPException(
-                status_code=403, detail="The form expired; reload the page and try again."
+                status_code=403,
+                detail="The form expired, or it belongs to another study than the one open "
+                "now; reload the page and try again.",
             )
+    if not study_free and scope.study is not None:
+        request.state.study = scope.study
+        request.state.store = store.for_study(scope.study.code)
+        request.state.study_code = scope.study.code
+        if (
+            token is None
+            and not request.url.path.startswith("/api/")
+            and (request.session.get("study") != scope.study.code)
+        ):
+            request.session["study"] = scope.study.code
     if code is not None:
         if scope.subject is None or not principal.sees_site(scope.site or ""):
             raise HTTPException(status_code=404, detail=f"No subject {code}.")
         request.state.subject, request.state.site = scope.subject, scope.site
         request.state.protocol, request.state.timeline = scope.protocol, timeline
-        if request.method in UNSAFE and getattr(route, "name", None) in LOCKED_WRITES:
+        if request.method in UNSAFE and name in LOCKED_WRITES:
             # before the body is read: a locked record is "locked", whatever was sent
-            await run_in_threadpool(refuse_writes_if_locked, store, scope.subject.id)
+            await run_in_threadpool(refuse_writes_if_locked, request.state.store, scope.subject.id)
     request.state.principal = principal
     request.state.token_auth = token is not None
     return principal

@@ -16,8 +16,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pustula.checks.spreadsheet import inert_frame
+from pustula.store.services.studies import studies_on_server
 from pustula.web.deps import authorize, get_store, principal_of
 from pustula.web.render import render
+from pustula.web.study_paths import STUDY_PREFIX
 from pustula.web.throughput import long_read
 from pustula.web.views import study_for
 
@@ -37,7 +39,9 @@ DATASETS = {
 
 @router.get("/downloads", name="downloads", response_class=HTMLResponse)
 def downloads(request: Request) -> Response:
-    return render(request, "downloads.html", datasets=DATASETS, tidy=TIDY_FORMATS)
+    several = studies_on_server(get_store(request)) > 1
+    return render(request, "downloads.html", datasets=DATASETS, tidy=TIDY_FORMATS,
+                  several_studies=several)  # fmt: skip
 
 
 def _dataset_csv(request: Request, name: str) -> Response:
@@ -218,5 +222,7 @@ def _sample(schema: dict[str, Any], components: dict[str, Any], depth: int) -> A
 @router.get("/api/docs", name="api_docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> Response:
     schema = request.app.openapi()
+    # the study's own routes; the same without a study are deprecated (decision 0019)
+    current = [op for op in _operations(schema) if op["path"].startswith(STUDY_PREFIX)]
     return render(request, "api_docs.html", info=schema.get("info", {}),
-                  operations=_operations(schema))  # fmt: skip
+                  operations=current, study_prefix=STUDY_PREFIX)  # fmt: skip

@@ -53,7 +53,7 @@ class SecurityHeaders:
 #: The largest request body accepted: a visit with every instrument is a few kilobytes.
 MAX_BODY_BYTES = 1_000_000
 #: Where photographs are uploaded (the web form and the API).
-UPLOAD_PATH = re.compile(r"^(/api/v1)?/subjects/[^/]+/visits/\d+/photos$")
+UPLOAD_PATH = re.compile(r"^(/api/v1(/studies/[^/]+)?)?/subjects/[^/]+/visits/\d+/photos$")
 _TOO_LARGE = b'{"error": "request_too_large", "detail": "The request is larger than 1 MB."}'
 
 

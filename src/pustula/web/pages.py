@@ -279,7 +279,7 @@ def _audit_filter(
     f = AuditFilter(
         subject=params.get("subject", "").strip() or None,
         user=params.get("user", "").strip() or None, table=table, since=days["since"],
-        until=days["until"], sites=sites,
+        until=days["until"], sites=sites, study=principal.study,
     )  # fmt: skip
     return f, errors
 

@@ -90,12 +90,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     principal = getattr(request.state, "principal", None)
     # a client signed in by API token has no session, and so no forms to protect
     by_token = getattr(request.state, "token_auth", False)
+    study = getattr(request.state, "study", None)
     html = ENV.get_template(template).render(
         request=request,
         user=principal,
-        csrf="" if by_token else csrf_token(request.session),
-        synthetic=request.app.state.synthetic,
-        trial_study=getattr(request.app.state, "randomized", False),
+        csrf="" if by_token else csrf_token(request.session, getattr(study, "code", None)),
+        open_study=study,
+        synthetic=study.synthetic if study is not None else request.app.state.synthetic,
+        trial_study=study is not None and study.protocol.randomized,
         bodymaps=BODY_MAPS,
         pppasi_metadata=PPPASI_METADATA,
         **context,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -12,18 +14,27 @@ from starlette.requests import Request
 __all__ = ["csrf_token", "csrf_valid", "same_origin"]
 
 
-def csrf_token(session: dict[str, Any]) -> str:
-    """The session's CSRF token, created on first use (synchroniser-token pattern)."""
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
+def csrf_token(session: dict[str, Any], study: str | None = None) -> str:
+    """The session's CSRF token (synchroniser-token pattern), bound to ``study``.
+
+    A page of a study carries a token derived from the session's secret and the study's
+    code: a form opened in one study and sent after the user switched to another (in
+    another tab) is refused instead of saved into the wrong study.
+    """
+    secret = session.get("csrf")
+    if not isinstance(secret, str):
+        secret = secrets.token_urlsafe(32)
+        session["csrf"] = secret
+    if study is None:
+        return secret
+    bound = hmac.new(secret.encode(), study.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(bound).decode().rstrip("=")
 
 
-def csrf_valid(session: dict[str, Any], sent: str | None) -> bool:
-    expected = session.get("csrf")
-    return isinstance(expected, str) and sent is not None and hmac.compare_digest(expected, sent)
+def csrf_valid(session: dict[str, Any], sent: str | None, study: str | None = None) -> bool:
+    if not isinstance(session.get("csrf"), str) or sent is None:
+        return False
+    return hmac.compare_digest(csrf_token(session, study), sent)
 
 
 def same_origin(request: Request) -> bool:

@@ -133,8 +133,9 @@ _REPORTS_KEPT = 8
 
 def _rendered(store: Store, principal: Principal, choices: Choices) -> _Rendered:
     # the version is read before the data: a report is never older than its key says
-    key = (id(store), tuple(sorted(principal.sites)), principal.can("unblinded"), choices,
-           data_version(store))  # fmt: skip
+    # one report per study: the store each request gets is a copy scoped to its study
+    key = (id(store.engine), store.study, tuple(sorted(principal.sites)),
+           principal.can("unblinded"), choices, data_version(store))  # fmt: skip
     with _REPORTS_LOCK:
         if (hit := _REPORTS.get(key)) is not None:
             _REPORTS.move_to_end(key)

@@ -110,7 +110,10 @@ def test_removing_the_newest_audit_rows_and_moving_the_head_is_found(demo: Store
          "password_hash is not the value the audit trail holds"),
         ("UPDATE app_user SET token_hash = 'f00d' WHERE username = 'monitor'",
          "token_hash is not the value the audit trail holds"),
+        # making oneself a server administrator behind the trail
         ("UPDATE app_user SET role = 'admin' WHERE username = 'site-b'",
+         'role is "admin" in the table but "member"'),
+        ("UPDATE study_role SET role = 'admin' WHERE role = 'data_entry'",
          'role is "admin" in the table but "data_entry"'),
         ("UPDATE app_user SET sites = '[\"*\"]' WHERE username = 'site-b'", ": sites is"),
         ("UPDATE app_user SET active = true WHERE username = 'statistician'", None),

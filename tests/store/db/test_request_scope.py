@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from pustula.store import Store, get_study, remove
@@ -58,7 +60,8 @@ def test_a_web_session_works_the_same(store: Store, token: str) -> None:
         plain = request_scope(connection, session_hash=signed_in)
         stranger = request_scope(connection, session_hash=session_hash("not-a-session"))
     assert scope is not None and scope.subject is not None and scope.subject.code == "S01"
-    assert plain is not None and plain.subject is None and plain.protocol is None
+    assert plain is not None and plain.subject is None
+    assert plain.study is not None and plain.study.code == scope.study.code  # type: ignore[union-attr]
     assert stranger is None
 
 
@@ -86,3 +89,77 @@ def test_a_wrong_token_or_an_inactive_user_gives_nothing(store: Store, token: st
 def test_text_that_is_not_an_api_token_has_no_hash() -> None:
     assert api_token_hash("Bearer something") is None
     assert api_token_hash("pst_abc") == api_token_hash("pst_abc") is not None
+
+
+def _second_study(store: Store) -> None:
+    """Study B: another protocol id, its own sites, and a subject S01 of its own."""
+    from pustula.protocol import load_protocol
+    from pustula.store import add_study, enrol_subject
+    from tests.store.helpers import BASELINE, LABS, PRIOR, PROTOCOL
+
+    protocol = load_protocol(PROTOCOL).model_copy(update={"id": "OTHER-PPP"})
+    with store.transaction(user="tester") as tx:
+        other = add_study(tx, protocol, sites=[("Z", "Site Z")])
+    with store.transaction(user="tester") as tx:
+        enrol_subject(tx, other, code="S01", site="Z", screened_on=date(2024, 3, 1),
+                      baseline=BASELINE, prior_therapies=PRIOR, screening_labs=LABS)  # fmt: skip
+
+
+def test_each_study_gives_its_own_subject_and_the_role_held_there(store: Store, token: str) -> None:
+    _second_study(store)
+    hashed = api_token_hash(token)
+    with store.read_connection() as connection:
+        first = request_scope(connection, token_hash=hashed, subject_code="S01",
+                              study_code="TOFA-PPP")  # fmt: skip
+        other = request_scope(connection, token_hash=hashed, subject_code="S01",
+                              study_code="OTHER-PPP")  # fmt: skip
+        oldest = request_scope(connection, token_hash=hashed, subject_code="S01")
+    assert first is not None and first.subject is not None and first.site == "A"
+    assert first.user.role == "investigator"
+    # ines holds no role in the other study: no role, no sites, and not its subject
+    assert other is not None and other.study is not None and other.study.code == "OTHER-PPP"
+    assert (other.user.role, other.user.sites, other.subject) == ("", [], None)
+    # no study named: the oldest one (the server's first study)
+    assert oldest is not None and oldest.study is not None and oldest.study.code == "TOFA-PPP"
+
+
+def test_a_role_granted_in_the_other_study_opens_its_subjects(store: Store, token: str) -> None:
+    from pustula.store.accounts.studies import grant_role, studies_of
+
+    _second_study(store)
+    with store.transaction(user="tester", reason="monitors study B") as tx:
+        ines = tx.session.query(User).filter(User.username == "ines").one()
+        grant_role(tx, ines, get_study(tx.session, "OTHER-PPP"), role="monitor", sites=["Z"])
+    with store.read_connection() as connection:
+        other = request_scope(connection, token_hash=api_token_hash(token), subject_code="S01",
+                              study_code="OTHER-PPP")  # fmt: skip
+    assert other is not None and other.subject is not None and other.site == "Z"
+    assert (other.user.role, other.user.sites) == ("monitor", ["Z"])
+    with store.reader() as session:
+        held = [(s.code, s.role, s.sites) for s in studies_of(session, ines.id)]
+    assert held == [("TOFA-PPP", "investigator", ("A",)), ("OTHER-PPP", "monitor", ("Z",))]
+
+
+def test_a_site_of_another_study_cannot_be_granted(store: Store, token: str) -> None:
+    from pustula.errors import DataValidationError
+    from pustula.store.accounts.studies import grant_role
+
+    _second_study(store)
+    with pytest.raises(DataValidationError, match="Z is not a site of study TOFA-PPP"):
+        with store.transaction(user="tester", reason="x") as tx:
+            ines = tx.session.query(User).filter(User.username == "ines").one()
+            grant_role(tx, ines, get_study(tx.session, "TOFA-PPP"), role="monitor", sites=["Z"])
+
+
+def test_a_server_administrator_is_administrator_in_every_study(store: Store) -> None:
+    make_study(store)
+    _second_study(store)
+    with store.transaction(user="tester") as tx:
+        add_user(tx, username="root", password="a long password", role="admin", sites=["*"])
+    with store.transaction(user="tester", reason="API access") as tx:
+        token = issue_api_token(tx, "root")
+    with store.read_connection() as connection:
+        scope = request_scope(connection, token_hash=api_token_hash(token), subject_code="S01",
+                              study_code="OTHER-PPP")  # fmt: skip
+    assert scope is not None and scope.server_admin and scope.site == "Z"
+    assert (scope.user.role, scope.user.sites) == ("admin", ["*"])

@@ -59,3 +59,44 @@ def test_a_database_of_each_past_schema_upgrades_and_verifies(
         add_site(tx, get_study(tx.session), code="SITE9", name="After the upgrade")
     assert verify_store(store).ok
     store.dispose()
+
+
+def test_the_accounts_of_a_server_from_before_roles_per_study_keep_their_roles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 0013's demo accounts (one role per server) hold the same role in the study
+    after the upgrade, by an audited step; the administrator of every site is a server
+    administrator; running the upgrade again changes nothing."""
+    from pustula.store.accounts.studies import studies_of
+    from pustula.store.db.models import StudyRole, User
+
+    monkeypatch.delenv("PUSTULA_AUDIT_KEY", raising=False)
+    fixture = SCHEMAS / "0013.sqlite3.gz"
+    database = tmp_path / "study.sqlite3"
+    with gzip.open(fixture) as packed, database.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    shutil.copy(SCHEMAS / "0013.sqlite3.audit-key", tmp_path / "study.sqlite3.audit-key")
+    store = Store.open(f"sqlite:///{database}", must_exist=True)
+    store.create_schema()
+    with store.reader() as session:
+        accounts = {u.username: (u.role, u.id) for u in session.scalars(select(User))}
+        held = {
+            name: [(s.code, s.role, s.sites) for s in studies_of(session, user_id)]
+            for name, (_, user_id) in accounts.items()
+        }
+        grants = session.scalar(select(func.count()).select_from(StudyRole))
+    # the demo's accounts (pustula.demo.DEMO_USERS as they were in 0013)
+    assert held == {
+        "investigator": [("TOFA-PPP", "investigator", ("SITE1", "SITE2"))],
+        "monitor": [("TOFA-PPP", "monitor", ("*",))],
+        "statistician": [("TOFA-PPP", "statistician", ("*",))],
+        "site-b": [("TOFA-PPP", "data_entry", ("SITE2",))],
+        "admin": [("TOFA-PPP", "admin", ("*",))],
+    }
+    assert accounts["admin"][0] == "admin" and accounts["site-b"][0] == "member"
+    assert grants == 4
+    assert verify_store(store).ok
+    store.create_schema()
+    with store.reader() as session:
+        assert session.scalar(select(func.count()).select_from(StudyRole)) == 4
+    store.dispose()

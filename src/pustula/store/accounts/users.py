@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.store.accounts.sessions import end_user_sessions
-from pustula.store.db.models import User
+from pustula.store.accounts.studies import (
+    MEMBER,
+    SERVER_ADMIN,
+    STUDY_ROLES,
+    grant_role,
+    study_in_scope,
+)
+from pustula.store.db.models import Study, User
 from pustula.store.db.uow import Transaction
 
 __all__ = [
@@ -35,17 +42,22 @@ __all__ = [
     "user_by_token",
 ]
 
-ROLES = ("admin", "investigator", "data_entry", "monitor", "statistician",
-         "unblinded_statistician", "dmc")  # fmt: skip
+ROLES = STUDY_ROLES
 ALL_SITES = "*"
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 
 
 def add_user(
-    tx: Transaction, *, username: str, password: str, role: str, sites: Sequence[str]
-) -> User:
-    """Create a user. ``sites`` lists site codes, or ``["*"]`` for every site."""
+    tx: Transaction, *, username: str, password: str, role: str, sites: Sequence[str],
+    study: Study | None = None,
+) -> User:  # fmt: skip
+    """Create a user with ``role`` at ``sites`` (site codes, or ``["*"]``) in ``study``.
+
+    ``study`` None means the study the transaction is scoped to, else the only study. An
+    ``admin`` of every site with no study named is a **server administrator**, who creates
+    studies and administers every one (decision 0019).
+    """
     if not re.fullmatch(r"[A-Za-z0-9._-]{2,80}", username):
         raise DataValidationError(
             "username: 2-80 letters, digits, '.', '_' or '-'", field="username"
@@ -60,11 +72,16 @@ def add_user(
         raise DataValidationError("sites: give at least one site code, or * for all", field="sites")
     if tx.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DataValidationError(f"username: {username} already exists", field="username")
+    server_admin = role == SERVER_ADMIN and list(sites) == [ALL_SITES] and study is None
+    in_study = None if server_admin else (study or study_in_scope(tx.session))
     user = User(
-        username=username, role=role, sites=list(sites), password_hash=_HASHER.hash(password)
-    )
+        username=username, role=SERVER_ADMIN if server_admin else MEMBER,
+        sites=[ALL_SITES] if server_admin else [], password_hash=_HASHER.hash(password),
+    )  # fmt: skip
     tx.session.add(user)
     tx.session.flush()
+    if in_study is not None:
+        grant_role(tx, user, in_study, role=role, sites=sites)
     return user
 
 

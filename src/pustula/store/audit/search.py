@@ -11,31 +11,22 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from pustula.store.audit.chain import history_row
 from pustula.store.db.models import (
-    AdverseEvent,
-    Assessment,
+    Allocation,
+    AllocationList,
     AuditLog,
-    Baseline,
-    ConMed,
-    EligibilityResult,
-    Exposure,
-    ExposureInterruption,
-    Lab,
-    PriorTherapy,
+    Base,
     Site,
+    Study,
     Subject,
-    Visit,
 )
 from pustula.store.db.uow import Store
 
 __all__ = ["AuditFilter", "AuditPage", "audit_batches", "search_audit"]
-
-_OWN_TABLES = (Baseline, EligibilityResult, PriorTherapy, Exposure, Visit, AdverseEvent, Lab,
-               ConMed)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,6 +38,8 @@ class AuditFilter:
     until: date | None = None
     #: only subjects at these sites (None: every site)
     sites: tuple[str, ...] | None = None
+    #: only the records of this study (by code; None: the whole database)
+    study: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,34 +48,51 @@ class AuditPage:
     older: int | None  # the id to continue from, when there are older entries
 
 
-def _subject_ids(session: Session, f: AuditFilter) -> list[int] | None:
-    if f.subject is None and f.sites is None:
+#: Records that belong to a record one step up (an assessment to its visit, and so on).
+_CHILDREN = (("assessment", "visit_id", "visit"), ("exposure_interruption", "exposure_id",
+             "exposure"), ("query_message", "query_id", "data_query"))  # fmt: skip
+#: Not study data: accounts and sessions belong to the server, not to one study.
+_SERVER_TABLES = frozenset({"app_user", "web_session", "login_failure", "patient_contact"})
+
+
+def _audited() -> list[Table]:
+    return [t for t in Base.metadata.sorted_tables
+            if t.name not in _SERVER_TABLES and "created_at" in t.c]  # fmt: skip
+
+
+def _owned(f: AuditFilter) -> ColumnElement[bool] | None:
+    """Which entries belong to the study, or to the subjects, the filter names: each
+    table's records as a subquery (a study can hold hundreds of thousands)."""
+    if f.subject is None and f.sites is None and f.study is None:
         return None
-    query = select(Subject.id).join(Site, Site.id == Subject.site_id)
+    study_id = select(Study.id).where(Study.code == f.study).scalar_subquery()
+    subjects = select(Subject.id).join(Site, Site.id == Subject.site_id)
+    if f.study is not None:
+        subjects = subjects.where(Subject.study_id == study_id)
     if f.subject is not None:
-        query = query.where(Subject.code == f.subject)
+        subjects = subjects.where(Subject.code == f.subject)
     if f.sites is not None:
-        query = query.where(Site.code.in_(f.sites))
-    return list(session.scalars(query))
-
-
-def _records(session: Session, subjects: list[int]) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {"subject": list(subjects)}
-    for model in _OWN_TABLES:
-        ids = select(model.id).where(model.subject_id.in_(subjects))
-        found[model.__tablename__] = list(session.scalars(ids))
-    visits = found["visit"]
-    found["assessment"] = list(
-        session.scalars(select(Assessment.id).where(Assessment.visit_id.in_(visits)))
-    )
-    found["exposure_interruption"] = list(
-        session.scalars(
-            select(ExposureInterruption.id).where(
-                ExposureInterruption.exposure_id.in_(found["exposure"])
-            )
-        )
-    )
-    return found
+        subjects = subjects.where(Site.code.in_(f.sites))
+    whole_study = f.subject is None and f.sites is None
+    ids: dict[str, Any] = {"subject": subjects}
+    for table in _audited():
+        if table.name == "subject":
+            continue
+        if "subject_id" in table.c:
+            ids[table.name] = select(table.c.id).where(table.c.subject_id.in_(subjects))
+            if whole_study and "study_id" in table.c:
+                ids[table.name] = select(table.c.id).where(table.c.study_id == study_id)
+        elif whole_study and "study_id" in table.c:
+            ids[table.name] = select(table.c.id).where(table.c.study_id == study_id)
+    if whole_study:
+        ids["study"] = select(Study.id).where(Study.id == study_id)
+        lists = select(AllocationList.id).where(AllocationList.study_id == study_id)
+        ids["allocation"] = select(Allocation.id).where(Allocation.list_id.in_(lists))
+    for child, column, parent in _CHILDREN:
+        table = Base.metadata.tables[child]
+        ids[child] = select(table.c.id).where(table.c[column].in_(ids[parent]))
+    return or_(*(and_(AuditLog.table_name == name, AuditLog.record_id.in_(query))
+                 for name, query in ids.items()))  # fmt: skip
 
 
 def _query(session: Session, f: AuditFilter) -> Select[Any]:
@@ -95,14 +105,9 @@ def _query(session: Session, f: AuditFilter) -> Select[Any]:
         query = query.where(AuditLog.at >= f.since.isoformat())
     if f.until is not None:
         query = query.where(AuditLog.at < (f.until + timedelta(days=1)).isoformat())
-    subjects = _subject_ids(session, f)
-    if subjects is not None:
-        owned = [
-            and_(AuditLog.table_name == table, AuditLog.record_id.in_(ids))
-            for table, ids in _records(session, subjects).items()
-            if ids
-        ]
-        query = query.where(or_(*owned) if owned else false())
+    owned = _owned(f)
+    if owned is not None:
+        query = query.where(owned)
     return query
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import StoreError
 
-__all__ = ["REPLAYS", "SAVE_HOOKS", "SaveHooks", "now_iso"]
+__all__ = ["REPLAYS", "SAVE_HOOKS", "UPGRADE_STEPS", "SaveHooks", "now_iso"]
 
 BeforeRecord = Callable[[Session, str, str, "str | None"], None]
 UnderHeadLock = Callable[[Connection, Session], None]
@@ -78,3 +78,9 @@ SAVE_HOOKS = SaveHooks()
 #: registered by the layer that can compute them: an imported casebook's entry holds the
 #: hash of its kept file, and :mod:`pustula.store.transfer.replay` reads the file again.
 REPLAYS: dict[str, Any] = {}
+
+
+#: Audited data steps run after the schema is upgraded (each does nothing once done), by
+#: the layer that owns the data: rows written by a migration itself would have no entry in
+#: the audit trail. Each takes the :class:`~pustula.store.db.uow.Store`.
+UPGRADE_STEPS: list[Callable[[Any], None]] = []

@@ -50,6 +50,7 @@ __all__ = [
     "Site",
     "Study",
     "StudyLock",
+    "StudyRole",
     "Subject",
     "User",
     "Verification",
@@ -770,6 +771,21 @@ class User(Record):
     #: When the API token stops working (seconds since the epoch); None: no token expiry.
     token_expires: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StudyRole(Record):
+    """What a person may do in one study: a role, and the sites whose subjects they see.
+
+    A server administrator (``app_user.role`` ``admin``) administers every study without
+    one; everyone else sees only the studies they hold a role in (decision 0019).
+    """
+
+    __tablename__ = "study_role"
+    __table_args__ = (UniqueConstraint("user_id", "study_id"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    sites: Mapped[list[Any]] = mapped_column(default=list)  # site codes; ["*"]: every site
 
 
 class PatientContact(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from pustula.checks.values import check_text
 from pustula.errors import ConflictError, DataValidationError, RecordNotFoundError, StoreError
 from pustula.settings import get_settings
 from pustula.store.db.engine import WRITE, is_sqlite, make_engine
-from pustula.store.db.hooks import SAVE_HOOKS, now_iso
+from pustula.store.db.hooks import SAVE_HOOKS, UPGRADE_STEPS, now_iso
 from pustula.store.db.models import Record
 from pustula.store.files.blobs import FileStore, files_for
 from pustula.store.keys.audit_key import AuditKey, resolve_audit_key
@@ -85,31 +86,47 @@ class Store:
     ) -> None:  # fmt: skip
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=AuditedSession, expire_on_commit=False)
-        self._audit_key = audit_key
-        self._signing_key = signing_key
-        self._files = files
+        # resolved once, on first use, and shared with every copy made by for_study
+        self._resources: dict[str, Any] = {
+            "audit_key": audit_key, "signing_key": signing_key, "files": files,
+        }  # fmt: skip
+        #: The study its sessions work in (None: the only study); see :meth:`for_study`.
+        self.study: str | None = None
+
+    def for_study(self, code: str | None) -> Store:
+        """This store with every session scoped to study ``code``: the services' "the study"
+        is that one. Same engine, keys and files; cheap enough for every request."""
+        scoped = copy.copy(self)
+        scoped.study = code
+        return scoped
+
+    def _resource(self, name: str, resolve: Any) -> Any:
+        if self._resources[name] is None:
+            self._resources[name] = resolve()
+        return self._resources[name]
 
     @property
     def files(self) -> FileStore:
         """Where photographs are kept, by SHA-256 (:mod:`pustula.store.files.blobs`)."""
-        if self._files is None:
-            self._files = files_for(self.engine.url, get_settings().files_dir)
-        return self._files
+        files: FileStore = self._resource(
+            "files", lambda: files_for(self.engine.url, get_settings().files_dir)
+        )
+        return files
 
     @property
     def signing_key(self) -> SigningKey:
         """The installation's private key that signs bundles and backups
         (:mod:`pustula.store.keys.signing`)."""
-        if self._signing_key is None:
-            self._signing_key = resolve_signing_key(self.engine.url)
-        return self._signing_key
+        key: SigningKey = self._resource(
+            "signing_key", lambda: resolve_signing_key(self.engine.url)
+        )
+        return key
 
     @property
     def audit_key(self) -> AuditKey:
         """The key the audit chain is signed with (:mod:`pustula.store.keys.audit_key`)."""
-        if self._audit_key is None:
-            self._audit_key = resolve_audit_key(self.engine.url)
-        return self._audit_key
+        key: AuditKey = self._resource("audit_key", lambda: resolve_audit_key(self.engine.url))
+        return key
 
     @classmethod
     def open(
@@ -130,6 +147,8 @@ class Store:
         from pustula.store.db.migrate import upgrade
 
         upgrade(self.engine, audit_key=lambda: self.audit_key)
+        for step in UPGRADE_STEPS:
+            step(self)
 
     @contextmanager
     def transaction(self, *, user: str, reason: str | None = None) -> Iterator[Transaction]:
@@ -147,7 +166,8 @@ class Store:
         check_text(user, field="user", max_length=80)
         if reason is not None:
             check_text(reason, field="reason", max_length=2000, multiline=True)
-        info = {"user": user, "reason": reason, "at": now_iso(), "audit_key": self.audit_key}
+        info = {"user": user, "reason": reason, "at": now_iso(), "audit_key": self.audit_key,
+                "study": self.study}  # fmt: skip
         session = self._sessions(info=info)
         tx = Transaction(session, user, reason)
         try:
@@ -221,7 +241,7 @@ class Store:
 
     @contextmanager
     def _read_session(self, postgres_options: dict[str, Any]) -> Iterator[Session]:
-        session = self._sessions()
+        session = self._sessions(info={"study": self.study})
         try:
             if not is_sqlite(self.engine):
                 session.connection(execution_options=postgres_options)

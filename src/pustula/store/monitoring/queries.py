@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, or_, select
+from sqlalchemy import Connection, Select, String, Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
 from pustula.protocol import Protocol, day_zero, first_dose
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.store.accounts.sessions import SessionPolicy
+from pustula.store.accounts.studies import SERVER_ADMIN, study_in_scope
 from pustula.store.db.models import (
     AdverseEvent,
     Assessment,
@@ -30,6 +31,7 @@ from pustula.store.db.models import (
     Record,
     Site,
     Study,
+    StudyRole,
     Subject,
     User,
     Visit,
@@ -62,6 +64,7 @@ from pustula.store.records.views import (
 
 __all__ = [
     "RequestScope",
+    "StudyScope",
     "SubjectRow",
     "Timeline",
     "list_sites",
@@ -78,26 +81,46 @@ _SUBJECT: Table = Subject.__table__  # type: ignore[assignment]
 
 
 def _scope_statement() -> Select[Any]:
+    """The user, their role in the study asked for (else the oldest study), and the subject
+    of that study with the code asked for: one statement for every request."""
     user: Table = User.__table__  # type: ignore[assignment]
     site: Table = Site.__table__  # type: ignore[assignment]
     study: Table = Study.__table__  # type: ignore[assignment]
-    subject_in_study = _SUBJECT.join(site, site.c.id == _SUBJECT.c.site_id).join(
-        study, study.c.id == _SUBJECT.c.study_id
+    held: Table = StudyRole.__table__  # type: ignore[assignment]
+    oldest = study.alias("oldest")
+    default_study = (
+        select(oldest.c.code).where(oldest.c.deleted_at.is_(None))
+        .order_by(oldest.c.id).limit(1).scalar_subquery()
+    )  # fmt: skip
+    asked = func.coalesce(bindparam("study", type_=String), default_study)
+    subject_at_site = _SUBJECT.join(site, site.c.id == _SUBJECT.c.site_id)
+    in_study = and_(study.c.code == asked, study.c.deleted_at.is_(None))
+    role_held = and_(
+        held.c.user_id == user.c.id, held.c.study_id == study.c.id, held.c.deleted_at.is_(None)
     )
-    on = and_(
+    subject_named = and_(
         _SUBJECT.c.code == bindparam("code"),
+        _SUBJECT.c.study_id == study.c.id,
         _SUBJECT.c.deleted_at.is_(None),
-        study.c.deleted_at.is_(None),
+    )
+    joined = (
+        user.outerjoin(study, in_study)
+        .outerjoin(held, role_held)
+        .outerjoin(subject_at_site, subject_named)
     )
     return (
         select(
             *(user.c[name].label(f"user_{name}") for name in _USER_COLUMNS),
+            held.c.role.label("study_role"),
+            held.c.sites.label("study_sites"),
+            study.c.code.label("study_code"),
+            study.c.title.label("study_title"),
+            study.c.synthetic.label("study_synthetic"),
+            study.c.protocol_yaml,
             *_SUBJECT.c,
             site.c.code.label("site_code"),
-            study.c.code.label("study_code"),
-            study.c.protocol_yaml,
         )
-        .select_from(user.outerjoin(subject_in_study, on))
+        .select_from(joined)
         .where(user.c.active.is_(True), user.c.deleted_at.is_(None))
     )
 
@@ -149,14 +172,31 @@ def list_subjects(
 
 
 @dataclass(frozen=True)
+class StudyScope:
+    """The study a request works in."""
+
+    code: str
+    title: str
+    synthetic: bool
+    protocol: Protocol
+
+
+@dataclass(frozen=True)
 class RequestScope:
-    """Who is asking, and the subject their request names with its site and protocol."""
+    """Who is asking, in which study, and the subject their request names with its site.
+
+    ``user`` carries the role and sites the user holds in ``study`` (a server
+    administrator's are ``admin`` and every site); a user with no role there has role
+    ``""`` and no sites. ``study`` is None when the study asked for does not exist.
+    """
 
     user: UserView
     subject: SubjectView | None = None
     site: str | None = None
     protocol: Protocol | None = None
     session_last_seen: float | None = None
+    study: StudyScope | None = None
+    server_admin: bool = False
 
 
 def request_scope(
@@ -165,16 +205,16 @@ def request_scope(
     token_hash: str | None = None,
     session_hash: str | None = None,
     subject_code: str | None = None,
+    study_code: str | None = None,
     now: float | None = None,
     policy: SessionPolicy | None = None,
 ) -> RequestScope | None:
-    """The active user with this API token hash (else this web session), and the named
-    subject.
+    """The active user with this API token hash (else this web session), their role in the
+    study ``study_code`` (None: the oldest study), and the named subject of that study.
 
-    Every request starts here, so it is one statement: the user, left-joined to the
-    subject in the (only) live study, its site and its study's protocol text. None when
-    no active user matches, the token expired, or the session was revoked or timed out;
-    ``subject`` is None when the code names no live subject.
+    Every request starts here, so it is one statement. None when no active user matches,
+    the token expired, or the session was revoked or timed out; ``subject`` is None when
+    the code names no live subject of the study.
     """
     moment = time.time() if now is None else now
     rules = policy or SessionPolicy()
@@ -192,22 +232,30 @@ def request_scope(
         )
     else:
         return None
-    row = connection.execute(statement, params | {"code": subject_code}).first()
+    row = connection.execute(
+        statement, params | {"code": subject_code, "study": study_code}
+    ).first()
     if row is None:
         return None
     values = row._asdict()
     last_seen = values.pop("session_last_seen", None)
-    user = UserView.from_row({name: values.pop(f"user_{name}") for name in _USER_COLUMNS})
-    site, study_code, text = (
-        values.pop("site_code"),
-        values.pop("study_code"),
-        values.pop("protocol_yaml"),
-    )
-    if values["id"] is None:
-        return RequestScope(user, session_last_seen=last_seen)
-    subject = SubjectView.from_row(values)
+    account = {name: values.pop(f"user_{name}") for name in _USER_COLUMNS}
+    role, sites = values.pop("study_role"), values.pop("study_sites")
+    server_admin = account["role"] == SERVER_ADMIN
+    if server_admin:
+        role, sites = SERVER_ADMIN, ["*"]
+    user = UserView.from_row(account | {"role": role or "", "sites": list(sites or [])})
+    code, text = values.pop("study_code"), values.pop("protocol_yaml")
+    title, synthetic = values.pop("study_title"), values.pop("study_synthetic")
+    site = values.pop("site_code")
+    if code is None:
+        return RequestScope(user, session_last_seen=last_seen, server_admin=server_admin)
+    protocol = protocol_from_text(text, code)
+    study = StudyScope(code, title, bool(synthetic), protocol)
+    if values["id"] is None or not role:
+        return RequestScope(user, None, None, protocol, last_seen, study, server_admin)
     return RequestScope(
-        user, subject, site, protocol_from_text(text, study_code), session_last_seen=last_seen
+        user, SubjectView.from_row(values), site, protocol, last_seen, study, server_admin
     )
 
 
@@ -429,6 +477,7 @@ def site_of_record(session: Session, table: str, record_id: int) -> tuple[str, s
     else:
         raise RecordNotFoundError(f"{table} records have no subject history view")
     subject = None if subject_id is None else session.get(Subject, subject_id)
-    if subject is None:
+    # a record of another study is as absent as one that never was
+    if subject is None or subject.study_id != study_in_scope(session).id:
         raise RecordNotFoundError(f"{table} {record_id} does not exist")
     return session.get_one(Site, subject.site_id).code, subject.code

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import Protocol, parse_protocol
+from pustula.store.accounts.studies import study_in_scope
 from pustula.store.db.models import (
     Site,
     Study,
@@ -87,7 +88,8 @@ def add_site(tx: Transaction, study: Study, *, code: str, name: str) -> Site:
 
 
 def get_study(session: Session, code: str | None = None) -> Study:
-    """The study with ``code``, or the only study when ``code`` is None.
+    """The study with ``code``; when ``code`` is None, the study the session is scoped to
+    (:meth:`~pustula.store.db.uow.Store.for_study`), else the only study.
 
     Examples
     --------
@@ -96,18 +98,12 @@ def get_study(session: Session, code: str | None = None) -> Study:
     >>> study.code, study.synthetic
     ('TOFA-PPP', True)
     """
-    query = select(Study).where(Study.deleted_at.is_(None))
-    if code is not None:
-        study = session.scalar(query.where(Study.code == code))
-        if study is None:
-            raise RecordNotFoundError(f"study {code} does not exist")
-        return study
-    studies = list(session.scalars(query.limit(2)))
-    if len(studies) != 1:
-        raise RecordNotFoundError(
-            "no study in the database" if not studies else "several studies: name one with --study"
-        )
-    return studies[0]
+    if code is None:
+        return study_in_scope(session)
+    study = session.scalar(select(Study).where(Study.deleted_at.is_(None), Study.code == code))
+    if study is None:
+        raise RecordNotFoundError(f"study {code} does not exist")
+    return study
 
 
 def protocol_of(study: Study) -> Protocol:

@@ -150,7 +150,7 @@ def query_step(store: Store, user: str, query_id: int, action: str, text: str) -
         raise DataValidationError(f"action: a query can be answered, closed or re-opened; "
                                   f"got `{action}`", field="action")  # fmt: skip
     with store.transaction(user=user, reason=f"query {query_id}: {action}") as tx:
-        query = get_record(tx.session, DataQuery, query_id)
+        query = _query_of_study(tx.session, query_id)
         allowed = _NEXT[action]
         if query.state not in allowed:
             raise DataValidationError(
@@ -210,6 +210,7 @@ def search_queries(
         )
         if sites is not None:
             statement = statement.where(Site.code.in_(sites))
+        statement = statement.where(Subject.study_id == get_study(session).id)
         if subject:
             statement = statement.where(Subject.code == subject)
         if state:
@@ -228,10 +229,19 @@ def search_queries(
                 for q, code, site, age, status in found]  # fmt: skip
 
 
+def _query_of_study(session: Session, query_id: int) -> DataQuery:
+    """The query, if it is one of the session's study (another study's is not found)."""
+    query = get_record(session, DataQuery, query_id)
+    subject = session.get_one(Subject, query.subject_id)
+    if subject.study_id != get_study(session).id:
+        raise RecordNotFoundError(f"data_query {query_id} does not exist")
+    return query
+
+
 def query_thread(store: Store, query_id: int) -> tuple[QueryRow, list[QueryMessageView]]:
     """A query with its subject and site, and its messages, oldest first."""
     with store.reader() as session:
-        query = get_record(session, DataQuery, query_id)
+        query = _query_of_study(session, query_id)
         subject = session.get_one(Subject, query.subject_id)
         site = session.get_one(Site, subject.site_id).code
         messages = session.scalars(

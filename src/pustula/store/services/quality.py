@@ -151,7 +151,7 @@ def quality_rules(store: Store) -> list[RuleView]:
 
 def _rule(session: Session, rule_id: int) -> QualityRule:
     row = session.get(QualityRule, rule_id)
-    if row is None or row.deleted_at is not None:
+    if row is None or row.deleted_at is not None or row.study_id != get_study(session).id:
         raise RecordNotFoundError(f"no data quality rule {rule_id}")
     return row
 

@@ -69,7 +69,9 @@ class ExportSummary:
 
 #: Not study data: user accounts (with password hashes) never leave the server in a bundle.
 #: Patients' e-mail addresses are kept apart from the study data and never leave either.
-NOT_EXPORTED = frozenset({"app_user", "web_session", "login_failure", "patient_contact"})
+NOT_EXPORTED = frozenset(
+    {"app_user", "study_role", "web_session", "login_failure", "patient_contact"}
+)
 
 
 def _tables() -> list[Table]:
