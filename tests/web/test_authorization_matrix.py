@@ -44,6 +44,15 @@ ROUTES: dict[str, tuple[str, str, frozenset[str]]] = {
     "study_people": ("GET", "/study/people", LOCK),
     "study_grant": ("POST", "/study/people", LOCK),
     "study_revoke": ("POST", "/study/people/site-b/remove", LOCK),
+    # the protocol and its versions: all read; the study administrator amends; site staff
+    # record a new consent
+    "protocol_page": ("GET", "/study/protocol", ALL),
+    "protocol_upload": ("POST", "/study/protocol", LOCK),
+    "protocol_version": ("GET", "/study/protocol/1.0", ALL),
+    "amendment_approve": ("POST", "/study/protocol/1.0/approve", LOCK),
+    "amendment_withdraw": ("POST", "/study/protocol/1.0/withdraw", LOCK),
+    "consent_list": ("GET", "/study/consent", ALL),
+    "consent_save": ("POST", "/study/consent/S05", ENTER),
     "dashboard": ("GET", "/", ALL),
     "subject_list": ("GET", "/subjects", ALL),
     "subject_timeline": ("GET", "/subjects/S05", ALL),

@@ -199,7 +199,7 @@ def build_analysis(data: StudyData, settings: AnalysisSettings | None = None) ->
             update={"cutoffs": tuple(sorted(set(settings.cutoffs) | thresholds))}
         )
     adsl = build_adsl(data)
-    bds = derive_var_window(build_adqs(data, adsl), visits=protocol.visits)
+    bds = derive_var_window(build_adqs(data, adsl), visits=protocol.visits, history=data.history)
     base_code = protocol.baseline_visit.code
     excluded = bds.iloc[0:0]
     if settings.visit_windows == "protocol":

@@ -15,6 +15,7 @@ import pandas as pd
 from pustula.analysis.settings import CUTOFFS
 from pustula.errors import AnalysisError
 from pustula.protocol import Visit, window_status
+from pustula.protocol.amendments import ProtocolHistory
 
 __all__ = [
     "CUTOFFS",
@@ -122,25 +123,36 @@ def derive_var_chg(bds: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def derive_var_window(bds: pd.DataFrame, *, visits: Sequence[Visit]) -> pd.DataFrame:
+def derive_var_window(
+    bds: pd.DataFrame, *, visits: Sequence[Visit], history: ProtocolHistory | None = None
+) -> pd.DataFrame:
     """AWTDIFF and OUTWINFL: each record's distance from its visit's target day, and a flag.
 
     Days count from the first dose (day 0), the schedule's own convention
     (:func:`pustula.protocol.study_day`), and the window is the protocol's
-    (:func:`pustula.protocol.window_status`). OUTWINFL is "Y" outside the window, "N"
-    inside, and missing where there is no date or no first dose. Imputed rows get none.
+    (:func:`pustula.protocol.window_status`): with a ``history`` of amendments, the window
+    of the version in force on the record's date, so an amendment never makes an earlier
+    visit late. OUTWINFL is "Y" outside the window, "N" inside, and missing where there
+    is no date or no first dose. Imputed rows get none.
     """
     require_columns(bds, ["VISITCD", "ADT", "TRTSDT"], where="derive_var_window")
     out = bds.copy()
     plan = {v.code: v for v in visits}
     day = (out["ADT"] - out["TRTSDT"]).dt.days
-    target = out["VISITCD"].map(lambda c: plan[c].day if c in plan else np.nan)
-    out["AWTDIFF"] = day - target
+
+    def planned(code: str, when: Any) -> Visit | None:
+        if history is None or pd.isna(when):
+            return plan.get(code)
+        return history.window_of(code, when.date())[0] or plan.get(code)
+
+    plans = [planned(c, w) for c, w in zip(out["VISITCD"], out["ADT"], strict=True)]
+    targets: list[float] = [np.nan if p is None else float(p.day) for p in plans]
+    out["AWTDIFF"] = day - targets
     out["OUTWINFL"] = [
         None
-        if pd.isna(d) or code not in plan
-        else ("N" if window_status(plan[code], int(d)) == "in_window" else "Y")
-        for code, d in zip(out["VISITCD"], day, strict=True)
+        if pd.isna(d) or p is None
+        else ("N" if window_status(p, int(d)) == "in_window" else "Y")
+        for p, d in zip(plans, day, strict=True)
     ]
     return out
 

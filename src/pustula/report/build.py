@@ -246,7 +246,7 @@ def _reproducibility(analysis: AnalysisData) -> dict[str, str]:
         "Pustula version": __version__,
         "Instrument versions in the data": instruments or "none",
         "Instrument versions of this Pustula": current,
-        "Protocol": f"{analysis.study.protocol.id} version {analysis.study.protocol.version}",
+        "Protocol": _protocol_line(analysis.study),
         "Analysis plan": "; ".join(map(str, departures(analysis.settings, analysis.study.protocol)))
         or "followed as the protocol states it",
         "Data snapshot (SHA-256)": analysis.study.snapshot_hash(),
@@ -263,6 +263,31 @@ def _lock_lines(data: StudyData) -> dict[str, str]:
         f"{lock['locked_by']}: {lock['reason']}",
         "Data SHA-256 at the lock": lock["snapshot_sha256"],
     }
+
+
+def _amendments_table(analysis: AnalysisData) -> dict[str, pd.DataFrame]:
+    """The protocol's approved amendments, when it has any: each visit was judged by the
+    windows of the version in force on its date."""
+    history = analysis.study.history
+    if history is None or len(history.versions) < 2:
+        return {}
+    rows = [{
+        "Version": v.version,
+        "Takes effect": v.effective_on.isoformat() if v.effective_on else "",
+        "Approved": f"{v.approved_at[:10]} by {v.approved_by}: {v.reason}",
+        "Subjects consent again": "yes" if v.reconsent else "no",
+        "What it changes": "; ".join(c.text for c in changes),
+    } for v, changes in history.amendments]  # fmt: skip
+    return {"Protocol amendments": pd.DataFrame(rows)}
+
+
+def _protocol_line(data: StudyData) -> str:
+    line = f"{data.protocol.id} version {data.protocol.version}"
+    if data.history is not None and len(data.history.versions) > 1:
+        spans = [f"{v.version} from {v.effective_on.isoformat()}"
+                 for v in data.history.versions if v.effective_on]  # fmt: skip
+        line += f"; first version {data.history.versions[0].version}, then {', '.join(spans)}"
+    return line
 
 
 def _out_of_window_table(analysis: AnalysisData) -> pd.DataFrame:
@@ -320,6 +345,7 @@ def report_tables(analysis: AnalysisData, ard: pd.DataFrame) -> dict[str, pd.Dat
         ),
         "PPP PGA by visit": tables.pga_table(ard, labels, level=level, **fmt),
         "Visits outside their protocol window": _out_of_window_table(analysis),
+        **_amendments_table(analysis),
         "Adverse events: overview (safety set)": tables.ae_overview_table(ard, n, **fmt),
         "Adverse events by SOC and PT": tables.ae_soc_pt_table(ard, n, **fmt),
         "Lab alerts and worst CTCAE grade": tables.lab_table(ard, n, **fmt),

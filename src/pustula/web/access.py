@@ -64,6 +64,14 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "study_people": "admin",
     "study_grant": "admin",
     "study_revoke": "admin",
+    # the protocol's versions: every role reads them; a study administrator amends it
+    "protocol_page": "read",
+    "protocol_upload": "admin",
+    "protocol_version": "read",
+    "amendment_approve": "admin",
+    "amendment_withdraw": "admin",
+    "consent_list": "read",
+    "consent_save": "enter",
     # pages
     "dashboard": "read",
     "subject_list": "read",

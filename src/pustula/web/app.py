@@ -27,6 +27,7 @@ from pustula.store.accounts.sessions import SessionPolicy, Throttle
 from pustula.store.services.clinical import holds_synthetic_data
 from pustula.store.services.trial import holds_randomized_study
 from pustula.web import (
+    amendments,
     api,
     api_casebook,
     api_monitoring,
@@ -111,6 +112,7 @@ def create_app(
         metrics.router,
         auth.router,
         studies.router,
+        amendments.router,
         *API_ROUTERS,
         screening.router,
         casebook.router,

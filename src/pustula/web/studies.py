@@ -44,6 +44,20 @@ def study_open(request: Request, study: str) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+async def protocol_upload_text(form: Any) -> tuple[str | None, str | None]:
+    """The text of the protocol file a form sent as ``protocol``, or what is wrong with it."""
+    upload = form.get("protocol")
+    if not (isinstance(upload, UploadFile) and upload.filename):
+        return None, "choose the protocol file (YAML or JSON)"
+    content = await upload.read(MAX_PROTOCOL_UPLOAD + 1)
+    if len(content) > MAX_PROTOCOL_UPLOAD:
+        return None, "this file is larger than a protocol can be (512 kB)"
+    try:
+        return content.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return None, "this file is not text (a protocol is a YAML or JSON file)"
+
+
 def _new_page(request: Request, sites_text: str, draft: studies.StudyDraft | None,
               errors: dict[str, str], status: int = 200) -> Response:  # fmt: skip
     return render(request, "study_new.html", status_code=status, sites_text=sites_text,
@@ -60,22 +74,10 @@ async def study_new_save(request: Request) -> Response:
     form = await request.form()
     try:
         sites_text = str(form.get("sites", ""))[:20_000]
-        upload = form.get("protocol")
-        content = await upload.read(MAX_PROTOCOL_UPLOAD + 1) if isinstance(
-            upload, UploadFile) and upload.filename else None  # fmt: skip
+        text, problem = await protocol_upload_text(form)
     finally:
         await form.close()
-    errors: dict[str, str] = {}
-    text = None
-    if content is None:
-        errors["protocol"] = "choose the protocol file (YAML or JSON)"
-    elif len(content) > MAX_PROTOCOL_UPLOAD:
-        errors["protocol"] = "this file is larger than a protocol can be (512 kB)"
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            errors["protocol"] = "this file is not text (a protocol is a YAML or JSON file)"
+    errors: dict[str, str] = {"protocol": problem} if problem else {}
     store = get_store(request)
     draft = None
     if text is not None:

@@ -100,3 +100,28 @@ def test_the_accounts_of_a_server_from_before_roles_per_study_keep_their_roles(
     with store.reader() as session:
         assert session.scalar(select(func.count()).select_from(StudyRole)) == 4
     store.dispose()
+
+
+def test_a_study_from_before_protocol_versions_gets_its_protocol_as_first_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 0014's study gets its protocol as approved version 1.0, by an audited step,
+    once; its visits keep their flags, with no version recorded for them."""
+    from pustula.store.db.models import ProtocolVersion
+
+    monkeypatch.delenv("PUSTULA_AUDIT_KEY", raising=False)
+    database = tmp_path / "study.sqlite3"
+    with gzip.open(SCHEMAS / "0014.sqlite3.gz") as packed, database.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    shutil.copy(SCHEMAS / "0014.sqlite3.audit-key", tmp_path / "study.sqlite3.audit-key")
+    store = Store.open(f"sqlite:///{database}", must_exist=True)
+    store.create_schema()
+    store.create_schema()  # a second upgrade adds nothing
+    with store.reader() as session:
+        rows = session.execute(select(ProtocolVersion.protocol_version, ProtocolVersion.status,
+                                      ProtocolVersion.created_by)).all()  # fmt: skip
+        flags = session.execute(select(Visit.window_status, Visit.protocol_version)).all()
+    assert [tuple(r) for r in rows] == [("1.0", "approved", "pustula-upgrade")]
+    assert {f.protocol_version for f in flags} == {None} and len(flags) == 24
+    assert verify_store(store).ok
+    store.dispose()

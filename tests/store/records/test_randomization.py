@@ -55,10 +55,11 @@ def _enrol(store: Store, code: str, *, site: str = "SITE1", smoking: str = "curr
 
 
 def _audit_text(store: Store) -> str:
-    """Every audited value but the study's own row (its protocol names the arms)."""
+    """Every audited value but the study's own row and its protocol versions (a protocol
+    names the arms; which subject is in which arm is what must not show)."""
     with store.reader() as session:
         rows = session.execute(select(AuditLog.old_value, AuditLog.new_value).where(
-            AuditLog.table_name != "study")).all()  # fmt: skip
+            AuditLog.table_name.not_in(("study", "protocol_version")))).all()  # fmt: skip
     return " ".join(f"{r.old_value} {r.new_value}" for r in rows)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "Base",
     "Baseline",
     "ConMed",
+    "Consent",
     "DataQuery",
     "EligibilityResult",
     "Exposure",
@@ -44,6 +45,7 @@ __all__ = [
     "Lab",
     "LoginFailure",
     "PriorTherapy",
+    "ProtocolVersion",
     "QueryMessage",
     "Record",
     "Signature",
@@ -312,6 +314,9 @@ class Visit(Record):
     window_status: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))  # done, missed
     notes: Mapped[str] = mapped_column(Text, default="")
+    #: The protocol version whose window ``window_status`` follows: the one in force on the
+    #: visit date. None on visits saved before versions were recorded (schema 0015).
+    protocol_version: Mapped[str | None] = mapped_column(String(40))
 
 
 class Assessment(Record):
@@ -786,6 +791,35 @@ class StudyRole(Record):
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
     role: Mapped[str] = mapped_column(String(30))
     sites: Mapped[list[Any]] = mapped_column(default=list)  # site codes; ["*"]: every site
+
+
+class ProtocolVersion(Record):
+    """A version of a study's protocol: the first one, an amendment's draft, or an
+    approved amendment with who approved it, when it takes effect, why, and whether
+    subjects must consent again (decision 0020)."""
+
+    __tablename__ = "protocol_version"
+    __table_args__ = (UniqueConstraint("study_id", "protocol_version"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    protocol_version: Mapped[str] = mapped_column(String(40))
+    protocol_yaml: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # draft, approved, withdrawn
+    #: What the amendment does and why, as its author wrote it on upload.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    reconsent: Mapped[bool | None] = mapped_column(Boolean)
+    approved_by: Mapped[str | None] = mapped_column(String(80))
+    approved_at: Mapped[str | None] = mapped_column(String(40))
+    approval_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(Record):
+    """A subject's informed consent to one protocol version, on a date."""
+
+    __tablename__ = "consent"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    protocol_version: Mapped[str] = mapped_column(String(40))
+    consented_on: Mapped[date] = mapped_column(Date)
 
 
 class PatientContact(Base):

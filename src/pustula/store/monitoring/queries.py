@@ -39,6 +39,7 @@ from pustula.store.db.models import (
 )
 from pustula.store.db.uow import MAX_ID
 from pustula.store.monitoring.snapshot import subject_records
+from pustula.store.records.amendments import protocol_history
 from pustula.store.records.study import protocol_from_text, protocol_of
 from pustula.store.records.timing import doses_by_subject
 from pustula.store.records.views import (
@@ -397,6 +398,9 @@ def visit_schedule(
     Three queries for the whole study (subjects, first doses, visits), not three per subject.
     """
     protocol = protocol_of(study)
+    history = protocol_history(session, study)
+    # a visit an amendment added is not owed where its window closed before it took effect
+    since = {v.code: history.planned_since(v.code) for v in protocol.visits}
     enrolled = [
         r for r in list_subjects(session, study, sites=sites) if r.status == SubjectStatus.ENROLLED
     ]
@@ -421,6 +425,9 @@ def visit_schedule(
         for planned in protocol.visits:
             due = anchor + timedelta(days=planned.day)
             end = due + timedelta(days=planned.window_after)
+            added = since[planned.code]
+            if added is not None and end < added and planned.code not in done[row.id]:
+                continue
             state = _visit_state(done[row.id].get(planned.code), planned, due, end, today)
             result.append(
                 PlannedVisit(row.code, row.site, planned.code, planned.label, due, end, state)

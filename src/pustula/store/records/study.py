@@ -13,6 +13,7 @@ from pustula.errors import DataValidationError, RecordNotFoundError
 from pustula.protocol import Protocol, parse_protocol
 from pustula.store.accounts.studies import study_in_scope
 from pustula.store.db.models import (
+    ProtocolVersion,
     Site,
     Study,
     Subject,
@@ -65,6 +66,13 @@ def add_study(
     )
     session.add(study)
     session.flush()
+    # the protocol the study starts with is its first approved version
+    session.add(ProtocolVersion(
+        study_id=study.id, protocol_version=study.protocol_version, protocol_yaml=text,
+        status="approved", summary="The protocol the study was created with.",
+        reconsent=False, approved_by=tx.user, approved_at=str(session.info["at"]),
+        approval_reason="first version of the study",
+    ))  # fmt: skip
     for code, name in sites:
         add_site(tx, study, code=code, name=name)
     return study

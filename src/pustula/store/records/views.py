@@ -168,6 +168,7 @@ class VisitView(_Record):
     window_status: str | None
     status: str
     notes: str
+    protocol_version: str | None
 
 
 @dataclass(frozen=True, slots=True)

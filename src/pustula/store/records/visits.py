@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from pustula.checks.values import check_date, check_text
 from pustula.errors import DataValidationError
 from pustula.protocol import Protocol, day_zero, study_day, window_status
+from pustula.protocol.amendments import ProtocolHistory
 from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.scoring import ScoreResult, get_instrument
 from pustula.store.db.models import Assessment, Study, Subject, Visit
 from pustula.store.db.uow import Transaction, update_record
+from pustula.store.records.amendments import protocol_history
 from pustula.store.records.study import protocol_of
 from pustula.store.records.timing import first_dose_of
 from pustula.store.records.views import SubjectView
@@ -46,7 +48,7 @@ def _timing(
         session, subject.id, code, protocol.baseline_visit.code
     )
     anchor = day_zero_of(protocol, code, when, first_dose, baseline_date, subject.enrolled_on)
-    return timing_of(protocol, code, when, anchor=anchor)
+    return timing_of(protocol_history(session, study), code, when, anchor=anchor)
 
 
 def day_zero_of(
@@ -64,12 +66,19 @@ def day_zero_of(
 
 
 def timing_of(
-    protocol: Protocol, code: str, when: date | None, *, anchor: date | None
+    plan: Protocol | ProtocolHistory, code: str, when: date | None, *, anchor: date | None
 ) -> dict[str, Any]:
+    """A visit's study day and window status, and the protocol version whose window it
+    follows: the one in force on the visit date (:class:`ProtocolHistory`)."""
     if when is None or anchor is None:
-        return {"study_day": None, "window_status": None}
+        return {"study_day": None, "window_status": None, "protocol_version": None}
+    history = plan if isinstance(plan, ProtocolHistory) else ProtocolHistory.single(plan)
+    visit, version = history.window_of(code, when)
+    if visit is None:
+        raise DataValidationError(f"visit `{code}` is not in the protocol", field="visit_code")
     day = study_day(when, first_dose=anchor)
-    return {"study_day": day, "window_status": window_status(protocol.visit(code), day)}
+    return {"study_day": day, "window_status": window_status(visit, day),
+            "protocol_version": version}  # fmt: skip
 
 
 def _visit_facts_statement() -> Select[Any]:
@@ -201,9 +210,10 @@ def record_visit(
     anchor = day_zero_of(
         protocol, visit_code, visit_date, first_dose, baseline_date, subject.enrolled_on
     )
+    history = protocol_history(session, subject.study_id)
     visit = Visit(
         subject_id=subject.id, visit_code=visit_code, visit_date=visit_date, status=status,
-        notes=notes, **timing_of(protocol, visit_code, visit_date, anchor=anchor),
+        notes=notes, **timing_of(history, visit_code, visit_date, anchor=anchor),
     )  # fmt: skip
     session.add(visit)
     session.flush()

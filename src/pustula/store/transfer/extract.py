@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Select, select
 
 from pustula.protocol import Protocol
+from pustula.protocol.amendments import ProtocolHistory
 from pustula.protocol.randomization import POOLED_ARM, pooled_arms
 from pustula.store.db.models import (
     AdverseEvent,
@@ -37,6 +38,7 @@ from pustula.store.db.models import (
     Visit,
 )
 from pustula.store.db.uow import Store
+from pustula.store.records.amendments import protocol_history
 from pustula.store.records.study import get_study, protocol_of
 from pustula.store.records.timing import doses_by_subject
 
@@ -80,6 +82,9 @@ class StudyData:
     #: the criteria each subject failed at their latest screening (subject, kind,
     #: criterion_id, text), what a CONSORT diagram gives as reasons for exclusion
     failed_criteria: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: the protocol's approved versions: each visit is judged by the window of the version
+    #: in force on its date, and the report lists the amendments (None: the protocol only)
+    history: ProtocolHistory | None = None
 
     def snapshot_hash(self) -> str:
         """SHA-256 over every frame's content: the same data always give the same hash."""
@@ -294,6 +299,7 @@ def read_study(store: Store, code: str | None = None, *, arms: bool = False) -> 
                 "occurred_on",
             ),
             failed_criteria=_failed_criteria(connection, by_subject),
+            history=protocol_history(session, study),
         )
 
 

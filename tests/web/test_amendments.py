@@ -1,0 +1,93 @@
+"""Amending the protocol in the web app: a draft uploaded with its problems shown by line,
+its review, a signed approval, and recording the consents it asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from fastapi.testclient import TestClient
+
+from pustula.demo import DEMO_PASSWORD, demo_protocol_file
+from tests.web.conftest import csrf_of
+
+Login = Callable[[str], TestClient]
+
+
+def _amended(version: str = "1.1") -> str:
+    """The demo protocol with W12's window narrowed to ±3 days."""
+    stated = yaml.safe_load(Path(demo_protocol_file()).read_text())
+    stated["version"] = version
+    for visit in stated["visits"]:
+        if visit["code"] == "W12":
+            visit["window_before"] = visit["window_after"] = 3
+    return yaml.safe_dump(stated, sort_keys=False)
+
+
+def _upload(client: TestClient, text: str, **fields: str) -> object:
+    csrf = csrf_of(client.get("/study/protocol").text)
+    return client.post("/study/protocol", data={"csrf": csrf, **fields},
+                       files={"protocol": ("amended.yaml", text.encode(), "application/yaml")},
+                       follow_redirects=False)  # fmt: skip
+
+
+def test_a_draft_with_problems_shows_each_by_line_and_keeps_what_was_typed(
+    login: Login,
+) -> None:
+    admin = login("admin")
+    text = _amended().replace("id: TOFA-PPP", "id: OTHER-STUDY")
+    answer = _upload(admin, text, summary="Narrows the week-12 window", effective_on="")
+    page = answer.text  # type: ignore[attr-defined]
+    assert answer.status_code == 400  # type: ignore[attr-defined]
+    assert "give the day the amendment takes effect" in page.lower() or "required" in page
+    assert "Narrows the week-12 window" in page
+    answer = _upload(admin, text, summary="Narrows the week-12 window",
+                     effective_on="2024-06-20")  # fmt: skip
+    page = answer.text  # type: ignore[attr-defined]
+    assert answer.status_code == 400  # type: ignore[attr-defined]
+    assert "<td><code>id</code></td><td>this is the protocol of OTHER-STUDY" in page
+    assert "Draft, waiting" not in admin.get("/study/protocol").text
+
+
+def test_a_draft_is_reviewed_approved_with_a_signature_and_reconsent_recorded(
+    login: Login,
+) -> None:
+    admin = login("admin")
+    answer = _upload(admin, _amended(), summary="Narrows the week-12 window",
+                     effective_on="2024-05-01")  # fmt: skip
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert answer.headers["location"] == "/study/protocol/1.1?saved=draft"  # type: ignore[attr-defined]
+    review = admin.get("/study/protocol/1.1").text
+    assert "Window of W12 changed: day 84, −7 to +7 days → day 84, −3 to +3 days" in review
+    # no answer about re-consent is chosen for the approver
+    assert 'name="reconsent" value="yes" checked' not in review
+    refused = admin.post("/study/protocol/1.1/approve", data={
+        "csrf": csrf_of(review), "reason": "EC approval", "reconsent": "yes",
+        "username": "admin", "password": "not-mine"})  # fmt: skip
+    assert refused.status_code == 400
+    assert "nothing was approved" in refused.text and "EC approval" in refused.text
+    approved = admin.post("/study/protocol/1.1/approve", data={
+        "csrf": csrf_of(review), "reason": "EC approval", "reconsent": "yes",
+        "username": "admin", "password": DEMO_PASSWORD}, follow_redirects=False)  # fmt: skip
+    assert approved.status_code == 303
+    assert "Approved" in admin.get("/study/protocol").text
+    investigator = login("investigator")
+    consents = investigator.get("/study/consent").text
+    assert all(f">{code}</a>" in consents for code in ("S01", "S02", "S03", "S04"))
+    future = investigator.post("/study/consent/S01", data={
+        "csrf": csrf_of(consents), "consented_on": "2999-01-01"})  # fmt: skip
+    assert future.status_code == 400 and "cannot be in the future" in future.text
+    saved = investigator.post("/study/consent/S01", data={
+        "csrf": csrf_of(consents), "consented_on": "2024-05-10"}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    assert ">S01</a>" not in investigator.get("/study/consent").text
+
+
+def test_only_a_study_administrator_uploads_or_approves(login: Login) -> None:
+    investigator = login("investigator")
+    assert investigator.get("/study/protocol").status_code == 200
+    assert "Upload an amendment" not in investigator.get("/study/protocol").text
+    csrf = csrf_of(investigator.get("/study/protocol").text)
+    assert investigator.post("/study/protocol", data={"csrf": csrf}).status_code == 403
+    assert login("monitor").post("/study/consent/S01", data={"csrf": csrf}).status_code == 403
