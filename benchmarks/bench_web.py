@@ -36,15 +36,16 @@ import time
 import urllib.request
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from pustula.demo import create_demo_users
 from pustula.protocol import Protocol, load_protocol
 from pustula.settings import Settings
 from pustula.store import Store, add_study
 from pustula.store.accounts.users import issue_api_token
-from pustula.store.db.models import Assessment, Baseline, Exposure, Subject, Visit
+from pustula.store.db.models import Assessment, Baseline, Exposure, Site, Subject, Visit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -52,116 +53,75 @@ STAMP = {"version": 1, "created_at": "2026-11-25T00:00:00+00:00", "created_by": 
 SUBJECTS = 20_000
 
 
-def seed(store: Store, protocol: Protocol | None = None, *, arm: str | None = "TOFA") -> str:
+def seed(
+    store: Store, protocol: Protocol | None = None, *, arm: str | None = "TOFA", studies: int = 1
+) -> str:
     """The subjects, their week 0 and the demo's users, straight into the tables (not
-    timed); an admin's API token back. ``arm`` None leaves the subjects unrandomized."""
+    timed); an admin's API token back. ``arm`` None leaves the subjects unrandomized.
+
+    With ``studies`` > 1 the server holds that many studies (decision 0019): the first is
+    the one the benchmark reads and writes; each other one has as many subjects, with the
+    same codes, so that every read and save must find its own study's subject.
+    """
     protocol = protocol or load_protocol(ROOT / "protocols" / "tofacitinib-ppp-case-series.yaml")
-    with store.transaction(user="bench") as tx:
-        study = add_study(tx, protocol, sites=[("SITE1", "A"), ("SITE2", "B")], synthetic=True)
-        study_id = study.id
+    for k in range(studies):
+        this = protocol if k == 0 else protocol.model_copy(
+            update={"id": f"OTHER-{k}", "title": f"Another study on the server ({k})"})  # fmt: skip
+        with store.transaction(user="bench") as tx:
+            study = add_study(tx, this, sites=[(f"S{k}A", "A"), (f"S{k}B", "B")], synthetic=True)
+            study_id = study.id
+        with store.reader() as session:
+            first_site = select(Site.id).where(Site.study_id == study_id).order_by(Site.id)
+            site_id = session.scalars(first_site).first()
+        with store.engine.begin() as c:
+            _insert_subjects(c, study_id, site_id, first=k * SUBJECTS, arm=arm)
+    with store.engine.begin() as c:
+        if c.dialect.name == "postgresql":
+            for table in ("subject", "visit"):
+                c.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {studies * SUBJECTS})"
+                )
+    create_demo_users(store, user="bench")
+    with store.transaction(user="bench", reason="benchmark token") as tx:
+        return issue_api_token(tx, "admin")
+
+
+def _insert_subjects(c: Any, study_id: int, site_id: int | None, *, first: int,
+                     arm: str | None) -> None:  # fmt: skip
     start = date(2024, 3, 1)
-    ids = range(1, SUBJECTS + 1)
+    ids = range(first + 1, first + SUBJECTS + 1)
     items = {
         f"{r}_{s}": 2
         for r in ("right_palm", "left_palm", "right_sole", "left_sole")
         for s in ("erythema", "pustules", "desquamation")
     }
     items |= {f"{r}_area_pct": 30 for r in ("right_palm", "left_palm", "right_sole", "left_sole")}
-    with store.engine.begin() as c:
-        c.execute(
-            insert(Subject),
-            [
-                {
-                    "id": i,
-                    "study_id": study_id,
-                    "site_id": 1,
-                    "code": f"R{i:05d}",
-                    "status": "enrolled",
-                    "arm": arm,
-                    "screened_on": start,
-                    "enrolled_on": start,
-                    **STAMP,
-                }
-                for i in ids
-            ],
-        )
-        c.execute(
-            insert(Baseline),
-            [
-                {
-                    "subject_id": i,
-                    "age": 50,
-                    "sex": "female",
-                    "disease_duration_months": 24.0,
-                    "eraspen_ppp": True,
-                    "smoking": "never",
-                    "pack_years": None,
-                    "triggers": [],
-                    "comorbidities": [],
-                    "screening": {},
-                    **STAMP,
-                }
-                for i in ids
-            ],
-        )
-        c.execute(
-            insert(Exposure),
-            [
-                {
-                    "subject_id": i,
-                    "drug": "tofacitinib",
-                    "dose": 5.0,
-                    "unit": "mg",
-                    "frequency": "twice daily",
-                    "start_date": start,
-                    "end_date": None,
-                    **STAMP,
-                }
-                for i in ids
-            ],
-        )
-        c.execute(
-            insert(Visit),
-            [
-                {
-                    "id": i,
-                    "subject_id": i,
-                    "visit_code": "W0",
-                    "visit_date": start,
-                    "study_day": 0,
-                    "window_status": "in_window",
-                    "status": "done",
-                    "notes": "",
-                    **STAMP,
-                }
-                for i in ids
-            ],
-        )
-        c.execute(
-            insert(Assessment),
-            [
-                {
-                    "visit_id": i,
-                    "instrument": "pppasi",
-                    "instrument_version": "1.0",
-                    "items": items,
-                    "total": 18.0,
-                    "band": None,
-                    "subscores": {},
-                    "warnings": [],
-                    **STAMP,
-                }
-                for i in ids
-            ],
-        )
-        if c.dialect.name == "postgresql":
-            for table in ("subject", "visit"):
-                c.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {SUBJECTS})"
-                )
-    create_demo_users(store, user="bench")
-    with store.transaction(user="bench", reason="benchmark token") as tx:
-        return issue_api_token(tx, "admin")
+    c.execute(insert(Subject), [
+        {"id": i, "study_id": study_id, "site_id": site_id, "code": f"R{i - first:05d}",
+         "status": "enrolled", "arm": arm, "screened_on": start, "enrolled_on": start, **STAMP}
+        for i in ids
+    ])  # fmt: skip
+    c.execute(insert(Baseline), [
+        {"subject_id": i, "age": 50, "sex": "female", "disease_duration_months": 24.0,
+         "eraspen_ppp": True, "smoking": "never", "pack_years": None, "triggers": [],
+         "comorbidities": [], "screening": {}, **STAMP}
+        for i in ids
+    ])  # fmt: skip
+    c.execute(insert(Exposure), [
+        {"subject_id": i, "drug": "tofacitinib", "dose": 5.0, "unit": "mg",
+         "frequency": "twice daily", "start_date": start, "end_date": None, **STAMP}
+        for i in ids
+    ])  # fmt: skip
+    c.execute(insert(Visit), [
+        {"id": i, "subject_id": i, "visit_code": "W0", "visit_date": start, "study_day": 0,
+         "window_status": "in_window", "status": "done", "notes": "", **STAMP}
+        for i in ids
+    ])  # fmt: skip
+    c.execute(insert(Assessment), [
+        {"visit_id": i, "instrument": "pppasi", "instrument_version": "1.0", "items": items,
+         "total": 18.0, "band": None, "subscores": {}, "warnings": [], **STAMP}
+        for i in ids
+    ])  # fmt: skip
 
 
 def free_port() -> int:
@@ -201,6 +161,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--think-ms", type=int, default=1000, help="writers' mean pause")
+    parser.add_argument("--studies", type=int, default=3,
+                        help="studies on the server, each with as many subjects")  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("PUSTULA_TEST_POSTGRES_URL")
     if not url:
@@ -215,9 +177,10 @@ def main() -> None:
     os.environ.setdefault("PUSTULA_AUDIT_KEY", "bench-audit-key-" + "0" * 48)
     store = Store.open(url)
     store.create_schema()
-    token = seed(store)
+    token = seed(store, studies=args.studies)
     store.dispose()
-    env = os.environ | {"PUSTULA_BENCH_TOKEN": token, "PUSTULA_BENCH_SUBJECTS": str(SUBJECTS)}
+    env = os.environ | {"PUSTULA_BENCH_TOKEN": token, "PUSTULA_BENCH_SUBJECTS": str(SUBJECTS),
+                        "PUSTULA_BENCH_API": "/api/v1/studies/TOFA-PPP"}  # fmt: skip
     server, base, env = serve(url, env, workers=args.workers)
     try:
         # every worker imports the app and fills its caches before anything is timed

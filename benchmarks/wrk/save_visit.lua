@@ -10,6 +10,8 @@ delay = function()
   return math.floor(think * (0.5 + math.random()))
 end
 local token = os.getenv("PUSTULA_BENCH_TOKEN")
+-- the study's API (/api/v1/studies/{code}); the routes without a study by default
+local api = os.getenv("PUSTULA_BENCH_API") or "/api/v1"
 local body = '{"visit_code": "W2", "visit_date": "2024-03-15", "assessments": {' ..
   '"pppasi": {"right_palm_erythema": 2, "right_palm_pustules": 2, "right_palm_desquamation": 1, "right_palm_area_pct": 25,' ..
   '"left_palm_erythema": 1, "left_palm_pustules": 1, "left_palm_desquamation": 1, "left_palm_area_pct": 10,' ..
@@ -19,7 +21,7 @@ local body = '{"visit_code": "W2", "visit_date": "2024-03-15", "assessments": {'
 
 request = function()
   counter = counter + 1
-  local path = string.format("/api/v1/subjects/R%05d/visits", counter)
+  local path = string.format("%s/subjects/R%05d/visits", api, counter)
   return wrk.format("POST", path, {["Authorization"] = "Bearer " .. token,
                                    ["Content-Type"] = "application/json"}, body)
 end

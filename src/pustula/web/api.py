@@ -114,6 +114,9 @@ class VisitOut(BaseModel):
     visit_date: date | None
     study_day: int | None
     window_status: str | None
+    #: the protocol version whose window ``window_status`` follows (the one in force on
+    #: the visit date); None for visits saved before versions were recorded
+    window_protocol_version: str | None = None
     status: str
     assessments: list[AssessmentOut]
 
@@ -229,6 +232,7 @@ def _visit_out(visit: VisitView, assessments: Iterable[Any]) -> VisitOut:
         visit_date=visit.visit_date,
         study_day=visit.study_day,
         window_status=visit.window_status,
+        window_protocol_version=visit.protocol_version,
         status=visit.status,
         assessments=[AssessmentOut.model_validate(a) for a in assessments],
     )

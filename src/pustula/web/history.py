@@ -156,7 +156,7 @@ def exported_value(row: Mapping[str, Any], side: str) -> Any:
     'protocol text, SHA-256 5fd8320903d7…'
     """
     raw = row[side]
-    if row["table"] != "study" or raw is None:
+    if row["table"] not in ("study", "protocol_version") or raw is None:
         return raw
     value = _load(raw)
     if row["field"] == "protocol_yaml":

@@ -74,8 +74,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("visit") as batch:
-        batch.drop_column("protocol_version")
+    # not in batch mode: SQLite would copy the visit table, and the assessments that refer
+    # to it stop a DROP TABLE; SQLite 3.35 and PostgreSQL both drop a column in place
+    op.execute("ALTER TABLE visit DROP COLUMN protocol_version")
     op.drop_index("ix_consent_subject_id", table_name="consent")
     op.drop_table("consent")
     op.drop_index("ix_protocol_version_study_id", table_name="protocol_version")
