@@ -81,7 +81,7 @@ def seed(
                 c.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {studies * SUBJECTS})"
                 )
-    create_demo_users(store, user="bench")
+    create_demo_users(store.for_study(protocol.id), user="bench")
     with store.transaction(user="bench", reason="benchmark token") as tx:
         return issue_api_token(tx, "admin")
 
