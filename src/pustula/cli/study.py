@@ -16,7 +16,9 @@ __all__ = ["register"]
 SubjectOpt = Annotated[str, typer.Option("--subject", help="Subject code.")]
 DataOpt = Annotated[str, typer.Option("--data", help="JSON text, or a JSON/YAML file.")]
 
-protocol_app = typer.Typer(help="Validate protocol files.", no_args_is_help=True)
+protocol_app = typer.Typer(
+    help="Protocol files, and the study's versions and amendments.", no_args_is_help=True
+)
 study_app = typer.Typer(help="Studies.", no_args_is_help=True)
 subject_app = typer.Typer(help="Subjects: screening and enrolment.", no_args_is_help=True)
 visit_app = typer.Typer(help="Visits and their assessments.", no_args_is_help=True)
@@ -34,6 +36,87 @@ def protocol_check(file: Path) -> None:
     from pustula.protocol import load_protocol
 
     echo_json({"valid": True, **load_protocol(file).summary()})
+
+
+@protocol_app.command("versions")
+@handles_errors
+def protocol_versions(ctx: typer.Context) -> None:
+    """The versions of the study's protocol: the first, drafts, approved and withdrawn."""
+    from dataclasses import asdict
+
+    from pustula.store.services.amendments import protocol_versions as versions
+
+    echo_json([asdict(v) for v in versions(open_store(ctx))])
+
+
+@protocol_app.command("amend")
+@handles_errors
+def protocol_amend(
+    ctx: typer.Context,
+    file: Path,
+    summary: Annotated[str, typer.Option(help="What the amendment changes, and why.")],
+    effective_on: Annotated[str, typer.Option(help="The day it takes effect, YYYY-MM-DD.")],
+) -> None:
+    """Keep an amended protocol file as a draft; print what it changes and does."""
+    from pustula.errors import ProtocolError
+    from pustula.store.services.amendments import upload_amendment
+
+    store = open_store(ctx)
+    version, problems = upload_amendment(
+        store, cli_user(ctx), text=file.read_text(encoding="utf-8-sig"), summary=summary,
+        effective_on=_date(effective_on, "--effective-on"),
+    )  # fmt: skip
+    if version is None:
+        raise ProtocolError("the draft was not kept: " + "; ".join(
+            f"{f'line {p.line}, ' if p.line else ''}{p.field or 'file'}: {p.message}"
+            for p in problems))  # fmt: skip
+    _print_review(store, version)
+
+
+def _print_review(store: Any, version: str) -> None:
+    from dataclasses import asdict
+
+    from pustula.store.services.amendments import review_amendment
+
+    review = review_amendment(store, version)
+    echo_json({
+        "version": version, "status": review.draft.status, "current": review.current,
+        "changes": [c.text for c in review.changes],
+        "reflagged_visits": [asdict(r) for r in review.reflags],
+        "added_visits": [asdict(n) for n in review.new_visits],
+        "eligibility_changes": [asdict(e) for e in review.eligibility],
+        "would_consent_again": list(review.would_reconsent),
+    })  # fmt: skip
+
+
+@protocol_app.command("review")
+@handles_errors
+def protocol_review(ctx: typer.Context, version: str) -> None:
+    """What a version changes, and what it does to the data already collected."""
+    _print_review(open_store(ctx), version)
+
+
+@protocol_app.command("approve")
+@handles_errors
+def protocol_approve(
+    ctx: typer.Context,
+    version: str,
+    reason: Annotated[str, typer.Option(help="Why it is approved (e.g. the ethics approval).")],
+    reconsent: Annotated[bool, typer.Option(
+        "--reconsent/--no-reconsent", help="Whether subjects still in the study consent again.",
+        show_default=False)],
+) -> None:  # fmt: skip
+    """Approve a draft: signed with your password (PUSTULA_PASSWORD, or asked for)."""
+    import os
+
+    from pustula.store.services.amendments import approve_amendment
+
+    user = cli_user(ctx)
+    password = os.environ.get("PUSTULA_PASSWORD") or typer.prompt(
+        f"Password of {user} (signs the approval)", hide_input=True)  # fmt: skip
+    approve_amendment(open_store(ctx), user, version=version, username=user, password=password,
+                      reason=reason, reconsent=reconsent)  # fmt: skip
+    typer.echo(f"protocol version {version} approved")
 
 
 @study_app.command("add")
