@@ -72,6 +72,8 @@ def test_a_draft_is_reviewed_approved_with_a_signature_and_reconsent_recorded(
         "username": "admin", "password": DEMO_PASSWORD}, follow_redirects=False)  # fmt: skip
     assert approved.status_code == 303
     assert "Approved" in admin.get("/study/protocol").text
+    # an approved version says what it changed from the version before it
+    assert "Window of W12 changed" in admin.get("/study/protocol/1.1").text
     # S01's visits: week 12 (27 May 2024) is on or after 1 May, judged by 1.1; the others not
     visits = admin.get("/api/v1/studies/TOFA-PPP/subjects/S01").json()["visits"]
     assert {v["visit_code"]: v["window_protocol_version"] for v in visits} == {

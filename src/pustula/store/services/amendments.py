@@ -282,6 +282,13 @@ def review_amendment(store: Store, version: str) -> AmendmentReview:
         history = protocol_history(session, study)
         new = protocol_from_text(row.protocol_yaml, study.code)
         effective = row.effective_on or date.min
+        if row.status == APPROVED:
+            # what it changed from the version before it; its impact is history
+            order = [v.version for v in history.versions]
+            at = order.index(version)
+            before = history.versions[at - 1].protocol if at else new
+            return AmendmentReview(_row(row), history.versions[at - 1].version if at else version,
+                                   diff_protocols(before, new), (), (), (), ())  # fmt: skip
         changes = diff_protocols(history.current.protocol, new)
         amended = _amended(history, row.protocol_version, effective, new)
         reflags, owed = _schedule_impact(session, study, history, amended, effective)
