@@ -309,14 +309,21 @@ def _amended(history: ProtocolHistory, version: str, effective: date, new: Proto
     return ProtocolHistory((*history.versions, VersionInForce(version, effective, new)))
 
 
-def _schedule_impact(
-    session: Session, study: Study, before: ProtocolHistory, after: ProtocolHistory,
-    effective: date,
-) -> tuple[list[Reflag], list[NewVisitOwed]]:  # fmt: skip
-    """Visits whose flag changes, and who owes each visit the amendment adds."""
+@dataclass(frozen=True)
+class _Casebook:
+    """A subject of the study with the day their schedule counts from and their visits."""
+
+    subject: Subject
+    anchor: date | None
+    visits: dict[str, Visit]
+
+
+def _casebooks(session: Session, study: Study, base_code: str) -> list[_Casebook]:
+    """Every live subject of ``study`` with their day 0 and live visits, by code: three
+    statements for the whole study."""
     doses = doses_by_subject().subquery()
-    subjects = session.execute(
-        select(Subject.id, Subject.code, Subject.status, Subject.enrolled_on, doses.c.first_dose)
+    rows = session.execute(
+        select(Subject, doses.c.first_dose)
         .outerjoin(doses, doses.c.subject_id == Subject.id)
         .where(Subject.study_id == study.id, Subject.deleted_at.is_(None))
         .order_by(Subject.code)
@@ -325,16 +332,27 @@ def _schedule_impact(
     for v in session.scalars(select(Visit).join(Subject).where(
             Subject.study_id == study.id, Visit.deleted_at.is_(None))):  # fmt: skip
         visits.setdefault(v.subject_id, {})[v.visit_code] = v
+    books = []
+    for subject, first in rows:
+        mine = visits.get(subject.id, {})
+        base = mine.get(base_code)
+        anchor = day_zero(first_dose=first, baseline_date=base.visit_date if base else None,
+                          enrolled_on=subject.enrolled_on)  # fmt: skip
+        books.append(_Casebook(subject, anchor, mine))
+    return books
+
+
+def _schedule_impact(
+    session: Session, study: Study, before: ProtocolHistory, after: ProtocolHistory,
+    effective: date,
+) -> tuple[list[Reflag], list[NewVisitOwed]]:  # fmt: skip
+    """Visits whose flag changes, and who owes each visit the amendment adds."""
     new = after.current.protocol
     added = [v for v in new.visits
              if all(v.code != old.code for old in before.current.protocol.visits)]  # fmt: skip
     reflags, owed = [], []
-    base_code = new.baseline_visit.code
-    for sid, code, status, enrolled_on, first in subjects:
-        mine = visits.get(sid, {})
-        base = mine.get(base_code)
-        anchor = day_zero(first_dose=first, baseline_date=base.visit_date if base else None,
-                          enrolled_on=enrolled_on)  # fmt: skip
+    for book in _casebooks(session, study, new.baseline_visit.code):
+        code, anchor, mine = book.subject.code, book.anchor, book.visits
         for visit in sorted(mine.values(), key=lambda v: v.visit_date or date.max):
             flag = _flag(after, visit, anchor)
             if (visit.visit_date is not None and visit.visit_date >= effective
@@ -343,7 +361,7 @@ def _schedule_impact(
                 reflags.append(Reflag(code, visit.visit_code, visit.visit_date,
                                       study_day(visit.visit_date, first_dose=anchor),
                                       str(_flag(before, visit, anchor)), flag))  # fmt: skip
-        if anchor is None or status != SubjectStatus.ENROLLED:
+        if anchor is None or book.subject.status != SubjectStatus.ENROLLED:
             continue
         for plan in added:
             due = anchor + timedelta(days=plan.day)
@@ -452,32 +470,20 @@ def approve_amendment(
 
 
 def _reflag(tx: Transaction, study: Study, history: ProtocolHistory, effective: date) -> None:
-    session = tx.session
-    first = {r.subject_id: r.first_dose for r in session.execute(doses_by_subject())}
-    subjects = {
-        s.id: s for s in session.scalars(select(Subject).where(Subject.study_id == study.id))
-    }
     base_code = history.current.protocol.baseline_visit.code
-    rows = list(session.scalars(
-        select(Visit).join(Subject)
-        .where(Subject.study_id == study.id, Visit.deleted_at.is_(None))
-    ))  # fmt: skip
-    baseline = {v.subject_id: v.visit_date for v in rows if v.visit_code == base_code}
-    for visit in rows:
-        if visit.visit_date is None or visit.visit_date < effective:
+    for book in _casebooks(tx.session, study, base_code):
+        if book.anchor is None:
             continue
-        subject = subjects[visit.subject_id]
-        anchor = day_zero(first_dose=first.get(subject.id), baseline_date=baseline.get(subject.id),
-                          enrolled_on=subject.enrolled_on)  # fmt: skip
-        if anchor is None:
-            continue
-        plan, version = history.window_of(visit.visit_code, visit.visit_date)
-        if plan is None:
-            continue
-        flag = window_status(plan, study_day(visit.visit_date, first_dose=anchor))
-        if (str(visit.window_status), visit.protocol_version) != (str(flag), version):
-            update_record(tx, visit, {"window_status": flag, "protocol_version": version},
-                          expected_version=visit.version)  # fmt: skip
+        for visit in book.visits.values():
+            if visit.visit_date is None or visit.visit_date < effective:
+                continue
+            plan, version = history.window_of(visit.visit_code, visit.visit_date)
+            if plan is None:
+                continue
+            flag = window_status(plan, study_day(visit.visit_date, first_dose=book.anchor))
+            if (str(visit.window_status), visit.protocol_version) != (str(flag), version):
+                update_record(tx, visit, {"window_status": flag, "protocol_version": version},
+                              expected_version=visit.version)  # fmt: skip
 
 
 def withdraw_amendment(store: Store, user: str, *, version: str, reason: str) -> None:
