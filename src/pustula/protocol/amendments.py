@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from pustula.protocol.facts import COMPARISONS, describe_value, fact
 from pustula.protocol.model import AllOf, AnyOf, Condition, Criterion, Protocol, Visit
 
 __all__ = ["ProtocolChange", "ProtocolHistory", "VersionInForce", "diff_protocols"]
@@ -63,9 +64,8 @@ def _visit(v: Visit) -> str:
 
 def _rule(rule: Any) -> str:
     if isinstance(rule, Condition):
-        value = rule.value
-        shown = f"({', '.join(map(str, value))})" if isinstance(value, tuple) else str(value)
-        return f"{rule.field} {rule.op} {shown}"
+        return (f"{fact(rule.field).label} {COMPARISONS[rule.op]}"
+                f"{describe_value(rule.field, rule.value)}")  # fmt: skip
     if isinstance(rule, AllOf):
         return "(" + " and ".join(_rule(r) for r in rule.all) + ")"
     if isinstance(rule, AnyOf):
@@ -79,7 +79,7 @@ def _criterion(c: Criterion) -> str:
 
     >>> _criterion(Criterion(id="E5", text="Aged 65 or older",
     ...                      rule={"field": "age", "op": ">=", "value": 65}))
-    'Aged 65 or older [age >= 65]'
+    'Aged 65 or older [Age ≥ 65 years]'
     """
     return f"{c.text} [{_rule(c.rule)}]".replace("[(", "[").replace(")]", "]")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pustula.errors import EligibilityError
-from pustula.protocol.facts import describe_value, fact
+from pustula.protocol.facts import COMPARISONS, describe_value, fact
 from pustula.protocol.model import AllOf, Condition, Criterion, Not, Protocol, Rule
 
 __all__ = ["NOT_A_RESULT", "CriterionResult", "EligibilityResult", "evaluate_eligibility"]
@@ -146,11 +146,6 @@ def _evaluate(rule: Rule, data: Mapping[str, Any], kind: str) -> tuple[bool, str
     return any(m for m, _ in parts), " or ".join(why for _, why in parts)
 
 
-#: How a comparison reads in a reason ("needs ≥ 18 years"; equality reads as the value).
-_SAYS = {"==": "", "!=": "not ", "<": "< ", "<=": "≤ ", ">": "> ", ">=": "≥ ",
-         "in": "one of ", "not in": "none of ", "contains": "to include "}  # fmt: skip
-
-
 def _condition(rule: Condition, data: Mapping[str, Any], kind: str) -> tuple[bool, str]:
     actual = _lookup(data, rule.field)
     expected = list(rule.value) if isinstance(rule.value, tuple) else rule.value
@@ -161,7 +156,7 @@ def _condition(rule: Condition, data: Mapping[str, Any], kind: str) -> tuple[boo
             f"cannot compare `{rule.field}` ({actual!r}) with {expected!r} using {rule.op}"
         ) from exc
     label = fact(rule.field).label
-    needs = f"{_SAYS[rule.op]}{describe_value(rule.field, expected)}"
+    needs = f"{COMPARISONS[rule.op]}{describe_value(rule.field, expected)}"
     return met, f"{label} {describe_value(rule.field, actual)}; {kind} needs {needs}"
 
 

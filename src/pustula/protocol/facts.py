@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FACTS", "Fact", "describe_value"]
+__all__ = ["COMPARISONS", "FACTS", "Fact", "describe_value", "fact"]
+
+#: How a comparison reads in words ("≥ 18 years"; equality reads as the value alone).
+COMPARISONS = {"==": "", "!=": "not ", "<": "< ", "<=": "≤ ", ">": "> ", ">=": "≥ ",
+               "in": "one of ", "not in": "none of ", "contains": "to include "}  # fmt: skip
 
 
 @dataclass(frozen=True)

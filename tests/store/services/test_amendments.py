@@ -119,7 +119,7 @@ def test_the_review_lists_the_changes_the_reflags_the_new_visit_and_eligibility(
         "Window of W12 changed: day 84, −7 to +7 days → day 84, −3 to +3 days",
         "Visit W8 added: Week 8, day 56, −7 to +7 days (pppasi, pga)",
         "Exclusion E5 added: Aged 50 or older and a current or former smoker "
-        "[age >= 50 and smoking in (current, former)]",
+        "[Age ≥ 50 years and Smoking one of current or former]",
     ]
     assert [(r.subject, r.visit_code, r.study_day, r.before, r.after)
             for r in review.reflags] == [("S03", "W12", 88, "in_window", "late")]  # fmt: skip
