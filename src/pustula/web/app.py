@@ -45,6 +45,7 @@ from pustula.web import (
     photos,
     quality,
     report,
+    route_index,
     screening,
     studies,
     throughput,
@@ -130,6 +131,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    route_index.install(app)
     _summaries(app)
     app.openapi = lambda: study_openapi(app)  # type: ignore[method-assign]
     throughput.install(app, settings, routers)

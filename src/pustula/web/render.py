@@ -19,6 +19,7 @@ from pustula.scoring.pppasi import REGIONS
 from pustula.store.records.patient import PATIENT_INSTRUMENTS
 from pustula.web.actions import BY_NAME
 from pustula.web.bodymap import body_map
+from pustula.web.monitor_marks import marks, verify_all
 from pustula.web.security import csrf_token
 
 __all__ = ["form_status", "render"]
@@ -40,7 +41,8 @@ def offered(action: str, status: str) -> bool:
 
 
 ENV.globals.update(label=label, labels=labels, label_of=field_label, offered=offered,
-                   patient_instruments=PATIENT_INSTRUMENTS)  # fmt: skip
+                   patient_instruments=PATIENT_INSTRUMENTS, marks=marks,
+                   verify_all=verify_all)  # fmt: skip
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
