@@ -90,13 +90,13 @@ def test_data_entry_sees_queries_but_no_monitoring_actions() -> None:
     assert "Verify" not in html and "Raise query" not in html
 
 
-def _verify_all(t: _Timeline, user: _User, records: list[tuple[str, _Rec]]) -> str:
-    page = ENV.from_string("{{ verify_all(t, 'visit:7', 'visit', 'S01', records) }}")
+def _verify_all(t: _Timeline, user: _User, records: list[tuple[str, list[_Rec]]]) -> str:
+    page = ENV.from_string("{{ verify_all(t, 'visit:7', 'visit', 'S01', *records) }}")
     return page.render(t=t, records=records, user=user, csrf="x")
 
 
 def test_verify_all_is_offered_while_one_record_of_the_group_is_unverified() -> None:
-    records = [("visit", _Rec(7)), ("assessment", _Rec(8))]
+    records = [("visit", [_Rec(7)]), ("assessment", [_Rec(8)])]
     partly = _Timeline(verified_keys={("visit", 7, 1)})
     wholly = _Timeline(verified_keys={("visit", 7, 1), ("assessment", 8, 1)})
 
@@ -108,7 +108,7 @@ def test_verify_all_is_offered_while_one_record_of_the_group_is_unverified() -> 
 
 
 def test_verify_all_is_not_offered_on_a_locked_record_or_without_the_permission() -> None:
-    records = [("visit", _Rec(7))]
+    records = [("visit", [_Rec(7)])]
 
     assert _verify_all(_Timeline(lock=object()), _User("verify"), records) == ""
     assert _verify_all(_Timeline(), _User("enter"), records) == ""

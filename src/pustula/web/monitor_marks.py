@@ -61,14 +61,16 @@ def marks(context: Context, t: Any, table: str, rec: Any, code: str) -> Markup:
 
 @pass_context
 def verify_all(
-    context: Context, t: Any, group: str, what: str, code: str, records: Iterable[Any]
-) -> Markup:
+    context: Context, t: Any, group: str, what: str, code: str,
+    *records: tuple[str, Iterable[Any]],
+) -> Markup:  # fmt: skip
     """One action that verifies every record of a visit or of a form, each at its current
-    version: offered while one of them is not verified and the record is not locked."""
+    version: offered while one of them is not verified and the record is not locked.
+    ``records`` are (table, its records) pairs."""
     user = context["user"]
     if not user.can("verify") or t.lock:
         return Markup("")
-    if all(t.verified(table, r.id, r.version) for table, r in records):
+    if all(t.verified(table, r.id, r.version) for table, rows in records for r in rows):
         return Markup("")
     return Markup(
         f'<form method="post" action="/subjects/{escape(code)}/verify" class="inline verify-all">'

@@ -76,8 +76,6 @@ def utc(moment: str | datetime | None) -> str:
 
 
 ENV.filters["utc"] = utc
-# (table, record) pairs for the monitoring macros
-ENV.filters["with_table"] = lambda record, table: (table, record)
 
 
 BODY_MAPS = {r: body_map(r) for r in REGIONS}
