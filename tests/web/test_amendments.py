@@ -3,13 +3,14 @@ its review, a signed approval, and recording the consents it asks for."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from fastapi.testclient import TestClient
 
-from pustula.demo import DEMO_PASSWORD, demo_protocol_file
+from pustula.demo import DEMO_PASSWORD, demo_protocol_file, trial_protocol_file
 from tests.web.conftest import csrf_of
 
 Login = Callable[[str], TestClient]
@@ -101,3 +102,28 @@ def test_only_a_study_administrator_uploads_or_approves(login: Login) -> None:
     csrf = csrf_of(investigator.get("/study/protocol").text)
     assert investigator.post("/study/protocol", data={"csrf": csrf}).status_code == 403
     assert login("monitor").post("/study/consent/S01", data={"csrf": csrf}).status_code == 403
+
+
+def test_new_block_sizes_reach_no_page_of_a_blinded_trial(trial_login: Login) -> None:
+    """Every role but two is blinded, the study administrator too: an amendment's review
+    and its approved page say that the blocks changed, never their sizes."""
+    stated = yaml.safe_load(Path(trial_protocol_file()).read_text())
+    old = stated["randomization"]["block_sizes"]
+    stated["version"] = "9.1"
+    stated["randomization"]["block_sizes"] = [9, 18]
+    stated["randomization"]["slots_per_stratum"] = 72
+    admin = trial_login("admin")
+    answer = _upload(admin, yaml.safe_dump(stated, sort_keys=False),
+                     summary="Larger blocks", effective_on="2025-06-01")  # fmt: skip
+    assert answer.status_code == 303, answer.text  # type: ignore[attr-defined]
+    review = admin.get("/study/protocol/9.1").text
+    assert "randomization block sizes or list length changed (not shown" in review
+    for sizes in (old, [9, 18]):
+        assert not re.search(r"\b" + r"\D{1,3}".join(map(str, sizes)) + r"\b", review)
+    assert "72" not in review
+    admin.post("/study/protocol/9.1/approve", data={
+        "csrf": csrf_of(review), "reason": "DMC advice", "reconsent": "no",
+        "username": "admin", "password": DEMO_PASSWORD})  # fmt: skip
+    approved = trial_login("investigator").get("/study/protocol/9.1").text
+    assert "Approved" in approved and "block sizes or list length changed (not shown" in approved
+    assert "18" not in approved and "72" not in approved

@@ -16,13 +16,24 @@ from datetime import date
 from typing import Any, Literal
 
 from pustula.protocol.facts import COMPARISONS, describe_value, fact
-from pustula.protocol.model import AllOf, AnyOf, Condition, Criterion, Protocol, Visit
+from pustula.protocol.model import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Criterion,
+    Protocol,
+    Refractory,
+    Treatment,
+    Visit,
+)
+from pustula.protocol.randomization import FACTORS, Minimization, Randomization, Stratum
 
 __all__ = ["ProtocolChange", "ProtocolHistory", "VersionInForce", "diff_protocols"]
 
 Area = Literal["visit", "window", "inclusion", "exclusion", "endpoint", "lab rule", "arm",
                "analysis", "study"]  # fmt: skip
-Change = Literal["added", "removed", "changed"]
+#: "concealed": changed, but its values are not shown (an allocation could be foreseen)
+Change = Literal["added", "removed", "changed", "concealed"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class ProtocolChange:
             return f"{what} {self.item} added: {self.after}"
         if self.change == "removed":
             return f"{what} {self.item} removed (was: {self.before})"
+        if self.change == "concealed":
+            return f"{what} {self.item} changed (not shown: {self.after})"
         return f"{what} {self.item} changed: {self.before} → {self.after}"
 
 
@@ -162,18 +175,93 @@ def diff_protocols(old: Protocol, new: Protocol) -> tuple[ProtocolChange, ...]:
                        str(plan_new[key]))
         for key in plan_old if plan_old[key] != plan_new[key]
     ]  # fmt: skip
-    for field in ("title", "randomization", "refractory", "blinded_treatment"):
-        a, b = getattr(old, field), getattr(new, field)
-        if a != b:
-            changes.append(ProtocolChange("study", field.replace("_", " "), "changed",
-                                          _shown(a), _shown(b)))  # fmt: skip
+    if old.title != new.title:
+        changes.append(ProtocolChange("study", "title", "changed", old.title, new.title))
+    changes += _study_changes(old, new)
     return tuple(changes)
 
 
-def _shown(value: Any) -> str:
-    if value is None:
+def _study_changes(old: Protocol, new: Protocol) -> list[ProtocolChange]:
+    """The definition of refractory, the randomization and the blinded kit, in words.
+
+    Block sizes and the length of the allocation lists are never shown: every role but
+    the unblinded statistician's and the DMC's is blinded, and knowing the sizes lets a
+    site foresee the last allocations of a block (ICH E9, 2.3.2).
+    """
+    described = (
+        ("definition of refractory", _refractory(old.refractory), _refractory(new.refractory)),
+        ("randomization", _randomization(old.randomization), _randomization(new.randomization)),
+        ("blinded study drug", _kit(old.blinded_treatment), _kit(new.blinded_treatment)),
+    )
+    changes = [ProtocolChange("study", item, "changed", before, after)
+               for item, before, after in described if before != after]  # fmt: skip
+    a, b = old.randomization, new.randomization
+    if a is not None and b is not None and _concealed(a) != _concealed(b):
+        changes.append(ProtocolChange(
+            "study", "randomization block sizes or list length", "concealed",
+            after="concealed from blinded staff, so that no allocation can be foreseen",
+        ))  # fmt: skip
+    return changes
+
+
+#: A prior therapy's recorded response, as the definition of refractory reads it.
+RESPONSES = {"none": "no response", "partial": "a partial response",
+             "intolerant": "stopping because it was not tolerated"}  # fmt: skip
+
+
+def _refractory(r: Refractory) -> str:
+    """
+    >>> _refractory(Refractory(failed_responses=("none", "partial")))
+    'a prior therapy counts as failed after no response or a partial response'
+    """
+    responses = " or ".join(RESPONSES.get(x, x) for x in r.failed_responses)
+    return f"a prior therapy counts as failed after {responses}"
+
+
+def _stratum(s: Stratum) -> str:
+    """
+    >>> _stratum(Stratum(factor="smoking", groups={"ever": ("current", "former")}))
+    'smoking status on the baseline form (ever: current or former)'
+    """
+    factor = FACTORS.get(s.factor, s.factor)
+    if s.cuts:
+        return f"{factor} (cut at {', '.join(f'{c:g}' for c in s.cuts)})"
+    if s.groups:
+        levels = "; ".join(f"{name}: {' or '.join(codes)}" for name, codes in s.groups.items())
+        return f"{factor} ({levels})"
+    return factor
+
+
+def _randomization(r: Randomization | None) -> str:
+    """How subjects are allocated, without what would let anyone foresee an allocation.
+
+    >>> r = Randomization(block_sizes=(4, 6), slots_per_stratum=60,
+    ...                   strata=(Stratum(factor="sex"),), blinding="double")
+    >>> print(_randomization(r))  # doctest: +NORMALIZE_WHITESPACE
+    permuted blocks of random sizes, stratified by sex on the baseline form; double-blind,
+    with treatment-pack numbers
+    """
+    if r is None:
+        return "none (not randomized)"
+    if r.method == "permuted_blocks":
+        how = "permuted blocks of random sizes"
+    else:
+        p = (r.minimization or Minimization()).probability
+        how = f"Pocock–Simon minimization (the favoured arm given with probability {p:g})"
+    strata = ", ".join(_stratum(s) for s in r.strata) or "nothing"
+    blinding = "open" if r.blinding == "open" else f"{r.blinding}-blind"
+    kits = "with" if r.kits else "without"
+    return f"{how}, stratified by {strata}; {blinding}, {kits} treatment-pack numbers"
+
+
+def _concealed(r: Randomization) -> tuple[Any, ...]:
+    return (r.block_sizes, r.slots_per_stratum)
+
+
+def _kit(t: Treatment | None) -> str:
+    if t is None:
         return "none"
-    return value if isinstance(value, str) else _plain(value)
+    return "; ".join(regimen.label for regimen in t.regimens())
 
 
 @dataclass(frozen=True)

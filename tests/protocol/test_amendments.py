@@ -1,0 +1,90 @@
+"""What an amendment changes in the study's design, in words, and what it never shows.
+
+The trial protocol of the demo (synthetic) is amended one setting at a time; the expected
+sentences are written out by hand from the protocol file's values.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pustula.demo import trial_protocol
+from pustula.protocol import Protocol
+from pustula.protocol.amendments import diff_protocols
+from pustula.protocol.model import Refractory, Treatment
+from pustula.protocol.randomization import Minimization, Stratum
+
+
+def _amended(**changes: object) -> Protocol:
+    return trial_protocol().model_copy(update={"version": "2.1", **changes})
+
+
+def _randomization(**changes: object) -> object:
+    return trial_protocol().randomization.model_copy(update=changes)  # type: ignore[union-attr]
+
+
+def _texts(new: Protocol) -> list[str]:
+    return [c.text for c in diff_protocols(trial_protocol(), new)]
+
+
+def test_a_wider_definition_of_refractory_reads_as_the_responses_that_count() -> None:
+    new = _amended(refractory=Refractory(failed_responses=("none", "partial")))
+
+    assert _texts(new) == [
+        "Study definition of refractory changed: a prior therapy counts as failed after no "
+        "response → a prior therapy counts as failed after no response or a partial response"
+    ]
+
+
+def test_a_new_stratification_factor_reads_with_its_levels() -> None:
+    strata = (*trial_protocol().randomization.strata, Stratum(factor="pppasi_band", cuts=(20,)))  # type: ignore[union-attr]
+    new = _amended(randomization=_randomization(strata=strata))
+
+    (text,) = _texts(new)
+    assert text == (
+        "Study randomization changed: permuted blocks of random sizes, stratified by the "
+        "subject's site, smoking status on the baseline form (never: never or unknown; ever: "
+        "current or former); double-blind, with treatment-pack numbers → permuted blocks of "
+        "random sizes, stratified by the subject's site, smoking status on the baseline form "
+        "(never: never or unknown; ever: current or former), the PPPASI total at the baseline "
+        "visit (cut at 20); double-blind, with treatment-pack numbers"
+    )
+
+
+def test_a_change_to_minimization_names_its_random_element() -> None:
+    new = _amended(randomization=_randomization(
+        method="minimization", block_sizes=(), minimization=Minimization(probability=0.75)))  # fmt: skip
+
+    texts = _texts(new)
+
+    assert "Pocock–Simon minimization (the favoured arm given with probability 0.75)" in texts[0]
+    # the blocks are gone: that they changed is said, their sizes are not
+    assert texts[1] == (
+        "Study randomization block sizes or list length changed (not shown: concealed from "
+        "blinded staff, so that no allocation can be foreseen)"
+    )
+
+
+def test_new_block_sizes_are_never_shown_to_anyone_reading_the_amendment() -> None:
+    new = _amended(randomization=_randomization(block_sizes=(4, 8), slots_per_stratum=96))
+
+    changes = diff_protocols(trial_protocol(), new)
+
+    assert [c.change for c in changes] == ["concealed"]
+    shown = " ".join(f"{c.text} {c.before} {c.after}" for c in changes)
+    assert not re.search(r"\d", shown), shown
+
+
+def test_the_blinded_kit_reads_as_the_choices_a_coordinator_is_offered() -> None:
+    kit = Treatment(drug="tofacitinib or placebo (blinded)", dose=2, unit="tablet",
+                    frequency="once daily")  # fmt: skip
+
+    assert _texts(_amended(blinded_treatment=kit)) == [
+        "Study blinded study drug changed: tofacitinib or placebo (blinded) 1 tablet twice "
+        "daily (oral); tofacitinib or placebo (blinded) 1 tablet once daily (oral) → "
+        "tofacitinib or placebo (blinded) 2 tablet once daily (oral)"
+    ]
+
+
+def test_no_change_reads_as_nothing() -> None:
+    assert _texts(_amended()) == []
