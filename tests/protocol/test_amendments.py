@@ -7,10 +7,11 @@ sentences are written out by hand from the protocol file's values.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from pustula.demo import trial_protocol
 from pustula.protocol import Protocol
-from pustula.protocol.amendments import diff_protocols
+from pustula.protocol.amendments import ConsentState, consent_state, diff_protocols
 from pustula.protocol.model import Refractory, Treatment
 from pustula.protocol.randomization import Minimization, Stratum
 
@@ -88,3 +89,45 @@ def test_the_blinded_kit_reads_as_the_choices_a_coordinator_is_offered() -> None
 
 def test_no_change_reads_as_nothing() -> None:
     assert _texts(_amended()) == []
+
+
+# -- who owes a new consent (decision 0020) ------------------------------------------------------
+# Versions: 1.0 from the start; 1.1 from 20 Jun 2024 asking for new consent; 1.2 from
+# 1 Sep 2024 not asking; 1.3 from 1 Nov 2024 asking again.
+APPROVED = [
+    ("1.0", None, False),
+    ("1.1", date(2024, 6, 20), True),
+    ("1.2", date(2024, 9, 1), False),
+    ("1.3", date(2024, 11, 1), True),
+]
+
+
+def test_a_subject_screened_before_two_amendments_owes_the_latest_that_asks() -> None:
+    state = consent_state(date(2024, 3, 1), [], APPROVED, in_study=True)
+
+    assert (state.at_screening, state.consented_to) == ("1.0", "1.0")
+    assert (state.owed, state.owed_since) == ("1.3", date(2024, 11, 1))
+
+
+def test_a_consent_to_an_earlier_amendment_still_owes_the_later_one() -> None:
+    state = consent_state(date(2024, 3, 1), [("1.1", date(2024, 6, 25))], APPROVED,
+                          in_study=True)  # fmt: skip
+
+    assert state.consented_to == "1.1" and state.owed == "1.3"
+
+
+def test_a_subject_screened_under_a_version_consented_to_it_and_owes_only_what_came_after() -> None:
+    # screened on 1 Oct 2024: version 1.2 was in force; 1.3 came after and asks
+    assert consent_state(date(2024, 10, 1), [], APPROVED, in_study=True) == ConsentState(
+        "1.2", (), "1.3", date(2024, 11, 1)
+    )
+    # screened on 2 Nov 2024: under 1.3 itself, nothing is owed
+    assert consent_state(date(2024, 11, 2), [], APPROVED, in_study=True).owed is None
+
+
+def test_a_subject_no_longer_in_the_study_owes_nothing_but_keeps_their_consents() -> None:
+    consents = [("1.1", date(2024, 7, 2))]
+
+    state = consent_state(date(2024, 3, 1), consents, APPROVED, in_study=False)
+
+    assert state.owed is None and state.later == (("1.1", date(2024, 7, 2)),)

@@ -84,6 +84,13 @@ def test_a_draft_is_reviewed_approved_with_a_signature_and_reconsent_recorded(
         "W12": "1.1",
     }
     investigator = login("investigator")
+    # the subject's page says what S01 consented to and what they owe (S01 was screened on
+    # 26 Feb 2024, under 1.0; 1.1 took effect on 1 May 2024 and asked for new consent)
+    html = investigator.get("/subjects/S01").text
+    page = re.sub(r"<[^>]+>", "", html)  # the words, without the markup that keeps dates whole
+    assert "Protocol 1.0, at screening (2024-02-26)" in page
+    assert "Must consent again to protocol 1.1, in force since 2024-05-01." in page
+    assert 'href="/study/consent#consent-S01"' in html
     consents = investigator.get("/study/consent").text
     assert all(f">{code}</a>" in consents for code in ("S01", "S02", "S03", "S04"))
     future = investigator.post("/study/consent/S01", data={
@@ -93,6 +100,9 @@ def test_a_draft_is_reviewed_approved_with_a_signature_and_reconsent_recorded(
         "csrf": csrf_of(consents), "consented_on": "2024-05-10"}, follow_redirects=False)  # fmt: skip
     assert saved.status_code == 303
     assert ">S01</a>" not in investigator.get("/study/consent").text
+    page = re.sub(r"<[^>]+>", "", investigator.get("/subjects/S01").text)
+    assert "Protocol 1.1, consented again on 2024-05-10" in page
+    assert "Must consent again" not in page
 
 
 def test_only_a_study_administrator_uploads_or_approves(login: Login) -> None:

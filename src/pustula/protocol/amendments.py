@@ -28,7 +28,14 @@ from pustula.protocol.model import (
 )
 from pustula.protocol.randomization import FACTORS, Minimization, Randomization, Stratum
 
-__all__ = ["ProtocolChange", "ProtocolHistory", "VersionInForce", "diff_protocols"]
+__all__ = [
+    "ConsentState",
+    "ProtocolChange",
+    "ProtocolHistory",
+    "VersionInForce",
+    "consent_state",
+    "diff_protocols",
+]
 
 Area = Literal["visit", "window", "inclusion", "exclusion", "endpoint", "lab rule", "arm",
                "analysis", "study"]  # fmt: skip
@@ -351,3 +358,62 @@ class ProtocolHistory:
             else:
                 since = None
         return None if since in (None, date.min) else since
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """A subject's informed consents: to the version in force on the day of screening,
+    then each later one (version, day), and the approved version still owed, if any."""
+
+    at_screening: str
+    later: tuple[tuple[str, date], ...] = ()
+    owed: str | None = None
+    owed_since: date | None = None
+
+    @property
+    def consented_to(self) -> str:
+        """The version of the subject's latest consent."""
+        return self.later[-1][0] if self.later else self.at_screening
+
+
+def consent_state(
+    screened_on: date,
+    consents: Sequence[tuple[str, date]],
+    approved: Sequence[tuple[str, date | None, bool]],
+    *,
+    in_study: bool,
+) -> ConsentState:
+    """Which versions the subject consented to, and which one they still owe.
+
+    ``consents`` are the recorded new consents (version, day) in the order given;
+    ``approved`` the study's approved versions (version, effective day, whether subjects
+    had to consent again), oldest first. The first consent is the screening's, to the
+    version then in force. A subject still in the study owes the latest approved version
+    that asked for new consent and took effect after their screening, unless they already
+    consented to it or to a later one (decision 0020).
+
+    Examples
+    --------
+    >>> approved = [("1.0", None, False), ("1.1", date(2024, 6, 20), True)]
+    >>> consent_state(date(2024, 3, 1), [], approved, in_study=True)
+    ConsentState(at_screening='1.0', later=(), owed='1.1', owed_since=datetime.date(2024, 6, 20))
+    >>> consent_state(date(2024, 3, 1), [("1.1", date(2024, 6, 25))], approved,
+    ...               in_study=True).owed is None
+    True
+    >>> consent_state(date(2024, 7, 1), [], approved, in_study=True)
+    ConsentState(at_screening='1.1', later=(), owed=None, owed_since=None)
+    """
+    order = [version for version, _, _ in approved]
+    at_screening = order[0] if order else ""
+    for version, effective_on, _ in approved:
+        if effective_on is None or effective_on <= screened_on:
+            at_screening = version
+    state = ConsentState(at_screening, tuple(consents))
+    needed = [(version, effective_on) for version, effective_on, again in approved
+              if again and (effective_on is None or effective_on > screened_on)]  # fmt: skip
+    if not in_study or not needed or state.consented_to not in order:
+        return state
+    target, since = needed[-1]
+    if order.index(state.consented_to) < order.index(target):
+        return ConsentState(at_screening, tuple(consents), target, since)
+    return state

@@ -31,7 +31,7 @@ from pustula.store.db.models import (
     Visit,
 )
 from pustula.store.monitoring.queries import subject_timeline
-from pustula.store.monitoring.snapshot import subject_records
+from pustula.store.monitoring.snapshot import VERSION_COLUMNS, subject_consents, subject_records
 from pustula.store.records.views import VIEWS, SubjectView
 from tests.store.helpers import enrol, make_study, pppasi
 
@@ -144,6 +144,8 @@ def test_every_view_has_the_columns_of_its_table() -> None:
 
     for table, view in VIEWS.items():
         columns = set(Base.metadata.tables[table].columns.keys())
+        if table == "protocol_version":  # the subject page's part of it, without the text
+            columns = set(VERSION_COLUMNS)
         assert {f.name for f in dataclasses.fields(view)} == columns, table
 
 
@@ -169,3 +171,34 @@ def test_the_timeline_names_the_lock_that_holds_over_the_subject(
     unlock(store, "admin", reason="query to answer")
     assert timeline_of("S01").lock is None
     assert timeline_of("S02").lock.lock_reason == "interim analysis"
+
+
+def test_the_subject_page_reads_consents_and_approved_versions_in_the_same_statement(
+    store: Store, full_subject: int
+) -> None:
+    from pustula.store.db.models import ProtocolVersion, Subject
+    from pustula.store.records.amendments import add_consent
+
+    with store.transaction(user="tester") as tx:
+        subject = tx.session.get_one(Subject, full_subject)
+        first = tx.session.scalars(select(ProtocolVersion)).one()
+        tx.session.add(ProtocolVersion(
+            study_id=first.study_id, protocol_version="1.1", protocol_yaml=first.protocol_yaml,
+            status="approved", summary="adds week 8", effective_on=date(2024, 6, 20),
+            reconsent=True,
+        ))  # fmt: skip
+        tx.session.add(ProtocolVersion(
+            study_id=first.study_id, protocol_version="1.2", protocol_yaml=first.protocol_yaml,
+            status="draft", summary="not approved", effective_on=date(2024, 9, 1),
+        ))  # fmt: skip
+        add_consent(tx, subject, version="1.1", on=date(2024, 6, 25))
+    with store.read_connection() as connection:
+        records, consents, versions = subject_consents(connection, full_subject)
+        assert records == subject_records(connection, full_subject)
+
+    assert [(c.protocol_version, c.consented_on) for c in consents] == [("1.1", date(2024, 6, 25))]
+    # approved versions only, oldest first, each typed
+    assert [(v.protocol_version, v.effective_on, v.reconsent) for v in versions] == [
+        (first.protocol_version, None, first.reconsent),
+        ("1.1", date(2024, 6, 20), True),
+    ]

@@ -71,7 +71,13 @@ def test_an_amendment_is_uploaded_reviewed_approved_and_consented_to(
     expect(page.locator("p.ok")).to_contain_text("The study follows version 1.1")
     shot(page, "03-approved")
     sign_in(page, server, "investigator")
-    page.goto(f"{server}/study/consent")
+    # the subject's page says what is owed, and leads to where the consent is recorded
+    page.goto(f"{server}/subjects/S02")
+    expect(page.locator("#consent")).to_contain_text("Must consent again to protocol 1.1")
+    page.locator("#consent").screenshot(path=str(SHOTS / "amend-subject-consent-owed.png"))
+    assert axe_findings(page, server, ["/subjects/S02"]) == {}
+    page.click("#consent >> text=Record the new consent")
+    expect(page.locator("h1")).to_have_text("Subjects who must consent again")
     row = page.locator("#consents li", has_text="S01")
     row.locator("input[type=date]").fill("2024-05-10")
     row.locator("button").click()
@@ -84,3 +90,7 @@ def test_an_amendment_is_uploaded_reviewed_approved_and_consented_to(
     phone.goto(f"{server}/study/consent")
     no_sideways_scroll(phone)
     phone.screenshot(path=str(SHOTS / "phone-amend-consent.png"), full_page=True)
+    phone.goto(f"{server}/subjects/S01")
+    expect(phone.locator("#consent")).to_contain_text("Protocol 1.1, consented again on 2024-05-10")
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "phone-amend-subject-consent.png"), full_page=True)

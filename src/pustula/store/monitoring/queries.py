@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pustula.errors import RecordNotFoundError
 from pustula.protocol import Protocol, day_zero, first_dose
+from pustula.protocol.amendments import ConsentState, consent_state
 from pustula.protocol.status import SubjectStatus, VisitStatus, WindowStatus
 from pustula.store.accounts.sessions import SessionPolicy
 from pustula.store.accounts.studies import SERVER_ADMIN, study_in_scope
@@ -38,7 +39,7 @@ from pustula.store.db.models import (
     WebSession,
 )
 from pustula.store.db.uow import MAX_ID
-from pustula.store.monitoring.snapshot import subject_records
+from pustula.store.monitoring.snapshot import subject_consents
 from pustula.store.records.amendments import protocol_history
 from pustula.store.records.study import protocol_from_text, protocol_of
 from pustula.store.records.timing import doses_by_subject
@@ -47,6 +48,7 @@ from pustula.store.records.views import (
     AssessmentView,
     BaselineView,
     ConMedView,
+    ConsentView,
     DiaryEntryView,
     EligibilityView,
     ExposureView,
@@ -55,6 +57,7 @@ from pustula.store.records.views import (
     LockView,
     PhotographView,
     PriorTherapyView,
+    ProtocolVersionView,
     QueryView,
     SignatureView,
     SubjectView,
@@ -265,6 +268,10 @@ def list_sites(session: Session, study: Study) -> list[str]:
     return list(session.scalars(query.order_by(Site.code)))
 
 
+#: Subjects still in the study: they owe a consent an amendment asks for.
+_IN_STUDY = (SubjectStatus.ENROLLED, SubjectStatus.SCREENING_PENDING)
+
+
 @dataclass(frozen=True)
 class Timeline:
     """A subject's whole record as typed, read-only views, for pages and API answers."""
@@ -290,6 +297,23 @@ class Timeline:
     #: photographs not removed, and the patient's diary (by day)
     photographs: list[PhotographView] = field(default_factory=list)
     diary: list[DiaryEntryView] = field(default_factory=list)
+    #: the subject's new consents (oldest first) and the study's approved versions
+    consents: list[ConsentView] = field(default_factory=list)
+    protocol_versions: list[ProtocolVersionView] = field(default_factory=list)
+
+    @property
+    def consent(self) -> ConsentState | None:
+        """The versions the subject consented to and the one they still owe (decision
+        0020); None for a study whose protocol versions are not kept."""
+        if not self.protocol_versions:
+            return None
+        approved = [(v.protocol_version, v.effective_on, bool(v.reconsent))
+                    for v in self.protocol_versions]  # fmt: skip
+        in_study = (self.subject.status in _IN_STUDY
+                    and getattr(self.subject, "ended_on", None) is None)  # fmt: skip
+        return consent_state(self.subject.screened_on,
+                             [(c.protocol_version, c.consented_on) for c in self.consents],
+                             approved, in_study=in_study)  # fmt: skip
 
     @property
     def lock(self) -> LockView | None:
@@ -351,7 +375,7 @@ def subject_timeline(
     """Everything recorded for ``subject`` (its view or its record), read in one statement."""
     if site is None:
         site = connection.execute(select(Site.code).where(Site.id == subject.site_id)).scalar_one()
-    rows = subject_records(connection, subject.id)
+    rows, consents, versions = subject_consents(connection, subject.id)
     visits = sorted(rows.visit, key=lambda v: (v.visit_date or date.max, v.id))
     assessments: dict[int, list[AssessmentView]] = {v.id: [] for v in visits}
     for a in rows.assessment:
@@ -376,6 +400,8 @@ def subject_timeline(
         locks=rows.study_lock,
         photographs=rows.photograph,
         diary=sorted(rows.diary_entry, key=lambda d: d.entry_date),
+        consents=consents,
+        protocol_versions=versions,
     )
 
 

@@ -41,6 +41,7 @@ from pustula.store.db.models import (
     Assessment,
     Baseline,
     ConMed,
+    Consent,
     DataQuery,
     DiaryEntry,
     EligibilityResult,
@@ -49,6 +50,7 @@ from pustula.store.db.models import (
     Lab,
     Photograph,
     PriorTherapy,
+    ProtocolVersion,
     Record,
     Signature,
     StudyLock,
@@ -56,12 +58,14 @@ from pustula.store.db.models import (
     Verification,
     Visit,
 )
+from pustula.store.records.amendments import APPROVED
 from pustula.store.records.views import (
     VIEWS,
     AdverseEventView,
     AssessmentView,
     BaselineView,
     ConMedView,
+    ConsentView,
     DiaryEntryView,
     EligibilityView,
     ExposureView,
@@ -70,13 +74,14 @@ from pustula.store.records.views import (
     LockView,
     PhotographView,
     PriorTherapyView,
+    ProtocolVersionView,
     QueryView,
     SignatureView,
     VerificationView,
     VisitView,
 )
 
-__all__ = ["SubjectRows", "subject_records"]
+__all__ = ["SubjectRows", "subject_consents", "subject_records"]
 
 V = TypeVar("V")
 
@@ -119,7 +124,29 @@ def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
 
     One statement and one round trip; rows are in id order within each table.
     """
-    statement = _statement(connection.dialect.name)
+    return _rows(_read(connection, subject_id, consents=False))
+
+
+def subject_consents(
+    connection: Connection, subject_id: int
+) -> tuple[SubjectRows, list[ConsentView], list[ProtocolVersionView]]:
+    """:func:`subject_records`, with the subject's new consents and the study's approved
+    protocol versions, in the same statement: what the subject's page shows.
+
+    The consents are not among the records (a casebook signature or lock covers the
+    clinical data, as before consents were kept).
+    """
+    found = _read(connection, subject_id, consents=True)
+    consents = sorted((r for r in found if isinstance(r, ConsentView)),
+                      key=lambda c: (c.consented_on, c.id))  # fmt: skip
+    versions = [r for r in found if isinstance(r, ProtocolVersionView)]
+    # oldest first, as the study's protocol history orders them
+    versions.sort(key=lambda v: (v.effective_on is not None, v.effective_on or date.min, v.id))
+    return _rows(found), consents, versions
+
+
+def _read(connection: Connection, subject_id: int, *, consents: bool) -> list[Any]:
+    statement = _statement(connection.dialect.name, consents)
     decoders = _decoders()
     found: list[Any] = []
     for table, doc in connection.execute(statement, {"subject_id": subject_id}):
@@ -129,6 +156,10 @@ def subject_records(connection: Connection, subject_id: int) -> SubjectRows:
             if value is not None:
                 values[column] = decode(value)
         found.append(VIEWS[table].from_row(values))
+    return found
+
+
+def _rows(found: list[Any]) -> SubjectRows:
     return SubjectRows(
         baseline=_of(found, BaselineView),
         eligibility_result=_of(found, EligibilityView),
@@ -153,9 +184,13 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _column_decoders(table: Table) -> list[tuple[str, Callable[[Any], Any]]]:
+def _column_decoders(
+    table: Table, names: tuple[str, ...] | None = None
+) -> list[tuple[str, Callable[[Any], Any]]]:
     decoders: list[tuple[str, Callable[[Any], Any]]] = []
     for column in table.columns:
+        if names is not None and column.name not in names:
+            continue
         if isinstance(column.type, Boolean):
             decoders.append((column.name, bool))
         elif isinstance(column.type, Float):
@@ -168,18 +203,36 @@ def _column_decoders(table: Table) -> list[tuple[str, Callable[[Any], Any]]]:
 @functools.cache
 def _decoders() -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
     models: tuple[type[Record], ...] = (
-        *SUBJECT_TABLES, Assessment, ExposureInterruption, StudyLock,
+        *SUBJECT_TABLES, Assessment, ExposureInterruption, StudyLock, Consent,
     )  # fmt: skip
-    return {m.__tablename__: _column_decoders(m.__table__) for m in models}  # type: ignore[arg-type]
+    decoders = {m.__tablename__: _column_decoders(m.__table__) for m in models}  # type: ignore[arg-type]
+    decoders["protocol_version"] = _column_decoders(
+        ProtocolVersion.__table__,
+        VERSION_COLUMNS,  # type: ignore[arg-type]
+    )
+    return decoders
 
 
-def _json_row(table: Table, dialect: str) -> ColumnElement[Any]:
+#: What a subject's page reads of an approved protocol version (not its text).
+VERSION_COLUMNS = ("id", "protocol_version", "effective_on", "reconsent")
+
+
+def _json_row(
+    table: Table, dialect: str, names: tuple[str, ...] | None = None
+) -> ColumnElement[Any]:
+    if dialect == "postgresql" and names is not None:
+        pairs: list[Any] = []
+        for name in names:
+            pairs += [literal_column(f"'{name}'"), table.c[name]]
+        return func.json_build_object(*pairs)
     if dialect == "postgresql":
         # the whole row by name; listing the columns made the statement too long for
         # psycopg's query cache, and it re-parsed the text on every request
         return func.row_to_json(table.table_valued())
-    pairs: list[Any] = []
+    pairs = []
     for column in table.columns:
+        if names is not None and column.name not in names:
+            continue
         pairs.append(literal_column(f"'{column.name}'"))
         value: Any = column
         if dialect == "sqlite":
@@ -194,10 +247,11 @@ def _json_row(table: Table, dialect: str) -> ColumnElement[Any]:
 
 
 @functools.cache
-def _statement(dialect: str) -> Select[Any]:
+def _statement(dialect: str, consents: bool = False) -> Select[Any]:
     subject: Any = bindparam("subject_id")
     parts: list[Select[Any]] = []
-    for model in SUBJECT_TABLES:
+    models: tuple[type[Record], ...] = (*SUBJECT_TABLES, Consent) if consents else SUBJECT_TABLES
+    for model in models:
         table: Table = model.__table__  # type: ignore[assignment]
         parts.append(
             select(literal_column(f"'{table.name}'"), _json_row(table, dialect)).where(
@@ -237,4 +291,12 @@ def _statement(dialect: str) -> Select[Any]:
             lock.c.deleted_at.is_(None),
         )
     )
+    if consents:
+        versions: Table = ProtocolVersion.__table__  # type: ignore[assignment]
+        parts.append(
+            select(literal_column("'protocol_version'"),
+                   _json_row(versions, dialect, VERSION_COLUMNS))
+            .where(versions.c.study_id == study, versions.c.status == APPROVED,
+                   versions.c.deleted_at.is_(None))
+        )  # fmt: skip
     return union_all(*parts)  # type: ignore[return-value]

@@ -20,6 +20,7 @@ __all__ = [
     "AssessmentView",
     "BaselineView",
     "ConMedView",
+    "ConsentView",
     "DiaryEntryView",
     "EligibilityView",
     "ExposureView",
@@ -28,6 +29,7 @@ __all__ = [
     "LockView",
     "PhotographView",
     "PriorTherapyView",
+    "ProtocolVersionView",
     "QueryMessageView",
     "QueryView",
     "SignatureView",
@@ -370,12 +372,34 @@ class LockView(_Record):
     unlock_reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ConsentView(_Record):
+    """A subject's new consent to an amended protocol version, read-only."""
+
+    __tablename__: ClassVar[str] = "consent"
+    subject_id: int
+    protocol_version: str
+    consented_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolVersionView(_View):
+    """What a subject's page needs of an approved protocol version: when it took effect and
+    whether subjects had to consent again (not its text)."""
+
+    __tablename__: ClassVar[str] = "protocol_version"
+    id: int
+    protocol_version: str
+    effective_on: date | None
+    reconsent: bool | None
+
+
 VIEWS: dict[str, type[_View]] = {
     v.__tablename__: v
     for v in (
         SubjectView, BaselineView, EligibilityView, PriorTherapyView, ExposureView,
         InterruptionView, VisitView, AssessmentView, AdverseEventView, LabView, ConMedView,
         QueryView, QueryMessageView, VerificationView, SignatureView, LockView,
-        PhotographView, DiaryEntryView,
+        PhotographView, DiaryEntryView, ConsentView, ProtocolVersionView,
     )
 }  # fmt: skip

@@ -24,6 +24,7 @@ from pustula.protocol.amendments import (
     ProtocolChange,
     ProtocolHistory,
     VersionInForce,
+    consent_state,
     diff_protocols,
 )
 from pustula.protocol.lines import ProtocolProblem, check_protocol_text
@@ -497,18 +498,16 @@ def withdraw_amendment(store: Store, user: str, *, version: str, reason: str) ->
 
 def _consents(session: Session, study: Study) -> list[ConsentDue]:
     history = protocol_history(session, study)
-    required = [v for v in _versions(session, study)
-                if v.status == APPROVED and v.reconsent]  # fmt: skip
-    if not required:
+    approved = [(v.version, v.effective_on, v.reconsent) for v in history.versions]
+    if not any(again for _, _, again in approved):
         return []
-    order = [v.version for v in history.versions]
-    latest: dict[int, str] = {}
-    for subject_id, version in session.execute(
-        select(Consent.subject_id, Consent.protocol_version)
+    consents: dict[int, list[tuple[str, date]]] = {}
+    for subject_id, version, on in session.execute(
+        select(Consent.subject_id, Consent.protocol_version, Consent.consented_on)
         .join(Subject).where(Subject.study_id == study.id, Consent.deleted_at.is_(None))
         .order_by(Consent.consented_on, Consent.id)
     ):  # fmt: skip
-        latest[subject_id] = version
+        consents.setdefault(subject_id, []).append((version, on))
     due = []
     for subject, site in session.execute(
         select(Subject, Site.code).join(Site, Site.id == Subject.site_id)
@@ -516,15 +515,11 @@ def _consents(session: Session, study: Study) -> list[ConsentDue]:
                Subject.status.in_(_ACTIVE), Subject.ended_on.is_(None))
         .order_by(Subject.code)
     ):  # fmt: skip
-        consented = latest.get(subject.id) or history.in_force_on(subject.screened_on).version
-        need = [v for v in required
-                if v.effective_on is None or v.effective_on > subject.screened_on]  # fmt: skip
-        if not need:
-            continue
-        target = need[-1]
-        if order.index(consented) < order.index(target.protocol_version):
-            due.append(ConsentDue(subject.code, site, consented, target.protocol_version,
-                                  target.effective_on))  # fmt: skip
+        state = consent_state(subject.screened_on, consents.get(subject.id, []), approved,
+                              in_study=True)  # fmt: skip
+        if state.owed is not None:
+            due.append(ConsentDue(subject.code, site, state.consented_to, state.owed,
+                                  state.owed_since))  # fmt: skip
     return due
 
 
