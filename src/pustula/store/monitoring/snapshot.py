@@ -206,10 +206,8 @@ def _decoders() -> dict[str, list[tuple[str, Callable[[Any], Any]]]]:
         *SUBJECT_TABLES, Assessment, ExposureInterruption, StudyLock, Consent,
     )  # fmt: skip
     decoders = {m.__tablename__: _column_decoders(m.__table__) for m in models}  # type: ignore[arg-type]
-    decoders["protocol_version"] = _column_decoders(
-        ProtocolVersion.__table__,
-        VERSION_COLUMNS,  # type: ignore[arg-type]
-    )
+    versions: Table = ProtocolVersion.__table__  # type: ignore[assignment]
+    decoders["protocol_version"] = _column_decoders(versions, VERSION_COLUMNS)
     return decoders
 
 
