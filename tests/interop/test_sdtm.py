@@ -228,6 +228,11 @@ def test_trial_design_comes_from_the_protocol(study) -> None:
     ts = package.datasets["TS"].set_index("TSPARMCD")
     assert ts.loc["AGEMIN", "TSVAL"] == "P18Y"
     assert ts.loc["TRT", "TSVAL"] == "TOFACITINIB"
+    # a single-arm case series: open, uncontrolled, not randomized
+    assert ts.loc["TBLIND", "TSVAL"] == "OPEN LABEL"
+    assert ts.loc["TCNTRL", "TSVAL"] == "NONE"
+    assert ts.loc["RANDOM", "TSVAL"] == "N"
+    assert "STRATFCT" not in ts.index
 
 
 def test_xpt_files_read_back_with_names_labels_and_values(study) -> None:

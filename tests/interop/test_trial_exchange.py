@@ -145,3 +145,24 @@ def test_the_demo_trial_exports_say_invented_subjects_not_published_aggregates(
     for folder in ("sdtm", "tidy"):
         note = (tmp_path / folder / "SYNTHETIC-DATA.txt").read_text()
         assert "invented subjects" in note and "published aggregates" not in note
+
+
+@pytest.mark.parametrize("arms", [True, False])
+def test_the_trial_summary_gives_the_design_and_masks_what_a_blinded_reader_may_not_see(
+    trial: Store, arms: bool
+) -> None:
+    # the demo trial's protocol: tofacitinib 5 mg twice daily against placebo, 2:1,
+    # double-blind, stratified by site and smoking (CDISC CT: TBLIND, TCNTRL, NY)
+    ts = build_sdtm(read_study(trial, arms=arms), read_exchange(trial)).datasets["TS"]
+    values = {(r.TSPARMCD, r.TSVAL or r.TSVALNF) for r in ts.itertuples()}
+
+    assert {("STYPE", "INTERVENTIONAL"), ("TBLIND", "DOUBLE BLIND"), ("RANDOM", "Y"),
+            ("STRATFCT", "SITE"), ("STRATFCT", "SMOKING STATUS")} <= values  # fmt: skip
+    if arms:
+        assert {("TCNTRL", "PLACEBO"), ("NARMS", "2"), ("TRT", "TOFACITINIB"),
+                ("DOSE", "5"), ("COMPTRT", "PLACEBO")} <= values  # fmt: skip
+        assert ("TRT", "PLACEBO") not in values  # a comparator, not an investigational drug
+    else:
+        # masked (ISO 21090 MSK), not the one pooled arm's "1 arm, no control"
+        assert {("TCNTRL", "MSK"), ("NARMS", "MSK"), ("TRT", "MSK")} <= values
+        assert not {p for p, _ in values} & {"COMPTRT", "DOSE", "DOSU", "ROUTE"}

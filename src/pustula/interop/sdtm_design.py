@@ -13,6 +13,8 @@ import pandas as pd
 from pustula.interop.sdtm_dates import iso
 from pustula.interop.sdtm_spec import dataset_frame
 from pustula.protocol import Protocol
+from pustula.protocol.model import Arm
+from pustula.protocol.randomization import POOLED_ARM
 
 __all__ = ["TS_PARAMETERS", "trial_design"]
 
@@ -24,11 +26,14 @@ TS_PARAMETERS = {
     "TCNTRL": "Control Type",
     "INDIC": "Trial Disease/Condition Indication",
     "TRT": "Investigational Therapy or Treatment",
+    "COMPTRT": "Comparative Treatment Name",
     "ROUTE": "Route of Administration",
     "DOSE": "Dose per Administration",
     "DOSU": "Dose Units",
     "DOSFRQ": "Dosing Frequency",
     "NARMS": "Planned Number of Arms",
+    "RANDOM": "Trial is Randomized",
+    "STRATFCT": "Stratification Factor",
     "AGEMIN": "Planned Minimum Age of Subjects",
     "SEXPOP": "Sex of Participants",
     "SSTDTC": "Study Start Date",
@@ -37,6 +42,18 @@ TS_PARAMETERS = {
     "SDTIGVER": "SDTM IG Version",
     "REGID": "Registry Identifier",
 }
+
+
+#: TBLIND (CDISC CT "Trial Blinding Schema") of the protocol's blinding
+BLINDING = {"open": "OPEN LABEL", "single": "SINGLE BLIND", "double": "DOUBLE BLIND"}
+#: STRATFCT of each stratification factor, in the words of the protocol's strata
+STRATA = {"site": "SITE", "sex": "SEX", "smoking": "SMOKING STATUS",
+          "pppasi_band": "BASELINE PPPASI TOTAL"}  # fmt: skip
+
+
+def _placebo(arm: Arm) -> bool:
+    """An arm whose every treatment is a placebo (the drug's name says so)."""
+    return bool(arm.treatments) and all("placebo" in t.drug.lower().split() for t in arm.treatments)
 
 
 def _ts(protocol: Protocol, subjects: pd.DataFrame) -> list[dict[str, Any]]:
@@ -56,20 +73,39 @@ def _ts(protocol: Protocol, subjects: pd.DataFrame) -> list[dict[str, Any]]:
 
     add("TITLE", protocol.title)
     add("STYPE", "INTERVENTIONAL")
-    add("TBLIND", "OPEN LABEL")
-    if len(protocol.arms) == 1:
+    randomization = protocol.randomization
+    add("TBLIND", BLINDING[randomization.blinding if randomization else "open"])
+    # a blinded reader's protocol has its arms pooled: the design's arms, control and
+    # treatments are masked there, not made up from the one pooled arm
+    masked = {a.code for a in protocol.arms} == {POOLED_ARM["code"]}
+    if masked:
+        add("TCNTRL", "", "MSK")
+    elif len(protocol.arms) == 1:
         add("TCNTRL", "NONE")
+    elif any(_placebo(arm) for arm in protocol.arms):
+        add("TCNTRL", "PLACEBO")
     else:  # the protocol does not say which arm controls
         add("TCNTRL", "", "UNK")
     add("INDIC", "Palmoplantar pustulosis")
+    if masked:
+        add("TRT", "", "MSK")
     for arm in protocol.arms:
+        if _placebo(arm):  # the comparator, not an investigational treatment
+            add("COMPTRT", "PLACEBO")
+            continue
         for t in arm.treatments:
             add("TRT", t.drug.upper())
             add("ROUTE", t.route.upper())
             add("DOSE", f"{t.dose:g}")
             add("DOSU", t.unit)
             add("DOSFRQ", t.frequency.upper())
-    add("NARMS", len(protocol.arms))
+    if masked:
+        add("NARMS", "", "MSK")
+    else:
+        add("NARMS", len(protocol.arms))
+    add("RANDOM", "Y" if randomization else "N")
+    for stratum in randomization.strata if randomization else ():
+        add("STRATFCT", STRATA[stratum.factor])
     ages = [
         c.rule
         for c in protocol.eligibility.inclusion
@@ -83,7 +119,10 @@ def _ts(protocol: Protocol, subjects: pd.DataFrame) -> list[dict[str, Any]]:
     start = subjects["screened_on"].min() if len(subjects) else None
     add("SSTDTC", iso(start), "" if iso(start) else "NI")
     add("TPHASE", "", "NA")  # a case series has no trial phase
-    add("PLANSUB", "", "NI")
+    if protocol.design is not None and protocol.design.planned_subjects:
+        add("PLANSUB", protocol.design.planned_subjects)
+    else:
+        add("PLANSUB", "", "NI")
     add("REGID", "", "NI")
     add("SDTIGVER", "3.4")
     return rows
