@@ -166,3 +166,17 @@ def test_the_trial_summary_gives_the_design_and_masks_what_a_blinded_reader_may_
         # masked (ISO 21090 MSK), not the one pooled arm's "1 arm, no control"
         assert {("TCNTRL", "MSK"), ("NARMS", "MSK"), ("TRT", "MSK")} <= values
         assert not {p for p, _ in values} & {"COMPTRT", "DOSE", "DOSU", "ROUTE"}
+
+
+def test_the_planned_number_of_subjects_is_the_designs() -> None:
+    import pandas as pd
+
+    from pustula.demo import trial_protocol
+    from pustula.interop.sdtm_design import trial_design
+    from pustula.protocol.model import DesignRecord
+
+    design = DesignRecord(method="two_arm", planned_subjects=98, parameters={"p1": 0.6})
+    protocol = trial_protocol().model_copy(update={"design": design})
+    ts = trial_design(protocol, pd.DataFrame({"screened_on": []}))["TS"].set_index("TSPARMCD")
+
+    assert (ts.loc["PLANSUB", "TSVAL"], ts.loc["PLANSUB", "TSVALNF"]) == ("98", "")
