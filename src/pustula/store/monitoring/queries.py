@@ -268,8 +268,8 @@ def list_sites(session: Session, study: Study) -> list[str]:
     return list(session.scalars(query.order_by(Site.code)))
 
 
-#: Subjects still in the study: they owe a consent an amendment asks for.
-_IN_STUDY = (SubjectStatus.ENROLLED, SubjectStatus.SCREENING_PENDING)
+#: Subjects still in the study (unless ended): they owe a consent an amendment asks for.
+STILL_IN_STUDY = (SubjectStatus.ENROLLED, SubjectStatus.SCREENING_PENDING)
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ class Timeline:
             return None
         approved = [(v.protocol_version, v.effective_on, bool(v.reconsent))
                     for v in self.protocol_versions]  # fmt: skip
-        in_study = (self.subject.status in _IN_STUDY
+        in_study = (self.subject.status in STILL_IN_STUDY
                     and getattr(self.subject, "ended_on", None) is None)  # fmt: skip
         return consent_state(self.subject.screened_on,
                              [(c.protocol_version, c.consented_on) for c in self.consents],

@@ -42,6 +42,7 @@ from pustula.store.db.models import (
     Visit,
 )
 from pustula.store.db.uow import Store, Transaction, update_record
+from pustula.store.monitoring.queries import STILL_IN_STUDY
 from pustula.store.records.amendments import (
     APPROVED,
     DRAFT,
@@ -69,10 +70,6 @@ __all__ = [
     "upload_amendment",
     "withdraw_amendment",
 ]
-
-#: Subjects still in the study: an amendment can concern them.
-_ACTIVE = (SubjectStatus.ENROLLED, SubjectStatus.SCREENING_PENDING)
-
 
 @dataclass(frozen=True)
 class VersionRow:
@@ -298,7 +295,7 @@ def review_amendment(store: Store, version: str) -> AmendmentReview:
         active = session.scalars(
             select(Subject.code)
             .where(Subject.study_id == study.id, Subject.deleted_at.is_(None),
-                   Subject.status.in_(_ACTIVE), Subject.screened_on < effective)
+                   Subject.status.in_(STILL_IN_STUDY), Subject.screened_on < effective)
             .order_by(Subject.code)
         )  # fmt: skip
         return AmendmentReview(_row(row), history.current.version, changes, tuple(reflags),
@@ -512,7 +509,7 @@ def _consents(session: Session, study: Study) -> list[ConsentDue]:
     for subject, site in session.execute(
         select(Subject, Site.code).join(Site, Site.id == Subject.site_id)
         .where(Subject.study_id == study.id, Subject.deleted_at.is_(None),
-               Subject.status.in_(_ACTIVE), Subject.ended_on.is_(None))
+               Subject.status.in_(STILL_IN_STUDY), Subject.ended_on.is_(None))
         .order_by(Subject.code)
     ):  # fmt: skip
         state = consent_state(subject.screened_on, consents.get(subject.id, []), approved,
