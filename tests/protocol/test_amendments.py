@@ -131,3 +131,17 @@ def test_a_subject_no_longer_in_the_study_owes_nothing_but_keeps_their_consents(
     state = consent_state(date(2024, 3, 1), consents, APPROVED, in_study=False)
 
     assert state.owed is None and state.later == (("1.1", date(2024, 7, 2)),)
+
+
+def test_a_changed_arm_of_a_blinded_trial_is_said_to_change_without_naming_any_arm() -> None:
+    placebo = trial_protocol().arms[1]
+    arms = (trial_protocol().arms[0], placebo.model_copy(update={"ratio": 2}))
+    secrets = {a.code for a in arms} | {a.label for a in arms}
+
+    changes = diff_protocols(trial_protocol(), _amended(arms=arms))
+
+    assert [c.text for c in changes] == [
+        "Arm definitions changed (not shown: the arms are concealed from blinded staff; the "
+        "amended file names them)"
+    ]
+    assert not any(secret in f"{c.text}{c.before}{c.after}" for c in changes for secret in secrets)

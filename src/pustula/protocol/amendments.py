@@ -175,7 +175,14 @@ def diff_protocols(old: Protocol, new: Protocol) -> tuple[ProtocolChange, ...]:
     changes += _compare("endpoint", _keyed(old.endpoints), _keyed(new.endpoints), _endpoint)
     changes += _compare("lab rule", _keyed(old.lab_rules), _keyed(new.lab_rules),
                         lambda r: r.text)  # fmt: skip
-    changes += _compare("arm", _keyed(old.arms, "code"), _keyed(new.arms, "code"), _plain)
+    arms = _compare("arm", _keyed(old.arms, "code"), _keyed(new.arms, "code"), _plain)
+    if arms and (old.blinded or new.blinded):
+        # every role reads a version's changes; in a blinded trial no arm code, label or
+        # treatment reaches a blinded one (the exports pool the arms for the same reason)
+        arms = [ProtocolChange("arm", "definitions", "concealed",
+                               after="the arms are concealed from blinded staff; the "
+                               "amended file names them")]  # fmt: skip
+    changes += arms
     plan_old, plan_new = old.analysis.model_dump(), new.analysis.model_dump()
     changes += [
         ProtocolChange("analysis", key.replace("_", " "), "changed", str(plan_old[key]),

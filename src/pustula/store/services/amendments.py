@@ -71,6 +71,7 @@ __all__ = [
     "withdraw_amendment",
 ]
 
+
 @dataclass(frozen=True)
 class VersionRow:
     """One version of the protocol: the first, a draft, an approved or a withdrawn one."""
