@@ -32,7 +32,7 @@ from pustula.analysis.safety import safety_rows
 from pustula.analysis.subgroups import subgroup_rows
 from pustula.errors import AnalysisError
 from pustula.protocol.model import Endpoint
-from pustula.protocol.randomization import POOLED_ARM
+from pustula.protocol.randomization import are_pooled
 
 __all__ = [
     "BinaryEndpointResult",
@@ -116,7 +116,7 @@ def _arms(analysis: AnalysisData, treated: str | None, control: str | None
     if not protocol.randomized:
         raise AnalysisError("this study is not randomized: there are no arms to compare",
                             field="arm")  # fmt: skip
-    if set(labels) == {POOLED_ARM["code"]}:
+    if are_pooled(protocol.arms):
         raise AnalysisError(
             "this trial is blinded and these data are its blinded read (arms pooled): the "
             "comparison between arms is for the unblinded statistician and the DMC",

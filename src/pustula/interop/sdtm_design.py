@@ -14,7 +14,7 @@ from pustula.interop.sdtm_dates import iso
 from pustula.interop.sdtm_spec import dataset_frame
 from pustula.protocol import Protocol
 from pustula.protocol.model import Arm
-from pustula.protocol.randomization import POOLED_ARM
+from pustula.protocol.randomization import are_pooled
 
 __all__ = ["TS_PARAMETERS", "trial_design"]
 
@@ -77,7 +77,7 @@ def _ts(protocol: Protocol, subjects: pd.DataFrame) -> list[dict[str, Any]]:
     add("TBLIND", BLINDING[randomization.blinding if randomization else "open"])
     # a blinded reader's protocol has its arms pooled: the design's arms, control and
     # treatments are masked there, not made up from the one pooled arm
-    masked = {a.code for a in protocol.arms} == {POOLED_ARM["code"]}
+    masked = are_pooled(protocol.arms)
     if masked:
         add("TCNTRL", "", "MSK")
     elif len(protocol.arms) == 1:

@@ -39,6 +39,7 @@ __all__ = [
     "Minimization",
     "Randomization",
     "Stratum",
+    "are_pooled",
     "design_problems",
     "pooled_arms",
 ]
@@ -219,3 +220,14 @@ def pooled_arms(arms: Sequence[A]) -> tuple[A, ...]:
     """
     arm_type = type(arms[0])
     return (arm_type(**POOLED_ARM),)
+
+
+def are_pooled(arms: Sequence[ArmLike]) -> bool:
+    """Whether ``arms`` are a blinded reader's one pooled arm (:func:`pooled_arms`).
+
+    >>> from pustula.protocol.model import Arm
+    >>> arms = [Arm(code="T", label="Active"), Arm(code="P", label="Pbo")]
+    >>> are_pooled(arms), are_pooled(pooled_arms(arms))
+    (False, True)
+    """
+    return {a.code for a in arms} == {POOLED_ARM["code"]}

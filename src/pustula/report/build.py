@@ -20,7 +20,7 @@ from pustula.analysis.datasets import POPULATIONS, AnalysisData, AnalysisSetting
 from pustula.analysis.endpoints import EndpointResult, compute_endpoints, pga_definition
 from pustula.analysis.options import departures
 from pustula.analysis.plots import Figure_, all_figures, consort_flow
-from pustula.protocol.randomization import POOLED_ARM, Minimization
+from pustula.protocol.randomization import Minimization, are_pooled
 from pustula.protocol.status import SubjectStatus, VisitStatus
 from pustula.report.care import care_checklist
 from pustula.report.evidence import Comparison, NextStudy, compare_endpoints, next_study
@@ -402,8 +402,8 @@ def _notes(analysis: AnalysisData) -> list[str]:
 
 def _unblinded_trial(data: StudyData) -> bool:
     """A randomized study read with its arms (an open trial, or an unblinded read)."""
-    codes = {a.code for a in data.protocol.arms}
-    return data.protocol.randomized and codes != {POOLED_ARM["code"]} and len(codes) > 1
+    arms = data.protocol.arms
+    return data.protocol.randomized and not are_pooled(arms) and len({a.code for a in arms}) > 1
 
 
 def _randomization_methods(data: StudyData) -> list[str]:
