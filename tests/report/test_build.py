@@ -68,3 +68,15 @@ def test_html_has_inline_svg_and_no_external_assets(demo: Store, tmp_path: Path)
     assert html.count("<svg") == 7
     # namespace URIs (xmlns, rdf:resource) are names, not downloads; nothing is fetched
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_an_empty_table_reads_none_not_headers_over_nothing(demo: Store) -> None:
+    report = build_report(read_study(demo), figures=False)
+    name = "Visits outside their protocol window"
+    assert not report.tables[name].empty  # S05's week 12, day 93 (window ±7 around 84)
+    report.tables[name] = report.tables[name].iloc[0:0]  # as in a study without such visits
+
+    shown = render_html(report).split(name, 1)[1].split("Table ", 1)[0]
+
+    assert '<p class="none">None.</p>' in shown
+    assert "<th>" not in shown

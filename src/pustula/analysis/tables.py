@@ -364,7 +364,14 @@ def lab_table(ard: pd.DataFrame, n: int, *, rounding: Rounding = "half_up") -> p
 
 
 def to_html(frame: pd.DataFrame) -> str:
-    """A table as escaped HTML; cells that start with four spaces are indented."""
+    """A table as escaped HTML; cells that start with four spaces are indented. A table
+    with no rows reads "None.", as in the Word report, not as headers over nothing.
+
+    >>> to_html(pd.DataFrame({"Subject": []}))
+    '<p class="none">None.</p>'
+    """
+    if frame.empty:
+        return '<p class="none">None.</p>'
     marker = "\x00indent\x00"
     marked = frame.map(
         lambda v: marker + v[4:] if isinstance(v, str) and v.startswith("    ") else v
